@@ -1,0 +1,306 @@
+/**
+ * Numerical gradient checking. The reference is always computed in float64 by central
+ * differences, whatever dtype the function under test computes in.
+ *
+ * Defaults, chosen per dtype of the inputs under test:
+ * - `eps` = 1e-6 for both dtypes: the numerical reference runs in float64, where a central
+ *   difference with step 1e-6 has truncation error ~1e-12·f''' and rounding error ~1e-10·|f|
+ *   (PyTorch's gradcheck uses the same step in float64).
+ * - float64: `atol` 1e-5, `rtol` 1e-3, as PyTorch's gradcheck.
+ * - float32: `atol` 1e-3, `rtol` 1e-2: the analytic gradient then carries float32 rounding
+ *   (~6e-8 relative per operation, growing with the length of sums), as JAX's per-dtype
+ *   tolerances allow for.
+ * An element passes when `|analytic − numeric| ≤ atol + rtol·|numeric|` (numpy's `allclose`).
+ */
+import { allocArray, type DType } from "./dtype.js";
+import { ArgumentError, describeValue, fmtShape, GradcheckError } from "./errors.js";
+import { grad, noGrad } from "./graph.js";
+import { Rng } from "./random.js";
+import { Tensor } from "./tensor.js";
+
+/** A function under test: tensors in, one tensor or several out. */
+export type TensorFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
+
+/** Options of `numericalGrad`. */
+export interface NumericalGradOptions {
+  /** Central-difference step (default 1e-6). */
+  eps?: number;
+  /**
+   * Weights of the outputs: the gradient computed is that of `Σ gradOutput·f(x)`. Default: ones
+   * (for a scalar output, the plain gradient).
+   */
+  gradOutput?: Tensor | readonly Tensor[];
+}
+
+/** Options of `gradcheck`. */
+export interface GradcheckOptions {
+  /** Central-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5 for float64, 1e-3 for float32). */
+  atol?: number;
+  /** Relative tolerance (default 1e-3 for float64, 1e-2 for float32). */
+  rtol?: number;
+  /**
+   * Output weights; default: random values in [-1, 1] from `seed`, so every output element is
+   * checked with a generic weight and a transposed or permuted gradient cannot cancel out.
+   */
+  gradOutput?: Tensor | readonly Tensor[];
+  /** Seed of the random output weights (default 0). */
+  seed?: number;
+}
+
+/** The worst element found by `gradcheck`. */
+export interface GradcheckElement {
+  /** Index of the input among `inputs`. */
+  input: number;
+  /** Flat index of the element. */
+  flatIndex: number;
+  /** Multi-dimensional index of the element. */
+  index: number[];
+  /** Gradient from backward, in the function's dtype. */
+  analytic: number;
+  /** Gradient by central differences in float64. */
+  numeric: number;
+  /** `|analytic − numeric|`. */
+  absError: number;
+  /** `absError / max(|numeric|, 1e-12)`. */
+  relError: number;
+}
+
+/** Result of `gradcheck`. */
+export interface GradcheckReport {
+  /** True when every element of every input is within tolerance. */
+  passed: boolean;
+  /** Largest absolute error over all elements. */
+  maxAbsError: number;
+  /** Largest relative error over all elements. */
+  maxRelError: number;
+  /** The element furthest outside (or closest to) the tolerance, or `null` if there are no elements. */
+  worst: GradcheckElement | null;
+  /** The settings used. */
+  eps: number;
+  atol: number;
+  rtol: number;
+  /** The dtype the function was checked in. */
+  dtype: DType;
+  /** The analytic gradients (one per input). */
+  analytic: Tensor[];
+  /** The numerical gradients in float64 (one per input). */
+  numeric: Tensor[];
+}
+
+/**
+ * Numerical gradients of `Σ gradOutput·f(...inputs)` with respect to every input, by central
+ * differences, in float64 whatever the inputs' dtype (the inputs are copied to float64 first).
+ * Runs `f` `2·(total input size)` times with recording off.
+ * @returns one float64 tensor per input, of that input's shape.
+ * @throws ArgumentError for non-tensor inputs, a bad `eps`, or `gradOutput` of the wrong count or shape.
+ */
+export function numericalGrad(
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: NumericalGradOptions = {},
+): Tensor[] {
+  checkArgs("numericalGrad", f, inputs);
+  const eps = options.eps ?? 1e-6;
+  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) {
+    throw new ArgumentError(
+      "numericalGrad",
+      `numericalGrad: eps must be a positive finite number, got ${describeValue(eps)}`,
+    );
+  }
+  return noGrad(() => {
+    const xs = inputs.map((t) => new Tensor(Float64Array.from(t.data), t.shape));
+    const weights = resolveWeights("numericalGrad", f, xs, options.gradOutput);
+    const value = (): number => {
+      const outs = callF(f, xs);
+      let s = 0;
+      for (let k = 0; k < outs.length; k++) {
+        const o = outs[k]!.data;
+        const w = weights[k]!;
+        for (let i = 0; i < o.length; i++) s += w[i]! * o[i]!;
+      }
+      return s;
+    };
+    return xs.map((x) => {
+      const g = new Float64Array(x.size);
+      const d = x.data;
+      for (let i = 0; i < d.length; i++) {
+        const orig = d[i]!;
+        d[i] = orig + eps;
+        const fp = value();
+        d[i] = orig - eps;
+        const fm = value();
+        d[i] = orig;
+        g[i] = (fp - fm) / (2 * eps);
+      }
+      return new Tensor(g, x.shape);
+    });
+  });
+}
+
+/**
+ * Compares the gradients from backward with numerical ones (see the module notes for defaults).
+ * The inputs are copied to fresh leaves that require grad; the function is evaluated once with
+ * recording for the analytic gradients, and in float64 for the numeric ones.
+ * @returns a report; it does not throw on a failed check (see `assertGradcheck`).
+ * @throws ArgumentError for bad arguments, and whatever `f` throws.
+ */
+export function gradcheck(
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  checkArgs("gradcheck", f, inputs);
+  const dtype: DType = inputs.some((t) => t.dtype === "float32") ? "float32" : "float64";
+  const eps = options.eps ?? 1e-6;
+  const atol = options.atol ?? (dtype === "float64" ? 1e-5 : 1e-3);
+  const rtol = options.rtol ?? (dtype === "float64" ? 1e-3 : 1e-2);
+  for (const [k, v] of [
+    ["atol", atol],
+    ["rtol", rtol],
+  ] as const) {
+    if (typeof v !== "number" || !(v >= 0)) {
+      throw new ArgumentError("gradcheck", `gradcheck: ${k} must be a non-negative number, got ${describeValue(v)}`);
+    }
+  }
+  const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
+  const outs = callF(f, leaves);
+  // weights: given, or random in [-1, 1], rounded to float32 so both computations use equal values
+  let weights: Float64Array[];
+  if (options.gradOutput !== undefined) {
+    weights = resolveWeights("gradcheck", f, leaves, options.gradOutput, outs);
+  } else {
+    const rng = new Rng(options.seed ?? 0);
+    weights = outs.map((o) => Float64Array.from(Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1)));
+  }
+  const analytic = grad(outs, leaves, {
+    gradOutput: outs.map((o, k) => {
+      const d = allocArray(o.dtype, o.size);
+      d.set(weights[k]!);
+      return new Tensor(d, o.shape);
+    }),
+    allowUnused: true,
+  });
+  const numeric = numericalGrad(f, inputs, { eps, gradOutput: outs.map((o, k) => new Tensor(weights[k]!, o.shape)) });
+  let maxAbs = 0;
+  let maxRel = 0;
+  let worst: GradcheckElement | null = null;
+  let worstScore = -1;
+  let passed = true;
+  for (let i = 0; i < inputs.length; i++) {
+    const a = analytic[i]!.data;
+    const n = numeric[i]!.data;
+    for (let j = 0; j < a.length; j++) {
+      const av = a[j]!;
+      const nv = n[j]!;
+      const abs = Math.abs(av - nv);
+      const rel = abs / Math.max(Math.abs(nv), 1e-12);
+      const tol = atol + rtol * Math.abs(nv);
+      const bad = !(abs <= tol);
+      const score = Number.isNaN(abs) ? Number.POSITIVE_INFINITY : abs / (tol > 0 ? tol : Number.MIN_VALUE);
+      if (abs > maxAbs || Number.isNaN(abs)) maxAbs = Number.isNaN(abs) ? Number.NaN : abs;
+      if (rel > maxRel || Number.isNaN(rel)) maxRel = Number.isNaN(rel) ? Number.NaN : rel;
+      if (bad) passed = false;
+      if (score > worstScore) {
+        worstScore = score;
+        worst = {
+          input: i,
+          flatIndex: j,
+          index: unravel(j, inputs[i]!.shape),
+          analytic: av,
+          numeric: nv,
+          absError: abs,
+          relError: rel,
+        };
+      }
+    }
+  }
+  return { passed, maxAbsError: maxAbs, maxRelError: maxRel, worst, eps, atol, rtol, dtype, analytic, numeric };
+}
+
+/**
+ * Runs `gradcheck` and throws when it fails.
+ * @throws GradcheckError whose message names the function, the input, the element, the analytic
+ *   and numeric values and the tolerances.
+ */
+export function assertGradcheck(
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  const report = gradcheck(f, inputs, options);
+  if (!report.passed) {
+    throw new GradcheckError("gradcheck", formatGradcheckFailure(f.name || "<anonymous>", inputs, report));
+  }
+  return report;
+}
+
+/** A readable description of a failed gradcheck report. */
+export function formatGradcheckFailure(name: string, inputs: readonly Tensor[], report: GradcheckReport): string {
+  const w = report.worst!;
+  const t = inputs[w.input]!;
+  return [
+    `gradcheck failed for ${name}: input ${w.input} (shape ${fmtShape(t.shape)}, ${report.dtype}) at index ${fmtShape(w.index)}:`,
+    `  analytic ${w.analytic} vs numeric ${w.numeric}: abs error ${w.absError.toExponential(3)} > atol ${report.atol} + rtol ${report.rtol}·|numeric|`,
+    `  max abs error ${report.maxAbsError.toExponential(3)}, max rel error ${report.maxRelError.toExponential(3)} (eps ${report.eps})`,
+  ].join("\n");
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const n = shape[d]!;
+    idx[d] = flat % n;
+    flat = Math.floor(flat / n);
+  }
+  return idx;
+}
+
+function checkArgs(fn: string, f: unknown, inputs: unknown): void {
+  if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
+  if (!Array.isArray(inputs))
+    throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
+  });
+}
+
+function callF(f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {
+  const out = f(...xs);
+  const outs = Array.isArray(out) ? out : [out];
+  outs.forEach((o, k) => {
+    if (!(o instanceof Tensor)) {
+      throw new ArgumentError(
+        "gradcheck",
+        `gradcheck: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
+      );
+    }
+  });
+  return outs as readonly Tensor[];
+}
+
+function resolveWeights(
+  fn: string,
+  f: TensorFunction,
+  xs: readonly Tensor[],
+  gradOutput: Tensor | readonly Tensor[] | undefined,
+  outs: readonly Tensor[] = callF(f, xs),
+): Float64Array[] {
+  if (gradOutput === undefined) return outs.map((o) => new Float64Array(o.size).fill(1));
+  const gs: readonly Tensor[] = Array.isArray(gradOutput) ? gradOutput : [gradOutput as Tensor];
+  if (gs.length !== outs.length) {
+    throw new ArgumentError(fn, `${fn}: ${gs.length} gradOutputs for ${outs.length} outputs`);
+  }
+  return gs.map((g, k) => {
+    const o = outs[k]!;
+    if (!(g instanceof Tensor) || g.size !== o.size) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: gradOutput ${k} must be a Tensor of shape ${fmtShape(o.shape)}, got ${g instanceof Tensor ? fmtShape(g.shape) : describeValue(g)}`,
+      );
+    }
+    return Float64Array.from(g.data);
+  });
+}

@@ -1,0 +1,833 @@
+/**
+ * The define-by-run graph: nodes recorded by ops, the scoped grad modes, and the reverse-mode
+ * engine (`Tensor.backward` and `grad`). The structural primitives the engine itself needs
+ * (`sumTo`, `broadcastTo`, `cast` and gradient accumulation) live here too, so the engine and
+ * what it calls form one module with no import cycle.
+ */
+import { allocArray, type DType, type FloatArray } from "./dtype.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
+import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
+import { addInPlace, binaryInto } from "./kernels/elementwise.js";
+import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
+import { type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
+
+// ---------------------------------------------------------------------------------------------
+// Modes
+
+let gradEnabled = true;
+let captureSites = false;
+let nodeCounter = 0;
+let passCounter = 0;
+
+/** True unless inside `noGrad` (or a backward that is not creating a graph). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` with recording switched off: ops compute values but record no nodes, so nothing
+ * they return requires grad. Scoped and synchronous (restored in `finally`); do not pass an
+ * async function, since the mode would not cover what runs after its first `await`.
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs `fn` with recording switched on, even inside `noGrad`. Scoped like `noGrad`. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Runs `fn` recording, for every node it creates, the call stack of the user code that created
+ * it (see `Node.site`). Costs a stack capture per op, so it is off by default; gradient checks
+ * and error reports switch it on.
+ */
+export function withCreationSites<T>(fn: () => T): T {
+  const prev = captureSites;
+  captureSites = true;
+  try {
+    return fn();
+  } finally {
+    captureSites = prev;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Op definitions as the engine sees them
+
+/** A raw result of a forward: a typed array and its shape. */
+export interface RawArray {
+  readonly data: FloatArray;
+  readonly shape: Shape;
+}
+
+/** What an op's forward can use: the compute dtype, an allocator, and what to save. */
+export interface ForwardContext {
+  /** The op's name. */
+  readonly op: string;
+  /** The dtype of the (promoted) inputs, the default dtype of outputs. */
+  readonly dtype: DType;
+  /** A zero-filled output array of `shape` in `dtype` (default: the op's dtype). */
+  alloc(shape: Shape, dtype?: DType): RawArray;
+  /** Saves the inputs at these positions for backward (`ctx.input(i)` there). */
+  saveInputs(...indices: number[]): void;
+  /** Saves the outputs for backward (`ctx.output(k)` there). */
+  saveOutput(): void;
+  /** Keeps any non-tensor value for backward (`ctx.stashed` there): masks, indices, sizes. */
+  stash(value: unknown): void;
+}
+
+/** What an op's backward can use: attributes, saved tensors, and which inputs need a gradient. */
+export interface BackwardContext<A = unknown> {
+  /** The op's name. */
+  readonly opName: string;
+  /** The attributes the op was called with. */
+  readonly attrs: A;
+  /** `needsInputGrad[i]` is false when input `i` needs no gradient (its entry may be `null`). */
+  readonly needsInputGrad: readonly boolean[];
+  /** The value kept by `ctx.stash` in forward. */
+  readonly stashed: unknown;
+  /** Saved input `i`. @throws GraphError if forward did not save it, it was released, or it changed in place. */
+  input(i: number): Tensor;
+  /** Saved output `k` (default 0). @throws GraphError if forward did not save outputs or they were released. */
+  output(k?: number): Tensor;
+}
+
+/**
+ * The engine's view of an op: a name, input names, how many outputs, forward over raw arrays and
+ * backward over tensors. `defineOp` builds these from what a library author writes.
+ */
+export interface OpCore {
+  readonly name: string;
+  readonly inputNames: readonly string[];
+  /** True when forward returns an array of outputs and backward receives an array of gradients. */
+  readonly multi: boolean;
+  forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray | readonly RawArray[];
+  backward(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes
+
+/**
+ * One recorded application of an op. Holds edges to the nodes (or leaf tensors) that produced its
+ * inputs, what forward saved, and the op's local derivative. Nodes are created by ops, never by
+ * hand; they are exposed for inspection (graph export, error reports).
+ */
+export class Node implements BackwardContext {
+  /** Creation order: a node's id is larger than the ids of every node it depends on. */
+  readonly id: number;
+  /** The op that was applied. */
+  readonly op: OpCore;
+  /** The attributes the op was called with. */
+  readonly attrs: unknown;
+  /**
+   * Per input: the node that produced it, the input tensor itself when it is a leaf that
+   * requires grad, or `null` when no gradient flows to it.
+   */
+  readonly next: readonly (Node | Tensor | null)[];
+  /** Per input: which output of `next[i]` it was (for node edges). */
+  readonly nextSlot: readonly number[];
+  /** Per input: whether a gradient is needed. */
+  readonly needsInputGrad: readonly boolean[];
+  /** Shapes of the outputs. */
+  readonly outShapes: readonly Shape[];
+  /** Dtype of the outputs. */
+  readonly dtype: DType;
+  /** Where the op was created (a stack trace), when recorded under `withCreationSites`. */
+  readonly site: string | null;
+  /** True after a backward without `retainGraph` freed what forward saved. */
+  released = false;
+
+  /** @internal */ _savedInputs: (Tensor | undefined)[] | null;
+  /** @internal */ _savedVersions: number[] | null;
+  /** @internal */ _savedOutputs: Tensor[] | null = null;
+  /** @internal */ _stash: unknown;
+  /** @internal */ readonly _hasSaved: boolean;
+  /** @internal */ _mark = 0;
+  /** @internal */ _needed = 0;
+  /** @internal */ _acc: (Tensor | null)[] | null = null;
+
+  /** @internal */
+  constructor(
+    op: OpCore,
+    attrs: unknown,
+    inputs: readonly Tensor[],
+    outShapes: readonly Shape[],
+    dtype: DType,
+    ctx: ForwardCtx,
+  ) {
+    this.id = ++nodeCounter;
+    this.op = op;
+    this.attrs = attrs;
+    const n = inputs.length;
+    const next = new Array<Node | Tensor | null>(n);
+    const slot = new Array<number>(n);
+    const needs = new Array<boolean>(n);
+    for (let i = 0; i < n; i++) {
+      const t = inputs[i]!;
+      const rg = t._requiresGrad;
+      needs[i] = rg;
+      next[i] = rg ? (t.creator ?? t) : null;
+      slot[i] = t.outputIndex;
+    }
+    this.next = next;
+    this.nextSlot = slot;
+    this.needsInputGrad = needs;
+    this.outShapes = outShapes;
+    this.dtype = dtype;
+    this._savedInputs = ctx.savedInputs;
+    this._savedVersions = ctx.savedVersions;
+    this._stash = ctx.stashValue;
+    this._hasSaved = ctx.savedInputs !== null || ctx.saveOut || ctx.stashValue !== undefined;
+    this.site = captureSites ? (new Error().stack ?? null) : null;
+  }
+
+  /** The op's name. */
+  get opName(): string {
+    return this.op.name;
+  }
+
+  /** The attributes the op was called with. */
+  get stashed(): unknown {
+    return this._stash;
+  }
+
+  /** Shape of input `i` as recorded (known for inputs that need a gradient). */
+  inputShape(i: number): Shape | null {
+    const nx = this.next[i];
+    if (nx === null || nx === undefined) return null;
+    return nx instanceof Node ? nx.outShapes[this.nextSlot[i]!]! : nx.shape;
+  }
+
+  /** Dtype of input `i` as recorded (known for inputs that need a gradient). */
+  inputDtype(i: number): DType | null {
+    const nx = this.next[i];
+    if (nx === null || nx === undefined) return null;
+    return nx instanceof Node ? nx.dtype : nx.dtype;
+  }
+
+  input(i: number): Tensor {
+    const saved = this._savedInputs;
+    const name = this.op.inputNames[i] ?? `#${i}`;
+    if (saved === null || saved[i] === undefined) {
+      if (this.released) throw releasedError(this);
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: backward reads input ${i} (${name}), which forward did not save; call ctx.saveInputs(${i}) in forward`,
+      );
+    }
+    const t = saved[i]!;
+    const v = this._savedVersions![i]!;
+    if (t._version !== v) {
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: input ${i} (${name}) saved for backward was modified in place: it is at version ${t._version}, but version ${v} was saved`,
+      );
+    }
+    return t;
+  }
+
+  output(k = 0): Tensor {
+    const saved = this._savedOutputs;
+    if (saved === null) {
+      if (this.released) throw releasedError(this);
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: backward reads output ${k}, which forward did not save; call ctx.saveOutput() in forward`,
+      );
+    }
+    const t = saved[k];
+    if (t === undefined) {
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: backward reads output ${k}, but the op has ${saved.length} outputs`,
+      );
+    }
+    return t;
+  }
+
+  /** @internal Entry point of `Tensor.backward` for tensors this node produced. */
+  runBackward(root: Tensor, gradOutput: Tensor, options: BackwardOptions): void {
+    const create = options.createGraph === true;
+    const retain = options.retainGraph ?? create;
+    backwardPass([root], [gradOutput], retain, create, null, false);
+  }
+
+  /** @internal Frees what forward saved. */
+  _release(): void {
+    this._savedInputs = null;
+    this._savedVersions = null;
+    this._savedOutputs = null;
+    this._stash = undefined;
+    this.released = true;
+  }
+}
+
+function releasedError(node: Node): GraphError {
+  return new GraphError(
+    node.op.name,
+    `backward through a released graph: node #${node.id} '${node.op.name}' already freed what it saved for backward in an earlier backward call; pass { retainGraph: true } to the first backward (or grad) to run backward through the same graph twice`,
+  );
+}
+
+class ForwardCtx implements ForwardContext {
+  readonly op: string;
+  readonly dtype: DType;
+  readonly inputs: readonly Tensor[];
+  savedInputs: (Tensor | undefined)[] | null = null;
+  savedVersions: number[] | null = null;
+  saveOut = false;
+  stashValue: unknown = undefined;
+
+  constructor(op: string, dtype: DType, inputs: readonly Tensor[]) {
+    this.op = op;
+    this.dtype = dtype;
+    this.inputs = inputs;
+  }
+
+  alloc(shape: Shape, dtype: DType = this.dtype): RawArray {
+    return { data: allocArray(dtype, shapeSize(shape)), shape };
+  }
+
+  saveInputs(...indices: number[]): void {
+    const n = this.inputs.length;
+    if (this.savedInputs === null) {
+      this.savedInputs = new Array<Tensor | undefined>(n);
+      this.savedVersions = new Array<number>(n).fill(0);
+    }
+    for (const i of indices) {
+      const t = this.inputs[i];
+      if (t === undefined) {
+        throw new GraphError(this.op, `${this.op}: forward saves input ${i}, but the op has ${n} inputs`);
+      }
+      this.savedInputs[i] = t;
+      this.savedVersions![i] = t._version;
+    }
+  }
+
+  saveOutput(): void {
+    this.saveOut = true;
+  }
+
+  stash(value: unknown): void {
+    this.stashValue = value;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying an op
+
+/**
+ * Runs `op` on already-validated tensor inputs of one `dtype` and records a node when recording
+ * is on and any input requires grad. Returns the output tensor, or the array of outputs for a
+ * multi-output op. The forward runs with recording off.
+ * @throws GraphError when forward returns something that is not a well-formed raw array.
+ */
+export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, dtype: DType): Tensor | Tensor[] {
+  const ctx = new ForwardCtx(op.name, dtype, inputs);
+  const prev = gradEnabled;
+  gradEnabled = false;
+  let raw: RawArray | readonly RawArray[];
+  try {
+    raw = op.forward(inputs, attrs, ctx);
+  } finally {
+    gradEnabled = prev;
+  }
+  let record = false;
+  if (prev) {
+    for (let i = 0; i < inputs.length; i++) {
+      if (inputs[i]!._requiresGrad) {
+        record = true;
+        break;
+      }
+    }
+  }
+  if (!op.multi) {
+    const r = checkRaw(op, raw as RawArray, 0);
+    if (!record) return new Tensor(r.data, r.shape);
+    const node = new Node(op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
+    const out = new Tensor(r.data, r.shape, true, node, 0);
+    if (ctx.saveOut) node._savedOutputs = [out];
+    return out;
+  }
+  if (!Array.isArray(raw)) {
+    throw new GraphError(
+      op.name,
+      `${op.name}: forward of a multi-output op must return an array, got ${describeValue(raw)}`,
+    );
+  }
+  const raws = (raw as readonly RawArray[]).map((r, k) => checkRaw(op, r, k));
+  if (!record) return raws.map((r) => new Tensor(r.data, r.shape));
+  const node = new Node(
+    op,
+    attrs,
+    inputs,
+    raws.map((r) => r.shape),
+    raws.length > 0 ? dtypeOf(raws[0]!.data) : dtype,
+    ctx,
+  );
+  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k));
+  if (ctx.saveOut) node._savedOutputs = outs;
+  return outs;
+}
+
+function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? "float64" : "float32";
+}
+
+function checkRaw(op: OpCore, r: RawArray, k: number): RawArray {
+  const ok =
+    r !== null &&
+    typeof r === "object" &&
+    (r.data instanceof Float32Array || r.data instanceof Float64Array) &&
+    Array.isArray(r.shape) &&
+    shapeSize(r.shape) === r.data.length;
+  if (!ok) {
+    const what =
+      r !== null && typeof r === "object" && Array.isArray(r.shape)
+        ? `data of ${describeValue(r.data)} with length ${(r.data as { length?: unknown })?.length} for shape ${fmtShape(r.shape)}`
+        : describeValue(r);
+    throw new GraphError(
+      op.name,
+      `${op.name}: forward output ${k} must be { data: Float32Array | Float64Array, shape } with matching size, got ${what}`,
+    );
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reverse-mode engine
+
+/** Options of `grad`. */
+export interface GradOptions {
+  /** Upstream gradient(s), one per output; may be omitted for one-element outputs. */
+  gradOutput?: Tensor | number | readonly (Tensor | number)[];
+  /** Keep what the graph saved so backward can run through it again (default `false`). */
+  retainGraph?: boolean;
+  /** Record the backward computation so the gradients are differentiable again. */
+  createGraph?: boolean;
+  /** Return zeros for inputs the outputs do not depend on, instead of throwing. */
+  allowUnused?: boolean;
+}
+
+/**
+ * Functional reverse mode: the gradients of `sum(gradOutput · output)` with respect to `inputs`,
+ * returned in order, without touching any `.grad`. Inputs may be leaves or intermediate tensors.
+ * @param output - one tensor or several (their contributions add up).
+ * @param inputs - the tensors to differentiate with respect to.
+ * @throws GraphError for a non-scalar output without `gradOutput`, an input the outputs do not
+ *   depend on (unless `allowUnused`), or a released graph.
+ * @throws ShapeError when a `gradOutput` shape differs from its output's.
+ */
+export function grad(
+  output: Tensor | readonly Tensor[],
+  inputs: readonly Tensor[],
+  options: GradOptions = {},
+): Tensor[] {
+  const outputs: readonly Tensor[] = Array.isArray(output) ? output : [output as Tensor];
+  if (!Array.isArray(inputs)) {
+    throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);
+  }
+  outputs.forEach((o, k) => {
+    if (!(o instanceof Tensor))
+      throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeValue(o)}`);
+  });
+  inputs.forEach((t, k) => {
+    if (!(t instanceof Tensor))
+      throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeValue(t)}`);
+    if (!t._requiresGrad) {
+      throw new GraphError(
+        "grad",
+        `grad: input ${k} ${t.toString()} does not require grad, so no gradient can flow to it`,
+      );
+    }
+  });
+  const go = options.gradOutput;
+  const gos: readonly (Tensor | number | undefined)[] =
+    go === undefined ? outputs.map(() => undefined) : Array.isArray(go) ? go : [go as Tensor | number];
+  if (gos.length !== outputs.length) {
+    throw new ArgumentError("grad", `grad: ${gos.length} gradOutputs for ${outputs.length} outputs`);
+  }
+  const seeds = outputs.map((o, k) => seedGradient("grad", o, gos[k]));
+  const create = options.createGraph === true;
+  const retain = options.retainGraph ?? create;
+  const res = backwardPass(outputs, seeds, retain, create, inputs, options.allowUnused === true)!;
+  return res as Tensor[];
+}
+
+function backwardPass(
+  roots: readonly Tensor[],
+  seeds: readonly Tensor[],
+  retain: boolean,
+  create: boolean,
+  targets: readonly Tensor[] | null,
+  allowUnused: boolean,
+): (Tensor | null)[] | null {
+  const pass = ++passCounter;
+  // 1. collect the nodes reachable from the roots (iterative DFS; no recursion)
+  const order: Node[] = [];
+  const stack: Node[] = [];
+  for (const r of roots) {
+    const c = r.creator;
+    if (c !== null && c._mark !== pass) {
+      c._mark = pass;
+      stack.push(c);
+    }
+  }
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    order.push(n);
+    const next = n.next;
+    for (let i = 0; i < next.length; i++) {
+      const nx = next[i];
+      if (nx instanceof Node && nx._mark !== pass) {
+        nx._mark = pass;
+        stack.push(nx);
+      }
+    }
+  }
+  // 2. reverse topological order: a consumer is always created after its inputs
+  order.sort(byIdDesc);
+
+  // 3. targets (functional grad): leaves by identity, intermediate tensors by (node, slot)
+  let results: (Tensor | null)[] | null = null;
+  let leafTargets: Map<Tensor, number[]> | null = null;
+  let nodeTargets: Map<Node, [number, number][]> | null = null;
+  if (targets !== null) {
+    results = new Array<Tensor | null>(targets.length).fill(null);
+    leafTargets = new Map();
+    nodeTargets = new Map();
+    targets.forEach((t, k) => {
+      if (t.creator === null) pushTo(leafTargets!, t, k);
+      else pushTo(nodeTargets!, t.creator, [t.outputIndex, k] as [number, number]);
+    });
+    // a node is needed when one of its edges leads to a target
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i]!;
+      const next = n.next;
+      for (let j = 0; j < next.length; j++) {
+        const nx = next[j];
+        if (nx === null || nx === undefined) continue;
+        if (nx instanceof Node) {
+          if (nx._needed === pass || hasSlot(nodeTargets.get(nx), n.nextSlot[j]!)) {
+            n._needed = pass;
+            break;
+          }
+        } else if (leafTargets.has(nx)) {
+          n._needed = pass;
+          break;
+        }
+      }
+    }
+  }
+
+  const deliverLeaf = (leaf: Tensor, g: Tensor): void => {
+    if (targets === null) accumulateGrad(leaf, g, create);
+    else {
+      const ks = leafTargets!.get(leaf);
+      if (ks !== undefined)
+        for (const k of ks) results![k] = results![k] == null ? g : accumulate(results![k]!, g, create);
+    }
+  };
+
+  try {
+    // 4. seed the roots
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      const g = seeds[r]!;
+      const c = root.creator;
+      if (c !== null) deposit(c, root.outputIndex, g, create);
+      else if (root._requiresGrad) deliverLeaf(root, g);
+    }
+    // 5. one reverse sweep
+    for (let oi = 0; oi < order.length; oi++) {
+      const n = order[oi]!;
+      const acc = n._acc;
+      n._acc = null;
+      if (nodeTargets !== null) {
+        const slots = nodeTargets.get(n);
+        if (slots !== undefined) for (const [s, k] of slots) results![k] = acc?.[s] ?? null;
+      }
+      if (acc === null) continue;
+      if (targets !== null && n._needed !== pass) continue;
+      if (n.released && n._hasSaved) throw releasedError(n);
+      const op = n.op;
+      let gin: Tensor | Tensor[];
+      if (op.multi) {
+        const gys = new Array<Tensor>(n.outShapes.length);
+        for (let k = 0; k < gys.length; k++) {
+          const shape = n.outShapes[k]!;
+          gys[k] = acc[k] ?? new Tensor(allocArray(n.dtype, shapeSize(shape)), shape);
+        }
+        gin = gys;
+      } else {
+        const gy = acc[0];
+        if (gy === null || gy === undefined) continue;
+        gin = gy;
+      }
+      const prev = gradEnabled;
+      gradEnabled = create;
+      let gx: readonly (Tensor | null | undefined)[];
+      try {
+        gx = op.backward(gin, n);
+      } finally {
+        gradEnabled = prev;
+      }
+      const next = n.next;
+      if (!Array.isArray(gx) || gx.length !== next.length) {
+        throw new GraphError(
+          op.name,
+          `${op.name}: backward must return an array of ${next.length} gradients (one per input, null where none), got ${Array.isArray(gx) ? `${gx.length} entries` : describeValue(gx)}`,
+        );
+      }
+      for (let j = 0; j < next.length; j++) {
+        const nx = next[j];
+        if (nx === null || nx === undefined) continue;
+        let g = gx[j];
+        if (g === null || g === undefined) continue;
+        g = conform(n, j, g, create);
+        if (nx instanceof Node) deposit(nx, n.nextSlot[j]!, g, create);
+        else deliverLeaf(nx, g);
+      }
+      if (!retain) n._release();
+    }
+  } finally {
+    for (let i = 0; i < order.length; i++) order[i]!._acc = null;
+  }
+
+  if (results === null) return null;
+  for (let k = 0; k < results.length; k++) {
+    if (results[k] === null) {
+      const t = targets![k]!;
+      if (!allowUnused) {
+        throw new GraphError(
+          "grad",
+          `grad: input ${k} ${t.toString()} is not reachable from the outputs (no gradient flows to it); pass { allowUnused: true } to get zeros`,
+        );
+      }
+      results[k] = new Tensor(allocArray(t.dtype, t.size), t.shape);
+    }
+  }
+  return results;
+}
+
+function byIdDesc(a: Node, b: Node): number {
+  return b.id - a.id;
+}
+
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}
+
+function hasSlot(slots: [number, number][] | undefined, s: number): boolean {
+  if (slots === undefined) return false;
+  for (const [slot] of slots) if (slot === s) return true;
+  return false;
+}
+
+/** Brings a gradient returned by `n`'s backward for input `j` to that input's shape and dtype. */
+function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
+  if (!(g instanceof Tensor)) {
+    throw new GraphError(
+      n.op.name,
+      `${n.op.name}: backward returned ${describeValue(g)} as the gradient of input ${j} (${n.op.inputNames[j] ?? j}); expected a Tensor or null`,
+    );
+  }
+  const shape = n.inputShape(j)!;
+  const dtype = n.inputDtype(j)!;
+  if (!shapesEqual(g.shape, shape)) {
+    if (!isBroadcastableTo(shape, g.shape)) {
+      throw new GraphError(
+        n.op.name,
+        `${n.op.name}: backward returned a gradient of shape ${fmtShape(g.shape)} for input ${j} (${n.op.inputNames[j] ?? j}) of shape ${fmtShape(shape)}; it must equal the input's shape or broadcast from it`,
+      );
+    }
+    g = create ? sumTo(g, shape) : sumToRaw(g, shape);
+  }
+  if (g.dtype !== dtype) g = create ? cast(g, dtype) : castRaw(g, dtype);
+  return g;
+}
+
+function deposit(n: Node, slot: number, g: Tensor, create: boolean): void {
+  let acc = n._acc;
+  if (acc === null) {
+    acc = new Array<Tensor | null>(n.outShapes.length).fill(null);
+    n._acc = acc;
+  }
+  const prev = acc[slot];
+  acc[slot] = prev === null || prev === undefined ? g : accumulate(prev, g, create);
+}
+
+function accumulate(a: Tensor, b: Tensor, create: boolean): Tensor {
+  if (create) return applyOp(accumulateOp, [a, b], null, a.dtype) as Tensor;
+  const out = allocArray(a.dtype, a.size);
+  binaryInto("add", a.data, a.shape, b.data, b.shape, out, a.shape);
+  return new Tensor(out, a.shape);
+}
+
+/** Adds `g` into a leaf's `.grad`: in place when it exists (bumping its version), else a copy. */
+function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
+  const cur = leaf.grad;
+  if (cur === null) {
+    leaf.grad = create ? g : new Tensor(g.data.slice(), g.shape);
+  } else if (create || cur.creator !== null) {
+    leaf.grad = accumulate(cur, g, create);
+  } else {
+    addInPlace(cur.data, g.data);
+    cur._version++;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structural primitives the engine uses
+
+const accumulateOp: OpCore = {
+  name: "accumulateGrad",
+  inputNames: ["a", "b"],
+  multi: false,
+  forward([a, b], _attrs, ctx) {
+    const out = ctx.alloc(a!.shape);
+    binaryInto("add", a!.data, a!.shape, b!.data, b!.shape, out.data, a!.shape);
+    return out;
+  },
+  backward(gy) {
+    return [gy as Tensor, gy as Tensor];
+  },
+};
+
+interface ShapeAttrs {
+  readonly shape: Shape;
+  readonly from: Shape;
+}
+
+const sumToOp: OpCore = {
+  name: "sumTo",
+  inputNames: ["x"],
+  multi: false,
+  forward([x], attrs, ctx) {
+    const { shape } = attrs as ShapeAttrs;
+    const out = ctx.alloc(shape);
+    sumToInto(x!.data, x!.shape, out.data, shape);
+    return out;
+  },
+  backward(gy, ctx) {
+    return [broadcastTo(gy as Tensor, (ctx.attrs as ShapeAttrs).from)];
+  },
+};
+
+const broadcastToOp: OpCore = {
+  name: "broadcastTo",
+  inputNames: ["x"],
+  multi: false,
+  forward([x], attrs, ctx) {
+    const { shape } = attrs as ShapeAttrs;
+    const out = ctx.alloc(shape);
+    broadcastInto(x!.data, x!.shape, out.data, shape);
+    return out;
+  },
+  backward(gy, ctx) {
+    return [sumTo(gy as Tensor, (ctx.attrs as ShapeAttrs).from)];
+  },
+};
+
+interface CastAttrs {
+  readonly dtype: DType;
+  readonly from: DType;
+}
+
+const castOp: OpCore = {
+  name: "cast",
+  inputNames: ["x"],
+  multi: false,
+  forward([x], attrs, ctx) {
+    const out = ctx.alloc(x!.shape, (attrs as CastAttrs).dtype);
+    out.data.set(x!.data);
+    return out;
+  },
+  backward(gy, ctx) {
+    return [cast(gy as Tensor, (ctx.attrs as CastAttrs).from)];
+  },
+};
+
+function checkTensorArg(fn: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeValue(x)}`);
+  return x;
+}
+
+/**
+ * Sums `x` down to `shape`, undoing a broadcast from `shape` to `x.shape` (numpy rules). Returns
+ * `x` itself when the shapes are equal. Its derivative is `broadcastTo`, and vice versa.
+ * @throws ShapeError when `shape` does not broadcast to `x.shape`.
+ */
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensorArg("sumTo", x);
+  const s = checkShape("sumTo", shape);
+  if (shapesEqual(x.shape, s)) return x;
+  if (!isBroadcastableTo(s, x.shape)) {
+    throw new ShapeError(
+      "sumTo",
+      `sumTo: cannot sum shape ${fmtShape(x.shape)} to ${fmtShape(s)} (${fmtShape(s)} does not broadcast to ${fmtShape(x.shape)})`,
+    );
+  }
+  return applyOp(sumToOp, [x], { shape: s, from: x.shape } satisfies ShapeAttrs, x.dtype) as Tensor;
+}
+
+/**
+ * Broadcasts `x` to `shape` by numpy rules, copying along the new and size-1 dimensions. Returns
+ * `x` itself when the shapes are equal. Its derivative is `sumTo`.
+ * @throws ShapeError when `x.shape` does not broadcast to `shape`.
+ */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensorArg("broadcastTo", x);
+  const s = checkShape("broadcastTo", shape);
+  if (shapesEqual(x.shape, s)) return x;
+  if (!isBroadcastableTo(x.shape, s)) {
+    throw new ShapeError(
+      "broadcastTo",
+      `broadcastTo: shape ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(s)}`,
+    );
+  }
+  return applyOp(broadcastToOp, [x], { shape: s, from: x.shape } satisfies ShapeAttrs, x.dtype) as Tensor;
+}
+
+/**
+ * Converts `x` to `dtype` (a recorded, differentiable copy; the gradient is cast back). Returns
+ * `x` itself when it already has that dtype.
+ * @throws DTypeError for an unknown dtype.
+ */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensorArg("cast", x);
+  if (dtype !== "float32" && dtype !== "float64") {
+    throw new DTypeError("cast", `cast: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
+  }
+  if (x.dtype === dtype) return x;
+  return applyOp(castOp, [x], { dtype, from: x.dtype } satisfies CastAttrs, dtype) as Tensor;
+}
+
+function sumToRaw(g: Tensor, shape: Shape): Tensor {
+  const out = allocArray(g.dtype, shapeSize(shape));
+  sumToInto(g.data, g.shape, out, shape);
+  return new Tensor(out, shape);
+}
+
+function castRaw(g: Tensor, dtype: DType): Tensor {
+  const out = allocArray(dtype, g.size);
+  out.set(g.data);
+  return new Tensor(out, g.shape);
+}

@@ -1,0 +1,78 @@
+/**
+ * @gradgraph/core: tensors, the define-by-run graph, reverse-mode autodiff, `defineOp` and
+ * gradient checking. Ops live in `@gradgraph/nodes`; fast-check helpers in `@gradgraph/core/testing`.
+ */
+export { DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
+export {
+  ArgumentError,
+  DTypeError,
+  fmtShape,
+  GradcheckError,
+  GradgraphError,
+  GraphError,
+  ShapeError,
+} from "./errors.js";
+export {
+  assertGradcheck,
+  formatGradcheckFailure,
+  type GradcheckElement,
+  type GradcheckOptions,
+  type GradcheckReport,
+  gradcheck,
+  type NumericalGradOptions,
+  numericalGrad,
+  type TensorFunction,
+} from "./gradcheck.js";
+export {
+  type BackwardContext,
+  broadcastTo,
+  cast,
+  enableGrad,
+  type ForwardContext,
+  type GradOptions,
+  grad,
+  isGradEnabled,
+  Node,
+  noGrad,
+  type RawArray,
+  sumTo,
+  withCreationSites,
+} from "./graph.js";
+export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
+export { type BinaryKind, binaryInto } from "./kernels/elementwise.js";
+export { gemm } from "./kernels/matmul.js";
+export {
+  type AttrArgs,
+  defineMultiOutputOp,
+  defineOp,
+  type MultiOp,
+  type MultiOpSpec,
+  type Op,
+  type OpSpec,
+  type OpTestSpec,
+  type Picker,
+} from "./op.js";
+export { Rng } from "./random.js";
+export {
+  broadcastShapes,
+  isBroadcastableTo,
+  normalizeAxes,
+  normalizeAxis,
+  type Shape,
+  shapeSize,
+  shapesEqual,
+  stridesOf,
+} from "./shape.js";
+export {
+  assertTensor,
+  type BackwardOptions,
+  full,
+  type NestedArray,
+  ones,
+  randn,
+  Tensor,
+  type TensorLike,
+  type TensorOptions,
+  tensor,
+  zeros,
+} from "./tensor.js";

@@ -1,0 +1,110 @@
+/**
+ * Broadcasting kernels over row-major typed arrays: the index arithmetic that `broadcastTo`,
+ * `sumTo` and every broadcasting binary op share.
+ */
+import type { FloatArray } from "../dtype.js";
+import type { Shape } from "../shape.js";
+
+/**
+ * Strides (in elements) with which an array of shape `from` is read while iterating over shape
+ * `to`: 0 on the broadcast dimensions. `from` must be broadcastable to `to`.
+ */
+export function broadcastStrides(from: Shape, to: Shape): number[] {
+  const rank = to.length;
+  const off = rank - from.length;
+  const strides = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let i = from.length - 1; i >= 0; i--) {
+    const d = from[i]!;
+    strides[off + i] = d === 1 && to[off + i] !== 1 ? 0 : s;
+    s *= d;
+  }
+  return strides;
+}
+
+/**
+ * Calls `inner(outOffset, aOffset, bOffset, n, aStride, bStride)` once per contiguous run of the
+ * last dimension of `shape`, with the read offsets of two broadcast operands. This is the one
+ * odometer every broadcasting kernel uses.
+ */
+export function forEachRow(
+  shape: Shape,
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  inner: (o: number, a: number, b: number, n: number, as: number, bs: number) => void,
+): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    inner(0, 0, 0, 1, 0, 0);
+    return;
+  }
+  const n = shape[rank - 1]!;
+  let rows = 1;
+  for (let i = 0; i < rank - 1; i++) rows *= shape[i]!;
+  if (n === 0 || rows === 0) return;
+  const as = aStrides[rank - 1]!;
+  const bs = bStrides[rank - 1]!;
+  const idx = new Array<number>(rank).fill(0);
+  let ao = 0;
+  let bo = 0;
+  for (let r = 0, o = 0; r < rows; r++, o += n) {
+    inner(o, ao, bo, n, as, bs);
+    // advance the odometer over dimensions 0 .. rank-2
+    for (let d = rank - 2; d >= 0; d--) {
+      const i = idx[d]! + 1;
+      if (i < shape[d]!) {
+        idx[d] = i;
+        ao += aStrides[d]!;
+        bo += bStrides[d]!;
+        break;
+      }
+      idx[d] = 0;
+      ao -= aStrides[d]! * (shape[d]! - 1);
+      bo -= bStrides[d]! * (shape[d]! - 1);
+    }
+  }
+}
+
+/** Copies `x` (shape `from`) into `out` (shape `to`), repeating along broadcast dimensions. */
+export function broadcastInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
+  if (x.length === out.length) {
+    out.set(x);
+    return;
+  }
+  if (x.length === 1) {
+    out.fill(x[0]!);
+    return;
+  }
+  const xs = broadcastStrides(from, to);
+  forEachRow(to, xs, xs, (o, a, _b, n, as) => {
+    if (as === 1) out.set(x.subarray(a, a + n), o);
+    else for (let j = 0; j < n; j++) out[o + j] = x[a + j * as]!;
+  });
+}
+
+/**
+ * Sums `g` (shape `from`) into `out` (shape `to`, zero-filled by the caller): the reduction that
+ * undoes broadcasting `to` → `from`.
+ */
+export function sumToInto(g: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
+  if (g.length === out.length) {
+    out.set(g);
+    return;
+  }
+  if (out.length === 1) {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i]!;
+    out[0] = s;
+    return;
+  }
+  const os = broadcastStrides(to, from);
+  forEachRow(from, os, os, (i, o, _b, n, ostride) => {
+    if (ostride === 0) {
+      let s = 0;
+      for (let j = 0; j < n; j++) s += g[i + j]!;
+      out[o] = out[o]! + s;
+    } else {
+      for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + g[i + j]!;
+    }
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * `defineOp`: how every op in gradgraph is made, by the library and by its users. The author
+ * writes a forward over raw typed arrays and a backward that maps the upstream gradient to one
+ * gradient per input using differentiable ops; the op then works in graphs, in higher-order
+ * gradients, in the gradient checker and in `checkOp`'s property tests.
+ */
+import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
+import { ArgumentError, describeValue } from "./errors.js";
+import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
+import type { Shape } from "./shape.js";
+import { Tensor, type TensorLike } from "./tensor.js";
+
+/**
+ * A source of choices for property tests, independent of any testing library: `checkOp` backs it
+ * with fast-check so every choice shrinks.
+ */
+export interface Picker {
+  /** An integer in `[min, max]`. */
+  int(min: number, max: number): number;
+  /** A boolean. */
+  bool(): boolean;
+  /** A shape of rank `minRank..maxRank` with dimensions `minDim..maxDim` (defaults 0..3, 0..4). */
+  shape(options?: { minRank?: number; maxRank?: number; minDim?: number; maxDim?: number }): number[];
+}
+
+/**
+ * How `checkOp` draws test cases for an op: the relation between its input shapes, its
+ * attributes, and the input values' domain.
+ */
+export interface OpTestSpec<A> {
+  /**
+   * `'same'`: every input has one shape; `'broadcast'` (default for several inputs): shapes that
+   * broadcast together; `'matmul'`: (N×D, D×H); or a function drawing the shapes.
+   */
+  shapes?: "same" | "broadcast" | "matmul" | ((pick: Picker) => Shape[]);
+  /** Draws the attributes for given input shapes. */
+  attrs?: (shapes: readonly Shape[], pick: Picker) => A;
+  /** Draws shapes and attributes together, when they depend on each other (overrides both). */
+  cases?: (pick: Picker) => { shapes: Shape[]; attrs: A };
+  /** Interval the input values are drawn from (default `[-2, 2]`). */
+  domain?: readonly [number, number];
+}
+
+interface SpecBase<A> {
+  /** The op's name, used in every error message and in graph export. */
+  name: string;
+  /** The names of the inputs, in order; their number is the op's arity. */
+  inputs: readonly string[];
+  /**
+   * Validates the (converted, dtype-promoted) inputs and the attributes before forward. Throw
+   * `ShapeError`/`ArgumentError` naming the op, the input and the shapes.
+   */
+  check?(inputs: readonly Tensor[], attrs: A): void;
+  /** Cast mixed float32/float64 inputs to float64 before forward (default true). */
+  promote?: boolean;
+  /** How `checkOp` draws property-test cases for this op. */
+  test?: OpTestSpec<A>;
+}
+
+/** What a library author writes to define a single-output op. */
+export interface OpSpec<A = undefined> extends SpecBase<A> {
+  /**
+   * Computes the output from the inputs' raw `data` and `shape` (recording is off here). Allocate
+   * the result with `ctx.alloc(shape)`, and save what backward needs with `ctx.saveInputs`,
+   * `ctx.saveOutput` or `ctx.stash`.
+   */
+  forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): RawArray;
+  /**
+   * The local derivative (vector-Jacobian product): given the upstream gradient `gy` (the
+   * output's shape), returns one gradient per input, or `null` where none is needed. Write it with
+   * differentiable ops so higher-order gradients work. A gradient may have the broadcast shape:
+   * the engine sums it back to the input's shape.
+   */
+  backward(gy: Tensor, ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
+}
+
+/** What a library author writes to define an op with several outputs. */
+export interface MultiOpSpec<A = undefined> extends SpecBase<A> {
+  /** Computes every output; see `OpSpec.forward`. */
+  forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): readonly RawArray[];
+  /**
+   * Maps the outputs' gradients (zeros where an output received none) to one gradient per input.
+   */
+  backward(gys: readonly Tensor[], ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
+}
+
+/** The attribute argument of an op call: optional when the op's attributes may be undefined. */
+export type AttrArgs<A> = undefined extends A ? [attrs?: A] : [attrs: A];
+
+/** An op made by `defineOp`: call it with an array of inputs (tensors or numbers) and its attributes. */
+export interface Op<A = undefined> {
+  (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor;
+  /** The op's name. */
+  readonly opName: string;
+  /** The definition it was made from. */
+  readonly spec: OpSpec<A>;
+}
+
+/** An op made by `defineMultiOutputOp`; returns its outputs as an array. */
+export interface MultiOp<A = undefined> {
+  (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor[];
+  /** The op's name. */
+  readonly opName: string;
+  /** The definition it was made from. */
+  readonly spec: MultiOpSpec<A>;
+}
+
+/**
+ * Defines a differentiable op from a forward over raw arrays and a backward over tensors.
+ *
+ * The returned function validates its inputs (arity; each a `Tensor` or a number; mixed
+ * float32/float64 promoted to float64; then `spec.check`), runs forward with recording off, and
+ * records a node when any input requires grad.
+ *
+ * @throws ArgumentError (from the returned op) for a wrong number of inputs or a non-tensor input,
+ *   naming the op and the input; and whatever `spec.check` throws.
+ */
+export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
+  const core = toCore(spec, false);
+  const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor => {
+    const attrs = rest[0] as A;
+    const tensors = prepare(spec, inputs);
+    spec.check?.(tensors, attrs);
+    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+  };
+  return Object.assign(fn, { opName: spec.name, spec }) as Op<A>;
+}
+
+/**
+ * Defines a differentiable op with several outputs (such as `branch`). Same contract as
+ * `defineOp`, except that forward returns an array of raw outputs and backward receives an array
+ * of gradients.
+ * @throws ArgumentError (from the returned op) as for `defineOp`.
+ */
+export function defineMultiOutputOp<A = undefined>(spec: MultiOpSpec<A>): MultiOp<A> {
+  const core = toCore(spec, true);
+  const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor[] => {
+    const attrs = rest[0] as A;
+    const tensors = prepare(spec, inputs);
+    spec.check?.(tensors, attrs);
+    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+  };
+  return Object.assign(fn, { opName: spec.name, spec }) as MultiOp<A>;
+}
+
+function toCore<A>(spec: OpSpec<A> | MultiOpSpec<A>, multi: boolean): OpCore {
+  if (spec === null || typeof spec !== "object") {
+    throw new ArgumentError("defineOp", `defineOp: spec must be an object, got ${describeValue(spec)}`);
+  }
+  if (typeof spec.name !== "string" || spec.name.length === 0) {
+    throw new ArgumentError(
+      "defineOp",
+      `defineOp: spec.name must be a non-empty string, got ${describeValue(spec.name)}`,
+    );
+  }
+  if (!Array.isArray(spec.inputs) || !spec.inputs.every((n) => typeof n === "string")) {
+    throw new ArgumentError(
+      "defineOp",
+      `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,
+    );
+  }
+  for (const key of ["forward", "backward"] as const) {
+    if (typeof spec[key] !== "function") {
+      throw new ArgumentError(
+        "defineOp",
+        `defineOp(${spec.name}): spec.${key} must be a function, got ${describeValue(spec[key])}`,
+      );
+    }
+  }
+  return {
+    name: spec.name,
+    inputNames: spec.inputs,
+    multi,
+    forward: spec.forward as OpCore["forward"],
+    backward: spec.backward as OpCore["backward"],
+  };
+}
+
+/** Checks arity, converts numbers to 0-d tensors and promotes mixed dtypes to float64. */
+function prepare<A>(spec: SpecBase<A>, inputs: readonly TensorLike[]): Tensor[] {
+  const names = spec.inputs;
+  const op = spec.name;
+  if (!Array.isArray(inputs)) {
+    throw new ArgumentError(
+      op,
+      `${op}: inputs must be an array of ${names.length} tensors (${names.join(", ")}), got ${describeValue(inputs)}`,
+    );
+  }
+  if (inputs.length !== names.length) {
+    throw new ArgumentError(
+      op,
+      `${op}: expects ${names.length} input${names.length === 1 ? "" : "s"} (${names.join(", ")}), got ${inputs.length}`,
+    );
+  }
+  let dtype: DType | null = null;
+  let mixed = false;
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    if (x instanceof Tensor) {
+      if (dtype === null) dtype = x.dtype;
+      else if (dtype !== x.dtype) mixed = true;
+    } else if (typeof x !== "number") {
+      throw new ArgumentError(
+        op,
+        `${op}: input ${i} (${names[i]}) must be a Tensor or a number, got ${describeValue(x)}`,
+      );
+    }
+  }
+  const target: DType = mixed && spec.promote !== false ? "float64" : (dtype ?? DEFAULT_DTYPE);
+  const out = new Array<Tensor>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i]!;
+    if (typeof x === "number") out[i] = constant(x, target);
+    else out[i] = mixed && spec.promote !== false ? cast(x, promoteTypes(x.dtype, target)) : x;
+  }
+  return out;
+}
+
+function constant(value: number, dtype: DType): Tensor {
+  const data = dtype === "float64" ? new Float64Array(1) : new Float32Array(1);
+  data[0] = value;
+  return new Tensor(data, []);
+}

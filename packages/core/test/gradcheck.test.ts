@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import {
+  ArgumentError,
+  assertGradcheck,
+  defineOp,
+  GradcheckError,
+  gradcheck,
+  numericalGrad,
+  randn,
+  sumTo,
+  type Tensor,
+  tensor,
+} from "../src/index.js";
+import { add, mul } from "./helpers.js";
+
+/** A deliberately wrong op: forward x², backward claims 3x instead of 2x. */
+const badSquare = defineOp({
+  name: "badSquare",
+  inputs: ["x"],
+  forward([x], _a, ctx) {
+    const o = ctx.alloc(x!.shape);
+    for (let i = 0; i < o.data.length; i++) o.data[i] = x!.data[i]! ** 2;
+    ctx.saveInputs(0);
+    return o;
+  },
+  backward: (gy, ctx) => [mul(gy, mul(ctx.input(0), 3))],
+});
+
+describe("numericalGrad", () => {
+  it("matches closed forms, in float64 even for float32 inputs", () => {
+    const x = tensor([0.5, -1.25, 2], { dtype: "float32" });
+    const [g] = numericalGrad((t) => sumTo(mul(mul(t, t), t), []), [x]);
+    expect(g!.dtype).toBe("float64");
+    [0.5, -1.25, 2].forEach((v, i) => {
+      expect(g!.data[i]).toBeCloseTo(3 * v * v, 8);
+    });
+  });
+
+  it("weights outputs by gradOutput", () => {
+    const x = tensor([1, 2], { dtype: "float64" });
+    const [g] = numericalGrad((t) => mul(t, t), [x], { gradOutput: tensor([1, -1], { dtype: "float64" }) });
+    expect(g!.data[0]).toBeCloseTo(2, 8);
+    expect(g!.data[1]).toBeCloseTo(-4, 8);
+  });
+
+  it("checks its arguments", () => {
+    expect(() => numericalGrad("f" as never, [])).toThrow(/numericalGrad: f must be a function, got string "f"/);
+    expect(() => numericalGrad((t) => t, [1 as never])).toThrow(
+      /numericalGrad: input 0 must be a Tensor, got number 1/,
+    );
+    expect(() => numericalGrad((t) => t, [tensor(1)], { eps: 0 })).toThrow(ArgumentError);
+  });
+});
+
+describe("gradcheck", () => {
+  it("passes for correct ops in float64 and float32 with dtype-chosen tolerances", () => {
+    const f = (a: Tensor, b: Tensor) => mul(add(a, b), a);
+    const a64 = randn([3, 4], { seed: 1, dtype: "float64" });
+    const b64 = randn([4], { seed: 2, dtype: "float64" });
+    const r64 = gradcheck(f, [a64, b64]);
+    expect(r64.passed).toBe(true);
+    expect(r64.atol).toBe(1e-5);
+    expect(r64.maxAbsError).toBeLessThan(1e-8);
+    const r32 = gradcheck(f, [randn([3, 4], { seed: 1 }), randn([4], { seed: 2 })]);
+    expect(r32.passed).toBe(true);
+    expect(r32.dtype).toBe("float32");
+    expect(r32.atol).toBe(1e-3);
+  });
+
+  it("fails for a wrong derivative and names the input and element", () => {
+    const x = tensor([1, -2, 3], { dtype: "float64" });
+    const r = gradcheck((t) => badSquare([t]), [x]);
+    expect(r.passed).toBe(false);
+    expect(r.worst?.input).toBe(0);
+    expect(r.worst?.index).toEqual([2]);
+    expect(r.worst!.analytic / r.worst!.numeric).toBeCloseTo(1.5, 6);
+  });
+
+  it("assertGradcheck throws a readable GradcheckError", () => {
+    const x = tensor([[1, 2]], { dtype: "float64" });
+    const f = function squareIt(t: Tensor) {
+      return badSquare([t]);
+    };
+    expect(() => assertGradcheck(f, [x])).toThrow(GradcheckError);
+    expect(() => assertGradcheck(f, [x])).toThrow(
+      /gradcheck failed for squareIt: input 0 \(shape \[1, 2\], float64\) at index \[0, [01]\]:/,
+    );
+    expect(() => assertGradcheck(f, [x])).toThrow(/analytic .* vs numeric/);
+  });
+
+  it("checks every output of a multi-output function", () => {
+    const x = tensor([1, 2], { dtype: "float64" });
+    expect(gradcheck((t) => [mul(t, t), badSquare([t])], [x]).passed).toBe(false);
+    expect(gradcheck((t) => [mul(t, t), add(t, t)], [x]).passed).toBe(true);
+  });
+
+  it("reports inputs the output does not depend on as zero gradients", () => {
+    const r = gradcheck((a, _b) => mul(a, a), [tensor([1], { dtype: "float64" }), tensor([2], { dtype: "float64" })]);
+    expect(r.passed).toBe(true);
+    expect(r.analytic[1]!.toArray()).toEqual([0]);
+  });
+});

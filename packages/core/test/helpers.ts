@@ -1,0 +1,31 @@
+/** Small ops defined with the public defineOp, for core's own tests (core cannot import nodes). */
+import { binaryInto, broadcastShapes, defineOp, type Tensor, type TensorLike } from "../src/index.js";
+
+export const addOp = defineOp({
+  name: "add",
+  inputs: ["a", "b"],
+  forward([a, b], _attrs, ctx) {
+    const out = ctx.alloc(broadcastShapes("add", a!.shape, b!.shape));
+    binaryInto("add", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    return out;
+  },
+  backward: (gy) => [gy, gy],
+});
+
+export const mulOp = defineOp({
+  name: "mul",
+  inputs: ["a", "b"],
+  forward([a, b], _attrs, ctx) {
+    const out = ctx.alloc(broadcastShapes("mul", a!.shape, b!.shape));
+    binaryInto("mul", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    ctx.saveInputs(0, 1);
+    return out;
+  },
+  backward: (gy, ctx) => [mul(gy, ctx.input(1)), mul(gy, ctx.input(0))],
+});
+
+export const add = (a: TensorLike, b: TensorLike): Tensor => addOp([a, b]);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => mulOp([a, b]);
+
+/** Sum of all elements, built on the core sumTo primitive. */
+export { sumTo } from "../src/index.js";

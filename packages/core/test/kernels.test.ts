@@ -1,0 +1,94 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { binaryInto, broadcastInto, broadcastShapes, gemm, stridesOf, sumToInto } from "../src/index.js";
+import { broadcastableShapesArb } from "../src/testing/index.js";
+
+/** Reference: element (i, j) of op(A)·op(B) by the definition. */
+function naive(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>) {
+  const C = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let p = 0; p < K; p++) s += A[tA ? p * M + i : i * K + p]! * B[tB ? j * K + p : p * N + j]!;
+      C[i * N + j] = s;
+    }
+  return C;
+}
+
+describe("gemm", () => {
+  it("matches the definition for every transpose combination and odd sizes, both dtypes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        (M, N, K, tA, tB, f32, seed) => {
+          const mk = (n: number) => (f32 ? new Float32Array(n) : new Float64Array(n));
+          const A = mk(M * K);
+          const B = mk(K * N);
+          for (let i = 0; i < A.length; i++) A[i] = Math.sin(seed + 1.3 * i);
+          for (let i = 0; i < B.length; i++) B[i] = Math.cos(seed + 0.7 * i);
+          const C = mk(M * N).fill(123); // gemm overwrites
+          gemm(tA, tB, M, N, K, A, B, C);
+          const R = naive(tA, tB, M, N, K, A, B);
+          const tol = f32 ? 1e-4 * Math.sqrt(K + 1) : 1e-12 * (K + 1);
+          for (let i = 0; i < R.length; i++) expect(Math.abs(C[i]! - R[i]!)).toBeLessThanOrEqual(tol);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("broadcast kernels", () => {
+  /** Reads element `idx` of an array of shape `from` broadcast to `to`. */
+  const at = (x: ArrayLike<number>, from: number[], to: number[], idx: number[]) => {
+    const st = stridesOf(from);
+    const off = to.length - from.length;
+    let o = 0;
+    for (let d = 0; d < from.length; d++) o += (from[d] === 1 ? 0 : idx[off + d]!) * st[d]!;
+    return x[o]!;
+  };
+  const indices = (shape: number[]) => {
+    const out: number[][] = [[]];
+    for (const d of shape) {
+      const next: number[][] = [];
+      for (const p of out) for (let i = 0; i < d; i++) next.push([...p, i]);
+      out.splice(0, out.length, ...next);
+    }
+    return out;
+  };
+
+  it("binaryInto, broadcastInto and sumToInto agree with the index definition", () => {
+    fc.assert(
+      fc.property(broadcastableShapesArb(2, { maxRank: 4, maxDim: 3 }), ([sa, sb]) => {
+        const to = broadcastShapes("t", sa!, sb!);
+        const a = Float64Array.from({ length: sa!.reduce((x, y) => x * y, 1) }, (_, i) => i + 1);
+        const b = Float64Array.from({ length: sb!.reduce((x, y) => x * y, 1) }, (_, i) => 100 * (i + 1));
+        const n = to.reduce((x, y) => x * y, 1);
+        const out = new Float64Array(n);
+        binaryInto("sub", a, sa!, b, sb!, out, to);
+        const bc = new Float64Array(n);
+        broadcastInto(a, sa!, bc, to);
+        indices(to).forEach((idx, k) => {
+          expect(out[k]).toBe(at(a, sa!, to, idx) - at(b, sb!, to, idx));
+          expect(bc[k]).toBe(at(a, sa!, to, idx));
+        });
+        // sumTo: the adjoint of broadcast, <broadcast(a), g> == <a, sumTo(g)>
+        const g = Float64Array.from({ length: n }, (_, i) => (i % 7) - 3);
+        const s = new Float64Array(a.length);
+        sumToInto(g, to, s, sa!);
+        let lhs = 0;
+        for (let i = 0; i < n; i++) lhs += bc[i]! * g[i]!;
+        let rhs = 0;
+        for (let i = 0; i < a.length; i++) rhs += a[i]! * s[i]!;
+        expect(lhs).toBe(rhs);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

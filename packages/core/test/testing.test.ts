@@ -1,0 +1,111 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { broadcastShapes, defineOp, GradcheckError, shapeSize } from "../src/index.js";
+import {
+  broadcastableShapesArb,
+  checkOp,
+  matmulShapesArb,
+  shapeArb,
+  shapedTensorArb,
+  tensorArb,
+} from "../src/testing/index.js";
+import { addOp, mul, mulOp } from "./helpers.js";
+
+describe("arbitraries", () => {
+  it("shapes respect their bounds and include zero-size and size-1 dimensions", () => {
+    const seen = new Set<number>();
+    fc.assert(
+      fc.property(shapeArb({ maxRank: 4, maxDim: 4 }), (s) => {
+        expect(s.length).toBeLessThanOrEqual(4);
+        for (const d of s) {
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(4);
+          seen.add(d);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(seen.has(0)).toBe(true);
+    expect(seen.has(1)).toBe(true);
+  });
+
+  it("tensors have the requested shape, dtype and bounds", () => {
+    fc.assert(
+      fc.property(shapedTensorArb({}, { dtype: "float32", min: -1, max: 1 }), (t) => {
+        expect(t.dtype).toBe("float32");
+        expect(t.size).toBe(shapeSize(t.shape));
+        for (const v of t.data) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+      }),
+    );
+    fc.assert(
+      fc.property(tensorArb([2, 3]), (t) => {
+        expect(t.shape).toEqual([2, 3]);
+      }),
+    );
+  });
+
+  it("broadcastable shape tuples really broadcast", () => {
+    fc.assert(
+      fc.property(broadcastableShapesArb(3), (shapes) => {
+        expect(shapes).toHaveLength(3);
+        broadcastShapes("test", ...shapes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("matmul pairs share the inner dimension", () => {
+    fc.assert(
+      fc.property(matmulShapesArb(), ([a, b]) => {
+        expect(a[1]).toBe(b[0]);
+      }),
+    );
+  });
+});
+
+describe("checkOp", () => {
+  it("passes for correct ops", () => {
+    expect(checkOp(addOp, { numRuns: 30 })).toBe(30);
+    expect(checkOp(mulOp, { numRuns: 30, dtype: "float32" })).toBe(30);
+  });
+
+  /** Wrong only where an input broadcasts: forgets nothing in forward but returns gy·a for b. */
+  const sneaky = defineOp({
+    name: "sneaky",
+    inputs: ["a", "b"],
+    forward([a, b], _x, ctx) {
+      const out = ctx.alloc(broadcastShapes("sneaky", a!.shape, b!.shape));
+      for (let i = 0; i < out.data.length; i++) out.data[i] = 0;
+      ctx.saveInputs(0, 1);
+      const prod = mul(a!, b!);
+      out.data.set(prod.data);
+      return out;
+    },
+    backward: (gy, ctx) => [mul(gy, ctx.input(1)), mul(gy, ctx.input(1))],
+    test: { shapes: "broadcast" },
+  });
+
+  it("finds a wrong derivative, shrinks it and prints a replayable seed", () => {
+    let message = "";
+    try {
+      checkOp(sneaky, { numRuns: 100, seed: 42 });
+    } catch (e) {
+      expect(e).toBeInstanceOf(GradcheckError);
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/checkOp\(sneaky\) failed after \d+ case\(s\), shrunk \d+ time\(s\)/);
+    expect(message).toMatch(/minimal case: input shapes/);
+    expect(message).toMatch(/worst element: input 1 \(b\)/);
+    const replay = /replay: checkOp\(op, \{ seed: (-?\d+), numRuns: (\d+) \}\)/.exec(message);
+    expect(replay).not.toBeNull();
+    // shrinking reaches a tiny case: every input has at most one element
+    const shapes = /minimal case: input shapes (.*); attrs/.exec(message)![1]!;
+    expect(shapes).toMatch(/^\[[01]?(, [01])*\](, \[[01]?(, [01])*\])*$/);
+    // the seed replays the same failure and the same minimal case
+    expect(() => checkOp(sneaky, { seed: Number(replay![1]), numRuns: Number(replay![2]) })).toThrow(message);
+  });
+
+  it("rejects something that is not an op", () => {
+    expect(() => checkOp((() => 1) as never)).toThrow(/checkOp: op must be made by defineOp/);
+  });
+});
