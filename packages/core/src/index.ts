@@ -55,6 +55,7 @@ export {
 export { Rng } from "./random.js";
 export {
   broadcastShapes,
+  checkShape,
   isBroadcastableTo,
   normalizeAxes,
   normalizeAxis,

@@ -24,6 +24,12 @@ interface BranchAttrs {
 export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
   name: "branch",
   inputs: ["x"],
+  check(_inputs, attrs) {
+    const n = attrs?.n;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      throw new ArgumentError("branch", `branch: n must be an integer >= 1, got ${String(n)}`);
+    }
+  },
   forward([x], { n }) {
     return Array.from({ length: n }, () => ({ data: x!.data.slice(), shape: x!.shape }));
   },
@@ -41,11 +47,7 @@ export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
  * @throws ArgumentError when `n` is not an integer ≥ 1.
  */
 export function branch(x: Tensor, n = 2): Tensor[] {
-  assertTensor("branch", "x", x);
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new ArgumentError("branch", `branch: n must be an integer >= 1, got ${String(n)}`);
-  }
-  return branchOp([x], { n });
+  return branchOp([assertTensor("branch", "x", x)], { n });
 }
 
 interface RepeatAttrs {
@@ -67,6 +69,13 @@ function repeatGeometry(shape: readonly number[], axis: number | null): [number,
 export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
   name: "repeat",
   inputs: ["x"],
+  check([x], attrs) {
+    const n = attrs?.n;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      throw new ArgumentError("repeat", `repeat: n must be a non-negative integer, got ${String(n)}`);
+    }
+    if (attrs.axis !== null) normalizeAxis("repeat", attrs.axis, x!.rank);
+  },
   forward([x], { n, axis }, ctx) {
     const [outer, len, inner] = repeatGeometry(x!.shape, axis);
     const shape = axis === null ? [len * n] : x!.shape.map((d, i) => (i === axis ? d * n : d));
@@ -106,10 +115,7 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
  * @throws ArgumentError when `n` is not a non-negative integer or `axis` is out of range.
  */
 export function repeat(x: Tensor, n: number, axis?: number): Tensor {
-  assertTensor("repeat", "x", x);
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-    throw new ArgumentError("repeat", `repeat: n must be a non-negative integer, got ${String(n)}`);
-  }
-  const ax = axis === undefined || axis === null ? null : normalizeAxis("repeat", axis, x.rank);
-  return repeatOp([x], { n, axis: ax });
+  const t = assertTensor("repeat", "x", x);
+  const ax = axis === undefined || axis === null ? null : normalizeAxis("repeat", axis, t.rank);
+  return repeatOp([t], { n, axis: ax });
 }

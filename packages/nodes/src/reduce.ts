@@ -47,6 +47,12 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
     return [broadcastTo(g, xShape)];
   },
   check([x], attrs) {
+    if (!Array.isArray(attrs?.axes)) {
+      throw new ArgumentError(
+        "sum",
+        `sum: attrs must be { axes: number[], keepdims: boolean }, got ${JSON.stringify(attrs)}`,
+      );
+    }
     normalizeAxes("sum", attrs.axes, x!.rank);
   },
   test: {

@@ -2,6 +2,7 @@
 import {
   ArgumentError,
   assertTensor,
+  checkShape,
   defineOp,
   fmtShape,
   type Op,
@@ -27,7 +28,18 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
   backward(gy, ctx) {
     return [reshape(gy, ctx.stashed as readonly number[])];
   },
+  test: {
+    attrs: ([s], pick) => {
+      const size = s!.reduce((a, b) => a * b, 1);
+      const options = [[size], [...s!].reverse(), [1, ...s!], s!.filter((d) => d !== 1)];
+      return { shape: options[pick.int(0, options.length - 1)]! };
+    },
+  },
   check([x], attrs) {
+    if (!Array.isArray(attrs?.shape)) {
+      throw new ArgumentError("reshape", `reshape: attrs must be { shape: number[] }, got ${JSON.stringify(attrs)}`);
+    }
+    checkShape("reshape", attrs.shape);
     if (shapeSize(attrs.shape) !== x!.size) {
       throw new ShapeError(
         "reshape",

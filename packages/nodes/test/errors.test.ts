@@ -1,0 +1,98 @@
+/** Error messages name the op, the argument and the shapes or values involved. */
+import { ArgumentError, ShapeError, tensor, zeros } from "@gradgraph/core";
+import { describe, expect, it } from "vitest";
+import { add, branch, matmul, mul, ops, repeat, reshape, sum } from "../src/index.js";
+
+describe("shape errors", () => {
+  it("add/mul name both shapes and the clashing dimension", () => {
+    expect(() => add(zeros([2, 3]), zeros([4]))).toThrow(ShapeError);
+    expect(() => add(zeros([2, 3]), zeros([4]))).toThrow(
+      /add: shapes \[2, 3\] and \[4\] cannot be broadcast together \(dimension -1 is 3 vs 4\)/,
+    );
+    expect(() => mul(zeros([2]), zeros([3]))).toThrow(/mul: shapes \[2\] and \[3\]/);
+  });
+
+  it("matmul names ranks and inner dimensions", () => {
+    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(
+      /matmul: inner dimensions differ: a of shape \[2, 3\] and b of shape \[4, 5\] \(3 vs 4\)/,
+    );
+    expect(() => matmul(zeros([2, 3, 4]), zeros([4, 5]))).toThrow(
+      /matmul: expects 2-D operands, got a of shape \[2, 3, 4\] \(rank 3\) and b of shape \[4, 5\] \(rank 2\)/,
+    );
+    expect(() => matmul(2, zeros([1, 1]))).toThrow(/a of shape \[\] \(rank 0\)/);
+  });
+
+  it("reshape names both shapes", () => {
+    expect(() => reshape(zeros([2, 3]), [4, 2])).toThrow(/reshape: cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\]/);
+    expect(() => reshape(zeros([2, 3]), [-1, -1])).toThrow(/only one dimension can be -1/);
+    expect(reshape(zeros([2, 3]), [3, -1]).shape).toEqual([3, 2]);
+  });
+});
+
+describe("argument errors", () => {
+  it("sum: axes out of range, non-integer or repeated", () => {
+    expect(() => sum(zeros([2, 3]), { axis: 2 })).toThrow(ArgumentError);
+    expect(() => sum(zeros([2, 3]), { axis: 2 })).toThrow(
+      /sum: axis 2 is out of range for a tensor of rank 2 \(valid: -2 to 1\)/,
+    );
+    expect(() => sum(zeros([2, 3]), { axis: 0.5 })).toThrow(/sum: axis must be an integer, got number 0.5/);
+    expect(() => sum(zeros([2, 3]), { axis: [0, -2] })).toThrow(/sum: axis -2 is repeated/);
+    expect(sum(zeros([2, 3]), { axis: -1 }).shape).toEqual([2]);
+  });
+
+  it("repeat and branch: counts and axes", () => {
+    expect(() => repeat(zeros([2]), -1, 0)).toThrow(/repeat: n must be a non-negative integer, got -1/);
+    expect(() => repeat(zeros([2]), 2, 1)).toThrow(/repeat: axis 1 is out of range for a tensor of rank 1/);
+    expect(() => branch(zeros([2]), 0)).toThrow(/branch: n must be an integer >= 1, got 0/);
+    expect(() => branch("x" as never)).toThrow(/branch: x must be a Tensor, got string "x"/);
+  });
+
+  it("operands of the wrong kind, as plain JavaScript might pass", () => {
+    expect(() => add("1" as never, 2)).toThrow(/add: input 0 \(a\) must be a Tensor or a number, got string "1"/);
+    expect(() => mul(zeros([1]), null as never)).toThrow(/mul: input 1 \(b\) must be a Tensor or a number, got null/);
+    expect(() => sum([1, 2] as never)).toThrow(/sum: x must be a Tensor, got array\(2\)/);
+    expect(() => matmul({} as never, zeros([1, 1]))).toThrow(
+      /matmul: input 0 \(a\) must be a Tensor or a number, got object/,
+    );
+  });
+
+  it("op objects called directly validate their attributes", () => {
+    expect(() => ops.sum([zeros([2])], undefined as never)).toThrow(
+      /sum: attrs must be \{ axes: number\[\], keepdims: boolean \}/,
+    );
+    expect(() => ops.reshape([zeros([2])], { shape: "2" } as never)).toThrow(
+      /reshape: attrs must be \{ shape: number\[\] \}/,
+    );
+    expect(() => ops.repeat([zeros([2])], { n: 1.5, axis: null })).toThrow(
+      /repeat: n must be a non-negative integer, got 1.5/,
+    );
+  });
+});
+
+describe("values", () => {
+  it("numbers work as operands and results are right", () => {
+    const x = tensor([1, 2, 3]);
+    expect(add(x, 1).toArray()).toEqual([2, 3, 4]);
+    expect(mul(2, x).toArray()).toEqual([2, 4, 6]);
+    expect(repeat(tensor([[1, 2]]), 2, 1).toArray()).toEqual([[1, 1, 2, 2]]);
+    expect(
+      repeat(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        2,
+      ).toArray(),
+    ).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+    expect(
+      sum(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        { axis: 1, keepdims: true },
+      ).toArray(),
+    ).toEqual([[3], [7]]);
+    expect(matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray()).toEqual([[11]]);
+  });
+});

@@ -1,0 +1,50 @@
+import { defineMultiOutputOp, defineOp, type MultiOpSpec, type Op, type OpSpec, type Tensor } from "@gradgraph/core";
+import { checkOp } from "@gradgraph/core/testing";
+import { describe, expect, it } from "vitest";
+import { mul, ops } from "../src/index.js";
+
+/** The op objects, each typed by its own attributes; here only their common shape matters. */
+const allOps = Object.values(ops) as unknown as Op<unknown>[];
+
+/** Every op of the package, property-checked against numerical gradients over arbitrary shapes. */
+describe.each(allOps)("checkOp($opName)", (op) => {
+  it("float64, reference float64", () => {
+    expect(checkOp(op, { numRuns: 40 })).toBe(40);
+  });
+
+  it("float32, with float32 tolerances against the float64 reference", () => {
+    expect(checkOp(op, { numRuns: 20, dtype: "float32" })).toBe(20);
+  });
+});
+
+describe("op declarations", () => {
+  it("lists the six seed nodes and the shape helpers", () => {
+    expect(Object.keys(ops).sort()).toEqual(["add", "branch", "matmul", "mul", "repeat", "reshape", "sum"]);
+  });
+});
+
+/**
+ * The property tests can fail: a copy of each op whose derivative is off by 1% (or whose
+ * gradient goes to the wrong place) must be caught by the same checkOp call.
+ */
+describe.each(allOps)("checkOp catches a broken $opName", (op) => {
+  it("1% off", () => {
+    const spec = op.spec as OpSpec<unknown> & MultiOpSpec<unknown>;
+    const scale = (gs: readonly (Tensor | null | undefined)[]) => gs.map((g) => (g ? mul(g, 1.01) : g));
+    const broken =
+      op === (ops.branch as unknown)
+        ? defineMultiOutputOp<unknown>({
+            ...spec,
+            name: `${spec.name}Broken`,
+            backward: (g, c) => scale(spec.backward(g, c)),
+          })
+        : defineOp<unknown>({
+            ...(spec as OpSpec<unknown>),
+            name: `${spec.name}Broken`,
+            backward: (g, c) => scale((spec as OpSpec<unknown>).backward(g, c)),
+          });
+    expect(() => checkOp(broken, { numRuns: 100, domain: [0.5, 2] })).toThrow(
+      new RegExp(`checkOp\\(${spec.name}Broken\\) failed`),
+    );
+  });
+});
