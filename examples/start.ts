@@ -3,7 +3,7 @@
  * built from the six seed nodes, with its value, the gradients autodiff derives, and a gradient
  * check against numerical gradients.
  */
-import { type Tensor, assertGradcheck, randn } from "@gradgraph/core";
+import { assertGradcheck, randn, type Tensor } from "@gradgraph/core";
 import { add, branch, matmul, mul, repeat, sum } from "@gradgraph/nodes";
 
 const N = 4;
@@ -24,7 +24,8 @@ const b = randn([1, H], { seed: 3, dtype: "float64", requiresGrad: true });
 const L = loss(x, W, b);
 L.backward();
 
-const fmt = (t: Tensor | null) => JSON.stringify(t?.toArray(), (_k, v) => (typeof v === "number" ? Number(v.toFixed(6)) : v));
+const fmt = (t: Tensor | null) =>
+  JSON.stringify(t?.toArray(), (_k, v) => (typeof v === "number" ? Number(v.toFixed(6)) : v));
 console.log("gradgraph — the seed's Affine layer, differentiated by reverse-mode autodiff\n");
 console.log(`loss = Σ (x·W + b)²  with x ${N}×${D}, W ${D}×${H}, b 1×${H}`);
 console.log(`loss   = ${L.item().toFixed(6)}`);

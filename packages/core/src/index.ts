@@ -45,6 +45,7 @@ export {
   type AttrArgs,
   defineMultiOutputOp,
   defineOp,
+  type InputTensors,
   type MultiOp,
   type MultiOpSpec,
   type Op,

@@ -41,16 +41,19 @@ export interface OpTestSpec<A> {
   domain?: readonly [number, number];
 }
 
-interface SpecBase<A> {
+/** The inputs as forward and `check` see them: one Tensor per declared input name. */
+export type InputTensors<N extends readonly string[]> = { readonly [K in keyof N]: Tensor };
+
+interface SpecBase<A, N extends readonly string[]> {
   /** The op's name, used in every error message and in graph export. */
   name: string;
   /** The names of the inputs, in order; their number is the op's arity. */
-  inputs: readonly string[];
+  inputs: N;
   /**
    * Validates the (converted, dtype-promoted) inputs and the attributes before forward. Throw
    * `ShapeError`/`ArgumentError` naming the op, the input and the shapes.
    */
-  check?(inputs: readonly Tensor[], attrs: A): void;
+  check?(inputs: InputTensors<N>, attrs: A): void;
   /** Cast mixed float32/float64 inputs to float64 before forward (default true). */
   promote?: boolean;
   /** How `checkOp` draws property-test cases for this op. */
@@ -58,13 +61,13 @@ interface SpecBase<A> {
 }
 
 /** What a library author writes to define a single-output op. */
-export interface OpSpec<A = undefined> extends SpecBase<A> {
+export interface OpSpec<A = undefined, N extends readonly string[] = readonly string[]> extends SpecBase<A, N> {
   /**
    * Computes the output from the inputs' raw `data` and `shape` (recording is off here). Allocate
    * the result with `ctx.alloc(shape)`, and save what backward needs with `ctx.saveInputs`,
    * `ctx.saveOutput` or `ctx.stash`.
    */
-  forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): RawArray;
+  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): RawArray;
   /**
    * The local derivative (vector-Jacobian product): given the upstream gradient `gy` (the
    * output's shape), returns one gradient per input, or `null` where none is needed. Write it with
@@ -75,9 +78,9 @@ export interface OpSpec<A = undefined> extends SpecBase<A> {
 }
 
 /** What a library author writes to define an op with several outputs. */
-export interface MultiOpSpec<A = undefined> extends SpecBase<A> {
+export interface MultiOpSpec<A = undefined, N extends readonly string[] = readonly string[]> extends SpecBase<A, N> {
   /** Computes every output; see `OpSpec.forward`. */
-  forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): readonly RawArray[];
+  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): readonly RawArray[];
   /**
    * Maps the outputs' gradients (zeros where an output received none) to one gradient per input.
    */
@@ -115,12 +118,14 @@ export interface MultiOp<A = undefined> {
  * @throws ArgumentError (from the returned op) for a wrong number of inputs or a non-tensor input,
  *   naming the op and the input; and whatever `spec.check` throws.
  */
-export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
+export function defineOp<A = undefined, const N extends readonly string[] = readonly string[]>(
+  spec: OpSpec<A, N>,
+): Op<A> {
   const core = toCore(spec, false);
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor => {
     const attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
-    spec.check?.(tensors, attrs);
+    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
     return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
   };
   return Object.assign(fn, { opName: spec.name, spec }) as Op<A>;
@@ -132,18 +137,20 @@ export function defineOp<A = undefined>(spec: OpSpec<A>): Op<A> {
  * of gradients.
  * @throws ArgumentError (from the returned op) as for `defineOp`.
  */
-export function defineMultiOutputOp<A = undefined>(spec: MultiOpSpec<A>): MultiOp<A> {
+export function defineMultiOutputOp<A = undefined, const N extends readonly string[] = readonly string[]>(
+  spec: MultiOpSpec<A, N>,
+): MultiOp<A> {
   const core = toCore(spec, true);
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor[] => {
     const attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
-    spec.check?.(tensors, attrs);
+    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
     return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
   };
   return Object.assign(fn, { opName: spec.name, spec }) as MultiOp<A>;
 }
 
-function toCore<A>(spec: OpSpec<A> | MultiOpSpec<A>, multi: boolean): OpCore {
+function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec<A, N>, multi: boolean): OpCore {
   if (spec === null || typeof spec !== "object") {
     throw new ArgumentError("defineOp", `defineOp: spec must be an object, got ${describeValue(spec)}`);
   }
@@ -177,7 +184,7 @@ function toCore<A>(spec: OpSpec<A> | MultiOpSpec<A>, multi: boolean): OpCore {
 }
 
 /** Checks arity, converts numbers to 0-d tensors and promotes mixed dtypes to float64. */
-function prepare<A>(spec: SpecBase<A>, inputs: readonly TensorLike[]): Tensor[] {
+function prepare<A, N extends readonly string[]>(spec: SpecBase<A, N>, inputs: readonly TensorLike[]): Tensor[] {
   const names = spec.inputs;
   const op = spec.name;
   if (!Array.isArray(inputs)) {

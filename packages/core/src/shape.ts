@@ -48,10 +48,12 @@ export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] 
 }
 
 /**
- * numpy broadcasting of any number of shapes.
+ * numpy broadcasting of any number of shapes. The result may be one of the arguments (do not mutate it).
  * @throws ShapeError naming `op` and every shape when two dimensions differ and neither is 1.
  */
-export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+export function broadcastShapes(op: string, ...shapes: Shape[]): Shape {
+  // fast path, the common case of equal shapes: no allocation
+  if (shapes.length === 2 && shapesEqual(shapes[0]!, shapes[1]!)) return shapes[0]!;
   let rank = 0;
   for (const s of shapes) if (s.length > rank) rank = s.length;
   const out = new Array<number>(rank).fill(1);

@@ -46,14 +46,14 @@ describe("gemm", () => {
 
 describe("broadcast kernels", () => {
   /** Reads element `idx` of an array of shape `from` broadcast to `to`. */
-  const at = (x: ArrayLike<number>, from: number[], to: number[], idx: number[]) => {
+  const at = (x: ArrayLike<number>, from: readonly number[], to: readonly number[], idx: number[]) => {
     const st = stridesOf(from);
     const off = to.length - from.length;
     let o = 0;
     for (let d = 0; d < from.length; d++) o += (from[d] === 1 ? 0 : idx[off + d]!) * st[d]!;
     return x[o]!;
   };
-  const indices = (shape: number[]) => {
+  const indices = (shape: readonly number[]) => {
     const out: number[][] = [[]];
     for (const d of shape) {
       const next: number[][] = [];
