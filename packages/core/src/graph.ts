@@ -113,6 +113,8 @@ export interface BackwardContext<A = unknown> {
 export interface OpCore {
   readonly name: string;
   readonly inputNames: readonly string[];
+  /** True when the op takes any number of inputs, all named after `inputNames[0]`. */
+  readonly variadic?: boolean;
   /** True when forward returns an array of outputs and backward receives an array of gradients. */
   readonly multi: boolean;
   forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray | readonly RawArray[];
@@ -222,7 +224,7 @@ export class Node implements BackwardContext {
 
   input(i: number): Tensor {
     const saved = this._savedInputs;
-    const name = this.op.inputNames[i] ?? `#${i}`;
+    const name = inputLabel(this.op, i);
     if (saved === null || saved[i] === undefined) {
       if (this.released) throw releasedError(this);
       throw new GraphError(
@@ -275,6 +277,12 @@ export class Node implements BackwardContext {
     this._stash = undefined;
     this.released = true;
   }
+}
+
+/** The name of input `i` of `op` for messages: `b`, or `xs[2]` for a variadic op. */
+export function inputLabel(op: OpCore, i: number): string {
+  if (op.variadic) return `${op.inputNames[0] ?? "inputs"}[${i}]`;
+  return op.inputNames[i] ?? `#${i}`;
 }
 
 function releasedError(node: Node): GraphError {
@@ -646,7 +654,7 @@ function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
   if (!(g instanceof Tensor)) {
     throw new GraphError(
       n.op.name,
-      `${n.op.name}: backward returned ${describeValue(g)} as the gradient of input ${j} (${n.op.inputNames[j] ?? j}); expected a Tensor or null`,
+      `${n.op.name}: backward returned ${describeValue(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
     );
   }
   const shape = n.inputShape(j)!;
@@ -655,7 +663,7 @@ function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
     if (!isBroadcastableTo(shape, g.shape)) {
       throw new GraphError(
         n.op.name,
-        `${n.op.name}: backward returned a gradient of shape ${fmtShape(g.shape)} for input ${j} (${n.op.inputNames[j] ?? j}) of shape ${fmtShape(shape)}; it must equal the input's shape or broadcast from it`,
+        `${n.op.name}: backward returned a gradient of shape ${fmtShape(g.shape)} for input ${j} (${inputLabel(n.op, j)}) of shape ${fmtShape(shape)}; it must equal the input's shape or broadcast from it`,
       );
     }
     g = create ? sumTo(g, shape) : sumToRaw(g, shape);

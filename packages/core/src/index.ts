@@ -38,6 +38,7 @@ export {
   sumTo,
   withCreationSites,
 } from "./graph.js";
+export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
 export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 export { type BinaryKind, binaryInto } from "./kernels/elementwise.js";
 export { gemm } from "./kernels/matmul.js";

@@ -39,6 +39,18 @@ export interface OpTestSpec<A> {
   cases?: (pick: Picker) => { shapes: Shape[]; attrs: A };
   /** Interval the input values are drawn from (default `[-2, 2]`). */
   domain?: readonly [number, number];
+  /**
+   * Points where the op is not differentiable (0 for `relu`, `abs`): drawn values closer than
+   * 0.01 to one of them are moved 0.05 away, so the numerical derivative never straddles a kink.
+   */
+  avoid?: readonly number[];
+  /**
+   * Cases for which this returns false are skipped (not counted as failures), for conditions
+   * across inputs such as ties in `maximum` or `max`.
+   */
+  precondition?: (inputs: readonly Tensor[], attrs: A) => boolean;
+  /** False when the op's derivative is not itself differentiable, so `checkOp`'s second-order check does not apply. */
+  twice?: boolean;
 }
 
 /** The inputs as forward and `check` see them: one Tensor per declared input name. */
@@ -56,6 +68,11 @@ interface SpecBase<A, N extends readonly string[]> {
   check?(inputs: InputTensors<N>, attrs: A): void;
   /** Cast mixed float32/float64 inputs to float64 before forward (default true). */
   promote?: boolean;
+  /**
+   * Accept any number of inputs (at least one), all named after `inputs[0]` (`xs[0]`, `xs[1]`,
+   * ...), as `concat` does. `inputs` then holds that one name.
+   */
+  variadic?: boolean;
   /** How `checkOp` draws property-test cases for this op. */
   test?: OpTestSpec<A>;
 }
@@ -177,6 +194,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
   return {
     name: spec.name,
     inputNames: spec.inputs,
+    variadic: spec.variadic === true,
     multi,
     forward: spec.forward as OpCore["forward"],
     backward: spec.backward as OpCore["backward"],

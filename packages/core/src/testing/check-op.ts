@@ -7,6 +7,7 @@ import fc from "fast-check";
 import type { DType } from "../dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError } from "../errors.js";
 import { type GradcheckOptions, type GradcheckReport, gradcheck } from "../gradcheck.js";
+import { gradgradcheck } from "../higher-order.js";
 import type { MultiOp, Op, OpTestSpec, Picker } from "../op.js";
 import type { Shape } from "../shape.js";
 import { type Tensor, tensor } from "../tensor.js";
@@ -24,6 +25,11 @@ export interface CheckOpOptions<A> extends OpTestSpec<A> {
   shape?: ShapeConstraints;
   /** Tolerances for each gradcheck (defaults per dtype, see `gradcheck`). */
   gradcheck?: Omit<GradcheckOptions, "seed">;
+  /**
+   * Check second derivatives too: each case also runs `gradgradcheck` (skipped for ops that
+   * declare `test.twice: false`).
+   */
+  secondOrder?: boolean;
 }
 
 /** What one generated case was, for failure reports. */
@@ -32,6 +38,8 @@ interface DrawnCase {
   attrs: unknown;
   inputs: Tensor[];
   report: GradcheckReport | null;
+  /** 1 for the gradient check, 2 once the second-order check runs. */
+  order?: number;
 }
 
 /**
@@ -53,7 +61,8 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   let lastFailing: DrawnCase | null = null;
   // one instance for the whole run: fc.gen matches replayed values by the arbitrary's identity,
   // so a fresh instance per call would defeat shrinking
-  const valueArb = gridValues(lo, hi);
+  const valueArb = gridValues(lo, hi, test.avoid ?? []);
+  const second = options.secondOrder === true && test.twice !== false;
 
   const property = fc.property(fc.gen(), (g) => {
     const pick: Picker = {
@@ -74,10 +83,15 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
       const values = g(fc.array, valueArb, { minLength: n, maxLength: n });
       return tensor(Float64Array.from(values), { shape: [...s], dtype });
     });
+    if (test.precondition !== undefined) fc.pre(test.precondition(inputs, attrs));
     const drawn: DrawnCase = { shapes, attrs, inputs, report: null };
     const call = (...xs: Tensor[]) => (op as (i: Tensor[], a: A) => Tensor | Tensor[])(xs, attrs);
     try {
       drawn.report = gradcheck(call, inputs, options.gradcheck ?? {});
+      if (second && drawn.report.passed) {
+        drawn.order = 2;
+        drawn.report = gradgradcheck(call, inputs, options.gradcheck ?? {});
+      }
     } finally {
       // the last failing run is the shrunk counterexample: shrinking moves only to failing cases
       if (!drawn.report?.passed) lastFailing = drawn;
@@ -138,7 +152,13 @@ function drawShapes(kind: OpTestSpec<unknown>["shapes"], arity: number, pick: Pi
  * Values in `[lo, hi]` on a grid of 1/1024: exactly representable in float32 (so both dtypes see
  * the same inputs), and shrinking towards the point nearest 0 ends after a few steps.
  */
-function gridValues(lo: number, hi: number): fc.Arbitrary<number> {
+function gridValues(lo: number, hi: number, avoid: readonly number[]): fc.Arbitrary<number> {
   const q = 1024;
-  return fc.integer({ min: Math.ceil(lo * q), max: Math.floor(hi * q) }).map((k) => k / q);
+  return fc
+    .integer({ min: Math.ceil(lo * q), max: Math.floor(hi * q) })
+    .map((k) => k / q)
+    .map((v) => {
+      for (const p of avoid) if (Math.abs(v - p) < 0.01) return v >= p ? p + 0.05 : p - 0.05;
+      return v;
+    });
 }

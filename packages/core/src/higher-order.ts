@@ -1,0 +1,135 @@
+/**
+ * Higher-order differentiation built on `grad(..., { createGraph: true })`: the backward pass is
+ * itself recorded (every backward rule is written with differentiable ops), so a gradient can be
+ * differentiated again. No second set of derivative rules exists.
+ */
+import { allocArray } from "./dtype.js";
+import { ArgumentError, describeValue, fmtShape } from "./errors.js";
+import { type GradcheckOptions, type GradcheckReport, gradcheck, type TensorFunction } from "./gradcheck.js";
+import { enableGrad, grad } from "./graph.js";
+import { Rng } from "./random.js";
+import { shapesEqual } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+/** Options of `gradgradcheck`. */
+export interface GradgradcheckOptions extends GradcheckOptions {
+  /** Seed of the random first-order output weights (default 1). */
+  gradOutputSeed?: number;
+}
+
+/**
+ * Checks second derivatives numerically. With random weights `v` on `f`'s outputs, the function
+ * `g(x) = ∂(v·f)/∂x` (computed by `grad` with `createGraph`) is checked by `gradcheck`, so its
+ * analytic gradient — a Hessian-vector-style product through the recorded backward — is compared
+ * with central differences of `g` in float64.
+ * @returns the report of the check of `g` (see `gradcheck`).
+ * @throws ArgumentError for bad arguments, and whatever `f` throws.
+ */
+export function gradgradcheck(
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: GradgradcheckOptions = {},
+): GradcheckReport {
+  checkInputs("gradgradcheck", f, inputs);
+  const rng = new Rng(options.gradOutputSeed ?? 1);
+  const probe = enableGrad(() => outputsOf(f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
+  const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));
+  const firstOrder = (...xs: Tensor[]): Tensor[] =>
+    enableGrad(() => {
+      const leaves = xs.map((x) => (x.requiresGrad ? x : new Tensor(x.data, x.shape, true)));
+      const outs = outputsOf(f(...leaves));
+      const v = outs.map((o, k) => {
+        const d = allocArray(o.dtype, o.size);
+        d.set(weights[k]!);
+        return new Tensor(d, o.shape);
+      });
+      return grad(outs, leaves, { gradOutput: v, createGraph: true, allowUnused: true });
+    });
+  Object.defineProperty(firstOrder, "name", { value: `d(${f.name || "f"})` });
+  return gradcheck(firstOrder, inputs, options);
+}
+
+/**
+ * Forward-mode product `J·t` (Jacobian of `f` at `inputs` times `tangents`), computed with the
+ * double-backward trick: `g(u) = Jᵀu` is linear in a dummy `u`, so `∂(t·g)/∂u = J·t`.
+ * @returns `value` = f(inputs) and `jvp` of the output's shape.
+ * @throws ArgumentError when `tangents` do not match the inputs in number or shape.
+ */
+export function jvp(
+  f: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  tangents: readonly Tensor[],
+): { value: Tensor; jvp: Tensor } {
+  checkInputs("jvp", f, inputs);
+  checkVectors("jvp", "tangents", inputs, tangents);
+  return enableGrad(() => {
+    const leaves = inputs.map((t) => new Tensor(t.data, t.shape, true));
+    const out = single("jvp", f(...leaves));
+    const u = new Tensor(allocArray(out.dtype, out.size), out.shape, true);
+    const g = grad(out, leaves, { gradOutput: u, createGraph: true, allowUnused: true });
+    const [jv] = grad(g, [u], { gradOutput: [...tangents], allowUnused: true });
+    return { value: out.detach(), jvp: jv!.detach() };
+  });
+}
+
+/**
+ * Hessian-vector product of a scalar function: `H·v`, by differentiating the recorded gradient
+ * `∂f/∂x` once more with `v` as its weights.
+ * @returns `value` = f(inputs), `grad` = ∂f/∂x, and `hvp` = H·v, one tensor per input.
+ * @throws ArgumentError when `f` does not return a one-element tensor or `vectors` do not match.
+ */
+export function hvp(
+  f: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  vectors: readonly Tensor[],
+): { value: Tensor; grad: Tensor[]; hvp: Tensor[] } {
+  checkInputs("hvp", f, inputs);
+  checkVectors("hvp", "vectors", inputs, vectors);
+  return enableGrad(() => {
+    const leaves = inputs.map((t) => new Tensor(t.data, t.shape, true));
+    const out = single("hvp", f(...leaves));
+    if (out.size !== 1) {
+      throw new ArgumentError("hvp", `hvp: f must return a one-element tensor, got shape ${fmtShape(out.shape)}`);
+    }
+    const g = grad(out, leaves, { createGraph: true, allowUnused: true });
+    const hv = grad(g, leaves, { gradOutput: [...vectors], allowUnused: true });
+    return { value: out.detach(), grad: g.map((t) => t.detach()), hvp: hv.map((t) => t.detach()) };
+  });
+}
+
+function outputsOf(out: Tensor | readonly Tensor[]): Tensor[] {
+  return Array.isArray(out) ? [...out] : [out as Tensor];
+}
+
+function single(fn: string, out: unknown): Tensor {
+  if (!(out instanceof Tensor)) throw new ArgumentError(fn, `${fn}: f must return a Tensor, got ${describeValue(out)}`);
+  return out;
+}
+
+function checkInputs(fn: string, f: unknown, inputs: unknown): void {
+  if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
+  if (!Array.isArray(inputs))
+    throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
+  });
+}
+
+function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: unknown): void {
+  if (!Array.isArray(vs) || vs.length !== inputs.length) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: ${arg} must be an array of ${inputs.length} tensors (one per input), got ${describeValue(vs)}`,
+    );
+  }
+  vs.forEach((v, i) => {
+    const x = inputs[i]!;
+    if (!(v instanceof Tensor) || !shapesEqual(v.shape, x.shape)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: ${arg}[${i}] must be a Tensor of shape ${fmtShape(x.shape)}, got ${v instanceof Tensor ? fmtShape(v.shape) : describeValue(v)}`,
+      );
+    }
+  });
+}
