@@ -14,7 +14,7 @@
  */
 import { allocArray, type DType } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError } from "./errors.js";
-import { grad, noGrad } from "./graph.js";
+import { applyOp, enableGrad, grad, inputLabel, Node, noGrad, userFrame, withDebugRecording } from "./graph.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
 
@@ -30,6 +30,8 @@ export interface NumericalGradOptions {
    * (for a scalar output, the plain gradient).
    */
   gradOutput?: Tensor | readonly Tensor[];
+  /** Indices of the inputs to differentiate with respect to (default: all); the result follows this order. */
+  wrt?: readonly number[];
 }
 
 /** Options of `gradcheck`. */
@@ -47,6 +49,30 @@ export interface GradcheckOptions {
   gradOutput?: Tensor | readonly Tensor[];
   /** Seed of the random output weights (default 0). */
   seed?: number;
+  /** Indices of the inputs to check (default: all); the others are held constant. */
+  wrt?: readonly number[];
+  /**
+   * On failure, check every recorded node's own derivative on its own inputs and name the first
+   * wrong one in `report.fault` (default true).
+   */
+  localize?: boolean;
+}
+
+/** The first recorded node whose own local derivative disagrees with central differences. */
+export interface GradcheckFault {
+  /** The op's name. */
+  op: string;
+  /** The node's id (creation order). */
+  nodeId: number;
+  /** Which input of the node has the wrong gradient, and its name. */
+  input: number;
+  inputName: string;
+  /** The worst element of that input. */
+  index: number[];
+  analytic: number;
+  numeric: number;
+  /** Where in the user's code the op was created (a stack frame), if known. */
+  site: string | null;
 }
 
 /** The worst element found by `gradcheck`. */
@@ -87,6 +113,8 @@ export interface GradcheckReport {
   analytic: Tensor[];
   /** The numerical gradients in float64 (one per input). */
   numeric: Tensor[];
+  /** On failure: the first recorded node whose own derivative is wrong, when one is found. */
+  fault: GradcheckFault | null;
 }
 
 /**
@@ -122,7 +150,9 @@ export function numericalGrad(
       }
       return s;
     };
-    return xs.map((x) => {
+    const wrt = resolveWrt("numericalGrad", options.wrt, xs.length);
+    return wrt.map((w) => {
+      const x = xs[w]!;
       const g = new Float64Array(x.size);
       const d = x.data;
       for (let i = 0; i < d.length; i++) {
@@ -164,7 +194,8 @@ export function gradcheck(
       throw new ArgumentError("gradcheck", `gradcheck: ${k} must be a non-negative number, got ${describeValue(v)}`);
     }
   }
-  const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
+  const wrt = resolveWrt("gradcheck", options.wrt, inputs.length);
+  const leaves = inputs.map((t, i) => new Tensor(t.data.slice(), t.shape, wrt.includes(i)));
   const outs = callF(f, leaves);
   // weights: given, or random in [-1, 1], rounded to float32 so both computations use equal values
   let weights: Float64Array[];
@@ -174,23 +205,32 @@ export function gradcheck(
     const rng = new Rng(options.seed ?? 0);
     weights = outs.map((o) => Float64Array.from(Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1)));
   }
-  const analytic = grad(outs, leaves, {
-    gradOutput: outs.map((o, k) => {
-      const d = allocArray(o.dtype, o.size);
-      d.set(weights[k]!);
-      return new Tensor(d, o.shape);
-    }),
-    allowUnused: true,
+  const analytic = grad(
+    outs,
+    wrt.map((i) => leaves[i]!),
+    {
+      gradOutput: outs.map((o, k) => {
+        const d = allocArray(o.dtype, o.size);
+        d.set(weights[k]!);
+        return new Tensor(d, o.shape);
+      }),
+      allowUnused: true,
+    },
+  );
+  const numeric = numericalGrad(f, inputs, {
+    eps,
+    wrt,
+    gradOutput: outs.map((o, k) => new Tensor(weights[k]!, o.shape)),
   });
-  const numeric = numericalGrad(f, inputs, { eps, gradOutput: outs.map((o, k) => new Tensor(weights[k]!, o.shape)) });
   let maxAbs = 0;
   let maxRel = 0;
   let worst: GradcheckElement | null = null;
   let worstScore = -1;
   let passed = true;
-  for (let i = 0; i < inputs.length; i++) {
-    const a = analytic[i]!.data;
-    const n = numeric[i]!.data;
+  for (let w = 0; w < wrt.length; w++) {
+    const i = wrt[w]!;
+    const a = analytic[w]!.data;
+    const n = numeric[w]!.data;
     for (let j = 0; j < a.length; j++) {
       const av = a[j]!;
       const nv = n[j]!;
@@ -216,7 +256,8 @@ export function gradcheck(
       }
     }
   }
-  return { passed, maxAbsError: maxAbs, maxRelError: maxRel, worst, eps, atol, rtol, dtype, analytic, numeric };
+  const fault = !passed && options.localize !== false ? locateFault(f, inputs, wrt) : null;
+  return { passed, maxAbsError: maxAbs, maxRelError: maxRel, worst, eps, atol, rtol, dtype, analytic, numeric, fault };
 }
 
 /**
@@ -236,6 +277,74 @@ export function assertGradcheck(
   return report;
 }
 
+/**
+ * Re-runs `f` keeping every node's inputs, then checks each node's own backward against central
+ * differences on those inputs, in creation order; returns the first that fails.
+ */
+function locateFault(f: TensorFunction, inputs: readonly Tensor[], wrt: readonly number[]): GradcheckFault | null {
+  let outs: readonly Tensor[];
+  try {
+    outs = withDebugRecording(() =>
+      enableGrad(() =>
+        callF(
+          f,
+          inputs.map((t, i) => new Tensor(t.data.slice(), t.shape, wrt.includes(i))),
+        ),
+      ),
+    );
+  } catch {
+    return null;
+  }
+  // every node behind the outputs, in creation order
+  const nodes = new Map<number, Node>();
+  const stack = outs.map((o) => o.creator).filter((n): n is Node => n !== null);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (nodes.has(n.id)) continue;
+    nodes.set(n.id, n);
+    for (const nx of n.next) if (nx instanceof Node && !nodes.has(nx.id)) stack.push(nx);
+  }
+  const ordered = [...nodes.values()].sort((a, b) => a.id - b.id);
+  for (const node of ordered) {
+    const ins = node.debugInputs;
+    if (ins === null) continue;
+    const local = ins.map((t) => new Tensor(t.data.slice(), t.shape));
+    const needs = node.needsInputGrad.flatMap((need, i) => (need ? [i] : []));
+    if (needs.length === 0) continue;
+    // the engine's dtype conversion is exact by construction, and its float32 side would spoil
+    // the float64 reference
+    if (node.op.name === "cast") continue;
+    const h: TensorFunction = (...xs) => applyOp(node.op, xs, node.attrs, xs[0]?.dtype ?? node.dtype);
+    let r: GradcheckReport;
+    try {
+      r = gradcheck(h, local, { wrt: needs, localize: false });
+    } catch {
+      continue;
+    }
+    if (!r.passed && r.worst !== null) {
+      return {
+        op: node.op.name,
+        nodeId: node.id,
+        input: r.worst.input,
+        inputName: inputLabel(node.op, r.worst.input),
+        index: r.worst.index,
+        analytic: r.worst.analytic,
+        numeric: r.worst.numeric,
+        site: userFrame(node.site),
+      };
+    }
+  }
+  return null;
+}
+
+function resolveWrt(fn: string, wrt: readonly number[] | undefined, n: number): number[] {
+  if (wrt === undefined) return Array.from({ length: n }, (_, i) => i);
+  if (!Array.isArray(wrt) || wrt.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
+    throw new ArgumentError(fn, `${fn}: wrt must list input indices in [0, ${n}), got ${describeValue(wrt)}`);
+  }
+  return [...wrt];
+}
+
 /** A readable description of a failed gradcheck report. */
 export function formatGradcheckFailure(name: string, inputs: readonly Tensor[], report: GradcheckReport): string {
   const w = report.worst!;
@@ -244,6 +353,15 @@ export function formatGradcheckFailure(name: string, inputs: readonly Tensor[], 
     `gradcheck failed for ${name}: input ${w.input} (shape ${fmtShape(t.shape)}, ${report.dtype}) at index ${fmtShape(w.index)}:`,
     `  analytic ${w.analytic} vs numeric ${w.numeric}: abs error ${w.absError.toExponential(3)} > atol ${report.atol} + rtol ${report.rtol}·|numeric|`,
     `  max abs error ${report.maxAbsError.toExponential(3)}, max rel error ${report.maxRelError.toExponential(3)} (eps ${report.eps})`,
+    ...(report.fault === null ? [] : [formatFault(report.fault)]),
+  ].join("\n");
+}
+
+/** Describes the first wrong node found by gradcheck's fault localisation. */
+export function formatFault(fault: GradcheckFault): string {
+  return [
+    `  first wrong node: op '${fault.op}' (node #${fault.nodeId}), input ${fault.input} (${fault.inputName}) at ${fmtShape(fault.index)}: analytic ${fault.analytic} vs numeric ${fault.numeric}`,
+    `  created at ${fault.site ?? "(unknown: no stack frame outside gradgraph)"}`,
   ].join("\n");
 }
 

@@ -16,6 +16,7 @@ import { type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
 
 let gradEnabled = true;
 let captureSites = false;
+let captureInputs = false;
 let nodeCounter = 0;
 let passCounter = 0;
 
@@ -47,6 +48,21 @@ export function enableGrad<T>(fn: () => T): T {
     return fn();
   } finally {
     gradEnabled = prev;
+  }
+}
+
+/**
+ * Runs `fn` keeping, on every node it creates, its input tensors and creation site (see
+ * `Node.debugInputs`), so each node's local derivative can be checked on its own. Used by
+ * gradcheck's fault localisation; costs memory, so it is off by default.
+ */
+export function withDebugRecording<T>(fn: () => T): T {
+  const prev = captureInputs;
+  captureInputs = true;
+  try {
+    return withCreationSites(fn);
+  } finally {
+    captureInputs = prev;
   }
 }
 
@@ -153,6 +169,8 @@ export class Node implements BackwardContext {
   readonly site: string | null;
   /** True after a backward without `retainGraph` freed what forward saved. */
   released = false;
+  /** The input tensors, kept only for nodes recorded under `withDebugRecording`. */
+  readonly debugInputs: readonly Tensor[] | null;
 
   /** @internal */ _savedInputs: (Tensor | undefined)[] | null;
   /** @internal */ _savedVersions: number[] | null;
@@ -196,6 +214,7 @@ export class Node implements BackwardContext {
     this._stash = ctx.stashValue;
     this._hasSaved = ctx.savedInputs !== null || ctx.saveOut || ctx.stashValue !== undefined;
     this.site = captureSites ? (new Error().stack ?? null) : null;
+    this.debugInputs = captureInputs ? inputs : null;
   }
 
   /** The op's name. */
@@ -203,7 +222,7 @@ export class Node implements BackwardContext {
     return this.op.name;
   }
 
-  /** The attributes the op was called with. */
+  /** The value forward kept with `ctx.stash`. */
   get stashed(): unknown {
     return this._stash;
   }
@@ -277,6 +296,22 @@ export class Node implements BackwardContext {
     this._stash = undefined;
     this.released = true;
   }
+}
+
+/**
+ * The first frame of a stack trace (from `Node.site`) that lies outside gradgraph's own package
+ * sources: where in the user's code an op was created. `null` when there is none.
+ */
+export function userFrame(stack: string | null): string | null {
+  if (stack === null) return null;
+  for (const line of stack.split("\n").slice(1)) {
+    const l = line.trim();
+    if (!l.startsWith("at ")) continue;
+    if (/[\\/]packages[\\/](core|nodes|nn|viz)[\\/]src[\\/]|node_modules[\\/]@gradgraph[\\/]|node:internal/.test(l))
+      continue;
+    return l.slice(3);
+  }
+  return null;
 }
 
 /** The name of input `i` of `op` for messages: `b`, or `xs[2]` for a variadic op. */

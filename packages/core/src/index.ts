@@ -2,10 +2,11 @@
  * @gradgraph/core: tensors, the define-by-run graph, reverse-mode autodiff, `defineOp` and
  * gradient checking. Ops live in `@gradgraph/nodes`; fast-check helpers in `@gradgraph/core/testing`.
  */
-export { DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
+export { allocArray, DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
 export {
   ArgumentError,
   DTypeError,
+  describeValue,
   fmtShape,
   GradcheckError,
   GradgraphError,
@@ -14,8 +15,10 @@ export {
 } from "./errors.js";
 export {
   assertGradcheck,
+  formatFault,
   formatGradcheckFailure,
   type GradcheckElement,
+  type GradcheckFault,
   type GradcheckOptions,
   type GradcheckReport,
   gradcheck,
@@ -36,12 +39,15 @@ export {
   noGrad,
   type RawArray,
   sumTo,
+  userFrame,
   withCreationSites,
+  withDebugRecording,
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
 export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 export { type BinaryKind, binaryInto } from "./kernels/elementwise.js";
 export { gemm } from "./kernels/matmul.js";
+export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./kernels/reduce.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,

@@ -39,6 +39,8 @@ export interface OpTestSpec<A> {
   cases?: (pick: Picker) => { shapes: Shape[]; attrs: A };
   /** Interval the input values are drawn from (default `[-2, 2]`). */
   domain?: readonly [number, number];
+  /** Per-input intervals, overriding `domain` for the inputs they cover (e.g. a positive divisor). */
+  domains?: readonly (readonly [number, number] | undefined)[];
   /**
    * Points where the op is not differentiable (0 for `relu`, `abs`): drawn values closer than
    * 0.01 to one of them are moved 0.05 away, so the numerical derivative never straddles a kink.
@@ -112,6 +114,8 @@ export interface Op<A = undefined> {
   (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor;
   /** The op's name. */
   readonly opName: string;
+  /** False: the op returns one tensor. */
+  readonly multiOutput: false;
   /** The definition it was made from. */
   readonly spec: OpSpec<A>;
 }
@@ -121,6 +125,8 @@ export interface MultiOp<A = undefined> {
   (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor[];
   /** The op's name. */
   readonly opName: string;
+  /** True: the op returns an array of tensors. */
+  readonly multiOutput: true;
   /** The definition it was made from. */
   readonly spec: MultiOpSpec<A>;
 }
@@ -145,7 +151,7 @@ export function defineOp<A = undefined, const N extends readonly string[] = read
     spec.check?.(tensors as unknown as InputTensors<N>, attrs);
     return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
   };
-  return Object.assign(fn, { opName: spec.name, spec }) as Op<A>;
+  return Object.assign(fn, { opName: spec.name, spec, multiOutput: false as const }) as Op<A>;
 }
 
 /**
@@ -164,7 +170,7 @@ export function defineMultiOutputOp<A = undefined, const N extends readonly stri
     spec.check?.(tensors as unknown as InputTensors<N>, attrs);
     return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
   };
-  return Object.assign(fn, { opName: spec.name, spec }) as MultiOp<A>;
+  return Object.assign(fn, { opName: spec.name, spec, multiOutput: true as const }) as MultiOp<A>;
 }
 
 function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec<A, N>, multi: boolean): OpCore {
@@ -211,12 +217,16 @@ function prepare<A, N extends readonly string[]>(spec: SpecBase<A, N>, inputs: r
       `${op}: inputs must be an array of ${names.length} tensors (${names.join(", ")}), got ${describeValue(inputs)}`,
     );
   }
-  if (inputs.length !== names.length) {
+  const variadic = spec.variadic === true;
+  if (variadic ? inputs.length === 0 : inputs.length !== names.length) {
     throw new ArgumentError(
       op,
-      `${op}: expects ${names.length} input${names.length === 1 ? "" : "s"} (${names.join(", ")}), got ${inputs.length}`,
+      variadic
+        ? `${op}: expects at least one input (${names[0]}), got none`
+        : `${op}: expects ${names.length} input${names.length === 1 ? "" : "s"} (${names.join(", ")}), got ${inputs.length}`,
     );
   }
+  const label = (i: number) => (variadic ? `${names[0]}[${i}]` : names[i]);
   let dtype: DType | null = null;
   let mixed = false;
   for (let i = 0; i < inputs.length; i++) {
@@ -227,7 +237,7 @@ function prepare<A, N extends readonly string[]>(spec: SpecBase<A, N>, inputs: r
     } else if (typeof x !== "number") {
       throw new ArgumentError(
         op,
-        `${op}: input ${i} (${names[i]}) must be a Tensor or a number, got ${describeValue(x)}`,
+        `${op}: input ${i} (${label(i)}) must be a Tensor or a number, got ${describeValue(x)}`,
       );
     }
   }

@@ -100,3 +100,48 @@ describe("gradcheck", () => {
     expect(r.analytic[1]!.toArray()).toEqual([0]);
   });
 });
+
+describe("gradcheck points at the wrong node", () => {
+  /** A composite function with a deliberately wrong op in the middle of the graph. */
+  function composite(x: Tensor, w: Tensor): Tensor {
+    const h = add(mul(x, w), 1); // correct nodes before it
+    const bad = badSquare([h]); // the wrong derivative
+    return sumTo(mul(add(bad, x), w), []); // correct nodes after it
+  }
+
+  it("names the first recorded node whose own derivative is wrong, and where it was created", () => {
+    const x = tensor([0.5, -1, 2], { dtype: "float64" });
+    const w = tensor([1.5, 0.25, -0.75], { dtype: "float64" });
+    const r = gradcheck(composite, [x, w]);
+    expect(r.passed).toBe(false);
+    expect(r.fault).not.toBeNull();
+    expect(r.fault!.op).toBe("badSquare");
+    expect(r.fault!.input).toBe(0);
+    expect(r.fault!.inputName).toBe("x");
+    expect(r.fault!.analytic / r.fault!.numeric).toBeCloseTo(1.5, 5);
+    expect(r.fault!.site).toMatch(/gradcheck\.test\.ts:\d+:\d+/);
+    expect(() => assertGradcheck(composite, [x, w])).toThrow(
+      /first wrong node: op 'badSquare' \(node #\d+\), input 0 \(x\)/,
+    );
+    expect(() => assertGradcheck(composite, [x, w])).toThrow(/created at .*gradcheck\.test\.ts/);
+  });
+
+  it("finds no fault in a correct function, and can be switched off", () => {
+    const x = tensor([0.5, -1], { dtype: "float64" });
+    expect(gradcheck((t) => mul(t, t), [x]).fault).toBeNull();
+    expect(gradcheck((t) => badSquare([t]), [x], { localize: false }).fault).toBeNull();
+  });
+
+  it("checks only the inputs in wrt", () => {
+    const r = gradcheck(
+      (a, b) => badSquare([mul(a, b)]),
+      [tensor([2], { dtype: "float64" }), tensor([3], { dtype: "float64" })],
+      {
+        wrt: [1],
+      },
+    );
+    expect(r.analytic).toHaveLength(1);
+    expect(r.worst?.input).toBe(1);
+    expect(r.fault?.op).toBe("badSquare");
+  });
+});

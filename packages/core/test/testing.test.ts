@@ -109,3 +109,34 @@ describe("checkOp", () => {
     expect(() => checkOp((() => 1) as never)).toThrow(/checkOp: op must be made by defineOp/);
   });
 });
+
+describe("checkOp domains", () => {
+  /** a·b that refuses b ≤ 0, so it passes only when the per-input domain is honoured. */
+  const positiveB = defineOp({
+    name: "positiveB",
+    inputs: ["a", "b"],
+    forward([a, b], _attrs, ctx) {
+      if (b.data.some((v) => v <= 0)) throw new Error("b must be positive");
+      const out = ctx.alloc(broadcastShapes("positiveB", a.shape, b.shape));
+      const prod = mul(a, b);
+      out.data.set(prod.data);
+      return out;
+    },
+    backward: (gy, ctx) => [mul(gy, ctx.input(1)), mul(gy, ctx.input(0))],
+    test: { domains: [undefined, [0.5, 2]] },
+  });
+
+  it("draws each input from its own interval", () => {
+    const withSave = defineOp({
+      ...positiveB.spec,
+      forward(xs, a, ctx) {
+        ctx.saveInputs(0, 1);
+        return positiveB.spec.forward(xs, a, ctx);
+      },
+    });
+    expect(checkOp(withSave, { numRuns: 30 })).toBe(30);
+    // an option passed as undefined keeps the declaration
+    expect(checkOp(withSave, { numRuns: 10, domains: undefined })).toBe(10);
+    expect(() => checkOp(withSave, { numRuns: 30, domains: [undefined, [-2, -0.5]] })).toThrow(/b must be positive/);
+  });
+});

@@ -3,25 +3,91 @@
  * exactly as a library author outside the project would define one. `ops` lists the op objects
  * themselves, for `checkOp` and graph tooling.
  */
-import { addOp, mulOp } from "./arithmetic.js";
+import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
+import { softmaxCrossEntropyOp } from "./loss.js";
 import { matmulOp } from "./matmul.js";
-import { sumOp } from "./reduce.js";
-import { reshapeOp } from "./shape.js";
+import { powerOps } from "./power.js";
+import { logSumExpOp, maxOp, sumOp } from "./reduce.js";
+import { reshapeOp, shapeOps } from "./shape.js";
+import { logSoftmaxOp, softmaxOp } from "./softmax.js";
+import { unaryOps } from "./unary.js";
 
-export { add, mul } from "./arithmetic.js";
-export { branch, repeat } from "./branch.js";
-export { type MatmulAttrs, matmul } from "./matmul.js";
-export { type ReduceOptions, sum } from "./reduce.js";
-export { broadcastTo, reshape, sumTo } from "./shape.js";
+export {
+  add,
+  addOp,
+  div,
+  divOp,
+  maximum,
+  maximumOp,
+  minimum,
+  minimumOp,
+  mul,
+  mulOp,
+  neg,
+  negOp,
+  sub,
+  subOp,
+} from "./arithmetic.js";
+export { branch, branchOp, repeat, repeatOp } from "./branch.js";
+export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
+export { type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
+export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
+export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, sum, sumOp } from "./reduce.js";
+export {
+  broadcastTo,
+  concat,
+  concatOp,
+  getItem,
+  getItemOp,
+  padSliceOp,
+  type RowIndices,
+  reshape,
+  reshapeOp,
+  scatterRowsOp,
+  slice,
+  sliceOp,
+  split,
+  splitOp,
+  stack,
+  sumTo,
+  transpose,
+  transposeOp,
+} from "./shape.js";
+export { logSoftmax, logSoftmaxInto, logSoftmaxOp, softmax, softmaxOp } from "./softmax.js";
+export {
+  abs,
+  absOp,
+  exp,
+  expOp,
+  log,
+  logOp,
+  relu,
+  reluOp,
+  sigmoid,
+  sigmoidOp,
+  sqrt,
+  sqrtOp,
+  tanh,
+  tanhOp,
+} from "./unary.js";
 
 /** Every op object of this package, by name. */
 export const ops = {
   add: addOp,
   mul: mulOp,
+  ...elementwiseOps,
+  ...powerOps,
+  ...unaryOps,
   branch: branchOp,
   repeat: repeatOp,
   sum: sumOp,
+  max: maxOp,
+  logSumExp: logSumExpOp,
+  softmax: softmaxOp,
+  logSoftmax: logSoftmaxOp,
+  softmaxCrossEntropy: softmaxCrossEntropyOp,
   reshape: reshapeOp,
+  ...shapeOps,
   matmul: matmulOp,
 } as const;

@@ -1,15 +1,27 @@
-/** Reductions. `sum`'s derivative broadcasts the gradient back: Sum and Repeat undo each other. */
+/**
+ * Reductions over `{ axis?, keepdims? }`. `sum`'s derivative broadcasts the gradient back (Sum and
+ * Repeat undo each other); `max` sends it to the arg-max; `logSumExp`'s is the softmax.
+ */
 import {
   ArgumentError,
+  argmaxMaskInto,
   assertTensor,
+  broadcastInto,
   broadcastTo,
   defineOp,
+  fmtShape,
+  logSumExpToInto,
+  maxToInto,
   normalizeAxes,
   type Op,
+  ShapeError,
+  shapeSize,
   sumToInto,
-  type Tensor,
+  Tensor,
 } from "@gradgraph/core";
+import { mul, sub } from "./arithmetic.js";
 import { reshape } from "./shape.js";
+import { exp } from "./unary.js";
 
 interface SumAttrs {
   /** Normalised, sorted axes to reduce. */
@@ -55,15 +67,7 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
     }
     normalizeAxes("sum", attrs.axes, x!.rank);
   },
-  test: {
-    attrs: ([s], pick) => {
-      const rank = s!.length;
-      const axes = pick.bool()
-        ? Array.from({ length: rank }, (_, i) => i)
-        : Array.from({ length: rank }, (_, i) => i).filter(() => pick.bool());
-      return { axes, keepdims: pick.bool() };
-    },
-  },
+  test: { attrs: ([s], pick) => ({ axes: pickAxes(s!.length, pick), keepdims: pick.bool() }) },
 });
 
 /**
@@ -72,9 +76,141 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * @throws ArgumentError naming `sum` for a non-integer, out-of-range or repeated axis.
  */
 export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
+  return sumOp([x], reduceAttrs("sum", x, options));
+}
+
+/** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
+function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
   if (options === null || typeof options !== "object") {
-    throw new ArgumentError("sum", `sum: options must be an object like { axis, keepdims }, got ${String(options)}`);
+    throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${String(options)}`);
   }
-  const axes = normalizeAxes("sum", options.axis, assertTensor("sum", "x", x).rank);
-  return sumOp([x], { axes, keepdims: options.keepdims === true });
+  const axes = normalizeAxes(fn, options.axis, assertTensor(fn, "x", x).rank);
+  return { axes, keepdims: options.keepdims === true };
+}
+
+/** Checks the attributes of a reduction op called directly. */
+function checkReduceAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
+  if (!Array.isArray(attrs?.axes)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${JSON.stringify(attrs)}`,
+    );
+  }
+  normalizeAxes(fn, attrs.axes, x.rank);
+}
+
+/** The output shape of a reduction: `kept` with the reduced axes dropped unless `keepdims`. */
+function reducedShape(shape: readonly number[], { axes, keepdims }: SumAttrs): number[] {
+  return keepdims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Broadcasts a reduction's upstream gradient back to the input's shape. */
+function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: SumAttrs): Tensor {
+  return broadcastTo(keepdims ? gy : reshape(gy, keptShape(xShape, axes)), xShape);
+}
+
+/**
+ * Mean of elements over `axis` (all by default), like `np.mean`: `sum / count`. A reduction over
+ * zero elements gives NaN, as numpy does.
+ * @throws ArgumentError naming `mean` for a bad axis.
+ */
+export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+  const attrs = reduceAttrs("mean", x, options);
+  let count = 1;
+  for (const a of attrs.axes) count *= x.shape[a]!;
+  return mul(sumOp([x], attrs), 1 / count);
+}
+
+/**
+ * `max`: the largest element over the axes. Its gradient goes to the first maximal element of
+ * each reduction (row-major order), like `torch.max(x, dim)` and `argmax`; with ties the others
+ * get zero. NaN propagates.
+ */
+export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
+  name: "max",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkReduceAttrs("max", x!, attrs);
+    const empty = attrs.axes.some((a) => x!.shape[a] === 0);
+    if (empty && shapeSize(reducedShape(x!.shape, attrs)) > 0) {
+      throw new ShapeError(
+        "max",
+        `max: cannot take the maximum over an empty axis: x has shape ${fmtShape(x!.shape)}, axes ${JSON.stringify(attrs.axes)}`,
+      );
+    }
+  },
+  forward([x], attrs, ctx) {
+    const kept = keptShape(x!.shape, attrs.axes);
+    const out = ctx.alloc(reducedShape(x!.shape, attrs));
+    maxToInto(x!.data, x!.shape, out.data, kept);
+    const mask = ctx.alloc(x!.shape);
+    argmaxMaskInto(x!.data, x!.shape, out.data, kept, mask.data);
+    ctx.stash(new Tensor(mask.data, mask.shape));
+    return out;
+  },
+  backward(gy, ctx) {
+    const mask = ctx.stashed as Tensor;
+    return [mul(expandGrad(gy, mask.shape, ctx.attrs), mask)];
+  },
+  test: {
+    attrs: ([s], pick) => ({ axes: pickAxes(s!.length, pick), keepdims: pick.bool() }),
+    // a maximum over zero elements is an error; ties have no derivative
+    precondition: ([x], attrs) => !attrs.axes.some((a) => x!.shape[a] === 0) && noTies(x!, attrs.axes),
+  },
+});
+
+/**
+ * Maximum over `axis` (all by default), like `np.max`. Gradient: to the first maximal element.
+ * @throws ArgumentError naming `max` for a bad axis.
+ */
+export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
+  return maxOp([x], reduceAttrs("max", x, options));
+}
+
+/** `logSumExp`: `log Σ exp(x)` over the axes, computed stably; its gradient is the softmax. */
+export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
+  name: "logSumExp",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkReduceAttrs("logSumExp", x!, attrs);
+  },
+  forward([x], attrs, ctx) {
+    const out = ctx.alloc(reducedShape(x!.shape, attrs));
+    logSumExpToInto(x!.data, x!.shape, out.data, keptShape(x!.shape, attrs.axes));
+    ctx.saveInputs(0);
+    ctx.saveOutput();
+    return out;
+  },
+  backward(gy, ctx) {
+    const x = ctx.input(0);
+    const lse = expandGrad(ctx.output(), x.shape, ctx.attrs);
+    return [mul(expandGrad(gy, x.shape, ctx.attrs), exp(sub(x, lse)))];
+  },
+  test: { attrs: ([s], pick) => ({ axes: pickAxes(s!.length, pick), keepdims: pick.bool() }) },
+});
+
+/**
+ * `log(Σ exp(x))` over `axis` (all by default), without overflow: the maximum is subtracted
+ * first. Its gradient is `softmax` over the same axes.
+ * @throws ArgumentError naming `logSumExp` for a bad axis.
+ */
+export function logSumExp(x: Tensor, options: ReduceOptions = {}): Tensor {
+  return logSumExpOp([x], reduceAttrs("logSumExp", x, options));
+}
+
+function pickAxes(rank: number, pick: { bool(): boolean }): number[] {
+  const all = Array.from({ length: rank }, (_, i) => i);
+  return pick.bool() ? all : all.filter(() => pick.bool());
+}
+
+/** True when every reduction of `x` over `axes` has a unique maximum (no ties). */
+function noTies(x: Tensor, axes: readonly number[]): boolean {
+  const kept = keptShape(x.shape, axes);
+  const m = new Float64Array(shapeSize(kept));
+  maxToInto(x.data, x.shape, m, kept);
+  const spread = new Float64Array(x.size);
+  broadcastInto(m, kept, spread, x.shape);
+  let atMax = 0;
+  for (let i = 0; i < x.size; i++) if (x.data[i] === spread[i]) atMax++;
+  return atMax === m.length;
 }

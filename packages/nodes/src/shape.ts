@@ -1,17 +1,35 @@
-/** Shape ops: `reshape`, and the `broadcastTo` / `sumTo` pair (defined in core, where the engine uses them). */
+/**
+ * Shape ops: `reshape`, `transpose`, row selection (`getItem`, `slice`), joining and splitting
+ * (`concat`, `stack`, `split`), and the `broadcastTo` / `sumTo` pair (defined in core, where the
+ * engine uses them).
+ *
+ * Every selection op comes with its adjoint as an op of its own — `getItem` with `scatterRows`,
+ * `slice` with `padSlice`, `concat` with `split`, `transpose` with itself — and each one's backward
+ * is the other, so gradients of every order go through the same two kernels.
+ */
 import {
   ArgumentError,
   assertTensor,
   checkShape,
+  defineMultiOutputOp,
   defineOp,
+  describeValue,
+  type FloatArray,
   fmtShape,
+  type MultiOp,
+  normalizeAxis,
   type Op,
+  type Picker,
   ShapeError,
   shapeSize,
-  type Tensor,
+  stridesOf,
+  Tensor,
 } from "@gradgraph/core";
 
 export { broadcastTo, sumTo } from "@gradgraph/core";
+
+// ---------------------------------------------------------------------------------------------
+// reshape
 
 interface ReshapeAttrs {
   readonly shape: readonly number[];
@@ -81,3 +99,814 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   return reshapeOp([x], { shape: s });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kernels and shared helpers
+
+/** Below this many elements a plain loop beats `subarray` + `set` (which allocate a view). */
+const SET_MIN = 32;
+
+/** Copies `len` elements from `src[s..]` to `dst[o..]`. */
+function copyBlock(src: FloatArray, s: number, dst: FloatArray, o: number, len: number): void {
+  if (len >= SET_MIN) dst.set(src.subarray(s, s + len), o);
+  else for (let t = 0; t < len; t++) dst[o + t] = src[s + t]!;
+}
+
+/** Product of `shape[from..to)`. */
+function prod(shape: readonly number[], from: number, to: number): number {
+  let n = 1;
+  for (let i = from; i < to; i++) n *= shape[i]!;
+  return n;
+}
+
+/** Edge of the square tiles of the blocked 2-D transpose. */
+const TILE = 32;
+
+/**
+ * Writes `src` (row-major, `shape`) permuted by `axes` into `dst`: `dst[i0, i1, ...] =
+ * src[..., i_k at axes[k], ...]`. Adjacent output axes that stay adjacent in the input are merged
+ * and size-1 axes dropped first, so a permutation that moves whole blocks copies contiguous runs,
+ * and one that swaps two groups of axes becomes a (batched) 2-D transpose done in cache tiles.
+ */
+function permuteInto(src: FloatArray, shape: readonly number[], axes: readonly number[], dst: FloatArray): void {
+  if (dst.length === 0) return;
+  const inStrides = stridesOf(shape);
+  const dims: number[] = [];
+  const strs: number[] = [];
+  for (let i = 0; i < axes.length; i++) {
+    const a = axes[i]!;
+    const d = shape[a]!;
+    if (d === 1) continue;
+    const s = inStrides[a]!;
+    const k = dims.length - 1;
+    if (k >= 0 && strs[k] === s * d) {
+      dims[k] = dims[k]! * d;
+      strs[k] = s;
+    } else {
+      dims.push(d);
+      strs.push(s);
+    }
+  }
+  const n = dims.length;
+  if (n === 0) {
+    dst[0] = src[0]!;
+    return;
+  }
+  const last = dims[n - 1]!;
+  const lastStride = strs[n - 1]!;
+  // 0: contiguous runs; 1: tiled 2-D transpose of the last two merged axes; 2: strided gather
+  const mode = lastStride === 1 ? 0 : n >= 2 && strs[n - 2] === 1 ? 1 : 2;
+  const outerRank = mode === 1 ? n - 2 : n - 1;
+  const rows = mode === 1 ? dims[n - 2]! : 1;
+  const block = rows * last;
+  const idx = new Array<number>(outerRank).fill(0);
+  const total = dst.length;
+  let off = 0;
+  for (let o = 0; o < total; o += block) {
+    if (mode === 0) copyBlock(src, off, dst, o, last);
+    else if (mode === 2) {
+      for (let j = 0, s = off; j < last; j++, s += lastStride) dst[o + j] = src[s]!;
+    } else {
+      // dst[o + r*last + c] = src[off + r + c*lastStride], r < rows, c < last
+      for (let r0 = 0; r0 < rows; r0 += TILE) {
+        const r1 = Math.min(r0 + TILE, rows);
+        for (let c0 = 0; c0 < last; c0 += TILE) {
+          const c1 = Math.min(c0 + TILE, last);
+          for (let r = r0; r < r1; r++) {
+            const d = o + r * last;
+            const s = off + r;
+            for (let c = c0; c < c1; c++) dst[d + c] = src[s + c * lastStride]!;
+          }
+        }
+      }
+    }
+    for (let d = outerRank - 1; d >= 0; d--) {
+      off += strs[d]!;
+      if (++idx[d]! < dims[d]!) break;
+      off -= strs[d]! * dims[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** Index arrays accepted by `getItem`. */
+export type RowIndices = readonly number[] | Int32Array;
+
+/**
+ * Validates row indices against a first dimension of size `rows`.
+ * @throws ArgumentError naming `op`, the index (and its position) and the dimension.
+ */
+function checkRows(op: string, indices: unknown, drop: boolean, rows: number, what: string): void {
+  if (!(Array.isArray(indices) || indices instanceof Int32Array)) {
+    throw new ArgumentError(
+      op,
+      `${op}: attrs.indices must be an array of integers or an Int32Array, got ${describeValue(indices)}`,
+    );
+  }
+  if (drop && indices.length !== 1) {
+    throw new ArgumentError(op, `${op}: attrs.drop needs exactly one index, got ${indices.length}`);
+  }
+  for (let j = 0; j < indices.length; j++) {
+    const i: unknown = indices[j];
+    const label = drop ? "index" : `index[${j}]`;
+    if (typeof i !== "number" || !Number.isInteger(i)) {
+      throw new ArgumentError(op, `${op}: ${label} must be an integer, got ${describeValue(i)}`);
+    }
+    if (i < -rows || i >= rows) {
+      throw new ArgumentError(
+        op,
+        `${op}: ${label} ${i} is out of range for dimension 0 of size ${rows} (${what}; valid: ${-rows} to ${rows - 1})`,
+      );
+    }
+  }
+}
+
+/** Checks that `v` is an integer, for scalar arguments. */
+function checkInt(op: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ArgumentError(op, `${op}: ${arg} must be an integer, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+/** The attributes as a string for messages (typed arrays as plain lists). */
+function fmtAttrs(attrs: unknown): string {
+  return JSON.stringify(attrs, (_k, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v)) ?? String(attrs);
+}
+
+/** Checks that attrs is an object, for op objects called directly. */
+function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
+  if (attrs === null || typeof attrs !== "object") {
+    throw new ArgumentError(op, `${op}: attrs must be ${expected}, got ${fmtAttrs(attrs)}`);
+  }
+}
+
+/** A uniformly drawn permutation of `0..n-1` (Fisher–Yates on the picker). */
+function drawPermutation(pick: Picker, n: number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = pick.int(0, i);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// transpose
+
+interface TransposeAttrs {
+  /** A permutation of the axes (negative entries count from the end). */
+  readonly axes: readonly number[];
+}
+
+/**
+ * Validates `axes` as a permutation of the axes of `shape` and returns it normalised.
+ * @throws ArgumentError for a non-array, non-integer, out-of-range or repeated axis.
+ * @throws ShapeError when the number of axes differs from the rank.
+ */
+function checkPermutation(op: string, axes: unknown, shape: readonly number[]): number[] {
+  const rank = shape.length;
+  if (!Array.isArray(axes)) {
+    throw new ArgumentError(op, `${op}: axes must be an array of integers, got ${describeValue(axes)}`);
+  }
+  if (axes.length !== rank) {
+    throw new ShapeError(
+      op,
+      `${op}: axes ${JSON.stringify(axes)} has ${axes.length} entries, but x of shape ${fmtShape(shape)} has rank ${rank}; axes must be a permutation of 0..${rank - 1}`,
+    );
+  }
+  const seen = new Array<boolean>(rank).fill(false);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const a: unknown = axes[i];
+    if (typeof a !== "number" || !Number.isInteger(a) || a < -rank || a >= rank) {
+      throw new ArgumentError(
+        op,
+        `${op}: axes ${JSON.stringify(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axes[${i}] = ${String(a)} is not an integer in ${-rank}..${rank - 1}`,
+      );
+    }
+    const n = a < 0 ? a + rank : a;
+    if (seen[n]) {
+      throw new ArgumentError(
+        op,
+        `${op}: axes ${JSON.stringify(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axis ${n} appears twice`,
+      );
+    }
+    seen[n] = true;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** `transpose`: permutes the axes (a copy); backward is `transpose` by the inverse permutation. */
+export const transposeOp: Op<TransposeAttrs> = defineOp<TransposeAttrs>({
+  name: "transpose",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAttrsObject("transpose", attrs, "{ axes: number[] }");
+    checkPermutation("transpose", attrs.axes, x!.shape);
+  },
+  forward([x], { axes }, ctx) {
+    const rank = x!.rank;
+    const perm = axes.map((a) => (a < 0 ? a + rank : a));
+    const out = ctx.alloc(perm.map((a) => x!.shape[a]!));
+    permuteInto(x!.data, x!.shape, perm, out.data);
+    const inverse = new Array<number>(rank);
+    for (let i = 0; i < rank; i++) inverse[perm[i]!] = i;
+    ctx.stash(inverse);
+    return out;
+  },
+  backward(gy, ctx) {
+    return [transposeOp([gy], { axes: ctx.stashed as number[] })];
+  },
+  test: {
+    cases: (pick) => {
+      const shape = pick.shape({ maxRank: 4 });
+      const axes = drawPermutation(pick, shape.length).map((a) => (pick.bool() ? a : a - shape.length));
+      return { shapes: [shape], attrs: { axes } };
+    },
+  },
+});
+
+/**
+ * numpy's `np.transpose(x, axes)`: the axes of `x` permuted, so that dimension `i` of the result
+ * is dimension `axes[i]` of `x` (a copy, row-major). Without `axes` the order of the axes is
+ * reversed (a matrix's transpose). The gradient is `transpose` by the inverse permutation.
+ * @param axes - a permutation of `0..rank-1`; negative entries count from the end.
+ * @returns a tensor of shape `axes.map((a) => x.shape[a])`.
+ * @throws ArgumentError when `x` is not a Tensor, or `axes` is not an array of distinct integers
+ *   in `-rank..rank-1`.
+ * @throws ShapeError when `axes` has other than `rank` entries.
+ */
+export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  const t = assertTensor("transpose", "x", x);
+  const perm =
+    axes === undefined || axes === null
+      ? Array.from({ length: t.rank }, (_, i) => t.rank - 1 - i)
+      : checkPermutation("transpose", axes, t.shape);
+  return transposeOp([t], { axes: perm });
+}
+
+// ---------------------------------------------------------------------------------------------
+// getItem and its adjoint scatterRows
+
+interface GetItemAttrs {
+  /** Row indices into dimension 0 (negative count from the end). */
+  readonly indices: RowIndices;
+  /** True for a single integer index: the result drops dimension 0. */
+  readonly drop: boolean;
+}
+
+interface ScatterRowsAttrs extends GetItemAttrs {
+  /** Size of dimension 0 of the result. */
+  readonly rows: number;
+}
+
+/** The indices normalised to `0..rows-1`. */
+function normalizeRows(indices: RowIndices, rows: number): Int32Array {
+  const k = indices.length;
+  const out = new Int32Array(k);
+  for (let j = 0; j < k; j++) {
+    const i = indices[j]!;
+    out[j] = i < 0 ? i + rows : i;
+  }
+  return out;
+}
+
+/** `dst[j] = src[idx[j]]` for rows of `inner` elements; consecutive indices copy as one block. */
+function gatherRowsInto(src: FloatArray, idx: Int32Array, inner: number, dst: FloatArray): void {
+  const k = idx.length;
+  if (inner === 0) return;
+  let j = 0;
+  while (j < k) {
+    const r = idx[j]!;
+    let e = j + 1;
+    while (e < k && idx[e] === r + (e - j)) e++;
+    copyBlock(src, r * inner, dst, j * inner, (e - j) * inner);
+    j = e;
+  }
+}
+
+/** `dst[idx[j]] += src[j]` for rows of `inner` elements (repeated indices add up). */
+function scatterAddRowsInto(src: FloatArray, idx: Int32Array, inner: number, dst: FloatArray): void {
+  const k = idx.length;
+  for (let j = 0; j < k; j++) {
+    const o = idx[j]! * inner;
+    const s = j * inner;
+    for (let t = 0; t < inner; t++) dst[o + t] = dst[o + t]! + src[s + t]!;
+  }
+}
+
+function drawRowIndices(pick: Picker, rows: number): { indices: number[]; drop: boolean } {
+  const drop = pick.bool();
+  const k = drop ? 1 : pick.int(0, 5);
+  return { indices: Array.from({ length: k }, () => pick.int(-rows, rows - 1)), drop };
+}
+
+/**
+ * `getItem`: rows of `x` picked along dimension 0 (repeats allowed); backward scatters the
+ * gradient back with `scatterRows`.
+ */
+export const getItemOp: Op<GetItemAttrs> = defineOp<GetItemAttrs>({
+  name: "getItem",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAttrsObject("getItem", attrs, "{ indices: number[] | Int32Array, drop: boolean }");
+    if (x!.rank === 0) {
+      throw new ShapeError("getItem", "getItem: x must have at least one dimension to index, got shape []");
+    }
+    checkRows("getItem", attrs.indices, attrs.drop === true, x!.shape[0]!, `x of shape ${fmtShape(x!.shape)}`);
+  },
+  forward([x], { indices, drop }, ctx) {
+    const shape = x!.shape;
+    const rest = shape.slice(1);
+    const idx = normalizeRows(indices, shape[0]!);
+    const out = ctx.alloc(drop ? rest : [idx.length, ...rest]);
+    gatherRowsInto(x!.data, idx, shapeSize(rest), out.data);
+    ctx.stash(shape[0]!);
+    return out;
+  },
+  backward(gy, ctx) {
+    const { indices, drop } = ctx.attrs;
+    return [scatterRowsOp([gy], { indices, drop, rows: ctx.stashed as number })];
+  },
+  test: {
+    cases: (pick) => {
+      // a copy: the picker's arrays are fast-check's own values, and mutating one breaks shrinking
+      const shape = [...pick.shape({ minRank: 1 })];
+      shape[0] = pick.int(1, 4);
+      return { shapes: [shape], attrs: drawRowIndices(pick, shape[0]) };
+    },
+  },
+});
+
+/**
+ * `scatterRows`, the adjoint of `getItem`: zeros of `rows` rows into which row `j` of `g` is
+ * added at row `indices[j]` (repeats add up); backward is `getItem` again.
+ */
+export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
+  name: "scatterRows",
+  inputs: ["g"],
+  check([g], attrs) {
+    checkAttrsObject("scatterRows", attrs, "{ indices: number[] | Int32Array, drop: boolean, rows: number }");
+    const rows = checkInt("scatterRows", "attrs.rows", attrs.rows);
+    if (rows < 0) throw new ArgumentError("scatterRows", `scatterRows: attrs.rows must be >= 0, got ${rows}`);
+    const drop = attrs.drop === true;
+    checkRows("scatterRows", attrs.indices, drop, rows, `result with ${rows} rows`);
+    if (!drop && (g!.rank === 0 || g!.shape[0] !== attrs.indices.length)) {
+      throw new ShapeError(
+        "scatterRows",
+        `scatterRows: g of shape ${fmtShape(g!.shape)} must have ${attrs.indices.length} rows, one per index`,
+      );
+    }
+  },
+  forward([g], { indices, drop, rows }, ctx) {
+    const rest = drop ? g!.shape : g!.shape.slice(1);
+    const out = ctx.alloc([rows, ...rest]);
+    scatterAddRowsInto(g!.data, normalizeRows(indices, rows), shapeSize(rest), out.data);
+    return out;
+  },
+  backward(gy, ctx) {
+    const { indices, drop } = ctx.attrs;
+    return [getItemOp([gy], { indices, drop })];
+  },
+  test: {
+    cases: (pick) => {
+      const rows = pick.int(1, 4);
+      const rest = pick.shape({ maxRank: 2 });
+      const attrs = { ...drawRowIndices(pick, rows), rows };
+      return { shapes: [attrs.drop ? rest : [attrs.indices.length, ...rest]], attrs };
+    },
+  },
+});
+
+/**
+ * Row selection along dimension 0, numpy's `x[index]` for an integer or an integer array:
+ * - `index` a number: row `index` of `x` (negative counts from the end), of shape `x.shape.slice(1)`.
+ * - `index` an array or `Int32Array` of k row numbers (repeats allowed, negative from the end):
+ *   those rows stacked, of shape `[k, ...x.shape.slice(1)]` (a mini-batch).
+ *
+ * The result is a copy (runs of consecutive indices are copied as one block); `index` is copied
+ * too, so the caller may reuse its buffer. The gradient adds each row's gradient into the row it
+ * came from, counting repeats.
+ * @throws ArgumentError when `x` is not a Tensor, `index` is not an integer or integer array, or
+ *   an index is outside `-n..n-1` for a first dimension of size n (naming the index and n).
+ * @throws ShapeError for a 0-d `x`.
+ */
+export function getItem(x: Tensor, index: number | RowIndices): Tensor {
+  const t = assertTensor("getItem", "x", x);
+  if (typeof index === "number") {
+    checkInt("getItem", "index", index);
+    return getItemOp([t], { indices: [index], drop: true });
+  }
+  if (!(Array.isArray(index) || index instanceof Int32Array)) {
+    throw new ArgumentError(
+      "getItem",
+      `getItem: index must be an integer, an array of integers or an Int32Array, got ${describeValue(index)}`,
+    );
+  }
+  return getItemOp([t], { indices: index.slice(), drop: false });
+}
+
+// ---------------------------------------------------------------------------------------------
+// slice and its adjoint padSlice
+
+interface SliceAttrs {
+  /** The axis sliced (negative counts from the end). */
+  readonly axis: number;
+  /** First index kept, `0 <= start <= end`. */
+  readonly start: number;
+  /** One past the last index kept, `end <= x.shape[axis]`. */
+  readonly end: number;
+}
+
+interface PadSliceAttrs extends SliceAttrs {
+  /** Size of the result along `axis`. */
+  readonly dim: number;
+}
+
+/** Validates already-clamped slice bounds against a dimension of size `dim`. */
+function checkBounds(op: string, attrs: SliceAttrs, dim: number, what: string): void {
+  const start = checkInt(op, "attrs.start", attrs.start);
+  const end = checkInt(op, "attrs.end", attrs.end);
+  if (start < 0 || start > end || end > dim) {
+    throw new ArgumentError(
+      op,
+      `${op}: attrs.start ${start} and attrs.end ${end} must satisfy 0 <= start <= end <= ${dim} (${what})${op === "slice" ? "; the op takes clamped bounds, slice() clamps them numpy-style" : ""}`,
+    );
+  }
+}
+
+/** Outer count, axis size and inner block of `shape` around `axis`. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [prod(shape, 0, axis), shape[axis]!, prod(shape, axis + 1, shape.length)];
+}
+
+function drawAxis(pick: Picker, rank: number): number {
+  return pick.int(-rank, rank - 1);
+}
+
+/** `slice`: a contiguous range along one axis (a copy); backward pads the gradient with `padSlice`. */
+export const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
+  name: "slice",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAttrsObject("slice", attrs, "{ axis: number, start: number, end: number }");
+    if (x!.rank === 0) throw new ShapeError("slice", "slice: x must have at least one dimension, got shape []");
+    const axis = normalizeAxis("slice", attrs.axis, x!.rank, "attrs.axis");
+    checkBounds("slice", attrs, x!.shape[axis]!, `x of shape ${fmtShape(x!.shape)}, axis ${axis}`);
+  },
+  forward([x], { axis, start, end }, ctx) {
+    const shape = x!.shape;
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const [outer, dim, inner] = around(shape, ax);
+    const out = ctx.alloc(shape.map((d, i) => (i === ax ? end - start : d)));
+    const block = (end - start) * inner;
+    const src = x!.data;
+    const dst = out.data;
+    for (let a = 0; a < outer; a++) copyBlock(src, (a * dim + start) * inner, dst, a * block, block);
+    ctx.stash(dim);
+    return out;
+  },
+  backward(gy, ctx) {
+    return [padSliceOp([gy], { ...ctx.attrs, dim: ctx.stashed as number })];
+  },
+  test: {
+    cases: (pick) => {
+      const shape = pick.shape({ minRank: 1 });
+      const axis = drawAxis(pick, shape.length);
+      const dim = shape[axis < 0 ? axis + shape.length : axis]!;
+      const start = pick.int(0, dim);
+      return { shapes: [shape], attrs: { axis, start, end: pick.int(start, dim) } };
+    },
+  },
+});
+
+/**
+ * `padSlice`, the adjoint of `slice`: zeros of size `dim` along `axis` with `g` placed at
+ * `start..end`; backward is `slice` again.
+ */
+export const padSliceOp: Op<PadSliceAttrs> = defineOp<PadSliceAttrs>({
+  name: "padSlice",
+  inputs: ["g"],
+  check([g], attrs) {
+    checkAttrsObject("padSlice", attrs, "{ axis: number, start: number, end: number, dim: number }");
+    if (g!.rank === 0) throw new ShapeError("padSlice", "padSlice: g must have at least one dimension, got shape []");
+    const axis = normalizeAxis("padSlice", attrs.axis, g!.rank, "attrs.axis");
+    const dim = checkInt("padSlice", "attrs.dim", attrs.dim);
+    checkBounds("padSlice", attrs, dim, `result of size ${dim} along axis ${axis}`);
+    if (attrs.end - attrs.start !== g!.shape[axis]) {
+      throw new ShapeError(
+        "padSlice",
+        `padSlice: g of shape ${fmtShape(g!.shape)} has ${g!.shape[axis]} entries along axis ${axis}, but start ${attrs.start} and end ${attrs.end} span ${attrs.end - attrs.start}`,
+      );
+    }
+  },
+  forward([g], { axis, start, dim }, ctx) {
+    const shape = g!.shape;
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const [outer, len, inner] = around(shape, ax);
+    const out = ctx.alloc(shape.map((d, i) => (i === ax ? dim : d)));
+    const block = len * inner;
+    const src = g!.data;
+    const dst = out.data;
+    for (let a = 0; a < outer; a++) copyBlock(src, a * block, dst, (a * dim + start) * inner, block);
+    return out;
+  },
+  backward(gy, ctx) {
+    const { axis, start, end } = ctx.attrs;
+    return [sliceOp([gy], { axis, start, end })];
+  },
+  test: {
+    cases: (pick) => {
+      const shape = pick.shape({ minRank: 1 });
+      const axis = drawAxis(pick, shape.length);
+      const len = shape[axis < 0 ? axis + shape.length : axis]!;
+      const dim = len + pick.int(0, 3);
+      const start = pick.int(0, dim - len);
+      return { shapes: [shape], attrs: { axis, start, end: start + len, dim } };
+    },
+  },
+});
+
+/** Python's clamping of a slice bound to `0..dim`. */
+function clampBound(v: number, dim: number): number {
+  if (v < 0) return Math.max(v + dim, 0);
+  return Math.min(v, dim);
+}
+
+/**
+ * numpy's `x[start:end]` along `axis` (step 1), with Python's rules for the bounds: negative
+ * values count from the end, values beyond either end are clamped, and `end <= start` gives an
+ * empty result. `end` omitted (or `null`) means the end of the axis. The result is a copy of
+ * shape `x.shape` with `x.shape[axis]` replaced by the slice's length; for `axis = 0` it is one
+ * contiguous block (a mini-batch of consecutive rows). The gradient is zero outside the slice.
+ * @throws ArgumentError when `x` is not a Tensor, `start`/`end` are not integers, or `axis` is not
+ *   an integer in `-rank..rank-1`.
+ * @throws ShapeError for a 0-d `x`.
+ */
+export function slice(x: Tensor, start: number, end?: number | null, axis = 0): Tensor {
+  const t = assertTensor("slice", "x", x);
+  if (t.rank === 0) throw new ShapeError("slice", "slice: x must have at least one dimension, got shape []");
+  const ax = normalizeAxis("slice", axis, t.rank);
+  const dim = t.shape[ax]!;
+  const s = clampBound(checkInt("slice", "start", start), dim);
+  const e = end === undefined || end === null ? dim : clampBound(checkInt("slice", "end", end), dim);
+  return sliceOp([t], { axis: ax, start: s, end: Math.max(s, e) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// concat and split
+
+interface AxisAttrs {
+  /** The axis (negative counts from the end). */
+  readonly axis: number;
+}
+
+interface SplitAttrs extends AxisAttrs {
+  /** Size of each piece along `axis`; they sum to `x.shape[axis]`. */
+  readonly sizes: readonly number[];
+}
+
+/** Validates the inputs of a concat along `axis`. @throws ShapeError naming every shape. */
+function checkConcat(xs: readonly Tensor[], axis: unknown): void {
+  const shapes = () => xs.map((x) => fmtShape(x.shape)).join(", ");
+  const rank = xs[0]!.rank;
+  if (rank === 0) {
+    throw new ShapeError(
+      "concat",
+      `concat: 0-d inputs cannot be concatenated (shapes ${shapes()}); use stack to join scalars`,
+    );
+  }
+  const ax = normalizeAxis("concat", axis, rank);
+  for (let i = 1; i < xs.length; i++) {
+    const s = xs[i]!.shape;
+    if (s.length !== rank) {
+      throw new ShapeError(
+        "concat",
+        `concat: all inputs must have the same rank, got shapes ${shapes()} (xs[${i}] has rank ${s.length}, xs[0] rank ${rank})`,
+      );
+    }
+    for (let d = 0; d < rank; d++) {
+      if (d !== ax && s[d] !== xs[0]!.shape[d]) {
+        throw new ShapeError(
+          "concat",
+          `concat: cannot concatenate shapes ${shapes()} along axis ${ax}: xs[${i}] has ${s[d]} at dimension ${d} where xs[0] has ${xs[0]!.shape[d]} (all dimensions but the axis must match)`,
+        );
+      }
+    }
+  }
+}
+
+/** `concat`: joins its inputs along an existing axis; backward splits the gradient with `split`. */
+export const concatOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+  name: "concat",
+  inputs: ["xs"],
+  variadic: true,
+  check(xs, attrs) {
+    checkAttrsObject("concat", attrs, "{ axis: number }");
+    checkConcat(xs, attrs.axis);
+  },
+  forward(xs, { axis }, ctx) {
+    const first = xs[0]!.shape;
+    const ax = axis < 0 ? axis + first.length : axis;
+    const [outer, , inner] = around(first, ax);
+    const sizes = xs.map((x) => x.shape[ax]!);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const out = ctx.alloc(first.map((d, i) => (i === ax ? total : d)));
+    const dst = out.data;
+    const row = total * inner;
+    let o0 = 0;
+    for (let k = 0; k < xs.length; k++) {
+      const src = xs[k]!.data;
+      const block = sizes[k]! * inner;
+      for (let a = 0, s = 0, o = o0; a < outer; a++, s += block, o += row) copyBlock(src, s, dst, o, block);
+      o0 += block;
+    }
+    ctx.stash(sizes);
+    return out;
+  },
+  backward(gy, ctx) {
+    return splitOp([gy], { axis: ctx.attrs.axis, sizes: ctx.stashed as number[] });
+  },
+  test: {
+    cases: (pick) => {
+      const base = pick.shape({ minRank: 1 });
+      const axis = drawAxis(pick, base.length);
+      const ax = axis < 0 ? axis + base.length : axis;
+      const k = pick.int(1, 3);
+      const shapes = Array.from({ length: k }, () => base.map((d, i) => (i === ax ? pick.int(0, 3) : d)));
+      return { shapes, attrs: { axis } };
+    },
+  },
+});
+
+/** `split`: cuts its input into pieces along an axis; backward joins the gradients with `concat`. */
+export const splitOp: MultiOp<SplitAttrs> = defineMultiOutputOp<SplitAttrs>({
+  name: "split",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAttrsObject("split", attrs, "{ axis: number, sizes: number[] }");
+    checkSplit(x!, attrs.sizes, attrs.axis);
+  },
+  forward([x], { axis, sizes }, ctx) {
+    const shape = x!.shape;
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const [outer, dim, inner] = around(shape, ax);
+    const src = x!.data;
+    const row = dim * inner;
+    let s0 = 0;
+    return sizes.map((size) => {
+      const out = ctx.alloc(shape.map((d, i) => (i === ax ? size : d)));
+      const dst = out.data;
+      const block = size * inner;
+      for (let a = 0, s = s0, o = 0; a < outer; a++, s += row, o += block) copyBlock(src, s, dst, o, block);
+      s0 += block;
+      return out;
+    });
+  },
+  backward(gys, ctx) {
+    return [concatOp(gys, { axis: ctx.attrs.axis })];
+  },
+  test: {
+    cases: (pick) => {
+      const shape = [...pick.shape({ minRank: 1 })];
+      const axis = drawAxis(pick, shape.length);
+      const sizes = Array.from({ length: pick.int(1, 3) }, () => pick.int(0, 3));
+      shape[axis < 0 ? axis + shape.length : axis] = sizes.reduce((a, b) => a + b, 0);
+      return { shapes: [shape], attrs: { axis, sizes } };
+    },
+  },
+});
+
+/** Validates the sizes of a split of `x` along `axis`. */
+function checkSplit(x: Tensor, sizes: unknown, axis: unknown): void {
+  if (x.rank === 0) throw new ShapeError("split", "split: x must have at least one dimension, got shape []");
+  const ax = normalizeAxis("split", axis, x.rank);
+  if (!Array.isArray(sizes) || sizes.length === 0) {
+    throw new ArgumentError(
+      "split",
+      `split: sizes must be a non-empty array of non-negative integers, got ${Array.isArray(sizes) ? "[]" : describeValue(sizes)}`,
+    );
+  }
+  let total = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const s: unknown = sizes[i];
+    if (typeof s !== "number" || !Number.isInteger(s) || s < 0) {
+      throw new ArgumentError("split", `split: sizes[${i}] must be a non-negative integer, got ${describeValue(s)}`);
+    }
+    total += s;
+  }
+  if (total !== x.shape[ax]) {
+    throw new ShapeError(
+      "split",
+      `split: sizes ${JSON.stringify(sizes)} sum to ${total}, but x of shape ${fmtShape(x.shape)} has ${x.shape[ax]} along axis ${ax}`,
+    );
+  }
+}
+
+/**
+ * Joins tensors along an existing axis, numpy's `np.concatenate(xs, axis)`. Every input must have
+ * the same rank (at least 1) and the same dimensions except along `axis`; mixed float32/float64
+ * inputs give float64. The gradient of each input is its piece of the upstream gradient (`split`).
+ * @param xs - a non-empty array of tensors.
+ * @param axis - the axis to join along (negative counts from the end; default 0).
+ * @returns a tensor whose size along `axis` is the sum of the inputs'.
+ * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
+ * @throws ShapeError, naming every shape, for 0-d inputs, different ranks or mismatched dimensions.
+ */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  return concatOp(checkTensorList("concat", xs), { axis });
+}
+
+/**
+ * Cuts `x` into consecutive pieces along `axis`, the inverse of `concat` (numpy's `np.split`, but
+ * given the pieces' sizes rather than the cut points). `sizes` a number n splits into n equal
+ * pieces. The gradient joins the pieces' gradients (zeros for unused pieces).
+ * @param sizes - the size of each piece along `axis` (summing to `x.shape[axis]`), or a count of
+ *   equal pieces.
+ * @param axis - the axis to split (negative counts from the end; default 0).
+ * @returns one tensor per piece.
+ * @throws ArgumentError when `x` is not a Tensor, a size is not a non-negative integer, or `axis`
+ *   is out of range.
+ * @throws ShapeError when the sizes do not sum to `x.shape[axis]` (or n does not divide it), or
+ *   `x` is 0-d.
+ */
+export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
+  const t = assertTensor("split", "x", x);
+  let list: readonly number[] = sizes as readonly number[];
+  if (typeof sizes === "number") {
+    if (!Number.isInteger(sizes) || sizes < 1) {
+      throw new ArgumentError(
+        "split",
+        `split: the number of pieces must be an integer >= 1, got ${describeValue(sizes)}`,
+      );
+    }
+    if (t.rank === 0) throw new ShapeError("split", "split: x must have at least one dimension, got shape []");
+    const ax = normalizeAxis("split", axis, t.rank);
+    const dim = t.shape[ax]!;
+    if (dim % sizes !== 0) {
+      throw new ShapeError(
+        "split",
+        `split: ${sizes} equal pieces do not divide x of shape ${fmtShape(t.shape)} (${dim} along axis ${ax})`,
+      );
+    }
+    list = new Array<number>(sizes).fill(dim / sizes);
+  } else if (Array.isArray(sizes)) list = [...sizes];
+  return splitOp([t], { sizes: list, axis });
+}
+
+/**
+ * Joins tensors of one shape along a new axis, numpy's `np.stack(xs, axis)`: the result has shape
+ * `x.shape` with `xs.length` inserted at `axis`. Built from `reshape` and `concat`, so it is
+ * differentiable at every order; mixed float32/float64 inputs give float64.
+ * @param axis - position of the new axis in the result, `-(rank+1)..rank` (default 0).
+ * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
+ * @throws ShapeError, naming every shape, when the shapes differ.
+ */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  const list = checkTensorList("stack", xs);
+  const shape = list[0]!.shape;
+  for (let i = 1; i < list.length; i++) {
+    const s = list[i]!.shape;
+    if (s.length !== shape.length || s.some((d, j) => d !== shape[j])) {
+      throw new ShapeError(
+        "stack",
+        `stack: all inputs must have the same shape, got ${list.map((x) => fmtShape(x.shape)).join(", ")} (xs[${i}] differs from xs[0])`,
+      );
+    }
+  }
+  const ax = normalizeAxis("stack", axis, shape.length + 1);
+  const expanded = [...shape.slice(0, ax), 1, ...shape.slice(ax)];
+  return concatOp(
+    list.map((x) => reshape(x, expanded)),
+    { axis: ax },
+  );
+}
+
+/** Checks that `xs` is a non-empty array of tensors. */
+function checkTensorList(fn: string, xs: unknown): Tensor[] {
+  if (!Array.isArray(xs)) {
+    throw new ArgumentError(fn, `${fn}: xs must be an array of tensors, got ${describeValue(xs)}`);
+  }
+  if (xs.length === 0) throw new ArgumentError(fn, `${fn}: xs must hold at least one tensor, got an empty array`);
+  for (let i = 0; i < xs.length; i++) {
+    if (!(xs[i] instanceof Tensor)) {
+      throw new ArgumentError(fn, `${fn}: xs[${i}] must be a Tensor, got ${describeValue(xs[i])}`);
+    }
+  }
+  return xs as Tensor[];
+}
+
+/** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */
+export const shapeOps = {
+  transpose: transposeOp,
+  getItem: getItemOp,
+  scatterRows: scatterRowsOp,
+  slice: sliceOp,
+  padSlice: padSliceOp,
+  concat: concatOp,
+  split: splitOp,
+} as const;

@@ -6,7 +6,35 @@
 import { assertGradcheck, broadcastShapes, type Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { add, branch, matmul, mul, repeat, sum } from "../src/index.js";
+import {
+  add,
+  branch,
+  concat,
+  div,
+  exp,
+  getItem,
+  log,
+  logSoftmax,
+  logSumExp,
+  matmul,
+  mean,
+  meanSquaredError,
+  mul,
+  neg,
+  pow,
+  repeat,
+  reshape,
+  sigmoid,
+  slice,
+  softmax,
+  softmaxCrossEntropy,
+  sqrt,
+  stack,
+  sub,
+  sum,
+  tanh,
+  transpose,
+} from "../src/index.js";
 
 type Instr =
   | { kind: "add" | "mul"; i: number; j: number }
@@ -79,6 +107,86 @@ describe("random DAGs of the six seed nodes", () => {
             return tensor(data, { shape: s, dtype: "float64" });
           });
           assertGradcheck((...xs) => run(program, xs), leaves);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+/** Every unary transformation a random program may apply (each safe on any real input). */
+const unaryKinds = [
+  (a: Tensor) => sigmoid(a),
+  (a: Tensor) => tanh(a),
+  (a: Tensor) => exp(tanh(a)),
+  (a: Tensor) => log(add(sigmoid(a), 0.5)),
+  (a: Tensor) => sqrt(add(mul(a, a), 0.5)),
+  (a: Tensor) => neg(a),
+  (a: Tensor) => pow(a, 3),
+  (a: Tensor) => pow(add(sigmoid(a), 0.5), tanh(a)),
+  (a: Tensor) => (a.rank > 0 ? softmax(a) : a),
+  (a: Tensor) => (a.rank > 0 ? logSoftmax(a) : a),
+  (a: Tensor) => (a.rank > 0 ? logSumExp(a, { axis: -1, keepdims: true }) : a),
+  (a: Tensor) => mean(a, { axis: a.rank > 0 ? 0 : undefined, keepdims: a.rank > 0 }),
+  (a: Tensor) => (a.rank === 2 ? transpose(a) : a),
+  (a: Tensor) => reshape(a, [a.size]),
+  (a: Tensor) => (a.rank > 0 && a.shape[0]! > 1 ? getItem(a, [1, 0, 1]) : a),
+  (a: Tensor) => (a.rank > 0 && a.shape[0]! > 1 ? slice(a, 1) : a),
+  (a: Tensor) => concat([a, a], a.rank > 0 ? -1 : undefined) as Tensor,
+  (a: Tensor) => stack([a, mul(a, 2)]),
+  (a: Tensor) =>
+    a.rank === 2 && a.shape[1]! >= 2
+      ? mul(softmaxCrossEntropy(a, a.shape[0] === 2 ? [1, 0] : new Array(a.shape[0]).fill(0)), 1)
+      : a,
+  (a: Tensor) => meanSquaredError(a, mul(tanh(a), 0.5)),
+];
+
+const binaryKinds = [
+  (a: Tensor, b: Tensor) => sub(a, b),
+  (a: Tensor, b: Tensor) => div(a, add(mul(b, b), 0.5)),
+  (a: Tensor, b: Tensor) => mul(a, b),
+];
+
+describe("random DAGs mixing all nodes", () => {
+  it("match numerical gradients in float64", () => {
+    const leafShapes = [[2, 3], [1, 3], [3, 3], [3]];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ unary: fc.boolean(), k: fc.nat(), i: fc.nat(), j: fc.nat() }), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        fc.array(fc.double({ min: -1.5, max: 1.5, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        (program, values) => {
+          let v = 0;
+          const leaves = leafShapes.map((s) => {
+            const n = s.reduce((a, b) => a * b, 1);
+            return tensor(
+              Float64Array.from({ length: n }, () => values[v++ % values.length]!),
+              { shape: s, dtype: "float64" },
+            );
+          });
+          const runAll = (...xs: Tensor[]) => {
+            const pool: Tensor[] = [...xs];
+            for (const ins of program) {
+              const a = pickFrom(pool, ins.i);
+              if (ins.unary) pool.push(pickFrom(unaryKinds, ins.k)(a));
+              else {
+                const b = pickFrom(pool, ins.j);
+                try {
+                  broadcastShapes("dag", a.shape, b.shape);
+                } catch {
+                  if (a.rank === 2 && b.rank === 2 && a.shape[1] === b.shape[0]) pool.push(matmul(a, b));
+                  continue;
+                }
+                pool.push(pickFrom(binaryKinds, ins.k)(a, b));
+              }
+            }
+            let out = sum(pool[xs.length] ?? pool[0]!);
+            for (let k = xs.length + 1; k < pool.length; k++) out = add(out, sum(mul(pool[k]!, 0.5 + (k % 3))));
+            return out;
+          };
+          assertGradcheck(runAll, leaves);
         },
       ),
       { numRuns: 150 },

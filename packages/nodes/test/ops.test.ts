@@ -15,11 +15,49 @@ describe.each(allOps)("checkOp($opName)", (op) => {
   it("float32, with float32 tolerances against the float64 reference", () => {
     expect(checkOp(op, { numRuns: 20, dtype: "float32" })).toBe(20);
   });
+
+  it("second order: gradgradcheck of every case", () => {
+    expect(checkOp(op, { numRuns: 15, secondOrder: true })).toBe(15);
+  });
 });
 
 describe("op declarations", () => {
-  it("lists the six seed nodes and the shape helpers", () => {
-    expect(Object.keys(ops).sort()).toEqual(["add", "branch", "matmul", "mul", "repeat", "reshape", "sum"]);
+  it("lists every op of the package", () => {
+    expect(Object.keys(ops).sort()).toEqual([
+      "abs",
+      "add",
+      "branch",
+      "concat",
+      "div",
+      "exp",
+      "getItem",
+      "log",
+      "logSoftmax",
+      "logSumExp",
+      "matmul",
+      "max",
+      "maximum",
+      "minimum",
+      "mul",
+      "neg",
+      "padSlice",
+      "pow",
+      "powScalar",
+      "relu",
+      "repeat",
+      "reshape",
+      "scatterRows",
+      "sigmoid",
+      "slice",
+      "softmax",
+      "softmaxCrossEntropy",
+      "split",
+      "sqrt",
+      "sub",
+      "sum",
+      "tanh",
+      "transpose",
+    ]);
   });
 });
 
@@ -31,20 +69,20 @@ describe.each(allOps)("checkOp catches a broken $opName", (op) => {
   it("1% off", () => {
     const spec = op.spec as OpSpec<unknown> & MultiOpSpec<unknown>;
     const scale = (gs: readonly (Tensor | null | undefined)[]) => gs.map((g) => (g ? mul(g, 1.01) : g));
-    const broken =
-      op === (ops.branch as unknown)
-        ? defineMultiOutputOp<unknown>({
-            ...spec,
-            name: `${spec.name}Broken`,
-            backward: (g, c) => scale(spec.backward(g, c)),
-          })
-        : defineOp<unknown>({
-            ...(spec as OpSpec<unknown>),
-            name: `${spec.name}Broken`,
-            backward: (g, c) => scale((spec as OpSpec<unknown>).backward(g, c)),
-          });
+    const broken = (op as { multiOutput: boolean }).multiOutput
+      ? defineMultiOutputOp<unknown>({
+          ...spec,
+          name: `${spec.name}Broken`,
+          backward: (g, c) => scale(spec.backward(g, c)),
+        })
+      : defineOp<unknown>({
+          ...(spec as OpSpec<unknown>),
+          name: `${spec.name}Broken`,
+          backward: (g, c) => scale((spec as OpSpec<unknown>).backward(g, c)),
+        });
+    // caught by a gradient mismatch (a worst element is reported), not by a crash
     expect(() => checkOp(broken, { numRuns: 100, domain: [0.5, 2] })).toThrow(
-      new RegExp(`checkOp\\(${spec.name}Broken\\) failed`),
+      new RegExp(`checkOp\\(${spec.name}Broken\\) failed[^]*worst element: input \\d+`),
     );
   });
 });

@@ -3,8 +3,11 @@ import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow } from "./broadcast.js";
 
-/** The binary operations with a hand-written kernel. */
-export type BinaryKind = "add" | "sub" | "mul" | "div";
+/**
+ * The binary operations with a hand-written kernel: `pow` is `a ** b` (`Math.pow`); `max` and `min`
+ * are `Math.max`/`Math.min` (NaN in either operand gives NaN, as numpy's `maximum`/`minimum`).
+ */
+export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
 /**
  * `out = a ⊕ b` with broadcasting; `out` has the broadcast shape `outShape` and is written fully.
@@ -61,6 +64,15 @@ function flat(
       return;
     case "div":
       for (let j = 0; j < n; j++) out[o + j] = a[ao + j * as]! / b[bo + j * bs]!;
+      return;
+    case "pow":
+      for (let j = 0; j < n; j++) out[o + j] = a[ao + j * as]! ** b[bo + j * bs]!;
+      return;
+    case "max":
+      for (let j = 0; j < n; j++) out[o + j] = Math.max(a[ao + j * as]!, b[bo + j * bs]!);
+      return;
+    case "min":
+      for (let j = 0; j < n; j++) out[o + j] = Math.min(a[ao + j * as]!, b[bo + j * bs]!);
       return;
   }
 }

@@ -53,7 +53,9 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
     throw new ArgumentError("checkOp", `checkOp: op must be made by defineOp, got ${describeValue(op)}`);
   }
   const spec = op.spec;
-  const test: OpTestSpec<A> = { ...spec.test, ...options };
+  // an option given as `undefined` must not hide the op's own declaration
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CheckOpOptions<A>;
+  const test: OpTestSpec<A> = { ...spec.test, ...given };
   const arity = spec.inputs.length;
   const dtype = options.dtype ?? "float64";
   const [lo, hi] = test.domain ?? [-2, 2];
@@ -62,13 +64,17 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   // one instance for the whole run: fc.gen matches replayed values by the arbitrary's identity,
   // so a fresh instance per call would defeat shrinking
   const valueArb = gridValues(lo, hi, test.avoid ?? []);
+  const inputArbs = (test.domains ?? []).map((d) =>
+    d === undefined ? valueArb : gridValues(d[0], d[1], test.avoid ?? []),
+  );
   const second = options.secondOrder === true && test.twice !== false;
 
   const property = fc.property(fc.gen(), (g) => {
     const pick: Picker = {
       int: (min, max) => g(fc.integer, { min, max }),
       bool: () => g(fc.boolean),
-      shape: (o) => g(shapeArb, { ...shapeC, ...o }),
+      // a copy: fast-check replays its own array when shrinking, so it must never be mutated
+      shape: (o) => [...g(shapeArb, { ...shapeC, ...o })],
     };
     let shapes: Shape[];
     let attrs: A;
@@ -78,9 +84,9 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
       shapes = drawShapes(test.shapes, arity, pick, shapeC);
       attrs = (test.attrs ? test.attrs(shapes, pick) : undefined) as A;
     }
-    const inputs = shapes.map((s) => {
+    const inputs = shapes.map((s, k) => {
       const n = s.reduce((a, b) => a * b, 1);
-      const values = g(fc.array, valueArb, { minLength: n, maxLength: n });
+      const values = g(fc.array, inputArbs[k] ?? valueArb, { minLength: n, maxLength: n });
       return tensor(Float64Array.from(values), { shape: [...s], dtype });
     });
     if (test.precondition !== undefined) fc.pre(test.precondition(inputs, attrs));
@@ -104,6 +110,7 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   const details = fc.check(property, params);
   if (!details.failed) return details.numRuns;
   const c = lastFailing as DrawnCase | null;
+  const label = (i: number) => (spec.variadic ? `${spec.inputs[0]}[${i}]` : (spec.inputs[i] ?? String(i)));
   const lines = [
     `checkOp(${spec.name}) failed after ${details.numRuns} case(s), shrunk ${details.numShrinks} time(s).`,
   ];
@@ -112,12 +119,12 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
       `  minimal case: input shapes ${c.shapes.map(fmtShape).join(", ")}; attrs ${JSON.stringify(c.attrs)}; dtype ${dtype}`,
     );
     c.inputs.forEach((t, i) => {
-      lines.push(`  input ${i} (${spec.inputs[i] ?? i}) = ${JSON.stringify(t.toArray())}`);
+      lines.push(`  input ${i} (${label(i)}) = ${JSON.stringify(t.toArray())}`);
     });
     const w = c.report?.worst;
     if (c.report && w) {
       lines.push(
-        `  worst element: input ${w.input} (${spec.inputs[w.input] ?? w.input}) at ${fmtShape(w.index)}: analytic ${w.analytic} vs numeric ${w.numeric} (abs error ${w.absError.toExponential(3)}, atol ${c.report.atol}, rtol ${c.report.rtol})`,
+        `  worst element: input ${w.input} (${label(w.input)}) at ${fmtShape(w.index)}: analytic ${w.analytic} vs numeric ${w.numeric} (abs error ${w.absError.toExponential(3)}, atol ${c.report.atol}, rtol ${c.report.rtol})`,
       );
     }
   }

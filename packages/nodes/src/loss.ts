@@ -1,0 +1,169 @@
+/**
+ * Losses: softmax cross-entropy (the seed's SoftmaxWithLoss, backward `(y − t)/N`) and mean
+ * squared error.
+ */
+import {
+  ArgumentError,
+  allocArray,
+  assertTensor,
+  defineOp,
+  fmtShape,
+  type Op,
+  ShapeError,
+  shapesEqual,
+  Tensor,
+} from "@gradgraph/core";
+import { mul, sub } from "./arithmetic.js";
+import { mean, sum } from "./reduce.js";
+import { logSoftmax, logSoftmaxInto, softmax } from "./softmax.js";
+
+/** Class labels: one-hot (or probability) targets of the scores' shape, or class indices. */
+export type Labels = Tensor | readonly number[] | Int32Array;
+
+/**
+ * `softmaxCrossEntropy` over the last axis of `scores` with target distributions `t` (same
+ * shape), averaged over the N rows: `−Σ t·log softmax(scores) / N`.
+ */
+export const softmaxCrossEntropyOp: Op = defineOp({
+  name: "softmaxCrossEntropy",
+  inputs: ["scores", "targets"],
+  check([s, t]) {
+    if (s.rank < 1) {
+      throw new ShapeError(
+        "softmaxCrossEntropy",
+        `softmaxCrossEntropy: scores must have a class axis, got shape ${fmtShape(s.shape)}`,
+      );
+    }
+    if (!shapesEqual(s.shape, t.shape)) {
+      throw new ShapeError(
+        "softmaxCrossEntropy",
+        `softmaxCrossEntropy: targets of shape ${fmtShape(t.shape)} do not match scores of shape ${fmtShape(s.shape)}`,
+      );
+    }
+  },
+  forward([s, t], _attrs, ctx) {
+    const logp = new Float64Array(s.size);
+    logSoftmaxInto(s.data, s.shape, s.rank - 1, logp);
+    let total = 0;
+    const td = t.data;
+    for (let i = 0; i < logp.length; i++) if (td[i] !== 0) total -= td[i]! * logp[i]!;
+    const out = ctx.alloc([]);
+    out.data[0] = total / rows(s.shape);
+    ctx.saveInputs(0, 1);
+    ctx.stash(rowsSumToOne(td, s.shape[s.rank - 1]!));
+    return out;
+  },
+  backward(gy, ctx) {
+    const s = ctx.input(0);
+    const t = ctx.input(1);
+    const g = mul(gy, 1 / rows(s.shape));
+    const [ds, dt] = ctx.needsInputGrad;
+    // d/ds = (softmax(s)·Σt − t)/N; for targets whose rows sum to 1 (one-hot, probabilities) and
+    // that are constants, that is the seed's (y − t)/N, one product cheaper
+    const ys = dt || ctx.stashed !== true ? mul(softmax(s), sum(t, { axis: -1, keepdims: true })) : softmax(s);
+    return [ds ? mul(sub(ys, t), g) : null, dt ? mul(logSoftmax(s), mul(g, -1)) : null];
+  },
+  test: {
+    cases: (pick) => {
+      const s = [pick.int(1, 4), pick.int(1, 4)];
+      return { shapes: [s, s], attrs: undefined };
+    },
+    domain: [0.05, 1],
+  },
+});
+
+/** True when every row of `t` (rows of length C) sums to 1 within float32 rounding. */
+function rowsSumToOne(t: ArrayLike<number>, C: number): boolean {
+  for (let r = 0; r < t.length; r += C) {
+    let s = 0;
+    for (let j = 0; j < C; j++) s += t[r + j]!;
+    if (Math.abs(s - 1) > 1e-6) return false;
+  }
+  return true;
+}
+
+function rows(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length - 1; i++) n *= shape[i]!;
+  return n;
+}
+
+/**
+ * Softmax followed by cross-entropy, averaged over the rows: the loss of the seed's
+ * SoftmaxWithLoss layer, whose gradient is `(softmax(scores) − t) / N`. Computed from
+ * log-softmax, so large scores do not overflow.
+ * @param scores - shape `[..., C]`: unnormalised class scores, one row per example.
+ * @param labels - one-hot (or probability) targets of the same shape, or class indices: an
+ *   array, `Int32Array` or tensor of shape `[...]` (the scores' shape without the class axis).
+ * @returns a 0-d tensor.
+ * @throws ShapeError for labels whose shape fits neither form; ArgumentError for class indices
+ *   that are not integers in `[0, C)`.
+ */
+export function softmaxCrossEntropy(scores: Tensor, labels: Labels): Tensor {
+  const s = assertTensor("softmaxCrossEntropy", "scores", scores);
+  if (s.rank < 1) {
+    throw new ShapeError(
+      "softmaxCrossEntropy",
+      `softmaxCrossEntropy: scores must have a class axis, got shape ${fmtShape(s.shape)}`,
+    );
+  }
+  if (labels instanceof Tensor && shapesEqual(labels.shape, s.shape)) return softmaxCrossEntropyOp([s, labels]);
+  return softmaxCrossEntropyOp([s, oneHot("softmaxCrossEntropy", labels, s)]);
+}
+
+/** One-hot targets of `scores`' shape and dtype from class indices (shape: scores without the class axis). */
+function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
+  const batch = scores.shape.slice(0, -1);
+  const C = scores.shape[scores.rank - 1]!;
+  let idx: ArrayLike<number>;
+  if (labels instanceof Tensor) {
+    if (!shapesEqual(labels.shape, batch)) {
+      throw new ShapeError(
+        fn,
+        `${fn}: labels of shape ${fmtShape(labels.shape)} fit neither scores ${fmtShape(scores.shape)} (one-hot) nor ${fmtShape(batch)} (class indices)`,
+      );
+    }
+    idx = labels.data;
+  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
+    idx = labels as ArrayLike<number>;
+    const n = batch.reduce((a, b) => a * b, 1);
+    if (idx.length !== n) {
+      throw new ShapeError(
+        fn,
+        `${fn}: ${idx.length} class indices for ${n} rows of scores of shape ${fmtShape(scores.shape)}`,
+      );
+    }
+  } else {
+    throw new ArgumentError(
+      fn,
+      `${fn}: labels must be a Tensor, an array or an Int32Array of class indices, got ${typeof labels}`,
+    );
+  }
+  const t = allocArray(scores.dtype, scores.size);
+  for (let r = 0; r < idx.length; r++) {
+    const k = idx[r];
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= C) {
+      throw new ArgumentError(fn, `${fn}: label ${r} is ${String(k)}; class indices must be integers in [0, ${C})`);
+    }
+    t[r * C + k] = 1;
+  }
+  return new Tensor(t, scores.shape);
+}
+
+/**
+ * Mean squared error `mean((prediction − target)²)` over all elements, like PyTorch's
+ * `MSELoss()`. The shapes must be equal (no silent broadcasting).
+ * @throws ShapeError naming both shapes when they differ.
+ */
+export function meanSquaredError(prediction: Tensor, target: Tensor): Tensor {
+  const p = assertTensor("meanSquaredError", "prediction", prediction);
+  const t = assertTensor("meanSquaredError", "target", target);
+  if (!shapesEqual(p.shape, t.shape)) {
+    throw new ShapeError(
+      "meanSquaredError",
+      `meanSquaredError: prediction of shape ${fmtShape(p.shape)} and target of shape ${fmtShape(t.shape)} differ`,
+    );
+  }
+  const d = sub(p, t);
+  return mean(mul(d, d));
+}

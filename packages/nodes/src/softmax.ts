@@ -1,0 +1,120 @@
+/** `softmax` and `logSoftmax` along one axis, computed stably (the maximum is subtracted first). */
+import {
+  ArgumentError,
+  assertTensor,
+  broadcastInto,
+  defineOp,
+  type FloatArray,
+  logSumExpToInto,
+  normalizeAxis,
+  type Op,
+  type Tensor,
+} from "@gradgraph/core";
+import { mul, sub } from "./arithmetic.js";
+import { sum } from "./reduce.js";
+import { exp } from "./unary.js";
+
+interface AxisAttrs {
+  /** Normalised axis. */
+  readonly axis: number;
+}
+
+/**
+ * Writes `x − logSumExp(x, axis)` into `out`, the log-probabilities; rows along the last axis
+ * take a direct loop, other axes go through the general reduction kernels.
+ */
+export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: number, out: FloatArray): void {
+  const n = shape[axis]!;
+  if (axis === shape.length - 1) {
+    for (let r = 0; r < x.length; r += n) {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) if (x[r + j]! > m) m = x[r + j]!;
+      if (!Number.isFinite(m)) m = 0;
+      let s = 0;
+      for (let j = 0; j < n; j++) s += Math.exp(x[r + j]! - m);
+      const lse = m + Math.log(s);
+      for (let j = 0; j < n; j++) out[r + j] = x[r + j]! - lse;
+    }
+    return;
+  }
+  const kept = shape.map((d, i) => (i === axis ? 1 : d));
+  const lse = new Float64Array(x.length / Math.max(n, 1));
+  logSumExpToInto(x, shape, lse, kept);
+  const spread = new Float64Array(x.length);
+  broadcastInto(lse, kept, spread, shape);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! - spread[i]!;
+}
+
+function checkAxis(fn: string, x: Tensor, attrs: AxisAttrs | undefined): void {
+  if (typeof attrs?.axis !== "number") {
+    throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${JSON.stringify(attrs)}`);
+  }
+  normalizeAxis(fn, attrs.axis, x.rank);
+}
+
+const axisTest = {
+  cases: (pick: { shape(o?: { minRank?: number }): number[]; int(a: number, b: number): number }) => {
+    const s = pick.shape({ minRank: 1 });
+    return { shapes: [s], attrs: { axis: pick.int(0, s.length - 1) } };
+  },
+};
+
+/** `softmax`: `exp(x) / Σ exp(x)` along the axis; backward `y·(gy − Σ gy·y)`. */
+export const softmaxOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+  name: "softmax",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAxis("softmax", x!, attrs);
+  },
+  forward([x], { axis }, ctx) {
+    const out = ctx.alloc(x!.shape);
+    logSoftmaxInto(x!.data, x!.shape, axis, out.data);
+    const y = out.data;
+    for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]!);
+    ctx.saveOutput();
+    return out;
+  },
+  backward(gy, ctx) {
+    const y = ctx.output();
+    return [mul(y, sub(gy, sum(mul(gy, y), { axis: ctx.attrs.axis, keepdims: true })))];
+  },
+  test: axisTest,
+});
+
+/**
+ * Softmax along `axis` (default −1, the last): non-negative, summing to 1 along the axis, and
+ * stable for large inputs.
+ * @throws ArgumentError naming `softmax` for an axis out of range, or a rank-0 `x`.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return softmaxOp([x], { axis: normalizeAxis("softmax", axis, assertTensor("softmax", "x", x).rank) });
+}
+
+/** `logSoftmax`: `x − logSumExp(x)` along the axis; backward `gy − exp(z)·Σ gy`. */
+export const logSoftmaxOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+  name: "logSoftmax",
+  inputs: ["x"],
+  check([x], attrs) {
+    checkAxis("logSoftmax", x!, attrs);
+  },
+  forward([x], { axis }, ctx) {
+    const out = ctx.alloc(x!.shape);
+    logSoftmaxInto(x!.data, x!.shape, axis, out.data);
+    ctx.saveOutput();
+    return out;
+  },
+  backward(gy, ctx) {
+    const z = ctx.output();
+    return [sub(gy, mul(exp(z), sum(gy, { axis: ctx.attrs.axis, keepdims: true })))];
+  },
+  test: axisTest,
+});
+
+/**
+ * Log of the softmax along `axis` (default −1), computed without forming the softmax, so it stays
+ * finite where `log(softmax(x))` would underflow.
+ * @throws ArgumentError naming `logSoftmax` for an axis out of range, or a rank-0 `x`.
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return logSoftmaxOp([x], { axis: normalizeAxis("logSoftmax", axis, assertTensor("logSoftmax", "x", x).rank) });
+}

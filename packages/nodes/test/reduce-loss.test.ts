@@ -1,0 +1,221 @@
+/** Reductions (mean, max, logSumExp), softmax, losses and batched matmul. */
+import { grad, type Tensor, tensor, zeros } from "@gradgraph/core";
+import { checkOp } from "@gradgraph/core/testing";
+import { describe, expect, it } from "vitest";
+import {
+  logSoftmax,
+  logSoftmaxOp,
+  logSumExp,
+  logSumExpOp,
+  matmul,
+  matmulOp,
+  max,
+  maxOp,
+  mean,
+  meanSquaredError,
+  softmax,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyOp,
+  softmaxOp,
+} from "../src/index.js";
+
+const f64 = { dtype: "float64" as const };
+const near = (t: Tensor, expected: number[] | number[][] | number, tol = 1e-12) => {
+  const flat = [expected].flat(3) as number[];
+  expect(t.size).toBe(flat.length);
+  flat.forEach((v, i) => {
+    expect(Math.abs(t.data[i]! - v)).toBeLessThanOrEqual(tol);
+  });
+};
+
+describe.each([
+  ["max", maxOp],
+  ["logSumExp", logSumExpOp],
+  ["softmax", softmaxOp],
+  ["logSoftmax", logSoftmaxOp],
+  ["softmaxCrossEntropy", softmaxCrossEntropyOp],
+  ["matmul (batched, 1-D via reshape)", matmulOp],
+] as const)("checkOp(%s)", (_name, op) => {
+  it("float64, float32 and second order", () => {
+    expect(checkOp(op as never, { numRuns: 40 })).toBe(40);
+    expect(checkOp(op as never, { numRuns: 15, dtype: "float32" })).toBe(15);
+    expect(checkOp(op as never, { numRuns: 15, secondOrder: true })).toBe(15);
+  });
+});
+
+describe("reductions", () => {
+  const x = tensor(
+    [
+      [1, 5, 3],
+      [4, 2, 6],
+    ],
+    f64,
+  );
+
+  it("mean over axes, with keepdims, like numpy", () => {
+    near(mean(x), 3.5);
+    near(mean(x, { axis: 0 }), [2.5, 3.5, 4.5]);
+    near(mean(x, { axis: -1, keepdims: true }), [[3], [4]]);
+    expect(mean(x, { axis: -1, keepdims: true }).shape).toEqual([2, 1]);
+    expect(Number.isNaN(mean(zeros([0])).item())).toBe(true);
+  });
+
+  it("max and its gradient to the first arg-max (ties: first one)", () => {
+    near(max(x), 6);
+    near(max(x, { axis: 1 }), [5, 6]);
+    const t = tensor([[2, 7, 7, 1]], { ...f64, requiresGrad: true });
+    const [g] = grad(max(t, { axis: 1 }), [t], { gradOutput: tensor([3], f64) });
+    near(g!, [[0, 3, 0, 0]]);
+    expect(() => max(zeros([2, 0]), { axis: 1 })).toThrow(
+      /max: cannot take the maximum over an empty axis: x has shape \[2, 0\]/,
+    );
+    expect(() => max(zeros([0, 3]), { axis: 0 })).toThrow(/max: cannot take the maximum over an empty axis/);
+    expect(max(zeros([3, 0]), { axis: 0 }).shape).toEqual([0]);
+  });
+
+  it("logSumExp is stable and its gradient is the softmax", () => {
+    const big = tensor([1000, 1000], { ...f64, requiresGrad: true });
+    near(logSumExp(big), 1000 + Math.log(2), 1e-9);
+    const [g] = grad(logSumExp(big), [big]);
+    near(g!, [0.5, 0.5]);
+    expect(logSumExp(tensor([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY], f64)).item()).toBe(
+      Number.NEGATIVE_INFINITY,
+    );
+  });
+});
+
+describe("softmax", () => {
+  it("rows sum to one, large scores do not overflow, any axis", () => {
+    const s = softmax(tensor([[1000, 1001, 1002]], f64));
+    const e = [Math.exp(-2), Math.exp(-1), 1];
+    const z = e[0]! + e[1]! + e[2]!;
+    near(s, [e.map((v) => v / z)]);
+    const s0 = softmax(
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        f64,
+      ),
+      0,
+    );
+    near(s0, [
+      [1 / (1 + Math.E ** 2), 1 / (1 + Math.E ** 2)],
+      [Math.E ** 2 / (1 + Math.E ** 2), Math.E ** 2 / (1 + Math.E ** 2)],
+    ]);
+    near(logSoftmax(tensor([0, -2000], f64)), [0, -2000]);
+    expect(() => softmax(tensor(1))).toThrow(/softmax: axis -1 is out of range for a tensor of rank 0/);
+  });
+});
+
+describe("softmaxCrossEntropy", () => {
+  const scores = tensor(
+    [
+      [0.2, 1.5, -0.3],
+      [2.0, -1.0, 0.1],
+    ],
+    { ...f64, requiresGrad: true },
+  );
+
+  it("class indices and one-hot give the same loss; backward is (y - t)/N, as in the seed", () => {
+    const byIndex = softmaxCrossEntropy(scores, [1, 0]);
+    const oneHot = tensor(
+      [
+        [0, 1, 0],
+        [1, 0, 0],
+      ],
+      f64,
+    );
+    const byOneHot = softmaxCrossEntropy(scores, oneHot);
+    near(byIndex, byOneHot.item());
+    const y = softmax(scores).data;
+    const ref = -(Math.log(y[1]!) + Math.log(y[3]!)) / 2;
+    near(byIndex, ref, 1e-12);
+    const [g] = grad(byIndex, [scores]);
+    near(
+      g!,
+      Array.from(y, (v, i) => (v - oneHot.data[i]!) / 2),
+    );
+    near(softmaxCrossEntropy(scores, new Int32Array([1, 0])), byIndex.item());
+    near(softmaxCrossEntropy(scores, tensor([1, 0])), byIndex.item());
+  });
+
+  it("is stable for huge scores", () => {
+    const s = tensor([[1e4, 0, -1e4]], f64);
+    near(softmaxCrossEntropy(s, [0]), 0);
+    near(softmaxCrossEntropy(s, [2]), 2e4, 1e-6);
+  });
+
+  it("names bad labels", () => {
+    expect(() => softmaxCrossEntropy(scores, [1, 3])).toThrow(
+      /softmaxCrossEntropy: label 1 is 3; class indices must be integers in \[0, 3\)/,
+    );
+    expect(() => softmaxCrossEntropy(scores, [1])).toThrow(
+      /softmaxCrossEntropy: 1 class indices for 2 rows of scores of shape \[2, 3\]/,
+    );
+    expect(() => softmaxCrossEntropy(scores, zeros([3, 3]))).toThrow(
+      /labels of shape \[3, 3\] fit neither scores \[2, 3\]/,
+    );
+    expect(() => softmaxCrossEntropy(scores, "x" as never)).toThrow(
+      /labels must be a Tensor, an array or an Int32Array/,
+    );
+  });
+});
+
+describe("meanSquaredError", () => {
+  it("is mean((p - t)²) with gradient 2(p - t)/n", () => {
+    const p = tensor([1, 2, 4], { ...f64, requiresGrad: true });
+    const t = tensor([1, 0, 1], f64);
+    near(meanSquaredError(p, t), (0 + 4 + 9) / 3);
+    const [g] = grad(meanSquaredError(p, t), [p]);
+    near(g!, [0, 4 / 3, 2]);
+    expect(() => meanSquaredError(p, zeros([2]))).toThrow(
+      /meanSquaredError: prediction of shape \[3\] and target of shape \[2\] differ/,
+    );
+  });
+});
+
+describe("matmul, numpy semantics", () => {
+  it("batched with broadcast batch dimensions", () => {
+    const a = tensor([[[1, 2]], [[3, 4]]], f64); // [2, 1, 2]
+    const b = tensor([[1], [1]], f64); // [2, 1]
+    const c = matmul(a, b);
+    expect(c.shape).toEqual([2, 1, 1]);
+    near(c, [3, 7]);
+    const w = tensor(
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+      { ...f64, requiresGrad: true },
+    ); // [1, 2, 2] broadcast over 2
+    const [gw] = grad(matmul(a, w), [w], { gradOutput: tensor([[[1, 1]], [[1, 1]]], f64) });
+    expect(gw!.shape).toEqual([1, 2, 2]);
+    near(gw!, [
+      [4, 4],
+      [6, 6],
+    ]);
+  });
+
+  it("1-D operands: vector·matrix, matrix·vector, dot product", () => {
+    const v = tensor([1, 2], { ...f64, requiresGrad: true });
+    const m = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      f64,
+    );
+    expect(matmul(v, m).shape).toEqual([3]);
+    near(matmul(v, m), [9, 12, 15]);
+    near(matmul(tensor([[1, 1]], f64), v), [3]);
+    const d = matmul(v, v);
+    expect(d.shape).toEqual([]);
+    near(d, 5);
+    const [g] = grad(d, [v]);
+    near(g!, [2, 4]);
+  });
+});
