@@ -5,12 +5,14 @@
  * Run with `npm run bench` (add `-- --json` to also write `out/bench.json`). The method (warm-up,
  * interleaved rounds, median with min–max) is described in `bench/README.md`.
  */
+
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type DType, type FloatArray, gemm, randn, type Tensor } from "@gradgraph/core";
 import { add, matmul, mul, sum } from "@gradgraph/nodes";
+import { nnSummary, nnWorkloads } from "./nn.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -37,7 +39,7 @@ const BAR_GFLOPS = 3;
 // Workloads
 
 /** How a workload's samples are reported. */
-type Unit = "ns/node" | "GFLOP/s";
+type Unit = "ns/node" | "GFLOP/s" | "µs/step" | "ms/run";
 
 /** One benchmarked configuration. */
 interface Workload {
@@ -180,7 +182,16 @@ function timeIters(w: Workload, iters: number): number {
 
 /** Converts a timed sample to the workload's unit. */
 function toUnit(w: Workload, ns: number, iters: number): number {
-  return w.unit === "ns/node" ? ns / (iters * w.work) : (w.work * iters) / ns;
+  switch (w.unit) {
+    case "ns/node":
+      return ns / (iters * w.work);
+    case "GFLOP/s":
+      return (w.work * iters) / ns;
+    case "µs/step":
+      return ns / iters / 1e3;
+    case "ms/run":
+      return ns / iters / 1e6;
+  }
 }
 
 /**
@@ -309,7 +320,8 @@ function derived(r: Result): string {
   if (r.unit === "ns/node") {
     return `${fmtRate(1e9 / r.median)} ops/s (${fmtRate(1e9 / r.max)} – ${fmtRate(1e9 / r.min)})`;
   }
-  return `${fmt(r.work / (r.median * 1e6))} ms/call`;
+  if (r.unit === "GFLOP/s") return `${fmt(r.work / (r.median * 1e6))} ms/call`;
+  return "";
 }
 
 /** Renders the results as a markdown table. */
@@ -363,6 +375,7 @@ function main(): void {
       seed += 2;
     }
   }
+  workloads.push(...nnWorkloads());
   const results = measure(workloads, log);
   if (tty) process.stderr.write("\r\x1b[K");
   if (!Number.isFinite(sink)) throw new Error(`benchmark results are not finite (${sink})`);
@@ -383,7 +396,8 @@ function main(): void {
     "",
     `Notes: the small graph is sum(((x·c + c)·c + c)…) with ${PAIRS} mul/add pairs, x and c requiring grad; ns/node = time / ${2 * PAIRS + 1} nodes (backward runs its own ops, and its time is charged to the recorded nodes). matmul FLOPs = 2·n³; the op allocates its output, the kernel writes into a reused array.`,
     "Reference on these 2-core machines: naive triple-loop JS ≈ 0.8 GFLOP/s, blocked JS ≈ 1.9 GFLOP/s, TensorFlow.js pure-JS backend ≈ 0.8 GFLOP/s.",
-    `Bar (this issue): float32 matmul at n = 512 ≥ ${BAR_GFLOPS} GFLOP/s single-threaded: ${verdict} (matmul op median ${fmt(bar.median)}, gemm kernel median ${fmt(barGemm.median)} GFLOP/s).`,
+    `Bar: float32 matmul at n = 512 ≥ ${BAR_GFLOPS} GFLOP/s single-threaded: ${verdict} (matmul op median ${fmt(bar.median)}, gemm kernel median ${fmt(barGemm.median)} GFLOP/s).`,
+    ...nnSummary((id) => results.find((r) => r.id === id)!.median),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 

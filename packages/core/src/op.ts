@@ -208,7 +208,10 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
 }
 
 /** Checks arity, converts numbers to 0-d tensors and promotes mixed dtypes to float64. */
-function prepare<A, N extends readonly string[]>(spec: SpecBase<A, N>, inputs: readonly TensorLike[]): Tensor[] {
+function prepare<A, N extends readonly string[]>(
+  spec: SpecBase<A, N>,
+  inputs: readonly TensorLike[],
+): readonly Tensor[] {
   const names = spec.inputs;
   const op = spec.name;
   if (!Array.isArray(inputs)) {
@@ -229,18 +232,22 @@ function prepare<A, N extends readonly string[]>(spec: SpecBase<A, N>, inputs: r
   const label = (i: number) => (variadic ? `${names[0]}[${i}]` : names[i]);
   let dtype: DType | null = null;
   let mixed = false;
+  let numbers = false;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
     if (x instanceof Tensor) {
       if (dtype === null) dtype = x.dtype;
       else if (dtype !== x.dtype) mixed = true;
-    } else if (typeof x !== "number") {
+    } else if (typeof x === "number") numbers = true;
+    else {
       throw new ArgumentError(
         op,
         `${op}: input ${i} (${label(i)}) must be a Tensor or a number, got ${describeValue(x)}`,
       );
     }
   }
+  // the common case: tensors of one dtype, used as they are
+  if (!numbers && !mixed) return inputs as readonly Tensor[];
   const target: DType = mixed && spec.promote !== false ? "float64" : (dtype ?? DEFAULT_DTYPE);
   const out = new Array<Tensor>(inputs.length);
   for (let i = 0; i < inputs.length; i++) {

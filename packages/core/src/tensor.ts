@@ -164,6 +164,53 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
 
+  /**
+   * Copies `src`'s elements into this tensor in place (converting dtype) and bumps its version,
+   * so a backward that saved this tensor before the change refuses to use it.
+   * @throws ShapeError when the shapes differ; ArgumentError when `src` is not a Tensor.
+   */
+  copy_(src: Tensor): this {
+    if (!(src instanceof Tensor)) {
+      throw new ArgumentError("copy_", `copy_: src must be a Tensor, got ${describeValue(src)}`);
+    }
+    if (!shapesEqual(src.shape, this.shape)) {
+      throw new ShapeError(
+        "copy_",
+        `copy_: src has shape ${fmtShape(src.shape)} but this tensor has shape ${fmtShape(this.shape)}`,
+      );
+    }
+    this.data.set(src.data);
+    this._version++;
+    return this;
+  }
+
+  /**
+   * Sets every element to `value` in place and bumps the version (see `copy_`).
+   * @throws ArgumentError when `value` is not a number.
+   */
+  fill_(value: number): this {
+    if (typeof value !== "number") {
+      throw new ArgumentError("fill_", `fill_: value must be a number, got ${describeValue(value)}`);
+    }
+    this.data.fill(value);
+    this._version++;
+    return this;
+  }
+
+  /**
+   * Declares that `data` was changed in place by code outside gradgraph's ops (an optimizer step,
+   * say): bumps the version so that a backward that saved this tensor before refuses to use it.
+   */
+  markModified(): this {
+    this._version++;
+    return this;
+  }
+
+  /** The in-place version counter: bumped by `copy_`, `fill_`, `markModified` and optimizer steps. */
+  get version(): number {
+    return this._version;
+  }
+
   /** A short description: `Tensor(float32, [2, 3], requiresGrad)`. */
   toString(): string {
     const op = this.creator ? `, op=${this.creator.op.name}` : this._requiresGrad ? ", requiresGrad" : "";

@@ -146,3 +146,19 @@ describe("random", () => {
     expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 });
+
+describe("in-place changes", () => {
+  it("copy_, fill_ and markModified change data and bump the version", () => {
+    const t = tensor([1, 2, 3]);
+    expect(t.version).toBe(0);
+    t.copy_(tensor([4, 5, 6], { dtype: "float64" }));
+    expect(t.toArray()).toEqual([4, 5, 6]);
+    expect(t.dtype).toBe("float32");
+    t.fill_(7);
+    expect(t.toArray()).toEqual([7, 7, 7]);
+    t.markModified();
+    expect(t.version).toBe(3);
+    expect(() => t.copy_(tensor([1, 2]))).toThrow(/copy_: src has shape \[2\] but this tensor has shape \[3\]/);
+    expect(() => t.fill_("1" as never)).toThrow(/fill_: value must be a number, got string "1"/);
+  });
+});

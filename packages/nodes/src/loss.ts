@@ -8,6 +8,7 @@ import {
   assertTensor,
   defineOp,
   fmtShape,
+  isGradEnabled,
   type Op,
   ShapeError,
   shapesEqual,
@@ -56,8 +57,10 @@ export const softmaxCrossEntropyOp: Op = defineOp({
   backward(gy, ctx) {
     const s = ctx.input(0);
     const t = ctx.input(1);
-    const g = mul(gy, 1 / rows(s.shape));
     const [ds, dt] = ctx.needsInputGrad;
+    // not recording (a first-order backward): the seed's (y − t)/N in one pass
+    if (!isGradEnabled() && !dt) return [fusedGrad(s, t, gy.data[0]! / rows(s.shape), ctx.stashed === true), null];
+    const g = mul(gy, 1 / rows(s.shape));
     // d/ds = (softmax(s)·Σt − t)/N; for targets whose rows sum to 1 (one-hot, probabilities) and
     // that are constants, that is the seed's (y − t)/N, one product cheaper
     const ys = dt || ctx.stashed !== true ? mul(softmax(s), sum(t, { axis: -1, keepdims: true })) : softmax(s);
@@ -71,6 +74,23 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     domain: [0.05, 1],
   },
 });
+
+/** `(softmax(s)·Σt − t)·g` (or `(softmax(s) − t)·g` when the rows of t sum to 1), as a plain tensor. */
+function fusedGrad(s: Tensor, t: Tensor, g: number, normalized: boolean): Tensor {
+  const C = s.shape[s.rank - 1]!;
+  const out = allocArray(s.dtype, s.size);
+  logSoftmaxInto(s.data, s.shape, s.rank - 1, out);
+  const td = t.data;
+  for (let r = 0; r < out.length; r += C) {
+    let mass = 1;
+    if (!normalized) {
+      mass = 0;
+      for (let j = 0; j < C; j++) mass += td[r + j]!;
+    }
+    for (let j = 0; j < C; j++) out[r + j] = (Math.exp(out[r + j]!) * mass - td[r + j]!) * g;
+  }
+  return new Tensor(out, s.shape);
+}
 
 /** True when every row of `t` (rows of length C) sums to 1 within float32 rounding. */
 function rowsSumToOne(t: ArrayLike<number>, C: number): boolean {

@@ -132,7 +132,7 @@ const unaryKinds = [
   (a: Tensor) => reshape(a, [a.size]),
   (a: Tensor) => (a.rank > 0 && a.shape[0]! > 1 ? getItem(a, [1, 0, 1]) : a),
   (a: Tensor) => (a.rank > 0 && a.shape[0]! > 1 ? slice(a, 1) : a),
-  (a: Tensor) => concat([a, a], a.rank > 0 ? -1 : undefined) as Tensor,
+  (a: Tensor) => (a.rank > 0 ? concat([a, a], -1) : stack([a, a])),
   (a: Tensor) => stack([a, mul(a, 2)]),
   (a: Tensor) =>
     a.rank === 2 && a.shape[1]! >= 2

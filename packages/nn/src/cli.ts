@@ -1,0 +1,190 @@
+/**
+ * The main job (`npm start`): trains the seed's TwoLayerNet on the spiral data set with the
+ * seed's hyper-parameters, prints progress, the final loss and training accuracy, and writes
+ * `out/spiral/loss.json` and `out/spiral/model.safetensors`.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type DType, noGrad } from "@gradgraph/core";
+import { loadSpiral } from "./datasets/spiral.js";
+import { saveParams } from "./io/index.js";
+import { accuracy } from "./metrics.js";
+import { TwoLayerNet } from "./models.js";
+import { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from "./optim/index.js";
+import { Trainer } from "./trainer.js";
+
+/** The settings of one run, after parsing and validation. */
+export interface SpiralJobOptions {
+  epochs: number;
+  hidden: number;
+  lr: number;
+  batch: number;
+  optimizer: OptimizerName;
+  dtype: DType;
+  seed: number;
+  out: string;
+}
+
+/** What a run produced. */
+export interface SpiralJobResult {
+  options: SpiralJobOptions;
+  trainer: Trainer;
+  model: TwoLayerNet;
+  finalLoss: number;
+  accuracy: number;
+  files: { loss: string; model: string };
+}
+
+const USAGE = `usage: npm start -- [options]
+
+Trains the two-layer net of "Deep Learning from Scratch 2", chapter 1, on the spiral data set.
+
+  --epochs N       epochs (default 300)
+  --hidden N       hidden units (default 10)
+  --lr X           learning rate (default 1.0)
+  --batch N        mini-batch size (default 30)
+  --optimizer NAME ${OPTIMIZER_NAMES.join(" | ")} (default sgd)
+  --dtype T        float32 | float64 (default float32)
+  --seed N         seed of the data, the weights and the shuffles (default 1984)
+  --out DIR        output folder (default out/spiral)
+  --help           this text
+`;
+
+/** A command-line problem: a message for the user and a non-zero exit. */
+export class UsageError extends Error {}
+
+/**
+ * Parses the job's flags.
+ * @throws UsageError naming the flag and the value for unknown flags or bad values.
+ */
+export function parseJobArgs(argv: readonly string[]): SpiralJobOptions | "help" {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help === true) return "help";
+  const int = (name: string, s: string | undefined, dflt: number, min: number): number => {
+    if (s === undefined) return dflt;
+    const n = Number(s);
+    if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(s)}`);
+    }
+    return n;
+  };
+  const lr = v.lr === undefined ? 1.0 : Number(v.lr);
+  if (!(Number.isFinite(lr) && lr > 0))
+    throw new UsageError(`--lr must be a positive number, got ${JSON.stringify(v.lr)}`);
+  const optimizer = (v.optimizer ?? "sgd") as OptimizerName;
+  if (!OPTIMIZER_NAMES.includes(optimizer)) {
+    throw new UsageError(
+      `--optimizer must be one of ${OPTIMIZER_NAMES.join(", ")}, got ${JSON.stringify(v.optimizer)}`,
+    );
+  }
+  const dtype = (v.dtype ?? "float32") as DType;
+  if (dtype !== "float32" && dtype !== "float64") {
+    throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(v.dtype)}`);
+  }
+  return {
+    epochs: int("epochs", v.epochs, 300, 1),
+    hidden: int("hidden", v.hidden, 10, 1),
+    lr,
+    batch: int("batch", v.batch, 30, 1),
+    optimizer,
+    dtype,
+    seed: int("seed", v.seed, 1984, -(2 ** 31)),
+    out: v.out ?? join("out", "spiral"),
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      epochs: { type: "string" },
+      hidden: { type: "string" },
+      lr: { type: "string" },
+      batch: { type: "string" },
+      optimizer: { type: "string" },
+      dtype: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/**
+ * Runs the spiral job: data, model, training (progress to `output`), evaluation and the files.
+ * @throws UsageError when the batch size exceeds the 300 points.
+ */
+export function runSpiralJob(
+  options: SpiralJobOptions,
+  output: { write(s: string): unknown; isTTY?: boolean } | null = process.stdout,
+): SpiralJobResult {
+  const { x, t } = loadSpiral({ seed: options.seed, dtype: options.dtype });
+  if (options.batch > x.shape[0]!)
+    throw new UsageError(`--batch ${options.batch} is larger than the ${x.shape[0]} data points`);
+  const model = new TwoLayerNet(2, options.hidden, 3, { seed: options.seed, dtype: options.dtype });
+  const trainer = new Trainer(model, createOptimizer(options.optimizer, { lr: options.lr }));
+  trainer.fit(x, t, {
+    maxEpoch: options.epochs,
+    batchSize: options.batch,
+    evalInterval: 10,
+    seed: options.seed,
+    output,
+  });
+  const finalLoss = noGrad(() => model.forward(x, t).item());
+  const acc = accuracy(model, x, t);
+  const dir = resolve(options.out);
+  mkdirSync(dir, { recursive: true });
+  const lossFile = join(dir, "loss.json");
+  writeFileSync(
+    lossFile,
+    `${JSON.stringify({ options, evalInterval: 10, lossList: trainer.lossList, finalLoss, accuracy: acc }, null, 1)}\n`,
+  );
+  const modelFile = join(dir, "model.safetensors");
+  const [W1, b1, W2, b2] = model.params;
+  saveParams(modelFile, { W1: W1!, b1: b1!, W2: W2!, b2: b2! });
+  return { options, trainer, model, finalLoss, accuracy: acc, files: { loss: lossFile, model: modelFile } };
+}
+
+/** Entry point: parses `argv`, runs the job, reports; returns the exit code. */
+export function main(
+  argv: readonly string[],
+  out: { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+  err: { write(s: string): unknown } = process.stderr,
+): number {
+  let options: SpiralJobOptions | "help";
+  try {
+    options = parseJobArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`error: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === "help") {
+    out.write(USAGE);
+    return 0;
+  }
+  const o = options;
+  out.write(
+    `spiral: TwoLayerNet(2, ${o.hidden}, 3), ${o.optimizer} lr ${o.lr}, batch ${o.batch}, ${o.epochs} epochs, ${o.dtype}, seed ${o.seed}\n`,
+  );
+  let r: SpiralJobResult;
+  try {
+    r = runSpiralJob(o, out);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`error: ${e.message}\n`);
+    return 2;
+  }
+  out.write(`final loss ${r.finalLoss.toFixed(4)}, training accuracy ${(100 * r.accuracy).toFixed(1)}%\n`);
+  out.write(`wrote ${r.files.loss}\nwrote ${r.files.model}\n`);
+  return 0;
+}

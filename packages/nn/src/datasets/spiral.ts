@@ -1,0 +1,57 @@
+/** The book's spiral data set (`dataset/spiral.py`): three interleaved arms in 2-D. */
+import { ArgumentError, allocArray, type DType, describeValue, Rng, Tensor } from "@gradgraph/core";
+
+/** Options of `loadSpiral`. */
+export interface SpiralOptions {
+  /** Seed of the angle noise (default 1984, the book's numpy seed; the draws differ from numpy's). */
+  seed?: number;
+  /** Points per class (default 100). */
+  pointsPerClass?: number;
+  /** Number of classes (default 3). */
+  classes?: number;
+  /** dtype of `x` and `t` (default float32). */
+  dtype?: DType;
+}
+
+/** The spiral data: points, one-hot targets and class indices. */
+export interface SpiralData {
+  /** Points, (N·C)×2, class by class. */
+  x: Tensor;
+  /** One-hot targets, (N·C)×C. */
+  t: Tensor;
+  /** Class index of each point. */
+  labels: Int32Array;
+}
+
+/**
+ * The book's generator: for class j and point i of N, radius r = i/N, angle
+ * θ = 4j + 4r + 0.2·randn, point (r·sin θ, r·cos θ), one-hot label j.
+ * @throws ArgumentError for non-positive or non-integer counts.
+ */
+export function loadSpiral(options: SpiralOptions = {}): SpiralData {
+  const N = options.pointsPerClass ?? 100;
+  const C = options.classes ?? 3;
+  for (const [k, v] of Object.entries({ pointsPerClass: N, classes: C })) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new ArgumentError("loadSpiral", `loadSpiral: ${k} must be a positive integer, got ${describeValue(v)}`);
+    }
+  }
+  const dtype = options.dtype ?? "float32";
+  const rng = new Rng(options.seed ?? 1984);
+  const x = allocArray(dtype, N * C * 2);
+  const t = allocArray(dtype, N * C * C);
+  const labels = new Int32Array(N * C);
+  for (let j = 0; j < C; j++) {
+    for (let i = 0; i < N; i++) {
+      const rate = i / N;
+      const radius = 1.0 * rate;
+      const theta = j * 4.0 + 4.0 * rate + rng.normal() * 0.2;
+      const ix = N * j + i;
+      x[2 * ix] = radius * Math.sin(theta);
+      x[2 * ix + 1] = radius * Math.cos(theta);
+      t[ix * C + j] = 1;
+      labels[ix] = j;
+    }
+  }
+  return { x: new Tensor(x, [N * C, 2]), t: new Tensor(t, [N * C, C]), labels };
+}

@@ -1,0 +1,60 @@
+/**
+ * @gradgraph/nn: chapter 1 of "Deep Learning from Scratch 2" as a library — layers with
+ * `params`/`grads` whose gradients reverse-mode autodiff derives, optimizers, a Trainer, the
+ * spiral data set and safetensors checkpoints.
+ */
+export { loadSpiral, type SpiralData, type SpiralOptions } from "./datasets/spiral.js";
+export {
+  CheckpointError,
+  DEFAULT_MAX_HEADER_BYTES,
+  type DecodeSafetensorsOptions,
+  decodeSafetensors,
+  type EncodeSafetensorsOptions,
+  encodeSafetensors,
+  fromFloat16Bits,
+  loadParams,
+  loadParamsInto,
+  type NamedTensors,
+  parseSafetensors,
+  type SafetensorsContents,
+  type SafetensorsDType,
+  saveParams,
+  toFloat16Bits,
+} from "./io/index.js";
+export {
+  Affine,
+  autodiffBackward,
+  BaseLayer,
+  Dropout,
+  type DropoutOptions,
+  gradBufferFor,
+  type Layer,
+  type LossLayer,
+  MatMul,
+  ReLU,
+  Sigmoid,
+  Softmax,
+  SoftmaxWithLoss,
+  Tanh,
+} from "./layers/index.js";
+export { accuracy, argmaxRows, labelIndices } from "./metrics.js";
+export { type Model, Sequential, TwoLayerNet, type TwoLayerNetOptions } from "./models.js";
+export {
+  AdaGrad,
+  type AdaGradOptions,
+  Adam,
+  type AdamOptions,
+  clipGradNorm,
+  createOptimizer,
+  Momentum,
+  type MomentumOptions,
+  Nesterov,
+  OPTIMIZER_NAMES,
+  type Optimizer,
+  type OptimizerName,
+  RMSprop,
+  type RMSpropOptions,
+  SGD,
+  type SGDOptions,
+} from "./optim/index.js";
+export { type FitOptions, type ProgressOutput, Trainer } from "./trainer.js";

@@ -1,0 +1,75 @@
+/**
+ * IEEE 754 binary16 ("half", safetensors `F16`) conversion.
+ *
+ * Written here rather than taken from npm: the conversion is ~40 lines, `Float16Array` is not in
+ * Node 20, and the packages that polyfill it are larger than the code they would replace. The
+ * rounding is done from the float64 value directly (never via float32), so there is no double
+ * rounding: every result is the correctly rounded (round-to-nearest-even) half.
+ */
+
+const TWO_POW_24 = 2 ** 24;
+const TWO_POW_MINUS_14 = 2 ** -14;
+const TWO_POW_MINUS_24 = 2 ** -24;
+/** The smallest magnitude that rounds to Infinity: halfway between 65504 (largest half) and 2^16. */
+const HALF_OVERFLOW = 65520;
+
+const scratchF64 = new Float64Array(1);
+const scratchU32 = new Uint32Array(scratchF64.buffer);
+/** The index of the 32-bit word holding a float64's sign and exponent on this platform. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** Rounds a non-negative number to an integer, ties to even. Exact for values below 2^52. */
+function roundHalfEven(q: number): number {
+  const f = Math.floor(q);
+  const r = q - f; // exact: f and q share the exponent range of q
+  if (r > 0.5) return f + 1;
+  if (r < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * The binary16 bit pattern (0..0xFFFF) of `x`, correctly rounded to nearest, ties to even.
+ * Magnitudes of 65520 and above become ±Infinity (0x7C00/0xFC00), magnitudes that round below
+ * 2^-24's half become ±0, values below 2^-14 become subnormals, the sign of -0 is kept, and every
+ * NaN becomes the canonical quiet NaN 0x7E00 (payloads are not kept).
+ */
+export function toFloat16Bits(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= HALF_OVERFLOW) return sign | 0x7c00; // includes Infinity
+  if (a < TWO_POW_MINUS_14) {
+    // subnormal (or zero): the value in units of 2^-24; a result of 1024 is the bit pattern of
+    // the smallest normal, 2^-14, so rounding up across the boundary needs no special case
+    return sign | roundHalfEven(a * TWO_POW_24);
+  }
+  // normal: e with 2^e <= a < 2^(e+1), e in [-14, 15], read exactly from the float64 exponent bits
+  scratchF64[0] = a;
+  const e = ((scratchU32[HIGH_WORD]! >>> 20) & 0x7ff) - 1023;
+  // 11-bit significand 1024..2048; a carry to 2048 bumps the exponent field by one, which is right
+  const m = roundHalfEven(a * 2 ** (10 - e));
+  return sign | (((e + 15) << 10) + (m - 1024));
+}
+
+/** The number whose binary16 bit pattern is `bits` (only the low 16 bits are used). Exact. */
+export function fromFloat16Bits(bits: number): number {
+  const h = bits & 0xffff;
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * TWO_POW_MINUS_24; // zero (signed) or subnormal
+  if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1024 + frac) * 2 ** (exp - 25);
+}
+
+let decodeTable: Float32Array | null = null;
+
+/** A lazily built table of all 65536 halves as float32 (256 KiB), for fast bulk decoding. @internal */
+export function float16Table(): Float32Array {
+  if (decodeTable === null) {
+    const t = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) t[i] = fromFloat16Bits(i);
+    decodeTable = t;
+  }
+  return decodeTable;
+}

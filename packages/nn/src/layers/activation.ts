@@ -1,0 +1,36 @@
+/** Parameter-free layers: Sigmoid, ReLU, Tanh and Softmax, with autodiff backward. */
+import type { Tensor } from "@gradgraph/core";
+import { relu, sigmoid, softmax, tanh } from "@gradgraph/nodes";
+import { BaseLayer } from "./layer.js";
+
+/** `Sigmoid`: `1 / (1 + exp(−x))`; its derivative `y·(1 − y)` comes from the saved output. */
+export class Sigmoid extends BaseLayer {
+  readonly name = "Sigmoid";
+  protected compute(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** `ReLU`: `max(x, 0)`; derivative 1 for x > 0, else 0 (0 at x = 0, as PyTorch). */
+export class ReLU extends BaseLayer {
+  readonly name = "ReLU";
+  protected compute(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** `Tanh`: hyperbolic tangent; derivative `1 − y²`. */
+export class Tanh extends BaseLayer {
+  readonly name = "Tanh";
+  protected compute(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** `Softmax` over the last axis (class scores to probabilities). */
+export class Softmax extends BaseLayer {
+  readonly name = "Softmax";
+  protected compute(x: Tensor): Tensor {
+    return softmax(x, -1);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The seed's layer convention: `params` and `grads` whose entries line up, `forward` and
+ * `backward`. Here `backward` is not written by hand: it runs reverse-mode autodiff over what
+ * `forward` recorded, and writes the gradients into the existing `grads` tensors.
+ */
+import { ArgumentError, assertTensor, describeValue, GraphError, grad, Tensor, zeros } from "@gradgraph/core";
+
+/** A layer: parameters with their gradient buffers, a forward, and an autodiff backward. */
+export interface Layer {
+  /** The layer's class name, for messages and graph clusters. */
+  readonly name: string;
+  /** Trainable tensors (leaves that require grad). */
+  readonly params: readonly Tensor[];
+  /** Gradient buffers, one per param, same shapes; written in place by `backward`. */
+  readonly grads: readonly Tensor[];
+  /** Applies the layer, recording the graph. */
+  forward(x: Tensor): Tensor;
+  /**
+   * Differentiates the last forward's output: writes the parameters' gradients into `grads` and
+   * returns the gradient with respect to the input (or `null` when the input does not require
+   * grad). `dout` defaults to 1 for a one-element output.
+   */
+  backward(dout?: Tensor): Tensor | null;
+}
+
+/**
+ * Makes `param` a trainable leaf and returns its gradient buffer: a zero tensor of the same shape
+ * and dtype that is also `param.grad`, so a backward through the whole model accumulates into it
+ * in place.
+ */
+export function gradBufferFor(param: Tensor): Tensor {
+  param.requiresGrad = true;
+  const g = zeros([...param.shape], { dtype: param.dtype });
+  param.grad = g;
+  return g;
+}
+
+/**
+ * The common part of every layer: parameter bookkeeping and the autodiff backward over the last
+ * forward. Subclasses implement `compute`.
+ */
+export abstract class BaseLayer implements Layer {
+  abstract readonly name: string;
+  readonly params: readonly Tensor[];
+  readonly grads: readonly Tensor[];
+  /** The input and output of the last forward, for backward. */
+  protected lastInput: Tensor | null = null;
+  protected lastOutput: Tensor | null = null;
+
+  /** @param params - the layer's trainable tensors; each becomes a leaf that requires grad. */
+  constructor(params: readonly Tensor[] = []) {
+    for (let i = 0; i < params.length; i++) assertTensor(new.target.name, `params[${i}]`, params[i]);
+    this.params = params;
+    this.grads = params.map(gradBufferFor);
+  }
+
+  /** The layer's function of its input (recorded, differentiable). */
+  protected abstract compute(x: Tensor): Tensor;
+
+  forward(x: Tensor): Tensor {
+    assertTensor(`${this.name}.forward`, "x", x);
+    const y = this.compute(x);
+    this.lastInput = x;
+    this.lastOutput = y;
+    return y;
+  }
+
+  backward(dout?: Tensor): Tensor | null {
+    return autodiffBackward(this.name, this.lastInput, this.lastOutput, this.params, this.grads, dout);
+  }
+}
+
+/**
+ * The autodiff backward shared by every layer: gradients of `output` (weighted by `dout`) with
+ * respect to the params, copied into `grads`, and with respect to `input` when it requires grad.
+ * @throws GraphError when there was no forward, or it was already differentiated.
+ */
+export function autodiffBackward(
+  layer: string,
+  input: Tensor | null,
+  output: Tensor | null,
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+  dout?: Tensor,
+): Tensor | null {
+  if (input === null || output === null) {
+    throw new GraphError(
+      `${layer}.backward`,
+      `${layer}.backward: call forward first; there is no recorded output to differentiate`,
+    );
+  }
+  if (dout !== undefined && !(dout instanceof Tensor)) {
+    throw new ArgumentError(
+      `${layer}.backward`,
+      `${layer}.backward: dout must be a Tensor, got ${describeValue(dout)}`,
+    );
+  }
+  if (!output.requiresGrad) {
+    if (input.requiresGrad || params.length > 0) {
+      throw new GraphError(
+        `${layer}.backward`,
+        `${layer}.backward: the last forward recorded no graph (was it run inside noGrad?)`,
+      );
+    }
+    return null;
+  }
+  const targets = input.requiresGrad ? [...params, input] : [...params];
+  if (targets.length === 0) return null;
+  const gs = grad(
+    output,
+    targets,
+    dout === undefined ? { allowUnused: true } : { gradOutput: dout, allowUnused: true },
+  );
+  for (let i = 0; i < params.length; i++) grads[i]!.copy_(gs[i]!);
+  return input.requiresGrad ? gs[params.length]! : null;
+}

@@ -1,0 +1,48 @@
+/** The seed's MatMul and Affine layers (`x·W` and `x·W + b`), with autodiff backward. */
+import { fmtShape, ShapeError, type Tensor } from "@gradgraph/core";
+import { add, matmul } from "@gradgraph/nodes";
+import { BaseLayer } from "./layer.js";
+
+/** `MatMul`: `y = x·W` for a mini-batch x (N×D) and W (D×H). */
+export class MatMul extends BaseLayer {
+  readonly name = "MatMul";
+
+  /**
+   * @param W - the weight (D×H); it becomes a trainable leaf.
+   * @throws ShapeError when W is not 2-D.
+   */
+  constructor(W: Tensor) {
+    super([W]);
+    if (W.rank !== 2) throw new ShapeError("MatMul", `MatMul: W must be 2-D, got shape ${fmtShape(W.shape)}`);
+  }
+
+  protected compute(x: Tensor): Tensor {
+    return matmul(x, this.params[0]!);
+  }
+}
+
+/** `Affine`: `y = x·W + b`, the fully connected layer, for x (N×D), W (D×H), b (H). */
+export class Affine extends BaseLayer {
+  readonly name = "Affine";
+
+  /**
+   * @param W - the weight (D×H).
+   * @param b - the bias (H, or 1×H); both become trainable leaves.
+   * @throws ShapeError when W is not 2-D or b does not match W's columns.
+   */
+  constructor(W: Tensor, b: Tensor) {
+    super([W, b]);
+    if (W.rank !== 2) throw new ShapeError("Affine", `Affine: W must be 2-D, got shape ${fmtShape(W.shape)}`);
+    const H = W.shape[1]!;
+    if (b.size !== H || b.rank > 2) {
+      throw new ShapeError(
+        "Affine",
+        `Affine: b of shape ${fmtShape(b.shape)} does not match W of shape ${fmtShape(W.shape)} (needs ${H} elements)`,
+      );
+    }
+  }
+
+  protected compute(x: Tensor): Tensor {
+    return add(matmul(x, this.params[0]!), this.params[1]!);
+  }
+}

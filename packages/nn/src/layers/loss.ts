@@ -1,0 +1,50 @@
+/** The seed's SoftmaxWithLoss layer: softmax and cross-entropy in one, backward `(y − t)/N`. */
+import { assertTensor, GraphError, type Tensor } from "@gradgraph/core";
+import { type Labels, softmax, softmaxCrossEntropy } from "@gradgraph/nodes";
+import { autodiffBackward } from "./layer.js";
+
+/** A loss layer: `forward(x, t)` returns a 0-d loss; `backward(dout = 1)` returns dx. */
+export interface LossLayer {
+  readonly name: string;
+  readonly params: readonly Tensor[];
+  readonly grads: readonly Tensor[];
+  forward(x: Tensor, t: Labels): Tensor;
+  backward(dout?: Tensor): Tensor | null;
+}
+
+/** `SoftmaxWithLoss`: mean cross-entropy of softmax(x) against labels (one-hot or class indices). */
+export class SoftmaxWithLoss implements LossLayer {
+  readonly name = "SoftmaxWithLoss";
+  readonly params: readonly Tensor[] = [];
+  readonly grads: readonly Tensor[] = [];
+  /** The probabilities of the last forward (not recorded), as the book keeps `self.y`. */
+  y: Tensor | null = null;
+  #input: Tensor | null = null;
+  #loss: Tensor | null = null;
+
+  /**
+   * @param x - scores, N×C.
+   * @param t - one-hot N×C, or N class indices.
+   * @returns the 0-d mean loss.
+   * @throws ShapeError/ArgumentError for labels that fit neither form.
+   */
+  forward(x: Tensor, t: Labels): Tensor {
+    assertTensor("SoftmaxWithLoss.forward", "x", x);
+    const loss = softmaxCrossEntropy(x, t);
+    this.#input = x;
+    this.#loss = loss;
+    this.y = null;
+    return loss;
+  }
+
+  /** Probabilities of the last forward's scores, computed on demand. */
+  probabilities(): Tensor {
+    if (this.#input === null) throw new GraphError("SoftmaxWithLoss", "SoftmaxWithLoss: call forward first");
+    this.y ??= softmax(this.#input.detach());
+    return this.y;
+  }
+
+  backward(dout?: Tensor): Tensor | null {
+    return autodiffBackward(this.name, this.#input, this.#loss, this.params, this.grads, dout);
+  }
+}
