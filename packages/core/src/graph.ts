@@ -578,15 +578,6 @@ function backwardPass(
     }
   }
 
-  const deliverLeaf = (leaf: Tensor, g: Tensor): void => {
-    if (targets === null) accumulateGrad(leaf, g, create);
-    else {
-      const ks = leafTargets!.get(leaf);
-      if (ks !== undefined)
-        for (const k of ks) results![k] = results![k] == null ? g : accumulate(results![k]!, g, create);
-    }
-  };
-
   try {
     // 4. seed the roots
     for (let r = 0; r < roots.length; r++) {
@@ -594,7 +585,7 @@ function backwardPass(
       const g = seeds[r]!;
       const c = root.creator;
       if (c !== null) deposit(c, root.outputIndex, g, create);
-      else if (root._requiresGrad) deliverLeaf(root, g);
+      else if (root._requiresGrad) deliverLeaf(root, g, create, leafTargets, results);
     }
     // 5. one reverse sweep
     for (let oi = 0; oi < order.length; oi++) {
@@ -644,7 +635,7 @@ function backwardPass(
         if (g === null || g === undefined) continue;
         g = conform(n, j, g, create);
         if (nx instanceof Node) deposit(nx, n.nextSlot[j]!, g, create);
-        else deliverLeaf(nx, g);
+        else deliverLeaf(nx, g, create, leafTargets, results);
       }
       if (!retain) n._release();
     }
@@ -666,6 +657,26 @@ function backwardPass(
     }
   }
   return results;
+}
+
+/** Hands a leaf its gradient: into `.grad` (backward), or into the results of `grad()`. */
+function deliverLeaf(
+  leaf: Tensor,
+  g: Tensor,
+  create: boolean,
+  leafTargets: Map<Tensor, number[]> | null,
+  results: (Tensor | null)[] | null,
+): void {
+  if (leafTargets === null) {
+    accumulateGrad(leaf, g, create);
+    return;
+  }
+  const ks = leafTargets.get(leaf);
+  if (ks === undefined) return;
+  for (const k of ks) {
+    const prev = results![k];
+    results![k] = prev === null || prev === undefined ? g : accumulate(prev, g, create);
+  }
 }
 
 function byIdDesc(a: Node, b: Node): number {

@@ -229,7 +229,6 @@ function prepare<A, N extends readonly string[]>(
         : `${op}: expects ${names.length} input${names.length === 1 ? "" : "s"} (${names.join(", ")}), got ${inputs.length}`,
     );
   }
-  const label = (i: number) => (variadic ? `${names[0]}[${i}]` : names[i]);
   let dtype: DType | null = null;
   let mixed = false;
   let numbers = false;
@@ -242,7 +241,7 @@ function prepare<A, N extends readonly string[]>(
     else {
       throw new ArgumentError(
         op,
-        `${op}: input ${i} (${label(i)}) must be a Tensor or a number, got ${describeValue(x)}`,
+        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeValue(x)}`,
       );
     }
   }

@@ -3,7 +3,7 @@
  * same kernels gradgraph uses (gemm). They are the reference the autodiff-derived gradients are
  * tested against, and the baseline of the backward benchmark.
  */
-import { type FloatArray, gemm } from "@gradgraph/core";
+import { allocArray, type FloatArray, gemm } from "@gradgraph/core";
 
 /** A raw matrix: row-major data and its two dimensions. */
 export interface Mat {
@@ -12,8 +12,8 @@ export interface Mat {
   cols: number;
 }
 
-const like = (a: FloatArray, n: number): FloatArray =>
-  a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+/** A zero array of `a`'s dtype from the allocator gradgraph uses, so the benchmark compares like with like. */
+const like = (a: FloatArray, n: number): FloatArray => allocArray(a instanceof Float64Array ? "float64" : "float32", n);
 
 /** MatMul: y = x·W; dx = dy·Wᵀ, dW = xᵀ·dy. */
 export class RefMatMul {

@@ -43,11 +43,23 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     }
   },
   forward([s, t], _attrs, ctx) {
-    const logp = new Float64Array(s.size);
-    logSoftmaxInto(s.data, s.shape, s.rank - 1, logp);
-    let total = 0;
+    // −Σ t·(s − logSumExp(s)) row by row, stably, without a log-probability buffer
+    const C = s.shape[s.rank - 1]!;
+    const sd = s.data;
     const td = t.data;
-    for (let i = 0; i < logp.length; i++) if (td[i] !== 0) total -= td[i]! * logp[i]!;
+    let total = 0;
+    for (let r = 0; r < sd.length; r += C) {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < C; j++) if (sd[r + j]! > m) m = sd[r + j]!;
+      if (!Number.isFinite(m)) m = 0;
+      let z = 0;
+      for (let j = 0; j < C; j++) z += Math.exp(sd[r + j]! - m);
+      const lse = m + Math.log(z);
+      for (let j = 0; j < C; j++) {
+        const tv = td[r + j]!;
+        if (tv !== 0) total -= tv * (sd[r + j]! - lse);
+      }
+    }
     const out = ctx.alloc([]);
     out.data[0] = total / rows(s.shape);
     ctx.saveInputs(0, 1);

@@ -31,12 +31,12 @@ export function gemm(
   B: FloatArray,
   C: FloatArray,
 ): void {
-  C.fill(0, 0, M * N);
-  if (M === 0 || N === 0 || K === 0) return;
+  if (M === 0 || N === 0) return;
   if (M * N * K < 4096) {
     small(transA, transB, M, N, K, A, B, C);
     return;
   }
+  C.fill(0, 0, M * N);
   // element (i, p) of op(A) is A[i * ars + p * acs]; (p, j) of op(B) is B[p * brs + j * bcs]
   const ars = transA ? 1 : K;
   const acs = transA ? M : 1;
@@ -181,7 +181,7 @@ function micro(
   }
 }
 
-/** Direct triple loop for tiny products, where packing costs more than it saves. */
+/** Direct dot products for tiny products, where packing costs more than it saves; overwrites C. */
 function small(
   transA: boolean,
   transB: boolean,
@@ -197,12 +197,13 @@ function small(
   const brs = transB ? 1 : N;
   const bcs = transB ? K : 1;
   for (let i = 0; i < M; i++) {
+    const ao = i * ars;
     const co = i * N;
-    for (let p = 0; p < K; p++) {
-      const a = A[i * ars + p * acs]!;
-      if (a === 0) continue;
-      const bo = p * brs;
-      for (let j = 0; j < N; j++) C[co + j] = C[co + j]! + a * B[bo + j * bcs]!;
+    for (let j = 0; j < N; j++) {
+      const bo = j * bcs;
+      let s = 0;
+      for (let p = 0; p < K; p++) s += A[ao + p * acs]! * B[bo + p * brs]!;
+      C[co + j] = s;
     }
   }
 }
