@@ -7,6 +7,7 @@ import {
   allocArray,
   assertTensor,
   defineOp,
+  type FloatArray,
   fmtShape,
   isGradEnabled,
   type Op,
@@ -16,7 +17,7 @@ import {
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
 import { mean, sum } from "./reduce.js";
-import { logSoftmax, logSoftmaxInto, softmax } from "./softmax.js";
+import { logSoftmax, softmax } from "./softmax.js";
 
 /** Class labels: one-hot (or probability) targets of the scores' shape, or class indices. */
 export type Labels = Tensor | readonly number[] | Int32Array;
@@ -43,19 +44,26 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     }
   },
   forward([s, t], _attrs, ctx) {
-    // −Σ t·(s − logSumExp(s)) row by row, stably, without a log-probability buffer
+    // −Σ t·(s − logSumExp(s)) row by row, stably; the probabilities are kept for backward, as
+    // the seed's layer keeps `self.y`
     const C = s.shape[s.rank - 1]!;
     const sd = s.data;
     const td = t.data;
+    const probs = allocArray("float64", s.size);
     let total = 0;
     for (let r = 0; r < sd.length; r += C) {
       let m = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < C; j++) if (sd[r + j]! > m) m = sd[r + j]!;
       if (!Number.isFinite(m)) m = 0;
       let z = 0;
-      for (let j = 0; j < C; j++) z += Math.exp(sd[r + j]! - m);
+      for (let j = 0; j < C; j++) {
+        const e = Math.exp(sd[r + j]! - m);
+        probs[r + j] = e;
+        z += e;
+      }
       const lse = m + Math.log(z);
       for (let j = 0; j < C; j++) {
+        probs[r + j] = probs[r + j]! / z;
         const tv = td[r + j]!;
         if (tv !== 0) total -= tv * (sd[r + j]! - lse);
       }
@@ -63,7 +71,7 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const out = ctx.alloc([]);
     out.data[0] = total / rows(s.shape);
     ctx.saveInputs(0, 1);
-    ctx.stash(rowsSumToOne(td, s.shape[s.rank - 1]!));
+    ctx.stash({ normalized: rowsSumToOne(td, C), probs } satisfies SceStash);
     return out;
   },
   backward(gy, ctx) {
@@ -71,11 +79,12 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const t = ctx.input(1);
     const [ds, dt] = ctx.needsInputGrad;
     // not recording (a first-order backward): the seed's (y − t)/N in one pass
-    if (!isGradEnabled() && !dt) return [fusedGrad(s, t, gy.data[0]! / rows(s.shape), ctx.stashed === true), null];
+    const stash = ctx.stashed as SceStash;
+    if (!isGradEnabled() && !dt) return [fusedGrad(s, t, gy.data[0]! / rows(s.shape), stash), null];
     const g = mul(gy, 1 / rows(s.shape));
     // d/ds = (softmax(s)·Σt − t)/N; for targets whose rows sum to 1 (one-hot, probabilities) and
     // that are constants, that is the seed's (y − t)/N, one product cheaper
-    const ys = dt || ctx.stashed !== true ? mul(softmax(s), sum(t, { axis: -1, keepdims: true })) : softmax(s);
+    const ys = dt || !stash.normalized ? mul(softmax(s), sum(t, { axis: -1, keepdims: true })) : softmax(s);
     return [ds ? mul(sub(ys, t), g) : null, dt ? mul(logSoftmax(s), mul(g, -1)) : null];
   },
   test: {
@@ -88,10 +97,9 @@ export const softmaxCrossEntropyOp: Op = defineOp({
 });
 
 /** `(softmax(s)·Σt − t)·g` (or `(softmax(s) − t)·g` when the rows of t sum to 1), as a plain tensor. */
-function fusedGrad(s: Tensor, t: Tensor, g: number, normalized: boolean): Tensor {
+function fusedGrad(s: Tensor, t: Tensor, g: number, { normalized, probs }: SceStash): Tensor {
   const C = s.shape[s.rank - 1]!;
   const out = allocArray(s.dtype, s.size);
-  logSoftmaxInto(s.data, s.shape, s.rank - 1, out);
   const td = t.data;
   for (let r = 0; r < out.length; r += C) {
     let mass = 1;
@@ -99,9 +107,15 @@ function fusedGrad(s: Tensor, t: Tensor, g: number, normalized: boolean): Tensor
       mass = 0;
       for (let j = 0; j < C; j++) mass += td[r + j]!;
     }
-    for (let j = 0; j < C; j++) out[r + j] = (Math.exp(out[r + j]!) * mass - td[r + j]!) * g;
+    for (let j = 0; j < C; j++) out[r + j] = (probs[r + j]! * mass - td[r + j]!) * g;
   }
   return new Tensor(out, s.shape);
+}
+
+/** What the forward keeps for backward: whether the target rows sum to 1, and the probabilities. */
+interface SceStash {
+  readonly normalized: boolean;
+  readonly probs: FloatArray;
 }
 
 /** True when every row of `t` (rows of length C) sums to 1 within float32 rounding. */

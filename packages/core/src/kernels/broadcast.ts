@@ -65,6 +65,19 @@ export function forEachRow(
   }
 }
 
+/**
+ * True when `part`, left-padded with ones, equals `full` except on leading dimensions where it is
+ * 1: its elements repeat as whole trailing blocks of `full` (a bias row against a batch).
+ */
+export function isTrailingPart(part: Shape, full: Shape): boolean {
+  const off = full.length - part.length;
+  if (off < 0) return false;
+  let i = 0;
+  while (i < part.length && part[i] === 1 && full[off + i] !== 1) i++;
+  for (let k = i; k < part.length; k++) if (part[k] !== full[off + k]) return false;
+  return true;
+}
+
 /** Copies `x` (shape `from`) into `out` (shape `to`), repeating along broadcast dimensions. */
 export function broadcastInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
   if (x.length === out.length) {
@@ -95,6 +108,12 @@ export function sumToInto(g: FloatArray, from: Shape, out: FloatArray, to: Shape
     let s = 0;
     for (let i = 0; i < g.length; i++) s += g[i]!;
     out[0] = s;
+    return;
+  }
+  // the gradient of a bias: only leading dimensions were broadcast, so sum whole rows
+  if (isTrailingPart(to, from)) {
+    const inner = out.length;
+    for (let r = 0; r < g.length; r += inner) for (let j = 0; j < inner; j++) out[j] = out[j]! + g[r + j]!;
     return;
   }
   const os = broadcastStrides(to, from);

@@ -1,7 +1,7 @@
 /** Elementwise kernels with numpy broadcasting over row-major typed arrays. */
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
-import { broadcastStrides, forEachRow } from "./broadcast.js";
+import { broadcastStrides, forEachRow, isTrailingPart } from "./broadcast.js";
 
 /**
  * The binary operations with a hand-written kernel: `pow` is `a ** b` (`Math.pow`); `max` and `min`
@@ -33,6 +33,15 @@ export function binaryInto(
   }
   if (a.length === 1 && b.length === n) {
     flat(kind, a, b, out, 0, 0, 0, n, 0, 1);
+    return;
+  }
+  // a row (such as a bias) against a batch: one pass per row, no odometer
+  if (a.length === n && b.length > 0 && isTrailingPart(bShape, outShape)) {
+    for (let o = 0; o < n; o += b.length) flat(kind, a, b, out, o, o, 0, b.length, 1, 1);
+    return;
+  }
+  if (b.length === n && a.length > 0 && isTrailingPart(aShape, outShape)) {
+    for (let o = 0; o < n; o += a.length) flat(kind, a, b, out, o, 0, o, a.length, 1, 1);
     return;
   }
   const as = broadcastStrides(aShape, outShape);
