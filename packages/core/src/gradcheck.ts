@@ -129,7 +129,7 @@ export function numericalGrad(
   inputs: readonly Tensor[],
   options: NumericalGradOptions = {},
 ): Tensor[] {
-  checkArgs("numericalGrad", f, inputs);
+  checkFunctionArgs("numericalGrad", f, inputs);
   const eps = options.eps ?? 1e-6;
   if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) {
     throw new ArgumentError(
@@ -181,7 +181,7 @@ export function gradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  checkArgs("gradcheck", f, inputs);
+  checkFunctionArgs("gradcheck", f, inputs);
   const dtype: DType = inputs.some((t) => t.dtype === "float32") ? "float32" : "float64";
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? (dtype === "float64" ? 1e-5 : 1e-3);
@@ -375,7 +375,8 @@ function unravel(flat: number, shape: readonly number[]): number[] {
   return idx;
 }
 
-function checkArgs(fn: string, f: unknown, inputs: unknown): void {
+/** @internal Checks that `f` is a function and `inputs` an array of tensors, naming `fn`. */
+export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
   if (!Array.isArray(inputs))
     throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);

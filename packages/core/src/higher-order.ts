@@ -5,7 +5,13 @@
  */
 import { allocArray } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape } from "./errors.js";
-import { type GradcheckOptions, type GradcheckReport, gradcheck, type TensorFunction } from "./gradcheck.js";
+import {
+  checkFunctionArgs,
+  type GradcheckOptions,
+  type GradcheckReport,
+  gradcheck,
+  type TensorFunction,
+} from "./gradcheck.js";
 import { enableGrad, grad } from "./graph.js";
 import { Rng } from "./random.js";
 import { shapesEqual } from "./shape.js";
@@ -30,7 +36,7 @@ export function gradgradcheck(
   inputs: readonly Tensor[],
   options: GradgradcheckOptions = {},
 ): GradcheckReport {
-  checkInputs("gradgradcheck", f, inputs);
+  checkFunctionArgs("gradgradcheck", f, inputs);
   const rng = new Rng(options.gradOutputSeed ?? 1);
   const probe = enableGrad(() => outputsOf(f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
   const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));
@@ -60,7 +66,7 @@ export function jvp(
   inputs: readonly Tensor[],
   tangents: readonly Tensor[],
 ): { value: Tensor; jvp: Tensor } {
-  checkInputs("jvp", f, inputs);
+  checkFunctionArgs("jvp", f, inputs);
   checkVectors("jvp", "tangents", inputs, tangents);
   return enableGrad(() => {
     const leaves = inputs.map((t) => new Tensor(t.data, t.shape, true));
@@ -83,7 +89,7 @@ export function hvp(
   inputs: readonly Tensor[],
   vectors: readonly Tensor[],
 ): { value: Tensor; grad: Tensor[]; hvp: Tensor[] } {
-  checkInputs("hvp", f, inputs);
+  checkFunctionArgs("hvp", f, inputs);
   checkVectors("hvp", "vectors", inputs, vectors);
   return enableGrad(() => {
     const leaves = inputs.map((t) => new Tensor(t.data, t.shape, true));
@@ -104,16 +110,6 @@ function outputsOf(out: Tensor | readonly Tensor[]): Tensor[] {
 function single(fn: string, out: unknown): Tensor {
   if (!(out instanceof Tensor)) throw new ArgumentError(fn, `${fn}: f must return a Tensor, got ${describeValue(out)}`);
   return out;
-}
-
-function checkInputs(fn: string, f: unknown, inputs: unknown): void {
-  if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
-  if (!Array.isArray(inputs))
-    throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);
-  inputs.forEach((t, i) => {
-    if (!(t instanceof Tensor))
-      throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
-  });
 }
 
 function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: unknown): void {

@@ -5,17 +5,31 @@
  */
 import {
   allocArray,
+  type BinaryKind,
   binaryInto,
   broadcastInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
+  type ForwardContext,
   type Op,
+  type RawArray,
   type Shape,
   shapeSize,
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
+
+/**
+ * @internal The forward of a broadcasting binary op: allocates the output of the broadcast shape
+ * and runs the kernel.
+ * @throws ShapeError naming `op` and both shapes when they do not broadcast.
+ */
+export function broadcastBinary(op: string, kind: BinaryKind, a: Tensor, b: Tensor, ctx: ForwardContext): RawArray {
+  const out = ctx.alloc(broadcastShapes(op, a.shape, b.shape));
+  binaryInto(kind, a.data, a.shape, b.data, b.shape, out.data, out.shape);
+  return out;
+}
 
 /**
  * `add`: passes the upstream gradient to both inputs, as the seed's Add node does; the engine
@@ -25,8 +39,7 @@ export const addOp: Op = defineOp({
   name: "add",
   inputs: ["a", "b"],
   forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("add", a!.shape, b!.shape));
-    binaryInto("add", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    const out = broadcastBinary("add", "add", a!, b!, ctx);
     return out;
   },
   backward(gy) {
@@ -40,8 +53,7 @@ export const mulOp: Op = defineOp({
   name: "mul",
   inputs: ["a", "b"],
   forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("mul", a!.shape, b!.shape));
-    binaryInto("mul", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    const out = broadcastBinary("mul", "mul", a!, b!, ctx);
     ctx.saveInputs(0, 1);
     return out;
   },
@@ -134,8 +146,7 @@ export const subOp: Op = defineOp({
   name: "sub",
   inputs: ["a", "b"],
   forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("sub", a!.shape, b!.shape));
-    binaryInto("sub", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    const out = broadcastBinary("sub", "sub", a!, b!, ctx);
     return out;
   },
   backward(gy, ctx) {
@@ -152,8 +163,7 @@ export const divOp: Op = defineOp({
   name: "div",
   inputs: ["a", "b"],
   forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("div", a!.shape, b!.shape));
-    binaryInto("div", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
+    const out = broadcastBinary("div", "div", a!, b!, ctx);
     ctx.saveInputs(1);
     ctx.saveOutput();
     return out;
@@ -188,46 +198,37 @@ export const negOp: Op = defineOp({
 // maximum, minimum
 
 /**
- * `maximum`: the gradient goes to the larger input; at ties it is split equally (0.5 each), as
- * PyTorch does. The masks are constants built from the saved inputs, so the backward is
- * differentiable in `gy` (second derivatives are 0 away from ties).
+ * `maximum` or `minimum`: the gradient goes to the winning input; at ties it is split equally
+ * (0.5 each), as PyTorch does. The masks are constants built from the saved inputs, so the
+ * backward is differentiable in `gy` (second derivatives are 0 away from ties).
  */
-export const maximumOp: Op = defineOp({
-  name: "maximum",
-  inputs: ["a", "b"],
-  forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("maximum", a!.shape, b!.shape));
-    binaryInto("max", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
-    ctx.saveInputs(0, 1);
-    return out;
-  },
-  backward(gy, ctx) {
-    const [da, db] = ctx.needsInputGrad;
-    const a = ctx.input(0);
-    const b = ctx.input(1);
-    return [da ? mul(gy, winMask(a, b, gy.shape)) : null, db ? mul(gy, winMask(b, a, gy.shape)) : null];
-  },
-  test: { shapes: "broadcast", precondition: ([a, b]) => !anyTie("maximum", a!, b!) },
-});
+function comparisonOp(name: "maximum" | "minimum"): Op {
+  const larger = name === "maximum";
+  return defineOp({
+    name,
+    inputs: ["a", "b"],
+    forward([a, b], _attrs, ctx) {
+      const out = broadcastBinary(name, larger ? "max" : "min", a!, b!, ctx);
+      ctx.saveInputs(0, 1);
+      return out;
+    },
+    backward(gy, ctx) {
+      const [da, db] = ctx.needsInputGrad;
+      const a = ctx.input(0);
+      const b = ctx.input(1);
+      // winMask(x, y) marks where x > y; the minimum's winner is the other way round
+      const [wa, wb] = larger ? [a, b] : [b, a];
+      return [da ? mul(gy, winMask(wa, wb, gy.shape)) : null, db ? mul(gy, winMask(wb, wa, gy.shape)) : null];
+    },
+    test: { shapes: "broadcast", precondition: ([a, b]) => !anyTie(name, a!, b!) },
+  });
+}
 
-/** `minimum`: the gradient goes to the smaller input; at ties it is split equally (0.5 each). */
-export const minimumOp: Op = defineOp({
-  name: "minimum",
-  inputs: ["a", "b"],
-  forward([a, b], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("minimum", a!.shape, b!.shape));
-    binaryInto("min", a!.data, a!.shape, b!.data, b!.shape, out.data, out.shape);
-    ctx.saveInputs(0, 1);
-    return out;
-  },
-  backward(gy, ctx) {
-    const [da, db] = ctx.needsInputGrad;
-    const a = ctx.input(0);
-    const b = ctx.input(1);
-    return [da ? mul(gy, winMask(b, a, gy.shape)) : null, db ? mul(gy, winMask(a, b, gy.shape)) : null];
-  },
-  test: { shapes: "broadcast", precondition: ([a, b]) => !anyTie("minimum", a!, b!) },
-});
+/** `maximum`: the gradient goes to the larger input, split 0.5/0.5 at ties. */
+export const maximumOp: Op = comparisonOp("maximum");
+
+/** `minimum`: the gradient goes to the smaller input, split 0.5/0.5 at ties. */
+export const minimumOp: Op = comparisonOp("minimum");
 
 // ---------------------------------------------------------------------------------------------
 // The plain functions

@@ -5,8 +5,6 @@
 import {
   ArgumentError,
   allocArray,
-  binaryInto,
-  broadcastShapes,
   defineOp,
   type Op,
   type Shape,
@@ -14,7 +12,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { add, hasZero, mul, spread, sub } from "./arithmetic.js";
+import { add, broadcastBinary, hasZero, mul, spread, sub } from "./arithmetic.js";
 import { log } from "./unary.js";
 
 /** The exponents `powScalarOp`'s property tests draw from. */
@@ -78,8 +76,7 @@ export const powOp: Op = defineOp({
   name: "pow",
   inputs: ["x", "p"],
   forward([x, p], _attrs, ctx) {
-    const out = ctx.alloc(broadcastShapes("pow", x!.shape, p!.shape));
-    binaryInto("pow", x!.data, x!.shape, p!.data, p!.shape, out.data, out.shape);
+    const out = broadcastBinary("pow", "pow", x!, p!, ctx);
     ctx.saveInputs(0, 1);
     ctx.saveOutput();
     return out;
