@@ -227,6 +227,29 @@ export class Node implements BackwardContext {
     return this._stash;
   }
 
+  /**
+   * What forward saved for backward, for inspection (graph export, memory reports): one entry per
+   * saved input and output, with its shape and dtype. Empty once a backward released the node.
+   */
+  get saved(): readonly SavedEntry[] {
+    const out: SavedEntry[] = [];
+    const ins = this._savedInputs;
+    if (ins !== null) {
+      for (let i = 0; i < ins.length; i++) {
+        const t = ins[i];
+        if (t !== undefined) out.push({ role: "input", index: i, name: inputLabel(this.op, i), shape: t.shape, dtype: t.dtype });
+      }
+    }
+    const outs = this._savedOutputs;
+    if (outs !== null) {
+      for (let k = 0; k < outs.length; k++) {
+        const t = outs[k]!;
+        out.push({ role: "output", index: k, name: `output ${k}`, shape: t.shape, dtype: t.dtype });
+      }
+    }
+    return out;
+  }
+
   /** Shape of input `i` as recorded (known for inputs that need a gradient). */
   inputShape(i: number): Shape | null {
     const nx = this.next[i];
@@ -312,6 +335,18 @@ export function userFrame(stack: string | null): string | null {
     return l.slice(3);
   }
   return null;
+}
+
+/** One tensor a node saved for backward (see `Node.saved`). */
+export interface SavedEntry {
+  /** Whether an input or an output was saved. */
+  readonly role: "input" | "output";
+  /** Its position among the node's inputs or outputs. */
+  readonly index: number;
+  /** The input's name (`b`, `xs[2]`) or `output k`. */
+  readonly name: string;
+  readonly shape: Shape;
+  readonly dtype: DType;
 }
 
 /** The name of input `i` of `op` for messages: `b`, or `xs[2]` for a variadic op. */

@@ -36,6 +36,7 @@ export {
   grad,
   isGradEnabled,
   Node,
+  type SavedEntry,
   noGrad,
   type RawArray,
   sumTo,

@@ -324,3 +324,17 @@ describe("structural primitives", () => {
     expect(() => cast(x, "int8" as never)).toThrow(/cast: dtype must be 'float32' or 'float64'/);
   });
 });
+
+describe("inspection", () => {
+  it("a node lists what it saved, until a backward releases it", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const w = tensor([3, 4], { requiresGrad: true });
+    const y = mul(x, w);
+    expect(y.creator!.saved.map((s) => [s.role, s.index, s.name, s.shape])).toEqual([
+      ["input", 0, "a", [2]],
+      ["input", 1, "b", [2]],
+    ]);
+    total(y).backward();
+    expect(y.creator!.saved).toEqual([]);
+  });
+});
