@@ -1,4 +1,4 @@
-import { allocArray, checkDType, DEFAULT_DTYPE, type DType, dtypeOfArray, type FloatArray } from "./dtype.js";
+import { allocArray, checkDType, DEFAULT_DTYPE, type DType, type FloatArray } from "./dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
 import type { Node } from "./graph.js";
 import { type Rng, rngFrom } from "./random.js";
@@ -255,8 +255,8 @@ export function tensor(
   let data: FloatArray;
   if (values instanceof Float32Array || values instanceof Float64Array) {
     shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [values.length];
-    data = dtypeOfArray(values) === dtype ? values.slice() : allocArray(dtype, values.length);
-    if (data.length !== values.length || dtypeOfArray(values) !== dtype) data.set(values);
+    data = allocArray(dtype, values.length);
+    data.set(values);
   } else if (typeof values === "number") {
     shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [];
     data = allocArray(dtype, 1);
