@@ -237,7 +237,8 @@ export class Node implements BackwardContext {
     if (ins !== null) {
       for (let i = 0; i < ins.length; i++) {
         const t = ins[i];
-        if (t !== undefined) out.push({ role: "input", index: i, name: inputLabel(this.op, i), shape: t.shape, dtype: t.dtype });
+        if (t !== undefined)
+          out.push({ role: "input", index: i, name: inputLabel(this.op, i), shape: t.shape, dtype: t.dtype });
       }
     }
     const outs = this._savedOutputs;

@@ -1,12 +1,23 @@
 /**
  * The main job (`npm start`): trains the seed's TwoLayerNet on the spiral data set with the
- * seed's hyper-parameters, prints progress, the final loss and training accuracy, and writes
- * `out/spiral/loss.json` and `out/spiral/model.safetensors`.
+ * seed's hyper-parameters, prints progress, the final loss and training accuracy, and writes to
+ * `out/spiral/`: `loss.json`, `model.safetensors`, the loss curve and decision boundary
+ * (`loss.svg`, `boundary.svg`), the recorded graph (`graph.dot`, `graph.svg`) and `report.html`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DType, noGrad } from "@gradgraph/core";
+import { getItem } from "@gradgraph/nodes";
+import {
+  decisionBoundarySvg,
+  groupsFromLayers,
+  lossPlotSvg,
+  renderReportHtml,
+  renderSvg,
+  snapshot,
+  toDot,
+} from "@gradgraph/viz";
 import { loadSpiral } from "./datasets/spiral.js";
 import { saveParams } from "./io/index.js";
 import { accuracy } from "./metrics.js";
@@ -33,7 +44,15 @@ export interface SpiralJobResult {
   model: TwoLayerNet;
   finalLoss: number;
   accuracy: number;
-  files: { loss: string; model: string };
+  files: {
+    loss: string;
+    model: string;
+    lossPlot: string;
+    boundary: string;
+    dot: string;
+    graph: string;
+    report: string;
+  };
 }
 
 const USAGE = `usage: npm start -- [options]
@@ -123,11 +142,11 @@ function parse(argv: readonly string[]) {
  * Runs the spiral job: data, model, training (progress to `output`), evaluation and the files.
  * @throws UsageError when the batch size exceeds the 300 points.
  */
-export function runSpiralJob(
+export async function runSpiralJob(
   options: SpiralJobOptions,
   output: { write(s: string): unknown; isTTY?: boolean } | null = process.stdout,
-): SpiralJobResult {
-  const { x, t } = loadSpiral({ seed: options.seed, dtype: options.dtype });
+): Promise<SpiralJobResult> {
+  const { x, t, labels } = loadSpiral({ seed: options.seed, dtype: options.dtype });
   if (options.batch > x.shape[0]!)
     throw new UsageError(`--batch ${options.batch} is larger than the ${x.shape[0]} data points`);
   const model = new TwoLayerNet(2, options.hidden, 3, { seed: options.seed, dtype: options.dtype });
@@ -150,16 +169,73 @@ export function runSpiralJob(
   );
   const modelFile = join(dir, "model.safetensors");
   const [W1, b1, W2, b2] = model.params;
-  saveParams(modelFile, { W1: W1!, b1: b1!, W2: W2!, b2: b2! });
-  return { options, trainer, model, finalLoss, accuracy: acc, files: { loss: lossFile, model: modelFile } };
+  const named = { W1: W1!, b1: b1!, W2: W2!, b2: b2! };
+  saveParams(modelFile, named);
+
+  // figures: the loss curve, the decision boundary (the seed's figure 1-33), and the graph of one
+  // recorded training step (a forward on the first mini-batch, then its backward, so gradients show)
+  const lossSvg = await lossPlotSvg(trainer.lossList, {
+    evalInterval: 10,
+    title: "Training loss (average every 10 iterations)",
+  });
+  const boundarySvg = await decisionBoundarySvg({
+    predict: (points) => model.predict(points),
+    x,
+    labels,
+    title: "Decision boundary on the spiral data",
+  });
+  const batch = Int32Array.from({ length: options.batch }, (_, i) => i * Math.floor(x.shape[0]! / options.batch));
+  const loss = model.forward(
+    getItem(x, batch),
+    Int32Array.from(batch, (i) => labels[i]!),
+  );
+  const graphSnapshot = snapshot(loss, { params: named, groups: groupsFromLayers(model.layers) });
+  model.backward();
+  const dot = toDot(graphSnapshot, { rankdir: "TB", showSaved: true, title: "TwoLayerNet: one training step" });
+  const graphSvg = await renderSvg(dot);
+  const files = {
+    loss: lossFile,
+    model: modelFile,
+    lossPlot: join(dir, "loss.svg"),
+    boundary: join(dir, "boundary.svg"),
+    dot: join(dir, "graph.dot"),
+    graph: join(dir, "graph.svg"),
+    report: join(dir, "report.html"),
+  };
+  writeFileSync(files.lossPlot, lossSvg);
+  writeFileSync(files.boundary, boundarySvg);
+  writeFileSync(files.dot, dot);
+  writeFileSync(files.graph, graphSvg);
+  const o = options;
+  writeFileSync(
+    files.report,
+    renderReportHtml({
+      title: "gradgraph: the spiral job (Deep Learning from Scratch 2, chapter 1)",
+      hyperParams: {
+        model: `TwoLayerNet(2, ${o.hidden}, 3)`,
+        optimizer: o.optimizer,
+        "learning rate": o.lr,
+        "batch size": o.batch,
+        epochs: o.epochs,
+        dtype: o.dtype,
+        seed: o.seed,
+      },
+      finalLoss,
+      accuracy: acc,
+      lossSvg,
+      boundarySvg,
+      graphSvg,
+    }),
+  );
+  return { options, trainer, model, finalLoss, accuracy: acc, files };
 }
 
 /** Entry point: parses `argv`, runs the job, reports; returns the exit code. */
-export function main(
+export async function main(
   argv: readonly string[],
   out: { write(s: string): unknown; isTTY?: boolean } = process.stdout,
   err: { write(s: string): unknown } = process.stderr,
-): number {
+): Promise<number> {
   let options: SpiralJobOptions | "help";
   try {
     options = parseJobArgs(argv);
@@ -178,13 +254,13 @@ export function main(
   );
   let r: SpiralJobResult;
   try {
-    r = runSpiralJob(o, out);
+    r = await runSpiralJob(o, out);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     err.write(`error: ${e.message}\n`);
     return 2;
   }
   out.write(`final loss ${r.finalLoss.toFixed(4)}, training accuracy ${(100 * r.accuracy).toFixed(1)}%\n`);
-  out.write(`wrote ${r.files.loss}\nwrote ${r.files.model}\n`);
+  for (const f of Object.values(r.files)) out.write(`wrote ${f}\n`);
   return 0;
 }

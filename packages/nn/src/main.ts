@@ -1,4 +1,4 @@
 /** `npm start`: the spiral job from the command line (see cli.ts). */
 import { main } from "./cli.js";
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

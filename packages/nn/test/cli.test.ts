@@ -14,10 +14,10 @@ function capture() {
 }
 
 describe("npm start (the spiral job)", () => {
-  it("trains with the seed's hyper-parameters, reports accuracy >= 0.95, writes loss.json and the checkpoint", () => {
+  it("trains with the seed's hyper-parameters, reports accuracy >= 0.95, writes loss.json and the checkpoint", async () => {
     const out = capture();
     const err = capture();
-    const code = main(["--out", dir], out.stream, err.stream);
+    const code = await main(["--out", dir], out.stream, err.stream);
     expect(code).toBe(0);
     const printed = out.text.join("");
     expect(printed).toMatch(/spiral: TwoLayerNet\(2, 10, 3\), sgd lr 1, batch 30, 300 epochs, float32, seed 1984/);
@@ -27,12 +27,20 @@ describe("npm start (the spiral job)", () => {
     const loss = JSON.parse(readFileSync(join(dir, "loss.json"), "utf8")) as { lossList: number[]; accuracy: number };
     expect(loss.lossList).toHaveLength(300);
     expect(loss.accuracy).toBe(acc);
+    for (const f of ["loss.svg", "boundary.svg", "graph.dot", "graph.svg", "report.html"]) {
+      expect(printed).toContain(join(dir, f));
+    }
+    const report = readFileSync(join(dir, "report.html"), "utf8");
+    expect(report).toMatch(/id="fig-loss"[^]*id="fig-boundary"[^]*id="fig-graph"/);
+    const dot = readFileSync(join(dir, "graph.dot"), "utf8");
+    expect(dot).toMatch(/subgraph "?cluster/);
+    expect(dot).toMatch(/W1/);
     const params = loadParams(join(dir, "model.safetensors"));
     expect([...params.keys()].sort()).toEqual(["W1", "W2", "b1", "b2"]);
     expect(params.get("W1")!.shape).toEqual([2, 10]);
   });
 
-  it("takes every flag", () => {
+  it("takes every flag", async () => {
     expect(
       parseJobArgs([
         "--epochs",
@@ -64,7 +72,7 @@ describe("npm start (the spiral job)", () => {
     });
     const out = capture();
     expect(
-      main(
+      await main(
         ["--epochs", "2", "--optimizer", "momentum", "--dtype", "float64", "--out", dir],
         out.stream,
         capture().stream,
@@ -72,9 +80,9 @@ describe("npm start (the spiral job)", () => {
     ).toBe(0);
   });
 
-  it("--help prints usage; bad flags get a clear message and a non-zero exit", () => {
+  it("--help prints usage; bad flags get a clear message and a non-zero exit", async () => {
     const help = capture();
-    expect(main(["--help"], help.stream, capture().stream)).toBe(0);
+    expect(await main(["--help"], help.stream, capture().stream)).toBe(0);
     expect(help.text.join("")).toMatch(/usage: npm start -- \[options\]/);
     const cases: [string[], RegExp][] = [
       [["--epochs", "0"], /--epochs must be an integer >= 1, got "0"/],
@@ -91,7 +99,7 @@ describe("npm start (the spiral job)", () => {
     ];
     for (const [args, message] of cases) {
       const err = capture();
-      expect(main(args, capture().stream, err.stream)).toBe(2);
+      expect(await main(args, capture().stream, err.stream)).toBe(2);
       expect(err.text.join("")).toMatch(message);
     }
   });

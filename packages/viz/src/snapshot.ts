@@ -1,0 +1,776 @@
+/**
+ * Graph snapshots: the recorded graph behind some output tensors as plain, deep-frozen data, with
+ * stable ids from graph order, optional parameter names and layer groups, and a graphlib view for
+ * queries (predecessors, topological order, the path from a parameter to the loss).
+ *
+ * Id rules (the same program gives the same snapshot, byte for byte once serialised):
+ * - op nodes are `op0, op1, ...` in creation order of the recorded nodes reachable from the
+ *   outputs (never the global `Node.id`, which differs between runs);
+ * - leaf nodes are `leaf0, leaf1, ...` in first-use order: walking the ops in creation order and
+ *   each op's inputs by position, then the outputs that are leaves themselves;
+ * - output nodes are `out0, out1, ...` in the order the outputs were given;
+ * - edges are `e0, e1, ...` in the order of their consumers (and, within one, input position);
+ * - groups are `group0, group1, ...` in the order given.
+ *
+ * `snapshot.nodes` is a topological order: every node comes after the nodes that feed it.
+ */
+import { alg, Graph } from "@dagrejs/graphlib";
+import { ArgumentError, type DType, describeValue, Node, type SavedEntry, Tensor, userFrame } from "@gradgraph/core";
+import { freeze } from "immer";
+
+// ---------------------------------------------------------------------------------------------
+// Data types
+
+/** A JSON-safe value: what op attributes are summarised to (non-finite numbers become strings). */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** One input slot of an op node. */
+export type SnapshotOpInput = {
+  /** Position among the op's inputs. */
+  readonly index: number;
+  /** The input's name (`a`, `xs[2]`). */
+  readonly name: string;
+  /** True when a gradient flows to it, i.e. it is an edge of the graph; untracked inputs have no node. */
+  readonly tracked: boolean;
+  /** Its shape, known for tracked inputs, else `null`. */
+  readonly shape: readonly number[] | null;
+  /** Its dtype, known for tracked inputs, else `null`. */
+  readonly dtype: DType | null;
+};
+
+/** One tensor an op saved for backward (a copy of `Node.saved`'s entry). */
+export type SnapshotSaved = {
+  readonly role: "input" | "output";
+  readonly index: number;
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+};
+
+/** A recorded op application. */
+export type SnapshotOpNode = {
+  readonly kind: "op";
+  /** `op<k>`: the k-th recorded node in creation order. */
+  readonly id: string;
+  /** k: position among the op nodes. */
+  readonly order: number;
+  /** The op's name (`matmul`). */
+  readonly op: string;
+  /** A JSON-safe summary of the op's attributes (`null` when it has none). */
+  readonly attrs: JsonValue;
+  /** Every input slot, tracked or not. */
+  readonly inputs: readonly SnapshotOpInput[];
+  /** The shape of each output (one entry for single-output ops). */
+  readonly outShapes: readonly (readonly number[])[];
+  /** The outputs' dtype. */
+  readonly dtype: DType;
+  /** What forward saved for backward (empty once released). */
+  readonly saved: readonly SnapshotSaved[];
+  /** True after a backward without `retainGraph` freed what forward saved. */
+  readonly released: boolean;
+  /** The user's stack frame that created the op, when recorded under `withCreationSites`. */
+  readonly site: string | null;
+  /** The id of the group (layer cluster) the op belongs to, or `null`. */
+  readonly group: string | null;
+};
+
+/** The gradient of a leaf, summarised. */
+export type SnapshotGrad = {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The L2 norm, computed in float64 (NaN when the gradient holds NaN). */
+  readonly norm: number;
+};
+
+/** A leaf tensor feeding the graph: a parameter or an input that requires grad. */
+export type SnapshotLeafNode = {
+  readonly kind: "leaf";
+  /** `leaf<k>`: the k-th leaf in first-use order. */
+  readonly id: string;
+  readonly order: number;
+  /** Its parameter name (from `params`, else from a group), or `null`. */
+  readonly name: string | null;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly requiresGrad: boolean;
+  /** Its `.grad`, or `null` when none is set. */
+  readonly grad: SnapshotGrad | null;
+  /** The id of the group whose `params` list it, or `null`. */
+  readonly group: string | null;
+};
+
+/** One of the tensors the snapshot was taken of. */
+export type SnapshotOutputNode = {
+  readonly kind: "output";
+  /** `out<k>`: the k-th output given. */
+  readonly id: string;
+  readonly order: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly requiresGrad: boolean;
+  /** The id of the op or leaf node that produced it. */
+  readonly source: string;
+  /** Which output of `source` it is (0 for leaves and single-output ops). */
+  readonly slot: number;
+  /** Always `null`: outputs are drawn outside every cluster. */
+  readonly group: null;
+};
+
+/** Any node of a snapshot. */
+export type SnapshotNode = SnapshotOpNode | SnapshotLeafNode | SnapshotOutputNode;
+
+/** A tensor flowing from a producer (op or leaf) to a consumer (op or output node). */
+export type SnapshotEdge = {
+  /** `e<k>`. */
+  readonly id: string;
+  /** Producer node id. */
+  readonly from: string;
+  /** Which output of the producer (0 for a leaf). */
+  readonly fromSlot: number;
+  /** Consumer node id. */
+  readonly to: string;
+  /** Input position at the consumer (0 for an output node). */
+  readonly input: number;
+  /** Input name at the consumer (`output` for an output node). */
+  readonly inputName: string;
+  /** The tensor's shape and dtype. */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+};
+
+/** A group of nodes (a layer), drawn as a cluster. */
+export type SnapshotGroup = {
+  readonly kind: "group";
+  /** `group<k>`. */
+  readonly id: string;
+  readonly order: number;
+  /** The name given (`Affine[0]`). */
+  readonly name: string;
+  /** Ids of its member nodes, in snapshot order. */
+  readonly members: readonly string[];
+};
+
+/** The marker every snapshot carries in `format`. */
+export const SNAPSHOT_FORMAT = "gradgraph.graph-snapshot";
+
+/**
+ * A recorded graph as plain, deep-frozen data (see the module notes for the id rules). Read it, or
+ * derive an edited copy with immer's `produce`; the live graph is never reachable from it.
+ */
+export type GraphSnapshot = {
+  readonly format: typeof SNAPSHOT_FORMAT;
+  readonly version: 1;
+  /** Every node, in a topological order (producers before consumers). */
+  readonly nodes: readonly SnapshotNode[];
+  readonly edges: readonly SnapshotEdge[];
+  readonly groups: readonly SnapshotGroup[];
+  /** The output node ids, in the order the outputs were given. */
+  readonly outputs: readonly string[];
+  /** Names from `options.params` whose tensor is not in the graph (no gradient reaches them). */
+  readonly unreachedParams: readonly string[];
+};
+
+/** A group of tensors to draw as one cluster (a layer): its parameters and/or its output tensors. */
+export interface SnapshotGroupSpec {
+  /** The cluster's label. */
+  readonly name: string;
+  /** The group's parameter tensors. */
+  readonly params?: readonly Tensor[];
+  /** Tensors the group produced (a layer's output). */
+  readonly outputs?: readonly Tensor[];
+}
+
+/** Options of `snapshot`. */
+export interface SnapshotOptions {
+  /** Parameter names: `{ W1, b1 }` or a `Map` from name to tensor. The first name of a tensor wins. */
+  params?: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>;
+  /**
+   * Layer groups, drawn as clusters. Membership rule, first match wins:
+   * 1. a leaf belongs to the first group whose `params` list it;
+   * 2. an op node belongs to the first group whose `outputs` include a tensor it produced;
+   * 3. otherwise, to the group of the first parameter (by input position) it consumes directly.
+   * Other nodes, and output nodes, belong to no group.
+   */
+  groups?: readonly SnapshotGroupSpec[];
+}
+
+/**
+ * Anything that names a node of a snapshot:
+ * - a string: a snapshot node id (`op3`, `leaf0`, `out0`), else a leaf's parameter name;
+ * - a `Node`, a number (a live `Node.id`) or a `Tensor` (its creator, or the leaf itself) from the
+ *   graph the snapshot was taken of;
+ * - an object with a `nodeId` number, such as gradcheck's `fault`: the node with that live id when
+ *   it is in the snapshot; otherwise (gradcheck re-records the function, so its node ids belong to
+ *   another run) the first op node in creation order with the same `op` name, preferring those
+ *   whose `site` equals the object's `site`.
+ */
+export type NodeRef =
+  | string
+  | number
+  | Node
+  | Tensor
+  | { readonly nodeId: number; readonly op?: string; readonly site?: string | null };
+
+// ---------------------------------------------------------------------------------------------
+// Side table: live ids per snapshot, for `resolveNode` (numbers and weak keys only, so a snapshot
+// does not keep the live graph alive)
+
+interface Internals {
+  readonly byLiveId: ReadonlyMap<number, string>;
+  readonly leaves: WeakMap<Tensor, string>;
+}
+
+const internals = new WeakMap<object, Internals>();
+
+// ---------------------------------------------------------------------------------------------
+// snapshot
+
+/**
+ * Takes a snapshot of the recorded graph behind `outputs`: op nodes, leaf tensors, output nodes
+ * and the edges between them, as deep-frozen plain data with ids from graph order (see the
+ * module notes). Runs in time linear in the graph size (plus sorting the op nodes).
+ * @param outputs - one tensor or several; each becomes an output node. An output that is a leaf
+ *   (no recorded op) becomes a leaf node feeding its output node.
+ * @param options - parameter names and layer groups.
+ * @returns a frozen `GraphSnapshot`.
+ * @throws ArgumentError naming `snapshot` and the argument for a non-tensor output, a `params`
+ *   entry that is not a tensor (or a `Map` key that is not a string), or a malformed group.
+ */
+export function snapshot(outputs: Tensor | readonly Tensor[], options: SnapshotOptions = {}): GraphSnapshot {
+  return takeSnapshot("snapshot", outputs, options);
+}
+
+/** @internal `snapshot`, with errors naming `fn`. */
+export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], options: SnapshotOptions): GraphSnapshot {
+  const outs = checkOutputs(fn, outputs);
+  if (options === null || typeof options !== "object") {
+    throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  const named = checkParams(fn, options.params);
+  const groupSpecs = checkGroups(fn, options.groups);
+
+  // 1. op nodes reachable from the outputs, in creation order (iterative DFS; no recursion)
+  const seen = new Set<Node>();
+  const stack: Node[] = [];
+  for (const o of outs) {
+    const c = o.creator;
+    if (c !== null && !seen.has(c)) {
+      seen.add(c);
+      stack.push(c);
+    }
+  }
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    for (const nx of n.next) {
+      if (nx instanceof Node && !seen.has(nx)) {
+        seen.add(nx);
+        stack.push(nx);
+      }
+    }
+  }
+  const ops = [...seen].sort((a, b) => a.id - b.id);
+  const opId = new Map<Node, string>();
+  for (let k = 0; k < ops.length; k++) opId.set(ops[k]!, `op${k}`);
+
+  // 2. groups: who owns which tensor
+  const paramGroup = new Map<Tensor, number>();
+  const paramGroupName = new Map<Tensor, string>();
+  const outputGroup = new Map<Node, number>();
+  const leafOutputGroup = new Map<Tensor, number>();
+  groupSpecs.forEach((g, gi) => {
+    g.params.forEach((p, k) => {
+      if (!paramGroup.has(p)) {
+        paramGroup.set(p, gi);
+        paramGroupName.set(p, `${g.name}.params[${k}]`);
+      }
+    });
+    for (const t of g.outputs) {
+      if (t.creator !== null) {
+        if (!outputGroup.has(t.creator)) outputGroup.set(t.creator, gi);
+      } else if (!leafOutputGroup.has(t)) leafOutputGroup.set(t, gi);
+    }
+  });
+  const groupId = (gi: number | undefined): string | null => (gi === undefined ? null : `group${gi}`);
+
+  // 3. nodes (leaves before their first consumer) and edges
+  const nodes: SnapshotNode[] = [];
+  const edges: SnapshotEdge[] = [];
+  const leafId = new Map<Tensor, string>();
+  const byLiveId = new Map<number, string>();
+  let leafCount = 0;
+  const leafOf = (t: Tensor): string => {
+    let id = leafId.get(t);
+    if (id === undefined) {
+      id = `leaf${leafCount}`;
+      leafId.set(t, id);
+      const gi = paramGroup.get(t) ?? leafOutputGroup.get(t);
+      nodes.push({
+        kind: "leaf",
+        id,
+        order: leafCount,
+        name: named.get(t) ?? paramGroupName.get(t) ?? null,
+        shape: [...t.shape],
+        dtype: t.dtype,
+        requiresGrad: t.requiresGrad,
+        grad: t.grad instanceof Tensor ? gradSummary(t.grad) : null,
+        group: groupId(gi),
+      });
+      leafCount++;
+    }
+    return id;
+  };
+  ops.forEach((n, k) => {
+    const id = `op${k}`;
+    byLiveId.set(n.id, id);
+    const inputs: SnapshotOpInput[] = [];
+    let consumedGroup: number | undefined;
+    const nIn = n.next.length;
+    for (let i = 0; i < nIn; i++) {
+      const nx = n.next[i];
+      const name = inputName(n, i);
+      if (nx === null || nx === undefined) {
+        inputs.push({ index: i, name, tracked: false, shape: null, dtype: null });
+        continue;
+      }
+      const shape = [...(n.inputShape(i) ?? [])];
+      const dtype = n.inputDtype(i) ?? n.dtype;
+      inputs.push({ index: i, name, tracked: true, shape, dtype });
+      let from: string;
+      let fromSlot = 0;
+      if (nx instanceof Node) {
+        from = opId.get(nx)!;
+        fromSlot = n.nextSlot[i] ?? 0;
+      } else {
+        from = leafOf(nx);
+        if (consumedGroup === undefined) consumedGroup = paramGroup.get(nx);
+      }
+      edges.push({ id: `e${edges.length}`, from, fromSlot, to: id, input: i, inputName: name, shape, dtype });
+    }
+    nodes.push({
+      kind: "op",
+      id,
+      order: k,
+      op: n.op.name,
+      attrs: summarize(n.attrs, 0),
+      inputs,
+      outShapes: n.outShapes.map((s) => [...s]),
+      dtype: n.dtype,
+      saved: n.saved.map(copySaved),
+      released: n.released,
+      site: userFrame(n.site),
+      group: groupId(outputGroup.get(n) ?? consumedGroup),
+    });
+  });
+  const outputIds: string[] = [];
+  const outLeafIds = new WeakMap<Tensor, string>();
+  const outputNodes: SnapshotOutputNode[] = outs.map((o, k) => {
+    const id = `out${k}`;
+    outputIds.push(id);
+    const source = o.creator !== null ? opId.get(o.creator)! : leafOf(o);
+    const slot = o.creator !== null ? o.outputIndex : 0;
+    edges.push({
+      id: `e${edges.length}`,
+      from: source,
+      fromSlot: slot,
+      to: id,
+      input: 0,
+      inputName: "output",
+      shape: [...o.shape],
+      dtype: o.dtype,
+    });
+    if (o.creator === null) outLeafIds.set(o, source);
+    return {
+      kind: "output",
+      id,
+      order: k,
+      shape: [...o.shape],
+      dtype: o.dtype,
+      requiresGrad: o.requiresGrad,
+      source,
+      slot,
+      group: null,
+    };
+  });
+  nodes.push(...outputNodes);
+
+  const groups: SnapshotGroup[] = groupSpecs.map((g, gi) => ({
+    kind: "group",
+    id: `group${gi}`,
+    order: gi,
+    name: g.name,
+    members: [],
+  }));
+  for (const nd of nodes) {
+    if (nd.group !== null) {
+      const gi = Number(nd.group.slice("group".length));
+      (groups[gi]!.members as string[]).push(nd.id);
+    }
+  }
+  const unreachedParams: string[] = [];
+  // `named` iterates in the order the params were given
+  for (const [t, name] of named) if (!leafId.has(t)) unreachedParams.push(name);
+
+  const snap: GraphSnapshot = {
+    format: SNAPSHOT_FORMAT,
+    version: 1,
+    nodes,
+    edges,
+    groups,
+    outputs: outputIds,
+    unreachedParams,
+  };
+  const weakLeaves = new WeakMap<Tensor, string>();
+  for (const [t, id] of leafId) weakLeaves.set(t, id);
+  const frozen = freeze(snap, true);
+  internals.set(frozen, { byLiveId, leaves: weakLeaves });
+  return frozen;
+}
+
+function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
+  if (outputs instanceof Tensor) return [outputs];
+  if (!Array.isArray(outputs)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: outputs must be a Tensor or an array of tensors, got ${describeValue(outputs)}`,
+    );
+  }
+  if (outputs.length === 0) throw new ArgumentError(fn, `${fn}: outputs must hold at least one tensor, got none`);
+  outputs.forEach((o, k) => {
+    if (!(o instanceof Tensor)) {
+      throw new ArgumentError(fn, `${fn}: outputs[${k}] must be a Tensor, got ${describeValue(o)}`);
+    }
+  });
+  return outputs as readonly Tensor[];
+}
+
+function paramEntries(params: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>): [unknown, unknown][] {
+  return params instanceof Map ? [...params.entries()] : Object.entries(params);
+}
+
+function checkParams(fn: string, params: unknown): Map<Tensor, string> {
+  const named = new Map<Tensor, string>();
+  if (params === undefined) return named;
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: options.params must be an object or a Map from names to tensors, got ${describeValue(params)}`,
+    );
+  }
+  for (const [name, t] of paramEntries(params as Record<string, Tensor>)) {
+    if (typeof name !== "string") {
+      throw new ArgumentError(fn, `${fn}: options.params keys must be strings, got ${describeValue(name)}`);
+    }
+    if (!(t instanceof Tensor)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: options.params[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(t)}`,
+      );
+    }
+    if (!named.has(t)) named.set(t, name);
+  }
+  return named;
+}
+
+interface CheckedGroup {
+  readonly name: string;
+  readonly params: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+}
+
+function checkGroups(fn: string, groups: unknown): CheckedGroup[] {
+  if (groups === undefined) return [];
+  if (!Array.isArray(groups)) {
+    throw new ArgumentError(fn, `${fn}: options.groups must be an array, got ${describeValue(groups)}`);
+  }
+  return groups.map((g: unknown, i): CheckedGroup => {
+    if (g === null || typeof g !== "object") {
+      throw new ArgumentError(
+        fn,
+        `${fn}: options.groups[${i}] must be an object { name, params?, outputs? }, got ${describeValue(g)}`,
+      );
+    }
+    const spec = g as { name?: unknown; params?: unknown; outputs?: unknown };
+    if (typeof spec.name !== "string") {
+      throw new ArgumentError(fn, `${fn}: options.groups[${i}].name must be a string, got ${describeValue(spec.name)}`);
+    }
+    const tensors = (key: "params" | "outputs"): Tensor[] => {
+      const v = spec[key];
+      if (v === undefined) return [];
+      if (!Array.isArray(v)) {
+        throw new ArgumentError(
+          fn,
+          `${fn}: options.groups[${i}].${key} must be an array of tensors, got ${describeValue(v)}`,
+        );
+      }
+      v.forEach((t, k) => {
+        if (!(t instanceof Tensor)) {
+          throw new ArgumentError(
+            fn,
+            `${fn}: options.groups[${i}].${key}[${k}] must be a Tensor, got ${describeValue(t)}`,
+          );
+        }
+      });
+      return v as Tensor[];
+    };
+    return { name: spec.name, params: tensors("params"), outputs: tensors("outputs") };
+  });
+}
+
+/** The name of input `i` of `node`'s op: `b`, or `xs[2]` for a variadic op (as core's messages name it). */
+function inputName(node: Node, i: number): string {
+  const names = node.op.inputNames;
+  if (node.op.variadic === true) return `${names[0] ?? "inputs"}[${i}]`;
+  return names[i] ?? `#${i}`;
+}
+
+function gradSummary(g: Tensor): SnapshotGrad {
+  let s = 0;
+  const d = g.data;
+  for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
+  return { shape: [...g.shape], dtype: g.dtype, norm: Math.sqrt(s) };
+}
+
+function copySaved(e: SavedEntry): SnapshotSaved {
+  return { role: e.role, index: e.index, name: e.name, shape: [...e.shape], dtype: e.dtype };
+}
+
+const MAX_DEPTH = 4;
+const MAX_ITEMS = 16;
+const MAX_STRING = 200;
+
+/** A JSON-safe summary of an attribute value: bounded depth, array length and string length. */
+function summarize(v: unknown, depth: number): JsonValue {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case "boolean":
+      return v;
+    case "number":
+      return Number.isFinite(v) ? v : String(v);
+    case "string":
+      return v.length > MAX_STRING ? `${v.slice(0, MAX_STRING)}…` : v;
+    case "bigint":
+      return v.toString();
+    case "function":
+      return "[function]";
+    case "symbol":
+      return v.toString();
+    default:
+      break;
+  }
+  if (v instanceof Tensor) return { tensor: [...v.shape], dtype: v.dtype };
+  if (depth >= MAX_DEPTH) return "[…]";
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const arr = v as ArrayLike<unknown>;
+    const n = arr.length ?? 0;
+    const out: JsonValue[] = [];
+    for (let i = 0; i < Math.min(n, MAX_ITEMS); i++) out.push(summarize(arr[i], depth + 1));
+    if (n > MAX_ITEMS) out.push(`… ${n - MAX_ITEMS} more`);
+    return out;
+  }
+  if (v instanceof Map || v instanceof Set) return `${describeValue(v)}(${v.size})`;
+  const out: Record<string, JsonValue> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x !== undefined) out[k] = summarize(x, depth + 1);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading snapshots
+
+/** True when `value` looks like a `GraphSnapshot` (a snapshot or a copy derived with `produce`). */
+export function isGraphSnapshot(value: unknown): value is GraphSnapshot {
+  if (value === null || typeof value !== "object") return false;
+  const s = value as Partial<GraphSnapshot>;
+  return s.format === SNAPSHOT_FORMAT && Array.isArray(s.nodes) && Array.isArray(s.edges) && Array.isArray(s.groups);
+}
+
+/** @internal Checks the argument is a snapshot whose references all resolve; returns its nodes by id. */
+export function checkSnapshot(fn: string, value: unknown): Map<string, SnapshotNode> {
+  if (!isGraphSnapshot(value)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: expected a GraphSnapshot (from snapshot()) or tensors, got ${describeValue(value)}`,
+    );
+  }
+  const byId = new Map<string, SnapshotNode>();
+  for (const n of value.nodes) {
+    if (typeof n?.id !== "string" || byId.has(n.id)) {
+      throw new ArgumentError(fn, `${fn}: snapshot node ids must be unique strings, got ${describeValue(n?.id)}`);
+    }
+    byId.set(n.id, n);
+  }
+  const groupIds = new Set(value.groups.map((g) => g.id));
+  for (const n of value.nodes) {
+    if (n.group !== null && !groupIds.has(n.group)) {
+      throw new ArgumentError(fn, `${fn}: node ${JSON.stringify(n.id)} names unknown group ${JSON.stringify(n.group)}`);
+    }
+  }
+  for (const e of value.edges) {
+    for (const end of [e.from, e.to]) {
+      if (!byId.has(end)) {
+        throw new ArgumentError(
+          fn,
+          `${fn}: edge ${JSON.stringify(e.id)} refers to unknown node ${JSON.stringify(end)}`,
+        );
+      }
+    }
+  }
+  return byId;
+}
+
+/**
+ * The snapshot node id that `ref` names (see `NodeRef` for the rules).
+ * @throws ArgumentError naming `resolveNode` when nothing in the snapshot matches.
+ */
+export function resolveNode(snap: GraphSnapshot, ref: NodeRef): string {
+  return resolveIn("resolveNode", snap, checkSnapshot("resolveNode", snap), ref);
+}
+
+/** @internal `resolveNode` with a prepared id index, errors naming `fn`. */
+export function resolveIn(
+  fn: string,
+  snap: GraphSnapshot,
+  byId: ReadonlyMap<string, SnapshotNode>,
+  ref: NodeRef,
+): string {
+  const side = internals.get(snap);
+  const fail = (what: string): never => {
+    throw new ArgumentError(fn, `${fn}: ${what} is not a node of this snapshot`);
+  };
+  if (typeof ref === "string") {
+    if (byId.has(ref)) return ref;
+    for (const n of snap.nodes) if (n.kind === "leaf" && n.name === ref) return n.id;
+    return fail(`${JSON.stringify(ref)} (neither a node id nor a parameter name)`);
+  }
+  if (typeof ref === "number") {
+    return side?.byLiveId.get(ref) ?? fail(`live node id ${ref}`);
+  }
+  if (ref instanceof Node) {
+    return side?.byLiveId.get(ref.id) ?? fail(`node '${ref.op.name}' (id ${ref.id})`);
+  }
+  if (ref instanceof Tensor) {
+    const id = ref.creator !== null ? side?.byLiveId.get(ref.creator.id) : side?.leaves.get(ref);
+    return id ?? fail(ref.toString());
+  }
+  if (ref !== null && typeof ref === "object" && typeof ref.nodeId === "number") {
+    const exact = side?.byLiveId.get(ref.nodeId);
+    if (exact !== undefined) return exact;
+    if (typeof ref.op === "string") {
+      let first: string | null = null;
+      for (const n of snap.nodes) {
+        if (n.kind !== "op" || n.op !== ref.op) continue;
+        if (typeof ref.site === "string" && n.site === ref.site) return n.id;
+        first ??= n.id;
+      }
+      if (first !== null) return first;
+    }
+    return fail(`{ nodeId: ${ref.nodeId}${typeof ref.op === "string" ? `, op: ${JSON.stringify(ref.op)}` : ""} }`);
+  }
+  throw new ArgumentError(
+    fn,
+    `${fn}: a node reference must be a node id or parameter name, a Node, a Tensor, a live node id or an object with a nodeId, got ${describeValue(ref)}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// graphlib
+
+/** What a `toGraphlib` graph carries as its own label. */
+export type SnapshotGraphLabel = {
+  /** The output node ids. */
+  readonly outputs: readonly string[];
+};
+
+/** The graphlib graph of a snapshot: nodes and groups labelled with their snapshot data, edges with theirs. */
+export type SnapshotGraph = Graph<SnapshotGraphLabel, SnapshotNode | SnapshotGroup, SnapshotEdge>;
+
+/**
+ * A graphlib `Graph` of the snapshot: directed, a multigraph (an op may use one tensor twice;
+ * each edge is named by its snapshot edge id) and compound: every group is a node of its own
+ * (label `kind: "group"`) and the parent of its members, so `children(groupId)` lists a layer's
+ * nodes. Group nodes have no edges; filter them out by `kind` where they are in the way (they
+ * appear in `nodes()` and `alg.topsort`). Node labels are the frozen snapshot objects.
+ * @throws ArgumentError naming `toGraphlib` when `snap` is not a well-formed snapshot.
+ */
+export function toGraphlib(snap: GraphSnapshot): SnapshotGraph {
+  checkSnapshot("toGraphlib", snap);
+  const g: SnapshotGraph = new Graph({ directed: true, multigraph: true, compound: true });
+  g.setGraph({ outputs: snap.outputs });
+  for (const grp of snap.groups) g.setNode(grp.id, grp);
+  for (const n of snap.nodes) {
+    g.setNode(n.id, n);
+    if (n.group !== null) g.setParent(n.id, n.group);
+  }
+  for (const e of snap.edges) g.setEdge(e.from, e.to, e, e.id);
+  return g;
+}
+
+/**
+ * The shortest path (fewest edges) from the leaf of parameter `param` to an output node: node ids
+ * from the leaf to the output, both included; `null` when the output does not depend on it.
+ * @param param - a parameter name or a leaf's node id.
+ * @param output - which output: its position among the outputs or its node id (default 0).
+ * @throws ArgumentError naming `pathToOutput` for an unknown parameter or output.
+ */
+export function pathToOutput(snap: GraphSnapshot, param: string, output: number | string = 0): string[] | null {
+  const fn = "pathToOutput";
+  const byId = checkSnapshot(fn, snap);
+  if (typeof param !== "string") {
+    throw new ArgumentError(fn, `${fn}: param must be a parameter name or leaf id, got ${describeValue(param)}`);
+  }
+  const source = resolveIn(fn, snap, byId, param);
+  const target = typeof output === "number" ? snap.outputs[output] : output;
+  if (target === undefined || typeof target !== "string" || byId.get(target)?.kind !== "output") {
+    throw new ArgumentError(
+      fn,
+      `${fn}: output must be an output position in [0, ${snap.outputs.length}) or an output node id, got ${describeValue(output)}`,
+    );
+  }
+  const g = toGraphlib(snap);
+  const dist = alg.dijkstra(g, source);
+  const hit = dist[target];
+  if (hit === undefined || !Number.isFinite(hit.distance)) return null;
+  const path = [target];
+  let v = target;
+  while (v !== source) {
+    v = dist[v]!.predecessor;
+    path.push(v);
+  }
+  return path.reverse();
+}
+
+/**
+ * Groups for `snapshot`/`toDot` from nn layers: one group per layer, named `<layer.name>[<i>]`
+ * (`Affine[0]`, `Sigmoid[1]`), with the layer's `params` and, when given, `outputs[i]` as the
+ * layer's output tensor. For a `Sequential` model pass `[...model.layers, model.lossLayer]` and
+ * the outputs recorded while calling each layer's `forward` in turn; layers without parameters
+ * (activations, the loss) are only grouped through their output.
+ * @throws ArgumentError naming `groupsFromLayers` for a layer without a string `name` or an
+ *   array `params`, or an `outputs` entry that is not a tensor.
+ */
+export function groupsFromLayers(
+  layers: readonly { readonly name: string; readonly params: readonly Tensor[] }[],
+  outputs?: readonly (Tensor | null | undefined)[],
+): SnapshotGroupSpec[] {
+  const fn = "groupsFromLayers";
+  if (!Array.isArray(layers)) {
+    throw new ArgumentError(fn, `${fn}: layers must be an array, got ${describeValue(layers)}`);
+  }
+  if (outputs !== undefined && !Array.isArray(outputs)) {
+    throw new ArgumentError(fn, `${fn}: outputs must be an array of tensors, got ${describeValue(outputs)}`);
+  }
+  return layers.map((layer, i) => {
+    if (layer === null || typeof layer !== "object" || typeof layer.name !== "string" || !Array.isArray(layer.params)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: layers[${i}] must have a string name and a params array, got ${describeValue(layer)}`,
+      );
+    }
+    const out = outputs?.[i];
+    if (out !== undefined && out !== null && !(out instanceof Tensor)) {
+      throw new ArgumentError(fn, `${fn}: outputs[${i}] must be a Tensor, got ${describeValue(out)}`);
+    }
+    return { name: `${layer.name}[${i}]`, params: [...layer.params], outputs: out instanceof Tensor ? [out] : [] };
+  });
+}
