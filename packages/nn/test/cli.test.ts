@@ -31,7 +31,7 @@ describe("npm start (the spiral job)", () => {
       expect(printed).toContain(join(dir, f));
     }
     const report = readFileSync(join(dir, "report.html"), "utf8");
-    expect(report).toMatch(/id="fig-loss"[^]*id="fig-boundary"[^]*id="fig-graph"/);
+    expect(report).toMatch(/id="fig-loss"[\s\S]*id="fig-boundary"[\s\S]*id="fig-graph"/);
     const dot = readFileSync(join(dir, "graph.dot"), "utf8");
     expect(dot).toMatch(/subgraph "?cluster/);
     expect(dot).toMatch(/W1/);
