@@ -63,3 +63,43 @@ export function describeValue(value: unknown): string {
       return typeof value;
   }
 }
+
+/**
+ * A NaN or infinity found by anomaly mode (`detectAnomaly`): names the op, whether the bad value
+ * appeared in its forward output or in a gradient its backward returned, and where. The op's
+ * creation stack is carried inside the error, as `site` and as the stack of `cause`, and `nodeId`
+ * identifies the node, so the error can be handed to viz's `toDot(..., { highlight })`.
+ */
+export class AnomalyError extends GradgraphError {
+  /** Whether the value appeared in the op's forward output or in a gradient from its backward. */
+  readonly phase: "forward" | "backward";
+  /** The recorded node's id (creation order), or null when no node was recorded. */
+  readonly nodeId: number | null;
+  /** The stack trace of the user code that created the op. */
+  readonly site: string | null;
+  /** Flat index of the first bad element, and its value. */
+  readonly index: number;
+  readonly value: number;
+
+  /** @internal */
+  constructor(
+    op: string,
+    message: string,
+    details: {
+      phase: "forward" | "backward";
+      nodeId: number | null;
+      site: string | null;
+      index: number;
+      value: number;
+    },
+  ) {
+    const cause = new Error(`${op} was created here`);
+    if (details.site !== null) cause.stack = details.site.replace(/^Error\b[^\n]*/, `${op} was created here`);
+    super(op, message, { cause });
+    this.phase = details.phase;
+    this.nodeId = details.nodeId;
+    this.site = details.site;
+    this.index = details.index;
+    this.value = details.value;
+  }
+}

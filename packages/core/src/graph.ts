@@ -5,7 +5,7 @@
  * what it calls form one module with no import cycle.
  */
 import { allocArray, type DType, type FloatArray } from "./dtype.js";
-import { ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
+import { AnomalyError, ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
@@ -17,6 +17,8 @@ import { type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
 let gradEnabled = true;
 let captureSites = false;
 let captureInputs = false;
+let anomaly = false;
+let inBackward = false;
 let nodeCounter = 0;
 let passCounter = 0;
 
@@ -49,6 +51,39 @@ export function enableGrad<T>(fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
+}
+
+/**
+ * Runs `fn` in anomaly mode: every op's forward output and every gradient a backward returns is
+ * checked for NaN and infinity, and the first one found throws an `AnomalyError` that names the op,
+ * the phase and the element, and carries the stack of the user code that created the op. Creation
+ * sites are recorded meanwhile. Run both the forward and the backward inside it. Scoped and
+ * synchronous, like `noGrad`.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  const prev = anomaly;
+  anomaly = true;
+  try {
+    return withCreationSites(fn);
+  } finally {
+    anomaly = prev;
+  }
+}
+
+/**
+ * Switches anomaly mode (see `detectAnomaly`) on or off for everything that follows, creation
+ * sites included. Returns the previous setting.
+ */
+export function setAnomalyDetection(on: boolean): boolean {
+  const prev = anomaly;
+  anomaly = on === true;
+  captureSites = anomaly;
+  return prev;
+}
+
+/** True while anomaly mode is on. */
+export function isAnomalyDetectionEnabled(): boolean {
+  return anomaly;
 }
 
 /**
@@ -437,10 +472,14 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
   }
   if (!op.multi) {
     const r = checkRaw(op, raw as RawArray, 0);
-    if (!record) return new Tensor(r.data, r.shape);
+    if (!record) {
+      if (anomaly && !inBackward) checkForward(op, r.data, 0, null);
+      return new Tensor(r.data, r.shape);
+    }
     const node = new Node(op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
     const out = new Tensor(r.data, r.shape, true, node, 0);
     if (ctx.saveOut) node._savedOutputs = [out];
+    if (anomaly && !inBackward) checkForward(op, r.data, 0, node);
     return out;
   }
   if (!Array.isArray(raw)) {
@@ -461,7 +500,38 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
   );
   const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k));
   if (ctx.saveOut) node._savedOutputs = outs;
+  if (anomaly && !inBackward) raws.forEach((r, k) => checkForward(op, r.data, k, node));
   return outs;
+}
+
+/** Index of the first NaN or infinity in `data`, or −1. */
+function firstNonFinite(data: FloatArray): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN
+  }
+  return -1;
+}
+
+function checkForward(op: OpCore, data: FloatArray, k: number, node: Node | null): void {
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const site = node?.site ?? new Error().stack ?? null;
+  throw new AnomalyError(
+    op.name,
+    `anomaly: op '${op.name}' produced ${data[i]} in its forward output ${k} at element ${i}${node ? ` (node #${node.id})` : ""}; created at ${userFrame(site) ?? "(unknown)"}`,
+    { phase: "forward", nodeId: node?.id ?? null, site, index: i, value: data[i]! },
+  );
+}
+
+function checkBackward(n: Node, j: number, g: Tensor): void {
+  const i = firstNonFinite(g.data);
+  if (i < 0) return;
+  throw new AnomalyError(
+    n.op.name,
+    `anomaly: the backward of op '${n.op.name}' (node #${n.id}) returned ${g.data[i]} in the gradient of input ${j} (${inputLabel(n.op, j)}) at element ${i}; the op was created at ${userFrame(n.site) ?? "(unknown)"}`,
+    { phase: "backward", nodeId: n.id, site: n.site, index: i, value: g.data[i]! },
+  );
 }
 
 function dtypeOf(data: FloatArray): DType {
@@ -651,11 +721,16 @@ function backwardPass(
       }
       const prev = gradEnabled;
       gradEnabled = create;
+      // in anomaly mode the ops a backward runs are not checked one by one: the gradients it
+      // returns are, so the error names this node
+      const prevInBackward = inBackward;
+      inBackward = true;
       let gx: readonly (Tensor | null | undefined)[];
       try {
         gx = op.backward(gin, n);
       } finally {
         gradEnabled = prev;
+        inBackward = prevInBackward;
       }
       const next = n.next;
       if (!Array.isArray(gx) || gx.length !== next.length) {
@@ -670,6 +745,7 @@ function backwardPass(
         let g = gx[j];
         if (g === null || g === undefined) continue;
         g = conform(n, j, g, create);
+        if (anomaly) checkBackward(n, j, g);
         if (nx instanceof Node) deposit(nx, n.nextSlot[j]!, g, create);
         else deliverLeaf(nx, g, create, leafTargets, results);
       }

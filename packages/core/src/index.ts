@@ -4,6 +4,7 @@
  */
 export { allocArray, DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
 export {
+  AnomalyError,
   ArgumentError,
   DTypeError,
   describeValue,
@@ -30,13 +31,16 @@ export {
   type BackwardContext,
   broadcastTo,
   cast,
+  detectAnomaly,
   enableGrad,
   type ForwardContext,
   type GradOptions,
   grad,
+  isAnomalyDetectionEnabled,
   isGradEnabled,
   Node,
   noGrad,
+  setAnomalyDetection,
   type RawArray,
   type SavedEntry,
   sumTo,

@@ -199,17 +199,18 @@ export interface SnapshotOptions {
  * - a string: a snapshot node id (`op3`, `leaf0`, `out0`), else a leaf's parameter name;
  * - a `Node`, a number (a live `Node.id`) or a `Tensor` (its creator, or the leaf itself) from the
  *   graph the snapshot was taken of;
- * - an object with a `nodeId` number, such as gradcheck's `fault`: the node with that live id when
- *   it is in the snapshot; otherwise (gradcheck re-records the function, so its node ids belong to
- *   another run) the first op node in creation order with the same `op` name, preferring those
- *   whose `site` equals the object's `site`.
+ * - an object with a `nodeId`, such as gradcheck's `fault` or an `AnomalyError`: the node with that
+ *   live id when it is in the snapshot; otherwise (gradcheck re-records the function, so its node
+ *   ids belong to another run; an anomaly in an unrecorded forward has no id) the first op node in
+ *   creation order with the same `op` name, preferring those whose `site` equals the object's
+ *   `site`.
  */
 export type NodeRef =
   | string
   | number
   | Node
   | Tensor
-  | { readonly nodeId: number; readonly op?: string; readonly site?: string | null };
+  | { readonly nodeId: number | null; readonly op?: string; readonly site?: string | null };
 
 // ---------------------------------------------------------------------------------------------
 // Side table: live ids per snapshot, for `resolveNode` (numbers and weak keys only, so a snapshot
@@ -653,8 +654,8 @@ export function resolveIn(
     const id = ref.creator !== null ? side?.byLiveId.get(ref.creator.id) : side?.leaves.get(ref);
     return id ?? fail(ref.toString());
   }
-  if (ref !== null && typeof ref === "object" && typeof ref.nodeId === "number") {
-    const exact = side?.byLiveId.get(ref.nodeId);
+  if (ref !== null && typeof ref === "object" && (typeof ref.nodeId === "number" || ref.nodeId === null)) {
+    const exact = ref.nodeId === null ? undefined : side?.byLiveId.get(ref.nodeId);
     if (exact !== undefined) return exact;
     if (typeof ref.op === "string") {
       let first: string | null = null;
