@@ -500,7 +500,7 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
   );
   const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k));
   if (ctx.saveOut) node._savedOutputs = outs;
-  if (anomaly && !inBackward) raws.forEach((r, k) => checkForward(op, r.data, k, node));
+  if (anomaly && !inBackward) for (let k = 0; k < raws.length; k++) checkForward(op, raws[k]!.data, k, node);
   return outs;
 }
 
