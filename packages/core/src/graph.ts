@@ -200,8 +200,8 @@ export class Node implements BackwardContext {
   readonly outShapes: readonly Shape[];
   /** Dtype of the outputs. */
   readonly dtype: DType;
-  /** Where the op was created (a stack trace), when recorded under `withCreationSites`. */
-  readonly site: string | null;
+  /** @internal The captured call stack; V8 formats it to text only when `site` is read. */
+  readonly _siteError: Error | null;
   /** True after a backward without `retainGraph` freed what forward saved. */
   released = false;
   /** The input tensors, kept only for nodes recorded under `withDebugRecording`. */
@@ -248,8 +248,13 @@ export class Node implements BackwardContext {
     this._savedVersions = ctx.savedVersions;
     this._stash = ctx.stashValue;
     this._hasSaved = ctx.savedInputs !== null || ctx.saveOut || ctx.stashValue !== undefined;
-    this.site = captureSites ? (new Error().stack ?? null) : null;
+    this._siteError = captureSites ? new Error() : null;
     this.debugInputs = captureInputs ? inputs : null;
+  }
+
+  /** Where the op was created (a stack trace), when recorded under `withCreationSites`. */
+  get site(): string | null {
+    return this._siteError?.stack ?? null;
   }
 
   /** The op's name. */
