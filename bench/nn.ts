@@ -1,21 +1,96 @@
 /**
  * The nn benchmarks: the seed's spiral training loop (3,000 SGD steps of a 2-10-3 net, batch 30),
- * and one training step with the autodiff-derived backward against the book's hand-written
- * backward (packages/nn/test/reference.ts), on the same kernels, in the same process.
+ * one training step with the autodiff-derived backward against the book's hand-written
+ * backward (packages/nn/test/reference.ts), on the same kernels, in the same process, and one
+ * SGD step of a 784-1000-10 ReLU MLP (the workload compared with TensorFlow.js in bench/tfjs.ts).
  */
-import type { DType, Tensor } from "@gradgraph/core";
-import { loadSpiral, SGD, Trainer, TwoLayerNet } from "@gradgraph/nn";
+import { type DType, Rng, randn, type Tensor, tensor } from "@gradgraph/core";
+import { Affine, loadSpiral, ReLU, Sequential, SGD, SoftmaxWithLoss, Trainer, TwoLayerNet } from "@gradgraph/nn";
 import { getItem } from "@gradgraph/nodes";
 import { type Mat, RefTwoLayerNet } from "../packages/nn/test/reference.js";
+import type { Workload } from "./workload.js";
 
 /** A benchmarked configuration, as bench/run.ts measures it. */
-export interface NnWorkload {
-  readonly id: string;
-  readonly bench: string;
-  readonly label: string;
-  readonly unit: "µs/step" | "ms/run";
-  readonly work: number;
-  run(iters: number): number;
+export type NnWorkload = Workload;
+
+/** Sizes and learning rate of the MLP training-step benchmark (784 → 1000 ReLU → 10, batch 100). */
+export const MLP = { batch: 100, input: 784, hidden: 1000, classes: 10, lr: 0.01 } as const;
+
+/** The MLP benchmark's inputs and initial parameters, float32, drawn from fixed seeds. */
+export interface MlpData {
+  /** Inputs, batch × input, standard normal. */
+  readonly x: Float32Array;
+  /** Class index of each row. */
+  readonly labels: Int32Array;
+  /** input × hidden, He-initialised (`randn · √(2 / input)`). */
+  readonly W1: Float32Array;
+  /** hidden, zeros. */
+  readonly b1: Float32Array;
+  /** hidden × classes, He-initialised. */
+  readonly W2: Float32Array;
+  /** classes, zeros. */
+  readonly b2: Float32Array;
+}
+
+/**
+ * Fresh copies of the MLP benchmark's data and initial parameters: every call gives the same
+ * numbers, so gradgraph and TensorFlow.js train the same model on the same batch.
+ */
+export function mlpData(): MlpData {
+  const { batch, input, hidden, classes } = MLP;
+  const he = (shape: number[], seed: number): Float32Array => {
+    const w = randn(shape, { seed, dtype: "float32" }).data as Float32Array;
+    const scale = Math.sqrt(2 / shape[0]!);
+    for (let i = 0; i < w.length; i++) w[i] = scale * w[i]!;
+    return w;
+  };
+  const rng = new Rng(606);
+  return {
+    x: randn([batch, input], { seed: 601, dtype: "float32" }).data as Float32Array,
+    labels: Int32Array.from({ length: batch }, () => rng.int(0, classes - 1)),
+    W1: he([input, hidden], 602),
+    b1: new Float32Array(hidden),
+    W2: he([hidden, classes], 603),
+    b2: new Float32Array(classes),
+  };
+}
+
+/**
+ * One SGD step of the MLP with @gradgraph/nn layers: `Sequential([Affine, ReLU, Affine])` with
+ * `SoftmaxWithLoss`, forward, autodiff backward, `SGD.update`, and the loss read back.
+ */
+function mlpStep(): Workload {
+  const d = mlpData();
+  const { batch, input, hidden, classes } = MLP;
+  const t = (data: Float32Array, shape: number[]): Tensor => tensor(data, { shape, dtype: "float32" });
+  const model = new Sequential(
+    [
+      new Affine(t(d.W1, [input, hidden]), t(d.b1, [hidden])),
+      new ReLU(),
+      new Affine(t(d.W2, [hidden, classes]), t(d.b2, [classes])),
+    ],
+    new SoftmaxWithLoss(),
+  );
+  const x = t(d.x, [batch, input]);
+  const sgd = new SGD({ lr: MLP.lr });
+  return {
+    id: "mlp-step/gradgraph/float32",
+    bench: "MLP training step",
+    label: `${input}-${hidden}-${classes} ReLU, batch ${batch}, float32`,
+    unit: "ms/step",
+    work: 1,
+    impl: "gradgraph",
+    run(iters) {
+      let s = 0;
+      for (let i = 0; i < iters; i++) {
+        const loss = model.forward(x, d.labels);
+        model.backward();
+        sgd.update(model.params, model.grads);
+        s += loss.item();
+      }
+      return s;
+    },
+  };
 }
 
 /** The whole spiral job's training loop, 300 epochs × 10 steps, silent. */
@@ -85,7 +160,13 @@ function stepWorkloads(dtype: DType): NnWorkload[] {
 
 /** Every nn workload. */
 export function nnWorkloads(): NnWorkload[] {
-  return [spiralLoop("float32"), spiralLoop("float64"), ...stepWorkloads("float32"), ...stepWorkloads("float64")];
+  return [
+    spiralLoop("float32"),
+    spiralLoop("float64"),
+    ...stepWorkloads("float32"),
+    ...stepWorkloads("float64"),
+    mlpStep(),
+  ];
 }
 
 /** Summary lines from the measured medians (by workload id). */

@@ -1,6 +1,8 @@
 /**
  * gradgraph benchmark: per-node cost of recording (and back-propagating through) small graphs,
- * and matmul throughput of the public `matmul` op and the raw `gemm` kernel.
+ * matmul throughput of the public `matmul` op and the raw `gemm` kernel, training steps and loops,
+ * and the same matmul, MLP-step and spiral-loop workloads on TensorFlow.js (cpu and wasm
+ * backends) in the same process, with a comparison section.
  *
  * Run with `npm run bench` (add `-- --json` to also write `out/bench.json`). The method (warm-up,
  * interleaved rounds, median with min–max) is described in `bench/README.md`.
@@ -12,7 +14,9 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type DType, type FloatArray, gemm, randn, type Tensor } from "@gradgraph/core";
 import { add, matmul, mul, sum } from "@gradgraph/nodes";
-import { nnSummary, nnWorkloads } from "./nn.js";
+import { MLP, nnSummary, nnWorkloads } from "./nn.js";
+import { initTfjs, TF_BACKENDS, tfjsSanityCheck, tfjsTensorCount, tfjsWorkloads } from "./tfjs.js";
+import type { Impl, Unit, Workload } from "./workload.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -31,36 +35,25 @@ const ROUNDS = 11;
 /** Pairs of `mul`, `add` in the small graph; with the final `sum` it has 2·PAIRS + 1 nodes. */
 const PAIRS = 50;
 /** Matrix sizes of the matmul benchmarks. */
-const MATMUL_SIZES = [64, 256, 512] as const;
-/** This issue's bar: float32 matmul at n = 512, single-threaded, in GFLOP/s. */
+const MATMUL_SIZES = [64, 256, 512, 1024] as const;
+/** From this size on, matmul calls take ~0.5 s or more: fewer samples, no gemm-kernel twin. */
+const MATMUL_LARGE = 1024;
+/** Samples of the large gradgraph matmuls. */
+const LARGE_SAMPLES = 5;
+/** An earlier issue's bar: float32 matmul at n = 512, single-threaded, in GFLOP/s. */
 const BAR_GFLOPS = 3;
+/** Issue 6's bars: float32 matmul at n = 512 in GFLOP/s (reported only), and speed-ups over TensorFlow.js. */
+const ISSUE6 = { gflops: 35, mlpVsWasm: 8, spiralVsTfjs: 12, spiralMs: 100 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Workloads
-
-/** How a workload's samples are reported. */
-type Unit = "ns/node" | "GFLOP/s" | "µs/step" | "ms/run";
-
-/** One benchmarked configuration. */
-interface Workload {
-  /** Stable identifier, used as the key in the JSON output. */
-  readonly id: string;
-  /** What is measured (first column of the table). */
-  readonly bench: string;
-  /** Shape, dtype and size of the case (second column). */
-  readonly label: string;
-  readonly unit: Unit;
-  /** Graph nodes per iteration (`ns/node`) or floating-point operations per iteration (`GFLOP/s`). */
-  readonly work: number;
-  /** Runs `iters` iterations; returns a value derived from the results so nothing is dead code. */
-  run(iters: number): number;
-}
 
 /** The summary of one workload's samples. */
 interface Result {
   readonly id: string;
   readonly bench: string;
   readonly label: string;
+  readonly impl: Impl;
   readonly unit: Unit;
   readonly work: number;
   readonly itersPerSample: number;
@@ -125,30 +118,39 @@ function graphWorkloads(shape: readonly number[], seed: number): Workload[] {
   ];
 }
 
+/** The seed of the matmul benchmark's matrices for a size and dtype (TensorFlow.js uses the float32 ones). */
+function matmulSeed(n: number, dtype: DType): number {
+  return 100 + 4 * (MATMUL_SIZES as readonly number[]).indexOf(n) + (dtype === "float64" ? 2 : 0);
+}
+
 /**
  * The matmul workloads for one size and dtype: the public `matmul` op on tensors that do not
  * require grad (forward only, allocating its output), and the raw `gemm` kernel into a reused
- * output array.
+ * output array. From `MATMUL_LARGE` on only the op runs, with `LARGE_SAMPLES` samples.
  */
 function matmulWorkloads(n: number, dtype: DType, seed: number): Workload[] {
+  const large = n >= MATMUL_LARGE;
   const a = randn([n, n], { seed, dtype });
   const b = randn([n, n], { seed: seed + 1, dtype });
   const out: FloatArray = dtype === "float64" ? new Float64Array(n * n) : new Float32Array(n * n);
   const flops = 2 * n * n * n;
   const label = `n = ${n} ${dtype}`;
-  return [
-    {
-      id: `matmul/${n}/${dtype}`,
-      bench: "matmul op (forward)",
-      label,
-      unit: "GFLOP/s",
-      work: flops,
-      run(iters) {
-        let s = 0;
-        for (let i = 0; i < iters; i++) s += matmul(a, b).data[0]!;
-        return s;
-      },
+  const op: Workload = {
+    id: `matmul/${n}/${dtype}`,
+    bench: "matmul op (forward)",
+    label,
+    unit: "GFLOP/s",
+    work: flops,
+    ...(large ? { samples: LARGE_SAMPLES, warmupIters: 1 } : {}),
+    run(iters) {
+      let s = 0;
+      for (let i = 0; i < iters; i++) s += matmul(a, b).data[0]!;
+      return s;
     },
+  };
+  if (large) return [op];
+  return [
+    op,
     {
       id: `gemm/${n}/${dtype}`,
       bench: "gemm kernel",
@@ -189,21 +191,24 @@ function toUnit(w: Workload, ns: number, iters: number): number {
       return (w.work * iters) / ns;
     case "µs/step":
       return ns / iters / 1e3;
+    case "ms/step":
     case "ms/run":
       return ns / iters / 1e6;
   }
 }
 
 /**
- * Warms `w` up for about `WARMUP_MS` (at least three iterations) and returns the iteration count
- * that makes one sample last about `SAMPLE_MS`, from the cost of the later warm-up iterations.
+ * Warms `w` up for about `WARMUP_MS` (at least `w.warmupIters`, default three, iterations) and
+ * returns the iteration count that makes one sample last about `SAMPLE_MS`, from the cost of the
+ * later warm-up iterations.
  */
 function warmUp(w: Workload): number {
   const start = performance.now();
+  const minIters = w.warmupIters ?? 3;
   let iters = 1;
   let perIterNs = timeIters(w, 1);
   let done = 1;
-  while (done < 3 || performance.now() - start < WARMUP_MS) {
+  while (done < minIters || performance.now() - start < WARMUP_MS) {
     const ns = timeIters(w, iters);
     perIterNs = ns / iters;
     done += iters;
@@ -221,22 +226,38 @@ function median(xs: readonly number[]): number {
 }
 
 /**
+ * Whether a workload taking `m` of the `ROUNDS` samples runs in round `r` (negative: a discarded
+ * warm-up round): every round when `m = ROUNDS`, else `m` rounds spread evenly, no warm-up round.
+ */
+function sampledIn(r: number, m: number): boolean {
+  if (m >= ROUNDS) return true;
+  if (r < 0) return false;
+  return Math.floor(((r + 1) * m) / ROUNDS) > Math.floor((r * m) / ROUNDS);
+}
+
+/**
  * Warms every workload up, runs `WARMUP_ROUNDS` discarded rounds, then takes `ROUNDS` samples of
  * each, one per round, rotating the order of the workloads by one position every round so that
- * none always follows the same neighbour or runs at the same point of a round.
+ * none always follows the same neighbour or runs at the same point of a round. Slow workloads
+ * (`samples` < `ROUNDS`) take their samples in evenly spread rounds. Each workload's `prepare`
+ * (selecting a TensorFlow.js backend) is awaited before its warm-up and every sample, untimed.
  */
-function measure(workloads: readonly Workload[], log: (msg: string) => void): Result[] {
-  const iters = workloads.map((w) => {
+async function measure(workloads: readonly Workload[], log: (msg: string) => void): Promise<Result[]> {
+  const iters: number[] = [];
+  for (const w of workloads) {
     log(`warm-up ${w.id}`);
-    return warmUp(w);
-  });
+    await w.prepare?.();
+    iters.push(warmUp(w));
+  }
   const samples = workloads.map(() => [] as number[]);
   for (let r = -WARMUP_ROUNDS; r < ROUNDS; r++) {
     log(r < 0 ? `warm-up round ${r + WARMUP_ROUNDS + 1}/${WARMUP_ROUNDS}` : `round ${r + 1}/${ROUNDS}`);
     for (let k = 0; k < workloads.length; k++) {
       const i = (k + r + WARMUP_ROUNDS) % workloads.length;
       const w = workloads[i]!;
+      if (!sampledIn(r, w.samples ?? ROUNDS)) continue;
       const n = iters[i]!;
+      await w.prepare?.();
       const value = toUnit(w, timeIters(w, n), n);
       if (r >= 0) samples[i]!.push(value);
     }
@@ -247,6 +268,7 @@ function measure(workloads: readonly Workload[], log: (msg: string) => void): Re
       id: w.id,
       bench: w.bench,
       label: w.label,
+      impl: w.impl ?? "gradgraph",
       unit: w.unit,
       work: w.work,
       itersPerSample: iters[i]!,
@@ -327,15 +349,92 @@ function derived(r: Result): string {
 /** Renders the results as a markdown table. */
 function table(results: readonly Result[]): string {
   const rows = [
-    "| Benchmark | Case | Median | Min – max | Unit | Derived |",
-    "| --- | --- | ---: | ---: | --- | --- |",
+    "| Benchmark | Library | Case | Median | Min – max | Unit | Derived |",
+    "| --- | --- | --- | ---: | ---: | --- | --- |",
   ];
   for (const r of results) {
     rows.push(
-      `| ${r.bench} | ${r.label} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.unit} | ${derived(r)} |`,
+      `| ${r.bench} | ${r.impl} | ${r.label} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.unit} | ${derived(r)} |`,
     );
   }
   return rows.join("\n");
+}
+
+/** How many times faster gradgraph's result `g` is than the peer's `p` (by medians; < 1: slower). */
+function speedup(g: Result, p: Result): number {
+  return g.unit === "GFLOP/s" ? g.median / p.median : p.median / g.median;
+}
+
+/** "gradgraph is 3.10× faster than tfjs-cpu" (or "… slower …") for a speed-up `s`. */
+function ratioText(s: number, peer: Impl): string {
+  return s >= 1 ? `gradgraph is ${fmt(s)}× faster than ${peer}` : `gradgraph is ${fmt(1 / s)}× slower than ${peer}`;
+}
+
+/**
+ * The comparison section: per workload the medians of gradgraph and both TensorFlow.js backends
+ * and gradgraph's speed ratio to each, then issue 6's bars as met / not met.
+ */
+function comparison(results: readonly Result[]): string[] {
+  const byId = (id: string): Result | undefined => results.find((r) => r.id === id);
+  const cell = (r: Result | undefined): string => (r === undefined ? "—" : `${fmt(r.median)} ${r.unit}`);
+  const peers = TF_BACKENDS.map((b): Impl => (b === "cpu" ? "tfjs-cpu" : "tfjs-wasm"));
+  const rows = [
+    `| Workload | gradgraph | ${peers.join(" | ")} | ${peers.map((p) => `vs ${p}`).join(" | ")} |`,
+    `| --- | ---: | ${peers.map(() => "---:").join(" | ")} | ${peers.map(() => "---").join(" | ")} |`,
+  ];
+  const row = (name: string, g: Result | undefined, ps: readonly (Result | undefined)[]): void => {
+    const ratios = ps.map((p, i) =>
+      g === undefined || p === undefined ? "— (no float64 in TensorFlow.js)" : ratioText(speedup(g, p), peers[i]!),
+    );
+    rows.push(`| ${name} | ${cell(g)} | ${ps.map(cell).join(" | ")} | ${ratios.join(" | ")} |`);
+  };
+  for (const n of MATMUL_SIZES) {
+    row(
+      `matmul n = ${n} float32`,
+      byId(`matmul/${n}/float32`),
+      peers.map((p) => byId(`matmul/${n}/float32/${p}`)),
+    );
+    row(
+      `matmul n = ${n} float64`,
+      byId(`matmul/${n}/float64`),
+      peers.map(() => undefined),
+    );
+  }
+  const mlp = byId("mlp-step/gradgraph/float32");
+  row(
+    "MLP step 784-1000-10, batch 100, float32",
+    mlp,
+    peers.map((p) => byId(`mlp-step/${p}/float32`)),
+  );
+  const spiral = byId("spiral/float32");
+  const spiralPeers = peers.map((p) => byId(`spiral/float32/${p}`));
+  row("spiral loop, 3,000 steps, float32", spiral, spiralPeers);
+
+  const verdict = (ok: boolean): string => (ok ? "met" : "NOT met");
+  const lines = ["", "## Comparison with TensorFlow.js (same process, medians)", "", ...rows, "", "Issue 6 bars:"];
+  const mm = byId("matmul/512/float32");
+  if (mm !== undefined) {
+    lines.push(
+      `- matmul n = 512 float32 ≥ ${ISSUE6.gflops} GFLOP/s (plain SIMD; reported only): ${verdict(mm.median >= ISSUE6.gflops)} (${fmt(mm.median)} GFLOP/s; tfjs-wasm ${cell(byId("matmul/512/float32/tfjs-wasm"))})`,
+    );
+  }
+  const mlpWasm = byId("mlp-step/tfjs-wasm/float32");
+  if (mlp !== undefined && mlpWasm !== undefined) {
+    const s = speedup(mlp, mlpWasm);
+    lines.push(
+      `- MLP step float32 at least ${ISSUE6.mlpVsWasm}× faster than tfjs-wasm: ${verdict(s >= ISSUE6.mlpVsWasm)} (${fmt(mlp.median)} vs ${fmt(mlpWasm.median)} ms/step: ${ratioText(s, "tfjs-wasm")})`,
+    );
+  }
+  const present = spiralPeers.filter((p): p is Result => p !== undefined);
+  if (spiral !== undefined && present.length > 0) {
+    // the bar holds against either backend, so it is judged against the faster one
+    const best = present.reduce((a, b) => (b.median < a.median ? b : a));
+    const s = speedup(spiral, best);
+    lines.push(
+      `- spiral loop at least ${ISSUE6.spiralVsTfjs}× faster than TensorFlow.js (its faster backend, ${best.impl}): ${verdict(s >= ISSUE6.spiralVsTfjs)} (${ratioText(s, best.impl)}); under ${ISSUE6.spiralMs} ms: ${verdict(spiral.median < ISSUE6.spiralMs)} (${fmt(spiral.median)} ms)`,
+    );
+  }
+  return lines;
 }
 
 /** Parses the command line: `--json` is the only option. Exits with usage on anything else. */
@@ -352,7 +451,7 @@ function parseArgs(argv: readonly string[]): { json: boolean } {
 }
 
 /** Runs the benchmark, prints the report and, with `--json`, writes `out/bench.json`. */
-function main(): void {
+async function main(): Promise<void> {
   const { json } = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const meta = {
@@ -361,22 +460,26 @@ function main(): void {
     date: new Date().toISOString(),
     cpu: `${cpus()[0]?.model.trim() ?? "unknown"} × ${cpus().length}`,
     platform: `${process.platform}-${process.arch}`,
+    tfjs: "",
   };
   const tty = process.stderr.isTTY === true;
   const log = (msg: string): void => {
     if (tty) process.stderr.write(`\r\x1b[K${msg}`);
   };
+  const tfjs = await initTfjs();
+  meta.tfjs = `${tfjs.version} (cpu: pure JS; wasm: ${tfjs.wasmSimd ? "SIMD" : "no SIMD"}, ${tfjs.wasmThreads} thread${tfjs.wasmThreads === 1 ? "" : "s"}; production mode)`;
   sanityCheck();
+  await tfjsSanityCheck();
   const workloads: Workload[] = [...graphWorkloads([1], 1), ...graphWorkloads([30, 10], 3)];
-  let seed = 100;
   for (const n of MATMUL_SIZES) {
-    for (const dtype of ["float32", "float64"] as const) {
-      workloads.push(...matmulWorkloads(n, dtype, seed));
-      seed += 2;
-    }
+    for (const dtype of ["float32", "float64"] as const)
+      workloads.push(...matmulWorkloads(n, dtype, matmulSeed(n, dtype)));
   }
   workloads.push(...nnWorkloads());
-  const results = measure(workloads, log);
+  workloads.push(...(await tfjsWorkloads(MATMUL_SIZES, (n) => matmulSeed(n, "float32"))));
+  const tensorsBefore = tfjsTensorCount();
+  const results = await measure(workloads, log);
+  const tensorsAfter = tfjsTensorCount();
   if (tty) process.stderr.write("\r\x1b[K");
   if (!Number.isFinite(sink)) throw new Error(`benchmark results are not finite (${sink})`);
   const seconds = (performance.now() - started) / 1000;
@@ -389,8 +492,9 @@ function main(): void {
     "",
     `- commit: ${meta.commit}`,
     `- node: ${meta.node} (${meta.platform}), cpu: ${meta.cpu}`,
+    `- TensorFlow.js: ${meta.tfjs}`,
     `- date: ${meta.date}`,
-    `- method: ${WARMUP_MS} ms warm-up per workload and ${WARMUP_ROUNDS} discarded rounds, then ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms samples (order rotated each round); median and min – max of the ${ROUNDS} samples; single-threaded; total ${fmt(seconds)} s`,
+    `- method: ${WARMUP_MS} ms warm-up per workload and ${WARMUP_ROUNDS} discarded rounds, then ${ROUNDS} interleaved rounds of ~${SAMPLE_MS} ms samples (order rotated each round); median and min – max of the ${ROUNDS} samples (3 to ${LARGE_SAMPLES} for the slowest: gradgraph matmul at n = ${MATMUL_LARGE}, the TensorFlow.js spiral loops, tfjs-cpu's MLP step and n = ${MATMUL_LARGE} matmul); single-threaded; everything in one process; total ${fmt(seconds)} s`,
     "",
     table(results),
     "",
@@ -398,6 +502,8 @@ function main(): void {
     "Reference on these 2-core machines: naive triple-loop JS ≈ 0.8 GFLOP/s, blocked JS ≈ 1.9 GFLOP/s, TensorFlow.js pure-JS backend ≈ 0.8 GFLOP/s.",
     `Bar: float32 matmul at n = 512 ≥ ${BAR_GFLOPS} GFLOP/s single-threaded: ${verdict} (matmul op median ${fmt(bar.median)}, gemm kernel median ${fmt(barGemm.median)} GFLOP/s).`,
     ...nnSummary((id) => results.find((r) => r.id === id)!.median),
+    `The MLP step is forward, backward, SGD update (lr ${MLP.lr}) and the loss read back, on one fixed random batch; TensorFlow.js live tensors: ${tensorsBefore} before timing, ${tensorsAfter} after${tensorsAfter === tensorsBefore ? " (flat)" : " (GREW: a leak)"}.`,
+    ...comparison(results),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 
@@ -412,10 +518,13 @@ function main(): void {
       rounds: ROUNDS,
       pairs: PAIRS,
       barGflops: BAR_GFLOPS,
+      issue6: ISSUE6,
+      matmulSizes: MATMUL_SIZES,
+      largeSamples: LARGE_SAMPLES,
     };
     writeFileSync(file, `${JSON.stringify({ meta, settings, seconds, results }, null, 2)}\n`);
     process.stdout.write(`\nwrote ${file}\n`);
   }
 }
 
-main();
+await main();

@@ -1,0 +1,39 @@
+/**
+ * The shape of a benchmarked configuration, shared by bench/run.ts (which measures it) and the
+ * modules that define workloads (bench/nn.ts, bench/tfjs.ts).
+ */
+
+/** How a workload's samples are reported. */
+export type Unit = "ns/node" | "GFLOP/s" | "µs/step" | "ms/step" | "ms/run";
+
+/** The library a workload runs on: gradgraph, or TensorFlow.js on one of its backends. */
+export type Impl = "gradgraph" | "tfjs-cpu" | "tfjs-wasm";
+
+/** One benchmarked configuration. */
+export interface Workload {
+  /** Stable identifier, used as the key in the JSON output. */
+  readonly id: string;
+  /** What is measured (first column of the table). */
+  readonly bench: string;
+  /** Shape, dtype and size of the case. */
+  readonly label: string;
+  readonly unit: Unit;
+  /** Graph nodes per iteration (`ns/node`) or floating-point operations per iteration (`GFLOP/s`). */
+  readonly work: number;
+  /** The library measured (default gradgraph). */
+  readonly impl?: Impl;
+  /**
+   * Samples to keep (default: one per round). Slow workloads take fewer, spread evenly over the
+   * rounds, and sit out the discarded warm-up rounds.
+   */
+  readonly samples?: number;
+  /** Least number of warm-up iterations (default 3); slow workloads, already tiered up inside one call, use 1. */
+  readonly warmupIters?: number;
+  /**
+   * Runs outside the timed region before the warm-up and before every sample, e.g. to make the
+   * workload's TensorFlow.js backend the active one.
+   */
+  prepare?(): Promise<void>;
+  /** Runs `iters` iterations; returns a value derived from the results so nothing is dead code. */
+  run(iters: number): number;
+}
