@@ -54,6 +54,13 @@ export { type BinaryKind, binaryInto } from "./kernels/elementwise.js";
 export { gemm } from "./kernels/matmul.js";
 export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./kernels/reduce.js";
 export {
+  type KernelBackend,
+  type KernelBackendOption,
+  type KernelInfo,
+  kernelInfo,
+  setKernelBackend,
+} from "./kernels/wasm.js";
+export {
   type AttrArgs,
   defineMultiOutputOp,
   defineOp,

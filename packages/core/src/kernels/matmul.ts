@@ -7,6 +7,8 @@
  * 4×4 register-tiled micro-kernel accumulates 16 products in locals per k step.
  */
 import type { FloatArray } from "../dtype.js";
+import { ArgumentError, ShapeError } from "../errors.js";
+import { wasmGemm } from "./wasm.js";
 
 const MR = 4;
 const NR = 4;
@@ -20,6 +22,12 @@ let packB = new Float64Array(KC * NC);
 /**
  * `C[M×N] = op(A) · op(B)`, overwriting `C`. `op(A)` is M×K, `op(B)` is K×N.
  * With `transA`, `A` is stored K×M (row-major); with `transB`, `B` is stored N×K.
+ *
+ * Products above a size threshold run in the WebAssembly SIMD kernel when it is available (see
+ * `kernelInfo` and `setKernelBackend`); smaller ones, mixed dtypes, and the `"js"` backend use the
+ * TypeScript kernel below.
+ * @throws ArgumentError if a size is not a non-negative integer.
+ * @throws ShapeError if an array is shorter than its operand.
  */
 export function gemm(
   transA: boolean,
@@ -31,7 +39,17 @@ export function gemm(
   B: FloatArray,
   C: FloatArray,
 ): void {
+  if (!(Number.isInteger(M) && Number.isInteger(N) && Number.isInteger(K) && M >= 0 && N >= 0 && K >= 0)) {
+    throw new ArgumentError("gemm", `gemm: sizes must be non-negative integers, got M=${M}, N=${N}, K=${K}`);
+  }
+  if (A.length < M * K || B.length < K * N || C.length < M * N) {
+    throw new ShapeError(
+      "gemm",
+      `gemm: arrays too short for M=${M}, N=${N}, K=${K}: A has ${A.length} (needs ${M * K}), B has ${B.length} (needs ${K * N}), C has ${C.length} (needs ${M * N})`,
+    );
+  }
   if (M === 0 || N === 0) return;
+  if (wasmGemm(transA, transB, M, N, K, A, B, C)) return;
   if (M * N * K < 4096) {
     small(transA, transB, M, N, K, A, B, C);
     return;

@@ -1,0 +1,318 @@
+// gradgraph WebAssembly SIMD matrix multiply (AssemblyScript).
+//
+// C[M×N] = op(A) · op(B), overwriting C, for f32 (f32x4) and f64 (f64x2). The source is compiled
+// twice by scripts/build-wasm.mjs: once with plain SIMD (mul + add) and once with relaxed SIMD
+// (fused multiply-add); `ASC_FEATURE_RELAXED_SIMD` picks the variant at compile time. Every
+// micro-kernel tile is 4 rows × two vectors (8 f32 or 4 f64 columns, 32 bytes), so one driver
+// serves both dtypes.
+//
+// Why 4 rows, not the 5 (mul + add) or 6 (FMA) of the performance notes: V8's TurboFan (Node 20)
+// schedules every load of the loop body before the arithmetic, so all MR A-splats, both B vectors
+// and the 2·MR accumulators are live at once. With MR = 4 that is 14 (15 with the mul temporary)
+// of the 15 usable xmm registers; MR = 5 or 6 spilled accumulators to the stack every iteration
+// and ran at ~20 GFLOP/s, MR = 4 runs at ~41 (plain) / ~48 (FMA) in L1.
+//
+// Layout: the caller (packages/core/src/kernels/wasm.ts) copies A, B into linear memory, passes a
+// workspace of `workspaceBytes()` bytes and reads C back. Operands are packed straight from their
+// stored layout (transposed or not) into zero-padded panels: A as [panel][k][MR], B as
+// [panel][k][NR]; k is blocked by ~KC, rows by MC (a multiple of MR that splits M evenly), columns
+// by NC. The k loop of the micro-kernel is a do-while, which V8 compiles far better than a for loop.
+
+const MR: i32 = 4;
+const KC: i32 = 256;
+const MC_MAX: i32 = MR * 32;
+const NC: i32 = 1024;
+
+/** Bytes of workspace `gemm_f32` / `gemm_f64` need: packed A, packed B and one edge tile. */
+export function workspaceBytes(): i32 {
+  return (MC_MAX * KC + KC * NC + MR * 4) * 8 + 256;
+}
+
+/** Start of memory free for the caller (past static data), 64-byte aligned. */
+export function heapBase(): usize {
+  return (__heap_base + 63) & ~(<usize>63);
+}
+
+// @ts-ignore: decorator
+@inline function madd32(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function madd64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
+}
+
+/** f32 micro-kernel: the MR×8 tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
+function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let c30 = c00;
+  let c31 = c00;
+  let it = kc;
+  do {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd32(a, b0, c30);
+    c31 = madd32(a, b1, c31);
+    pa += <usize>(MR * 4);
+    pb += 32;
+  } while (--it != 0);
+  if (acc) {
+    let r = c;
+    c00 = f32x4.add(c00, v128.load(r));
+    c01 = f32x4.add(c01, v128.load(r, 16));
+    r += ldc;
+    c10 = f32x4.add(c10, v128.load(r));
+    c11 = f32x4.add(c11, v128.load(r, 16));
+    r += ldc;
+    c20 = f32x4.add(c20, v128.load(r));
+    c21 = f32x4.add(c21, v128.load(r, 16));
+    r += ldc;
+    c30 = f32x4.add(c30, v128.load(r));
+    c31 = f32x4.add(c31, v128.load(r, 16));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  c += ldc;
+  v128.store(c, c10);
+  v128.store(c, c11, 16);
+  c += ldc;
+  v128.store(c, c20);
+  v128.store(c, c21, 16);
+  c += ldc;
+  v128.store(c, c30);
+  v128.store(c, c31, 16);
+}
+
+/** f64 micro-kernel: the MR×4 tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
+function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f64x2.splat(0);
+  let c01 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let c30 = c00;
+  let c31 = c00;
+  let it = kc;
+  do {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load64_splat(pa);
+    c00 = madd64(a, b0, c00);
+    c01 = madd64(a, b1, c01);
+    a = v128.load64_splat(pa, 8);
+    c10 = madd64(a, b0, c10);
+    c11 = madd64(a, b1, c11);
+    a = v128.load64_splat(pa, 16);
+    c20 = madd64(a, b0, c20);
+    c21 = madd64(a, b1, c21);
+    a = v128.load64_splat(pa, 24);
+    c30 = madd64(a, b0, c30);
+    c31 = madd64(a, b1, c31);
+    pa += <usize>(MR * 8);
+    pb += 32;
+  } while (--it != 0);
+  if (acc) {
+    let r = c;
+    c00 = f64x2.add(c00, v128.load(r));
+    c01 = f64x2.add(c01, v128.load(r, 16));
+    r += ldc;
+    c10 = f64x2.add(c10, v128.load(r));
+    c11 = f64x2.add(c11, v128.load(r, 16));
+    r += ldc;
+    c20 = f64x2.add(c20, v128.load(r));
+    c21 = f64x2.add(c21, v128.load(r, 16));
+    r += ldc;
+    c30 = f64x2.add(c30, v128.load(r));
+    c31 = f64x2.add(c31, v128.load(r, 16));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  c += ldc;
+  v128.store(c, c10);
+  v128.store(c, c11, 16);
+  c += ldc;
+  v128.store(c, c20);
+  v128.store(c, c21, 16);
+  c += ldc;
+  v128.store(c, c30);
+  v128.store(c, c31, 16);
+}
+
+/**
+ * Packs rows ic..ic+mc, columns pc..pc+kc of op(A) into MR-row panels [panel][k][MR], zero-padded.
+ * Without transA, A is M×K (row i contiguous); with transA, A is K×M (the MR values of one k are
+ * contiguous).
+ */
+// @ts-ignore: decorator
+@inline function packA<T>(transA: bool, M: i32, K: i32, a: usize, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+  const S = <usize>sizeof<T>();
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const base = dst + <usize>(ir * kc) * S;
+    if (transA) {
+      let src = a + (<usize>pc * <usize>M + <usize>(ic + ir)) * S;
+      let d = base;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<T>(d + <usize>r * S, r < rows ? load<T>(src + <usize>r * S) : <T>0);
+        }
+        src += <usize>M * S;
+        d += <usize>MR * S;
+      }
+    } else {
+      for (let r = 0; r < MR; r++) {
+        let d = base + <usize>r * S;
+        if (r < rows) {
+          let src = a + (<usize>(ic + ir + r) * <usize>K + <usize>pc) * S;
+          for (let p = 0; p < kc; p++) {
+            store<T>(d, load<T>(src));
+            src += S;
+            d += <usize>MR * S;
+          }
+        } else {
+          for (let p = 0; p < kc; p++) {
+            store<T>(d, <T>0);
+            d += <usize>MR * S;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs rows pc..pc+kc, columns jc..jc+nc of op(B) into NR-column panels [panel][k][NR] (32 bytes
+ * per k), zero-padded. Without transB, B is K×N; with transB, B is N×K.
+ */
+// @ts-ignore: decorator
+@inline function packB<T>(transB: bool, N: i32, K: i32, b: usize, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  const S = <usize>sizeof<T>();
+  const NR = <i32>(32 / S);
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const base = dst + <usize>(jr * kc) * S;
+    if (transB) {
+      for (let c = 0; c < NR; c++) {
+        let d = base + <usize>c * S;
+        if (c < cols) {
+          let src = b + (<usize>(jc + jr + c) * <usize>K + <usize>pc) * S;
+          for (let p = 0; p < kc; p++) {
+            store<T>(d, load<T>(src));
+            src += S;
+            d += 32;
+          }
+        } else {
+          for (let p = 0; p < kc; p++) {
+            store<T>(d, <T>0);
+            d += 32;
+          }
+        }
+      }
+    } else {
+      let src = b + (<usize>pc * <usize>N + <usize>(jc + jr)) * S;
+      let d = base;
+      if (cols == NR) {
+        for (let p = 0; p < kc; p++) {
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += <usize>N * S;
+          d += 32;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          for (let c = 0; c < NR; c++) {
+            store<T>(d + <usize>c * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
+          }
+          src += <usize>N * S;
+          d += 32;
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gemmT<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
+  if (M <= 0 || N <= 0) return;
+  const S = <usize>sizeof<T>();
+  const NR = <i32>(32 / S);
+  if (K <= 0) {
+    memory.fill(c, 0, <usize>M * <usize>N * S);
+    return;
+  }
+  const pa = (work + 63) & ~(<usize>63);
+  const pb = pa + <usize>(MC_MAX * KC) * 8;
+  const tile = pb + <usize>(KC * NC) * 8;
+  // row blocks: a multiple of MR that splits M evenly; k blocks: as even as possible, ≤ KC
+  const mBlocks = (M + MC_MAX - 1) / MC_MAX;
+  const mcStep = (((M + mBlocks - 1) / mBlocks + MR - 1) / MR) * MR;
+  const kBlocks = (K + KC - 1) / KC;
+  const kcStep = (K + kBlocks - 1) / kBlocks;
+  const ldc = <usize>N * S;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += kcStep) {
+      const kc = min(kcStep, K - pc);
+      const acc = pc > 0;
+      packB<T>(transB, N, K, b, pc, kc, jc, nc, pb);
+      for (let ic = 0; ic < M; ic += mcStep) {
+        const mc = min(mcStep, M - ic);
+        packA<T>(transA, M, K, a, ic, mc, pc, kc, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const bp = pb + <usize>(jr * kc) * S;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            const ap = pa + <usize>(ir * kc) * S;
+            const cp = c + (<usize>(ic + ir) * <usize>N + <usize>(jc + jr)) * S;
+            if (rows == MR && cols == NR) {
+              if (sizeof<T>() == 4) kernelF32(kc, ap, bp, cp, ldc, acc);
+              else kernelF64(kc, ap, bp, cp, ldc, acc);
+            } else {
+              if (sizeof<T>() == 4) kernelF32(kc, ap, bp, tile, 32, false);
+              else kernelF64(kc, ap, bp, tile, 32, false);
+              for (let r = 0; r < rows; r++) {
+                const cr = cp + <usize>r * ldc;
+                const tr = tile + <usize>r * 32;
+                for (let q = 0; q < cols; q++) {
+                  const t = load<T>(tr + <usize>q * S);
+                  const o = cr + <usize>q * S;
+                  store<T>(o, acc ? load<T>(o) + t : t);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** f32 `C = op(A)·op(B)`: pointers into this module's memory; C is overwritten. */
+export function gemm_f32(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
+  gemmT<f32>(transA, transB, M, N, K, a, b, c, work);
+}
+
+/** f64 `C = op(A)·op(B)`: pointers into this module's memory; C is overwritten. */
+export function gemm_f64(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
+  gemmT<f64>(transA, transB, M, N, K, a, b, c, work);
+}

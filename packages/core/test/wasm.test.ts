@@ -1,0 +1,142 @@
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { ArgumentError, gemm, kernelInfo, setKernelBackend } from "../src/index.js";
+import { useWasmBuild } from "../src/kernels/wasm.js";
+
+/** Reference: element (i, j) of op(A)·op(B) by the definition, in float64. */
+function naive(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>) {
+  const C = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let p = 0; p < K; p++) s += A[tA ? p * M + i : i * K + p]! * B[tB ? j * K + p : p * N + j]!;
+      C[i * N + j] = s;
+    }
+  return C;
+}
+
+type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  M: fc.integer({ min: 1, max: 70 }),
+  N: fc.integer({ min: 1, max: 70 }),
+  K: fc.integer({ min: 1, max: 300 }),
+  tA: fc.boolean(),
+  tB: fc.boolean(),
+  f32: fc.boolean(),
+  seed: fc.integer({ min: -1000, max: 1000 }),
+});
+
+/** Operands of a case; A and B are views at odd offsets of larger buffers, as slab arrays are. */
+function operands({ M, N, K, f32, seed }: Case) {
+  const mk = (n: number) =>
+    f32 ? new Float32Array(n + 3).subarray(1, n + 1) : new Float64Array(n + 3).subarray(1, n + 1);
+  const A = mk(M * K);
+  const B = mk(K * N);
+  for (let i = 0; i < A.length; i++) A[i] = Math.sin(seed + 1.3 * i);
+  for (let i = 0; i < B.length; i++) B[i] = Math.cos(seed + 0.7 * i);
+  return { A, B, C: () => mk(M * N).fill(123) };
+}
+
+function run(c: Case) {
+  const { A, B, C } = operands(c);
+  const out = C();
+  gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, out);
+  return out;
+}
+
+afterEach(() => setKernelBackend("auto"));
+
+describe("WASM gemm", () => {
+  it("kernelInfo reports a WASM backend on this machine", () => {
+    const info = kernelInfo();
+    expect(["wasm-relaxed-simd", "wasm-simd"]).toContain(info.backend);
+    expect(info.option).toBe("auto");
+  });
+
+  for (const build of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    it(`${build} matches the TS kernel and the definition: every transpose, odd sizes, both dtypes`, () => {
+      try {
+        fc.assert(
+          fc.property(caseArb, (c) => {
+            setKernelBackend("js");
+            const ts = run(c);
+            useWasmBuild(build);
+            expect(kernelInfo().backend).toBe(build);
+            const wasm = run(c);
+            const R = naive(c.tA, c.tB, c.M, c.N, c.K, operands(c).A, operands(c).B);
+            const tol = c.f32 ? 1e-4 * Math.sqrt(c.K + 1) : 1e-12 * (c.K + 1);
+            for (let i = 0; i < R.length; i++) {
+              expect(Math.abs(wasm[i]! - R[i]!)).toBeLessThanOrEqual(tol);
+              expect(Math.abs(wasm[i]! - ts[i]!)).toBeLessThanOrEqual(tol);
+            }
+          }),
+          { numRuns: 80 },
+        );
+      } finally {
+        useWasmBuild(undefined);
+      }
+    });
+  }
+
+  it("covers multiple k blocks, row blocks and column blocks", () => {
+    for (const [M, N, K] of [
+      [131, 1030, 3],
+      [257, 9, 513],
+      [4, 8, 256],
+    ] as const) {
+      for (const tA of [false, true])
+        for (const tB of [false, true])
+          for (const f32 of [false, true]) {
+            const c = { M, N, K, tA, tB, f32, seed: 7 };
+            setKernelBackend("wasm");
+            const wasm = run(c);
+            const { A, B } = operands(c);
+            const R = naive(tA, tB, M, N, K, A, B);
+            const tol = f32 ? 1e-4 * Math.sqrt(K + 1) : 1e-12 * (K + 1);
+            let worst = 0;
+            for (let i = 0; i < R.length; i++) worst = Math.max(worst, Math.abs(wasm[i]! - R[i]!));
+            expect(worst).toBeLessThanOrEqual(tol);
+          }
+    }
+  });
+
+  it("the js fallback gives the same results as before (TS kernel) and handles K = 0", () => {
+    setKernelBackend("js");
+    expect(kernelInfo()).toMatchObject({ backend: "js", option: "js" });
+    const c = { M: 33, N: 40, K: 50, tA: true, tB: false, f32: false, seed: 3 };
+    const js = run(c);
+    const { A, B } = operands(c);
+    const R = naive(c.tA, c.tB, c.M, c.N, c.K, A, B);
+    for (let i = 0; i < R.length; i++) expect(Math.abs(js[i]! - R[i]!)).toBeLessThanOrEqual(1e-12 * 51);
+    setKernelBackend("wasm");
+    const out = new Float32Array(6).fill(5);
+    gemm(false, false, 2, 3, 0, new Float32Array(0), new Float32Array(0), out);
+    expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("GRADGRAPH_KERNELS=js forces the TS kernel under auto", () => {
+    const before = process.env.GRADGRAPH_KERNELS;
+    process.env.GRADGRAPH_KERNELS = "js";
+    try {
+      expect(kernelInfo()).toMatchObject({ backend: "js", reason: "GRADGRAPH_KERNELS=js" });
+      const c = { M: 20, N: 21, K: 22, tA: false, tB: true, f32: true, seed: 1 };
+      const viaEnv = run(c);
+      setKernelBackend("js");
+      expect(Array.from(viaEnv)).toEqual(Array.from(run(c)));
+    } finally {
+      if (before === undefined) delete process.env.GRADGRAPH_KERNELS;
+      else process.env.GRADGRAPH_KERNELS = before;
+    }
+  });
+
+  it("rejects bad input with gradgraph errors", () => {
+    expect(() => setKernelBackend("gpu" as "js")).toThrow(ArgumentError);
+    expect(() => gemm(false, false, 2, 2, 2, new Float32Array(3), new Float32Array(4), new Float32Array(4))).toThrow(
+      /gemm: arrays too short/,
+    );
+    expect(() => gemm(false, false, -1, 2, 2, new Float32Array(4), new Float32Array(4), new Float32Array(4))).toThrow(
+      ArgumentError,
+    );
+  });
+});

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Compiles packages/core/assembly/gemm.ts with AssemblyScript into packages/core/build/:
+//   gemm-simd.wasm     plain 128-bit SIMD (mul + add)
+//   gemm-relaxed.wasm  relaxed SIMD (fused multiply-add)
+// The loader (packages/core/src/kernels/wasm.ts) picks the best one that WebAssembly.validate accepts.
+// Quiet on success; skips the build when the outputs are newer than the sources. `--force` rebuilds.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const core = join(root, "packages", "core");
+const source = join(core, "assembly", "gemm.ts");
+const outDir = join(core, "build");
+const self = fileURLToPath(import.meta.url);
+
+const builds = [
+  { out: "gemm-simd.wasm", features: ["simd"] },
+  { out: "gemm-relaxed.wasm", features: ["simd", "relaxed-simd"] },
+];
+
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
+const newest = Math.max(mtime(source), mtime(self));
+const force = process.argv.includes("--force");
+const todo = builds.filter((b) => force || mtime(join(outDir, b.out)) < newest);
+if (todo.length === 0) process.exit(0);
+
+const ascBin = join(core, "node_modules", "assemblyscript", "bin", "asc.js");
+if (!existsSync(ascBin)) {
+  console.error(`build-wasm: ${ascBin} is missing; run pnpm install first`);
+  process.exit(1);
+}
+mkdirSync(outDir, { recursive: true });
+
+/** Compiles one build in a child process (the builds run in parallel); resolves to an error text or "". */
+function compile(b) {
+  const args = [
+    ascBin,
+    source,
+    "--outFile",
+    join(outDir, b.out),
+    "-O3",
+    "--noAssert",
+    "--runtime",
+    "stub",
+    "--initialMemory",
+    "1",
+    ...b.features.flatMap((f) => ["--enable", f]),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    child.stdout.on("data", (d) => {
+      log += d;
+    });
+    child.stderr.on("data", (d) => {
+      log += d;
+    });
+    child.on("error", (e) => resolve(`${b.out}: ${e.message}`));
+    child.on("close", (code) => resolve(code === 0 ? "" : `${b.out} failed (exit ${code}):\n${log}`));
+  });
+}
+
+const errors = (await Promise.all(todo.map(compile))).filter((e) => e !== "");
+for (const e of errors) console.error(`build-wasm: ${e}`);
+process.exit(errors.length > 0 ? 1 : 0);
