@@ -33,6 +33,9 @@ export function isGradEnabled(): boolean {
  * async function, since the mode would not cover what runs after its first `await`.
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new ArgumentError("noGrad", `noGrad: fn must be a function, got ${describeValue(fn)}`);
+  }
   const prev = gradEnabled;
   gradEnabled = false;
   try {

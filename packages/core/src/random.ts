@@ -79,5 +79,8 @@ export function rngFrom(fn: string, options: { seed?: number; rng?: Rng }): Rng 
   if (seed === undefined) {
     throw new ArgumentError(fn, `${fn}: a seed or an rng is required (gradgraph never draws from Math.random)`);
   }
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new ArgumentError(fn, `${fn}: seed must be an integer, got ${describeValue(seed)}`);
+  }
   return new Rng(seed);
 }

@@ -28,9 +28,13 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
+/** Most elements a tensor may have (2**31 - 1); larger shapes are refused before any allocation. */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
 /**
  * Validates a user-supplied shape and returns a fresh copy.
- * @throws ShapeError naming `fn` when `shape` is not an array of non-negative integers.
+ * @throws ShapeError naming `fn` when `shape` is not an array of non-negative integers, or when
+ *   it has more than `MAX_TENSOR_SIZE` elements.
  */
 export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] {
   if (!Array.isArray(shape)) {
@@ -43,6 +47,13 @@ export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] 
       throw new ShapeError(fn, `${fn}: ${arg}[${i}] must be a non-negative integer, got ${describeValue(d)}`);
     }
     out[i] = d;
+  }
+  const size = shapeSize(out);
+  if (size > MAX_TENSOR_SIZE) {
+    throw new ShapeError(
+      fn,
+      `${fn}: ${arg} ${fmtShape(out)} has ${size} elements, more than the maximum ${MAX_TENSOR_SIZE}`,
+    );
   }
   return out;
 }

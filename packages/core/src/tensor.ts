@@ -243,6 +243,8 @@ export function tensor(
   values: NestedArray | FloatArray | readonly number[],
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): Tensor {
+  // null from JavaScript means no options, like undefined
+  options = options ?? {};
   const dtype =
     options.dtype !== undefined
       ? checkDType("tensor", options.dtype)
@@ -344,13 +346,11 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
  */
 export function randn(shape: readonly number[], options: TensorOptions & { seed?: number; rng?: Rng }): Tensor {
   const s = checkShape("randn", shape);
-  const rng = rngFrom("randn", options ?? {});
-  const data = allocArray(
-    options.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", options.dtype),
-    shapeSize(s),
-  );
+  const opts = options ?? {};
+  const rng = rngFrom("randn", opts);
+  const data = allocArray(opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype), shapeSize(s));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
-  return new Tensor(data, s, options.requiresGrad === true);
+  return new Tensor(data, s, opts.requiresGrad === true);
 }
 
 /**

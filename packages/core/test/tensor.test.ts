@@ -138,7 +138,7 @@ describe("random", () => {
 
   it("randn demands a seed or an rng, never Math.random", () => {
     expect(() => randn([2], {} as never)).toThrow(/randn: a seed or an rng is required/);
-    expect(() => randn([2], { seed: 1.5 })).toThrow(/Rng: seed must be an integer, got number 1.5/);
+    expect(() => randn([2], { seed: 1.5 })).toThrow(/randn: seed must be an integer, got number 1.5/);
   });
 
   it("permutation is a permutation", () => {

@@ -7,6 +7,7 @@ import {
   ArgumentError,
   assertTensor,
   type DType,
+  describeValue,
   GraphError,
   Rng,
   randn,
@@ -103,7 +104,7 @@ export class TwoLayerNet extends Sequential {
   constructor(inputSize: number, hiddenSize: number, outputSize: number, options: TwoLayerNetOptions = {}) {
     for (const [k, v] of Object.entries({ inputSize, hiddenSize, outputSize })) {
       if (!Number.isInteger(v) || v < 1) {
-        throw new ArgumentError("TwoLayerNet", `TwoLayerNet: ${k} must be a positive integer, got ${String(v)}`);
+        throw new ArgumentError("TwoLayerNet", `TwoLayerNet: ${k} must be a positive integer, got ${describeValue(v)}`);
       }
     }
     const dtype = options.dtype ?? "float32";

@@ -194,6 +194,6 @@ describe("other layers", () => {
     expect(() => new MatMul(tensor([[1]])).forward("x" as never)).toThrow(
       /MatMul.forward: x must be a Tensor, got string "x"/,
     );
-    expect(() => new TwoLayerNet(2, 0, 3)).toThrow(/TwoLayerNet: hiddenSize must be a positive integer, got 0/);
+    expect(() => new TwoLayerNet(2, 0, 3)).toThrow(/TwoLayerNet: hiddenSize must be a positive integer, got number 0/);
   });
 });

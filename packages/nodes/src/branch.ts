@@ -5,6 +5,7 @@
 import {
   ArgumentError,
   assertTensor,
+  checkShape,
   defineMultiOutputOp,
   defineOp,
   type MultiOp,
@@ -13,8 +14,9 @@ import {
   type Tensor,
 } from "@gradgraph/core";
 import { add } from "./arithmetic.js";
+import { fmtValue } from "./format.js";
 import { sum } from "./reduce.js";
-import { reshape } from "./shape.js";
+import { MAX_PIECES, reshape } from "./shape.js";
 
 interface BranchAttrs {
   readonly n: number;
@@ -27,8 +29,9 @@ export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
   check(_inputs, attrs) {
     const n = attrs?.n;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-      throw new ArgumentError("branch", `branch: n must be an integer >= 1, got ${String(n)}`);
+      throw new ArgumentError("branch", `branch: n must be an integer >= 1, got ${fmtValue(n)}`);
     }
+    if (n > MAX_PIECES) throw new ArgumentError("branch", `branch: n must be at most ${MAX_PIECES}, got ${n}`);
   },
   forward([x], { n }) {
     return Array.from({ length: n }, () => ({ data: x!.data.slice(), shape: x!.shape }));
@@ -72,9 +75,12 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
   check([x], attrs) {
     const n = attrs?.n;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-      throw new ArgumentError("repeat", `repeat: n must be a non-negative integer, got ${String(n)}`);
+      throw new ArgumentError("repeat", `repeat: n must be a non-negative integer, got ${fmtValue(n)}`);
     }
     if (attrs.axis !== null) normalizeAxis("repeat", attrs.axis, x!.rank);
+    // refuses a result too large to allocate (a ShapeError naming repeat) before forward runs
+    const [outer, len, inner] = repeatGeometry(x!.shape, attrs.axis);
+    checkShape("repeat", [outer, len, n, inner], "result (outer, len, n, inner)");
   },
   forward([x], { n, axis }, ctx) {
     const [outer, len, inner] = repeatGeometry(x!.shape, axis);
@@ -83,12 +89,14 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
     const src = x!.data;
     const dst = out.data;
     let o = 0;
-    for (let a = 0; a < outer; a++) {
-      for (let i = 0; i < len; i++) {
-        const s = (a * len + i) * inner;
-        for (let r = 0; r < n; r++, o += inner) dst.set(src.subarray(s, s + inner), o);
+    // a zero-size result has nothing to copy; without this, a huge n loops for nothing
+    if (dst.length > 0)
+      for (let a = 0; a < outer; a++) {
+        for (let i = 0; i < len; i++) {
+          const s = (a * len + i) * inner;
+          for (let r = 0; r < n; r++, o += inner) dst.set(src.subarray(s, s + inner), o);
+        }
       }
-    }
     ctx.stash(x!.shape);
     return out;
   },

@@ -16,6 +16,7 @@ import {
   Tensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
+import { fmtValue } from "./format.js";
 import { mean, sum } from "./reduce.js";
 import { logSoftmax, softmax } from "./softmax.js";
 
@@ -189,7 +190,7 @@ function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
   for (let r = 0; r < idx.length; r++) {
     const k = idx[r];
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= C) {
-      throw new ArgumentError(fn, `${fn}: label ${r} is ${String(k)}; class indices must be integers in [0, ${C})`);
+      throw new ArgumentError(fn, `${fn}: label ${r} is ${fmtValue(k)}; class indices must be integers in [0, ${C})`);
     }
     t[r * C + k] = 1;
   }

@@ -13,6 +13,7 @@ import {
   type TensorLike,
 } from "@gradgraph/core";
 import { add, broadcastBinary, hasZero, mul, spread, sub } from "./arithmetic.js";
+import { fmtAttrs } from "./format.js";
 import { log } from "./unary.js";
 
 /** The exponents `powScalarOp`'s property tests draw from. */
@@ -33,7 +34,7 @@ export const powScalarOp: Op<PowScalarAttrs> = defineOp<PowScalarAttrs>({
   inputs: ["x"],
   check(_inputs, attrs) {
     if (attrs === null || typeof attrs !== "object" || typeof attrs.p !== "number") {
-      throw new ArgumentError("powScalar", `powScalar: attrs must be { p: number }, got ${JSON.stringify(attrs)}`);
+      throw new ArgumentError("powScalar", `powScalar: attrs must be { p: number }, got ${fmtAttrs(attrs)}`);
     }
   },
   forward([x], { p }, ctx) {

@@ -20,6 +20,7 @@ import {
   Tensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
+import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
@@ -62,7 +63,7 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
     if (!Array.isArray(attrs?.axes)) {
       throw new ArgumentError(
         "sum",
-        `sum: attrs must be { axes: number[], keepdims: boolean }, got ${JSON.stringify(attrs)}`,
+        `sum: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`,
       );
     }
     normalizeAxes("sum", attrs.axes, x!.rank);
@@ -82,7 +83,7 @@ export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
 function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
   if (options === null || typeof options !== "object") {
-    throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${String(options)}`);
+    throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${fmtValue(options)}`);
   }
   const axes = normalizeAxes(fn, options.axis, assertTensor(fn, "x", x).rank);
   return { axes, keepdims: options.keepdims === true };
@@ -91,10 +92,7 @@ function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
 /** Checks the attributes of a reduction op called directly. */
 function checkReduceAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
   if (!Array.isArray(attrs?.axes)) {
-    throw new ArgumentError(
-      fn,
-      `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${JSON.stringify(attrs)}`,
-    );
+    throw new ArgumentError(fn, `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`);
   }
   normalizeAxes(fn, attrs.axes, x.rank);
 }

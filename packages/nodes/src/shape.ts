@@ -25,6 +25,7 @@ import {
   stridesOf,
   Tensor,
 } from "@gradgraph/core";
+import { fmtAttrs, fmtValue } from "./format.js";
 
 export { broadcastTo, sumTo } from "@gradgraph/core";
 
@@ -55,7 +56,7 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
   },
   check([x], attrs) {
     if (!Array.isArray(attrs?.shape)) {
-      throw new ArgumentError("reshape", `reshape: attrs must be { shape: number[] }, got ${JSON.stringify(attrs)}`);
+      throw new ArgumentError("reshape", `reshape: attrs must be { shape: number[] }, got ${fmtAttrs(attrs)}`);
     }
     checkShape("reshape", attrs.shape);
     if (shapeSize(attrs.shape) !== x!.size) {
@@ -83,7 +84,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < s.length; i++) {
     const d = s[i];
     if (typeof d !== "number" || !Number.isInteger(d) || d < -1) {
-      throw new ArgumentError("reshape", `reshape: shape[${i}] must be a non-negative integer or -1, got ${String(d)}`);
+      throw new ArgumentError(
+        "reshape",
+        `reshape: shape[${i}] must be a non-negative integer or -1, got ${fmtValue(d)}`,
+      );
     }
     if (d === -1) {
       if (infer >= 0) throw new ShapeError("reshape", `reshape: only one dimension can be -1, got ${fmtShape(s)}`);
@@ -229,11 +233,6 @@ function checkInt(op: string, arg: string, v: unknown): number {
   return v;
 }
 
-/** The attributes as a string for messages (typed arrays as plain lists). */
-function fmtAttrs(attrs: unknown): string {
-  return JSON.stringify(attrs, (_k, v: unknown) => (v instanceof Int32Array ? Array.from(v) : v)) ?? String(attrs);
-}
-
 /** Checks that attrs is an object, for op objects called directly. */
 function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
   if (attrs === null || typeof attrs !== "object") {
@@ -274,7 +273,7 @@ function checkPermutation(op: string, axes: unknown, shape: readonly number[]): 
   if (axes.length !== rank) {
     throw new ShapeError(
       op,
-      `${op}: axes ${JSON.stringify(axes)} has ${axes.length} entries, but x of shape ${fmtShape(shape)} has rank ${rank}; axes must be a permutation of 0..${rank - 1}`,
+      `${op}: axes ${fmtAttrs(axes)} has ${axes.length} entries, but x of shape ${fmtShape(shape)} has rank ${rank}; axes must be a permutation of 0..${rank - 1}`,
     );
   }
   const seen = new Array<boolean>(rank).fill(false);
@@ -284,14 +283,14 @@ function checkPermutation(op: string, axes: unknown, shape: readonly number[]): 
     if (typeof a !== "number" || !Number.isInteger(a) || a < -rank || a >= rank) {
       throw new ArgumentError(
         op,
-        `${op}: axes ${JSON.stringify(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axes[${i}] = ${String(a)} is not an integer in ${-rank}..${rank - 1}`,
+        `${op}: axes ${fmtAttrs(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axes[${i}] = ${fmtValue(a)} is not an integer in ${-rank}..${rank - 1}`,
       );
     }
     const n = a < 0 ? a + rank : a;
     if (seen[n]) {
       throw new ArgumentError(
         op,
-        `${op}: axes ${JSON.stringify(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axis ${n} appears twice`,
+        `${op}: axes ${fmtAttrs(axes)} is not a permutation of the axes of x of shape ${fmtShape(shape)}: axis ${n} appears twice`,
       );
     }
     seen[n] = true;
@@ -821,6 +820,9 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   return concatOp(checkTensorList("concat", xs), { axis });
 }
 
+/** Most pieces `split` and `branch` produce; a larger count is refused with an ArgumentError. */
+export const MAX_PIECES = 2 ** 20;
+
 /**
  * Cuts `x` into consecutive pieces along `axis`, the inverse of `concat` (numpy's `np.split`, but
  * given the pieces' sizes rather than the cut points). `sizes` a number n splits into n equal
@@ -843,6 +845,9 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
         "split",
         `split: the number of pieces must be an integer >= 1, got ${describeValue(sizes)}`,
       );
+    }
+    if (sizes > MAX_PIECES) {
+      throw new ArgumentError("split", `split: the number of pieces must be at most ${MAX_PIECES}, got ${sizes}`);
     }
     if (t.rank === 0) throw new ShapeError("split", "split: x must have at least one dimension, got shape []");
     const ax = normalizeAxis("split", axis, t.rank);

@@ -11,6 +11,7 @@ import {
   type Tensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
+import { fmtAttrs } from "./format.js";
 import { sum } from "./reduce.js";
 import { exp } from "./unary.js";
 
@@ -47,7 +48,7 @@ export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: nu
 
 function checkAxis(fn: string, x: Tensor, attrs: AxisAttrs | undefined): void {
   if (typeof attrs?.axis !== "number") {
-    throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${JSON.stringify(attrs)}`);
+    throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${fmtAttrs(attrs)}`);
   }
   normalizeAxis(fn, attrs.axis, x.rank);
 }

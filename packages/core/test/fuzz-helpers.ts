@@ -1,0 +1,130 @@
+/**
+ * Shared fast-check arbitraries and the property of issue 7 ("bad input never crashes"): junk
+ * JavaScript values, odd-but-valid tensors (0-d, zero-size, NaN/Inf, float32/float64), and
+ * `expectGraceful`, which accepts a call that returns a well-formed result or throws a
+ * `GradgraphError` whose message names the function.
+ */
+import fc from "fast-check";
+import { type DType, GradgraphError, Tensor, tensor } from "../src/index.js";
+
+/** Values of the wrong kind passed from JavaScript. */
+export const junkArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>(
+    null,
+    undefined,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    -0,
+    1.5,
+    -1,
+    2 ** 40,
+    true,
+    "",
+    "abc",
+    "2",
+    10n,
+    Symbol("junk"),
+    () => 1,
+    {},
+    { shape: [2], data: [1, 2] },
+    [],
+    [[]],
+    [1, [2, 3]],
+    ["a", "b"],
+    [null],
+    [Number.NaN, 1],
+    new Date(0),
+    new Map(),
+    new Float32Array(2),
+    Object.create(null),
+  ),
+  fc.integer({ min: -6, max: 6 }),
+  fc.string({ maxLength: 4 }),
+  fc.array(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constant("x"), fc.constant(null), fc.double()), {
+    maxLength: 4,
+  }),
+);
+
+/** Small shapes: rank 0..3, dims 0..3 (zero-size included). */
+export const smallShapeArb: fc.Arbitrary<number[]> = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 });
+
+const valueArb = fc.oneof(
+  { weight: 8, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
+  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0) },
+);
+
+/** A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either dtype. */
+export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): fc.Arbitrary<Tensor> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return fc
+    .tuple(
+      fc.array(valueArb, { minLength: n, maxLength: n }),
+      fc.constantFrom<DType>("float32", "float64"),
+      requiresGrad === undefined ? fc.boolean() : fc.constant(requiresGrad),
+    )
+    .map(([values, dtype, rg]) => tensor(Float64Array.from(values), { shape: [...shape], dtype, requiresGrad: rg }));
+}
+
+/** Valid tensors of random small shapes. */
+export const oddTensor: fc.Arbitrary<Tensor> = smallShapeArb.chain((s) => oddTensorArb(s));
+
+/** Either a valid tensor (often), a plain number, or junk. */
+export const argArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 5, arbitrary: oddTensor },
+  { weight: 1, arbitrary: fc.double({ min: -3, max: 3 }) },
+  { weight: 3, arbitrary: junkArb },
+);
+
+/** Axis-like values: valid, out of range, non-integer or junk. */
+export const axisArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: -4, max: 4 }) },
+  { weight: 1, arbitrary: fc.constantFrom(0.5, -0.5, Number.NaN, Number.POSITIVE_INFINITY, 1e9, -1e9, 2 ** 31) },
+  { weight: 2, arbitrary: junkArb },
+);
+
+/** Describes a fuzz input for failure reports (fast-check's own stringifier handles symbols etc.). */
+export function show(args: readonly unknown[]): string {
+  return fc.stringify(args.map((a) => (a instanceof Tensor ? `Tensor(${a.dtype} [${a.shape.join(",")}])` : a)));
+}
+
+/** Checks a result is a well-formed tensor: data length equals the product of its shape. */
+export function checkTensorResult(fn: string, args: readonly unknown[], value: unknown): void {
+  if (!(value instanceof Tensor)) throw new Error(`${fn} returned a non-Tensor ${String(value)} for ${show(args)}`);
+  const size = value.shape.reduce((a, b) => a * b, 1);
+  if (value.data.length !== size || value.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${fn} returned a malformed Tensor (shape [${value.shape}], ${value.data.length} elements)`);
+  }
+}
+
+/**
+ * Runs `call`; a throw must be a `GradgraphError` naming `fn` (as `fn:` or `fn(`). A return is
+ * handed to `check` (default: must be a well-formed Tensor). Returns the thrown error or undefined.
+ */
+export function expectGraceful(
+  fn: string,
+  args: readonly unknown[],
+  call: () => unknown,
+  check: (value: unknown) => void = (v) => checkTensorResult(fn, args, v),
+  names: readonly string[] = [fn],
+): unknown {
+  let value: unknown;
+  try {
+    value = call();
+  } catch (e) {
+    if (!(e instanceof GradgraphError)) {
+      throw new Error(
+        `${fn} threw a bare ${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? e} for ${show(args)}`,
+      );
+    }
+    if (!names.some((n) => e.message.includes(n))) {
+      throw new Error(`${fn} threw ${e.name} whose message does not name "${fn}": ${e.message} for ${show(args)}`);
+    }
+    return e;
+  }
+  check(value);
+  return undefined;
+}
+
+/** Number of runs per property, overridable by FUZZ_RUNS. */
+export const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
