@@ -130,6 +130,7 @@ export function numericalGrad(
   options: NumericalGradOptions = {},
 ): Tensor[] {
   checkFunctionArgs("numericalGrad", f, inputs);
+  options = optionsObject("numericalGrad", options);
   const eps = options.eps ?? 1e-6;
   if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) {
     throw new ArgumentError(
@@ -141,7 +142,7 @@ export function numericalGrad(
     const xs = inputs.map((t) => new Tensor(Float64Array.from(t.data), t.shape));
     const weights = resolveWeights("numericalGrad", f, xs, options.gradOutput);
     const value = (): number => {
-      const outs = callF(f, xs);
+      const outs = callF("numericalGrad", f, xs);
       let s = 0;
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!.data;
@@ -182,6 +183,7 @@ export function gradcheck(
   options: GradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs("gradcheck", f, inputs);
+  options = optionsObject("gradcheck", options);
   const dtype: DType = inputs.some((t) => t.dtype === "float32") ? "float32" : "float64";
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? (dtype === "float64" ? 1e-5 : 1e-3);
@@ -196,7 +198,7 @@ export function gradcheck(
   }
   const wrt = resolveWrt("gradcheck", options.wrt, inputs.length);
   const leaves = inputs.map((t, i) => new Tensor(t.data.slice(), t.shape, wrt.includes(i)));
-  const outs = callF(f, leaves);
+  const outs = callF("gradcheck", f, leaves);
   // weights: given, or random in [-1, 1], rounded to float32 so both computations use equal values
   let weights: Float64Array[];
   if (options.gradOutput !== undefined) {
@@ -287,6 +289,7 @@ function locateFault(f: TensorFunction, inputs: readonly Tensor[], wrt: readonly
     outs = withDebugRecording(() =>
       enableGrad(() =>
         callF(
+          "gradcheck",
           f,
           inputs.map((t, i) => new Tensor(t.data.slice(), t.shape, wrt.includes(i))),
         ),
@@ -386,14 +389,26 @@ export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void
   });
 }
 
-function callF(f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {
+/**
+ * @internal The options argument as an object: `{}` for undefined or null.
+ * @throws ArgumentError naming `fn` for anything that is not an object.
+ */
+export function optionsObject<O extends object>(fn: string, options: O | null | undefined): O {
+  if (options === undefined || options === null) return {} as O;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  return options;
+}
+
+function callF(fn: string, f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {
   const out = f(...xs);
   const outs = Array.isArray(out) ? out : [out];
   outs.forEach((o, k) => {
     if (!(o instanceof Tensor)) {
       throw new ArgumentError(
-        "gradcheck",
-        `gradcheck: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
+        fn,
+        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
       );
     }
   });
@@ -405,7 +420,7 @@ function resolveWeights(
   f: TensorFunction,
   xs: readonly Tensor[],
   gradOutput: Tensor | readonly Tensor[] | undefined,
-  outs: readonly Tensor[] = callF(f, xs),
+  outs: readonly Tensor[] = callF(fn, f, xs),
 ): Float64Array[] {
   if (gradOutput === undefined) return outs.map((o) => new Float64Array(o.size).fill(1));
   const gs: readonly Tensor[] = Array.isArray(gradOutput) ? gradOutput : [gradOutput as Tensor];

@@ -10,6 +10,7 @@ import {
   type GradcheckOptions,
   type GradcheckReport,
   gradcheck,
+  optionsObject,
   type TensorFunction,
 } from "./gradcheck.js";
 import { enableGrad, grad } from "./graph.js";
@@ -37,6 +38,7 @@ export function gradgradcheck(
   options: GradgradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs("gradgradcheck", f, inputs);
+  options = optionsObject("gradgradcheck", options);
   const rng = new Rng(options.gradOutputSeed ?? 1);
   const probe = enableGrad(() => outputsOf(f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
   const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));

@@ -28,8 +28,17 @@ export class Rng {
     return uniformFloat64(this.#gen);
   }
 
-  /** A uniform integer in `[min, max]` (both inclusive). */
+  /**
+   * A uniform integer in `[min, max]` (both inclusive).
+   * @throws ArgumentError when `min` or `max` is not an integer or `min > max`.
+   */
   int(min: number, max: number): number {
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max) {
+      throw new ArgumentError(
+        "Rng.int",
+        `Rng.int: min and max must be integers with min <= max, got ${describeValue(min)} and ${describeValue(max)}`,
+      );
+    }
     return uniformInt(this.#gen, min, max);
   }
 
@@ -48,8 +57,17 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** A random permutation of `0 .. n-1` (Fisher–Yates). */
+  /**
+   * A random permutation of `0 .. n-1` (Fisher–Yates).
+   * @throws ArgumentError when `n` is not a non-negative integer of at most 2^31 − 1.
+   */
   permutation(n: number): number[] {
+    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 31 - 1) {
+      throw new ArgumentError(
+        "Rng.permutation",
+        `Rng.permutation: n must be a non-negative integer, got ${describeValue(n)}`,
+      );
+    }
     const p = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(0, i);

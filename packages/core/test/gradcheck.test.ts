@@ -5,7 +5,9 @@ import {
   defineOp,
   GradcheckError,
   gradcheck,
+  gradgradcheck,
   numericalGrad,
+  Rng,
   randn,
   sumTo,
   type Tensor,
@@ -143,5 +145,28 @@ describe("gradcheck points at the wrong node", () => {
     expect(r.analytic).toHaveLength(1);
     expect(r.worst?.input).toBe(1);
     expect(r.fault?.op).toBe("badSquare");
+  });
+});
+
+describe("junk options and arguments", () => {
+  it("null options mean none; other junk names the function", () => {
+    const x = tensor([1, 2], { dtype: "float64" });
+    const f = (t: Tensor) => mul(t, t);
+    expect(gradcheck(f, [x], null as never).passed).toBe(true);
+    expect(numericalGrad(f, [x], null as never)).toHaveLength(1);
+    expect(gradgradcheck(f, [x], null as never).passed).toBe(true);
+    expect(() => gradcheck(f, [x], "fast" as never)).toThrow(/gradcheck: options must be an object, got string "fast"/);
+    expect(() => numericalGrad(() => 1 as never, [x])).toThrow(
+      /numericalGrad: f must return a Tensor or an array of tensors/,
+    );
+  });
+
+  it("Rng methods check their arguments", () => {
+    const rng = new Rng(1);
+    expect(() => rng.int(0, 10n as never)).toThrow(/Rng.int: min and max must be integers with min <= max/);
+    expect(() => rng.int(3, 2)).toThrow(ArgumentError);
+    expect(() => rng.permutation(Symbol() as never)).toThrow(
+      /Rng.permutation: n must be a non-negative integer, got symbol/,
+    );
   });
 });
