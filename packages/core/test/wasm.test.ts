@@ -119,6 +119,7 @@ describe("WASM gemm", () => {
     const before = process.env.GRADGRAPH_KERNELS;
     process.env.GRADGRAPH_KERNELS = "js";
     try {
+      setKernelBackend("auto"); // the environment is read at load and by setKernelBackend
       expect(kernelInfo()).toMatchObject({ backend: "js", reason: "GRADGRAPH_KERNELS=js" });
       const c = { M: 20, N: 21, K: 22, tA: false, tB: true, f32: true, seed: 1 };
       const viaEnv = run(c);

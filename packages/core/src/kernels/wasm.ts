@@ -153,8 +153,16 @@ function load(only?: Loaded["backend"]): Loaded | null {
   return null;
 }
 
+/** `GRADGRAPH_KERNELS=js`, read at load and again by every `setKernelBackend` call (not per product). */
+let envJs = process.env.GRADGRAPH_KERNELS === "js";
+
 function envForcesJs(): boolean {
-  return process.env.GRADGRAPH_KERNELS === "js";
+  return envJs;
+}
+
+/** Rounds a byte offset up to a multiple of 64. */
+function align64(x: number): number {
+  return (x + 63) & ~63;
 }
 
 /** The loaded module if WASM should be used under the current option, else null. */
@@ -168,12 +176,14 @@ function active(): Loaded | null {
 /**
  * Chooses the matmul backend. `"auto"` (the default) uses the fastest WASM build for products
  * above a size threshold and falls back to TypeScript when WASM SIMD is unavailable or the
- * environment sets `GRADGRAPH_KERNELS=js`; `"js"` always uses the TypeScript kernel; `"wasm"`
+ * environment sets `GRADGRAPH_KERNELS=js` (read when the module loads and on every call of this
+ * function); `"js"` always uses the TypeScript kernel; `"wasm"`
  * sends every product, however small, to WASM (mainly for tests).
  * @throws ArgumentError if `backend` is not one of the three options.
  * @throws GradgraphError for `"wasm"` when no WASM build can be loaded (the message says why).
  */
 export function setKernelBackend(backend: KernelBackendOption): void {
+  envJs = process.env.GRADGRAPH_KERNELS === "js";
   if (backend !== "auto" && backend !== "js" && backend !== "wasm") {
     throw new ArgumentError(
       "setKernelBackend",
@@ -234,11 +244,10 @@ export function wasmGemm(
   const na = M * K;
   const nb = K * N;
   const nc = M * N;
-  const align = (x: number) => (x + 63) & ~63;
   const work = m.base;
-  const aOff = align(work + m.workBytes);
-  const bOff = align(aOff + na * S);
-  const cOff = align(bOff + nb * S);
+  const aOff = align64(work + m.workBytes);
+  const bOff = align64(aOff + na * S);
+  const cOff = align64(bOff + nb * S);
   const end = cOff + nc * S;
   const have = m.memory.buffer.byteLength;
   if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
