@@ -29,3 +29,23 @@ export const mul = (a: TensorLike, b: TensorLike): Tensor => mulOp([a, b]);
 
 /** Sum of all elements, built on the core sumTo primitive. */
 export { sumTo } from "../src/index.js";
+
+/** Reference matrix product: element (i, j) of op(A)·op(B) by the definition, in float64. */
+export function naiveGemm(
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+): Float64Array {
+  const C = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let p = 0; p < K; p++) s += A[tA ? p * M + i : i * K + p]! * B[tB ? j * K + p : p * N + j]!;
+      C[i * N + j] = s;
+    }
+  return C;
+}

@@ -2,18 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binaryInto, broadcastInto, broadcastShapes, gemm, stridesOf, sumToInto } from "../src/index.js";
 import { broadcastableShapesArb } from "../src/testing/index.js";
-
-/** Reference: element (i, j) of op(A)·op(B) by the definition. */
-function naive(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>) {
-  const C = new Float64Array(M * N);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let p = 0; p < K; p++) s += A[tA ? p * M + i : i * K + p]! * B[tB ? j * K + p : p * N + j]!;
-      C[i * N + j] = s;
-    }
-  return C;
-}
+import { naiveGemm as naive } from "./helpers.js";
 
 describe("gemm", () => {
   it("matches the definition for every transpose combination and odd sizes, both dtypes", () => {

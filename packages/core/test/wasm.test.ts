@@ -2,18 +2,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArgumentError, gemm, kernelInfo, setKernelBackend } from "../src/index.js";
 import { useWasmBuild } from "../src/kernels/wasm.js";
-
-/** Reference: element (i, j) of op(A)·op(B) by the definition, in float64. */
-function naive(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>) {
-  const C = new Float64Array(M * N);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let p = 0; p < K; p++) s += A[tA ? p * M + i : i * K + p]! * B[tB ? j * K + p : p * N + j]!;
-      C[i * N + j] = s;
-    }
-  return C;
-}
+import { naiveGemm as naive } from "./helpers.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };
 
