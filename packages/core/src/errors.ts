@@ -103,3 +103,15 @@ export class AnomalyError extends GradgraphError {
     this.value = details.value;
   }
 }
+
+/**
+ * @internal The options argument as an object: `{}` for undefined or null.
+ * @throws ArgumentError naming `fn` for anything that is not an object.
+ */
+export function optionsObject<O extends object>(fn: string, options: O | null | undefined): O {
+  if (options === undefined || options === null) return {} as O;
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  return options;
+}

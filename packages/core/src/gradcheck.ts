@@ -13,7 +13,7 @@
  * An element passes when `|analytic − numeric| ≤ atol + rtol·|numeric|` (numpy's `allclose`).
  */
 import { allocArray, type DType } from "./dtype.js";
-import { ArgumentError, describeValue, fmtShape, GradcheckError } from "./errors.js";
+import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
 import { applyOp, enableGrad, grad, inputLabel, Node, noGrad, userFrame, withDebugRecording } from "./graph.js";
 import { Rng } from "./random.js";
 import { Tensor } from "./tensor.js";
@@ -387,18 +387,6 @@ export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void
     if (!(t instanceof Tensor))
       throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
   });
-}
-
-/**
- * @internal The options argument as an object: `{}` for undefined or null.
- * @throws ArgumentError naming `fn` for anything that is not an object.
- */
-export function optionsObject<O extends object>(fn: string, options: O | null | undefined): O {
-  if (options === undefined || options === null) return {} as O;
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
-  }
-  return options;
 }
 
 function callF(fn: string, f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {

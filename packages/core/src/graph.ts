@@ -5,7 +5,16 @@
  * what it calls form one module with no import cycle.
  */
 import { allocArray, type DType, type FloatArray } from "./dtype.js";
-import { AnomalyError, ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
+import {
+  AnomalyError,
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  GraphError,
+  optionsObject,
+  ShapeError,
+} from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
@@ -350,8 +359,9 @@ export class Node implements BackwardContext {
 
   /** @internal Entry point of `Tensor.backward` for tensors this node produced. */
   runBackward(root: Tensor, gradOutput: Tensor, options: BackwardOptions): void {
-    const create = options.createGraph === true;
-    const retain = options.retainGraph ?? create;
+    const opts = optionsObject("backward", options);
+    const create = opts.createGraph === true;
+    const retain = opts.retainGraph ?? create;
     backwardPass([root], [gradOutput], retain, create, null, false);
   }
 
@@ -595,6 +605,7 @@ export function grad(
   inputs: readonly Tensor[],
   options: GradOptions = {},
 ): Tensor[] {
+  options = optionsObject("grad", options);
   const outputs: readonly Tensor[] = Array.isArray(output) ? output : [output as Tensor];
   if (!Array.isArray(inputs)) {
     throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);

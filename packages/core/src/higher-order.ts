@@ -4,13 +4,12 @@
  * differentiated again. No second set of derivative rules exists.
  */
 import { allocArray } from "./dtype.js";
-import { ArgumentError, describeValue, fmtShape } from "./errors.js";
+import { ArgumentError, describeValue, fmtShape, optionsObject } from "./errors.js";
 import {
   checkFunctionArgs,
   type GradcheckOptions,
   type GradcheckReport,
   gradcheck,
-  optionsObject,
   type TensorFunction,
 } from "./gradcheck.js";
 import { enableGrad, grad } from "./graph.js";

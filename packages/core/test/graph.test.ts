@@ -338,3 +338,13 @@ describe("inspection", () => {
     expect(y.creator!.saved).toEqual([]);
   });
 });
+
+describe("null options", () => {
+  it("grad and backward treat null options as none, and name other junk", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    expect(grad(total(mul(x, x)), [x], null as never)[0]?.toArray()).toEqual([2, 4]);
+    total(mul(x, x)).backward(undefined, null as never);
+    expect(x.grad?.toArray()).toEqual([2, 4]);
+    expect(() => grad(total(mul(x, x)), [x], 3 as never)).toThrow(/grad: options must be an object, got number 3/);
+  });
+});
