@@ -72,7 +72,7 @@ export {
   type OpTestSpec,
   type Picker,
 } from "./op.js";
-export { Rng } from "./random.js";
+export { permutationFrom, Rng } from "./random.js";
 export {
   broadcastShapes,
   checkShape,

@@ -68,15 +68,24 @@ export class Rng {
         `Rng.permutation: n must be a non-negative integer, got ${describeValue(n)}`,
       );
     }
-    const p = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      const t = p[i]!;
-      p[i] = p[j]!;
-      p[j] = t;
-    }
-    return p;
+    return permutationFrom(this, n);
   }
+}
+
+/**
+ * A uniformly drawn permutation of `0 .. n-1` (Fisher–Yates), with the integers drawn from
+ * `source`: an `Rng`, or a property-test `Picker` so that test cases shrink. `n` is trusted to be
+ * a non-negative integer.
+ */
+export function permutationFrom(source: { int(min: number, max: number): number }, n: number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = source.int(0, i);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
 }
 
 /**

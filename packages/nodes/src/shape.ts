@@ -20,6 +20,7 @@ import {
   normalizeAxis,
   type Op,
   type Picker,
+  permutationFrom,
   ShapeError,
   shapeSize,
   stridesOf,
@@ -240,18 +241,6 @@ function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
   }
 }
 
-/** A uniformly drawn permutation of `0..n-1` (Fisher–Yates on the picker). */
-function drawPermutation(pick: Picker, n: number): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = pick.int(0, i);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
-
 // ---------------------------------------------------------------------------------------------
 // transpose
 
@@ -323,7 +312,7 @@ export const transposeOp: Op<TransposeAttrs> = defineOp<TransposeAttrs>({
   test: {
     cases: (pick) => {
       const shape = pick.shape({ maxRank: 4 });
-      const axes = drawPermutation(pick, shape.length).map((a) => (pick.bool() ? a : a - shape.length));
+      const axes = permutationFrom(pick, shape.length).map((a) => (pick.bool() ? a : a - shape.length));
       return { shapes: [shape], attrs: { axes } };
     },
   },
