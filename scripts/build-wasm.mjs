@@ -1,27 +1,30 @@
 #!/usr/bin/env node
-// Compiles packages/core/assembly/gemm.ts with AssemblyScript into packages/core/build/:
-//   gemm-simd.wasm     plain 128-bit SIMD (mul + add)
-//   gemm-relaxed.wasm  relaxed SIMD (fused multiply-add)
+// Compiles packages/core/assembly/index.ts (the entry; it re-exports every kernel file in that
+// folder) with AssemblyScript into packages/core/build/:
+//   kernels-simd.wasm     plain 128-bit SIMD (mul + add)
+//   kernels-relaxed.wasm  relaxed SIMD (fused multiply-add)
 // The loader (packages/core/src/kernels/wasm.ts) picks the best one that WebAssembly.validate accepts.
 // Quiet on success; skips the build when the outputs are newer than the sources. `--force` rebuilds.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const core = join(root, "packages", "core");
-const source = join(core, "assembly", "gemm.ts");
+const assembly = join(core, "assembly");
+const source = join(assembly, "index.ts");
 const outDir = join(core, "build");
 const self = fileURLToPath(import.meta.url);
 
 const builds = [
-  { out: "gemm-simd.wasm", features: ["simd"] },
-  { out: "gemm-relaxed.wasm", features: ["simd", "relaxed-simd"] },
+  { out: "kernels-simd.wasm", features: ["simd"] },
+  { out: "kernels-relaxed.wasm", features: ["simd", "relaxed-simd"] },
 ];
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
-const newest = Math.max(mtime(source), mtime(self));
+const sources = readdirSync(assembly).map((f) => join(assembly, f));
+const newest = Math.max(mtime(self), ...sources.map(mtime));
 const force = process.argv.includes("--force");
 const todo = builds.filter((b) => force || mtime(join(outDir, b.out)) < newest);
 if (todo.length === 0) process.exit(0);

@@ -1,7 +1,7 @@
 /**
  * WebAssembly SIMD matrix multiply backend.
  *
- * The kernels are AssemblyScript (packages/core/assembly/gemm.ts) compiled at install time by
+ * The kernels are AssemblyScript (packages/core/assembly/, entry index.ts) compiled at install time by
  * scripts/build-wasm.mjs into packages/core/build/: a plain-SIMD build and a relaxed-SIMD (FMA)
  * build. At first use the best build that `WebAssembly.validate` accepts is instantiated
  * synchronously. Operands are copied into a persistent arena in the module's memory (grown as
@@ -65,9 +65,12 @@ type WasmGemm = (
   work: number,
 ) => void;
 
-interface Loaded {
+/** The instantiated kernel module (internal: other kernel families use it through {@link wasmKernels}). */
+export interface Loaded {
   backend: "wasm-relaxed-simd" | "wasm-simd";
   memory: WasmMemory;
+  /** All of the module's exports, for kernel families beyond gemm. */
+  exports: Record<string, unknown>;
   f32: WasmGemm;
   f64: WasmGemm;
   /** First free byte of memory (the workspace starts here). */
@@ -82,8 +85,8 @@ interface Loaded {
 export const WASM_THRESHOLD = 512;
 
 const BUILDS: readonly { file: string; backend: Loaded["backend"] }[] = [
-  { file: "gemm-relaxed.wasm", backend: "wasm-relaxed-simd" },
-  { file: "gemm-simd.wasm", backend: "wasm-simd" },
+  { file: "kernels-relaxed.wasm", backend: "wasm-relaxed-simd" },
+  { file: "kernels-simd.wasm", backend: "wasm-simd" },
 ];
 
 let option: KernelBackendOption = "auto";
@@ -144,7 +147,7 @@ function load(only?: Loaded["backend"]): Loaded | null {
       }
       const base = Number(heapBase());
       const workBytes = Number(workspaceBytes());
-      return { backend, memory, f32: gemm_f32, f64: gemm_f64, base, workBytes };
+      return { backend, memory, exports: instance.exports, f32: gemm_f32, f64: gemm_f64, base, workBytes };
     } catch (e) {
       reasons.push(`${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -222,6 +225,35 @@ export function kernelInfo(): KernelInfo {
 }
 
 /**
+ * Internal: the loaded kernel module when WASM kernels are in use under the current option
+ * (`setKernelBackend`, `GRADGRAPH_KERNELS`), else null. Kernel families other than gemm call this
+ * and keep their own size thresholds (ignored under the `"wasm"` option, see {@link wasmForced}).
+ */
+export function wasmKernels(): Loaded | null {
+  return active();
+}
+
+/** Internal: true under `setKernelBackend("wasm")`, which sends every size to WASM. */
+export function wasmForced(): boolean {
+  return option === "wasm";
+}
+
+/**
+ * Internal: the first byte of the scratch arena (past gemm's workspace), 64-byte aligned. Kernel
+ * calls copy operands there, run, and copy results back; nothing lives there between calls.
+ */
+export function arenaStart(m: Loaded): number {
+  return align64(m.base + m.workBytes);
+}
+
+/** Internal: grows `m`'s memory to hold at least `end` bytes and returns its (possibly new) buffer. */
+export function ensureMemory(m: Loaded, end: number): ArrayBuffer {
+  const have = m.memory.buffer.byteLength;
+  if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
+  return m.memory.buffer;
+}
+
+/**
  * Runs `C = op(A)·op(B)` in WASM if the backend and size call for it; returns false (having done
  * nothing) when the caller should use the TypeScript kernel. Operands must share one dtype.
  */
@@ -245,13 +277,10 @@ export function wasmGemm(
   const nb = K * N;
   const nc = M * N;
   const work = m.base;
-  const aOff = align64(work + m.workBytes);
+  const aOff = arenaStart(m);
   const bOff = align64(aOff + na * S);
   const cOff = align64(bOff + nb * S);
-  const end = cOff + nc * S;
-  const have = m.memory.buffer.byteLength;
-  if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
-  const buf = m.memory.buffer;
+  const buf = ensureMemory(m, cOff + nc * S);
   if (f64) {
     new Float64Array(buf, aOff, na).set(na === A.length ? A : A.subarray(0, na));
     new Float64Array(buf, bOff, nb).set(nb === B.length ? B : B.subarray(0, nb));
