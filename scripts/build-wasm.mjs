@@ -3,6 +3,9 @@
 // folder) with AssemblyScript into packages/core/build/:
 //   kernels-simd.wasm     plain 128-bit SIMD (mul + add)
 //   kernels-relaxed.wasm  relaxed SIMD (fused multiply-add)
+// and index-threads.ts (index.ts plus the strided gemm) with shared memory imported as env.memory,
+// for packages/core/src/kernels/threads.ts (one instance per thread over one shared memory):
+//   kernels-threads-simd.wasm, kernels-threads-relaxed.wasm
 // The loader (packages/core/src/kernels/wasm.ts) picks the best one that WebAssembly.validate accepts.
 // Quiet on success; skips the build when the outputs are newer than the sources. `--force` rebuilds.
 import { spawn } from "node:child_process";
@@ -13,13 +16,31 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const core = join(root, "packages", "core");
 const assembly = join(core, "assembly");
-const source = join(assembly, "index.ts");
+const entry = join(assembly, "index.ts");
+const threadsEntry = join(assembly, "index-threads.ts");
 const outDir = join(core, "build");
 const self = fileURLToPath(import.meta.url);
 
+/** Pages (64 KiB) of the threaded builds' shared memory: 2 GiB at most, so pointers fit an i32. */
+const THREADS_MAX_PAGES = 32768;
+const sharedMemory = [
+  "--enable",
+  "threads",
+  "--sharedMemory",
+  "--importMemory",
+  "--maximumMemory",
+  `${THREADS_MAX_PAGES}`,
+];
 const builds = [
-  { out: "kernels-simd.wasm", features: ["simd"] },
-  { out: "kernels-relaxed.wasm", features: ["simd", "relaxed-simd"] },
+  { out: "kernels-simd.wasm", source: entry, features: ["simd"], extra: [] },
+  { out: "kernels-relaxed.wasm", source: entry, features: ["simd", "relaxed-simd"], extra: [] },
+  { out: "kernels-threads-simd.wasm", source: threadsEntry, features: ["simd"], extra: sharedMemory },
+  {
+    out: "kernels-threads-relaxed.wasm",
+    source: threadsEntry,
+    features: ["simd", "relaxed-simd"],
+    extra: sharedMemory,
+  },
 ];
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
@@ -40,7 +61,7 @@ mkdirSync(outDir, { recursive: true });
 function compile(b) {
   const args = [
     ascBin,
-    source,
+    b.source,
     "--outFile",
     join(outDir, b.out),
     "-O3",
@@ -50,6 +71,7 @@ function compile(b) {
     "--initialMemory",
     "1",
     ...b.features.flatMap((f) => ["--enable", f]),
+    ...b.extra,
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -163,26 +163,26 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
  * contiguous).
  */
 // @ts-ignore: decorator
-@inline function packA<T>(transA: bool, M: i32, K: i32, a: usize, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+@inline function packA<T>(transA: bool, lda: i32, a: usize, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     const base = dst + <usize>(ir * kc) * S;
     if (transA) {
-      let src = a + (<usize>pc * <usize>M + <usize>(ic + ir)) * S;
+      let src = a + (<usize>pc * <usize>lda + <usize>(ic + ir)) * S;
       let d = base;
       for (let p = 0; p < kc; p++) {
         for (let r = 0; r < MR; r++) {
           store<T>(d + <usize>r * S, r < rows ? load<T>(src + <usize>r * S) : <T>0);
         }
-        src += <usize>M * S;
+        src += <usize>lda * S;
         d += <usize>MR * S;
       }
     } else {
       for (let r = 0; r < MR; r++) {
         let d = base + <usize>r * S;
         if (r < rows) {
-          let src = a + (<usize>(ic + ir + r) * <usize>K + <usize>pc) * S;
+          let src = a + (<usize>(ic + ir + r) * <usize>lda + <usize>pc) * S;
           for (let p = 0; p < kc; p++) {
             store<T>(d, load<T>(src));
             src += S;
@@ -204,7 +204,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
  * per k), zero-padded. Without transB, B is K×N; with transB, B is N×K.
  */
 // @ts-ignore: decorator
-@inline function packB<T>(transB: bool, N: i32, K: i32, b: usize, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+@inline function packB<T>(transB: bool, ldb: i32, b: usize, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
   const NR = <i32>(32 / S);
   for (let jr = 0; jr < nc; jr += NR) {
@@ -214,7 +214,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
       for (let c = 0; c < NR; c++) {
         let d = base + <usize>c * S;
         if (c < cols) {
-          let src = b + (<usize>(jc + jr + c) * <usize>K + <usize>pc) * S;
+          let src = b + (<usize>(jc + jr + c) * <usize>ldb + <usize>pc) * S;
           for (let p = 0; p < kc; p++) {
             store<T>(d, load<T>(src));
             src += S;
@@ -228,13 +228,13 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
         }
       }
     } else {
-      let src = b + (<usize>pc * <usize>N + <usize>(jc + jr)) * S;
+      let src = b + (<usize>pc * <usize>ldb + <usize>(jc + jr)) * S;
       let d = base;
       if (cols == NR) {
         for (let p = 0; p < kc; p++) {
           v128.store(d, v128.load(src));
           v128.store(d, v128.load(src, 16), 16);
-          src += <usize>N * S;
+          src += <usize>ldb * S;
           d += 32;
         }
       } else {
@@ -242,7 +242,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
           for (let c = 0; c < NR; c++) {
             store<T>(d + <usize>c * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
           }
-          src += <usize>N * S;
+          src += <usize>ldb * S;
           d += 32;
         }
       }
@@ -251,12 +251,26 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
 }
 
 // @ts-ignore: decorator
-@inline function gemmT<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
+@inline function gemmT<T>(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldcElems: i32,
+  work: usize,
+): void {
   if (M <= 0 || N <= 0) return;
   const S = <usize>sizeof<T>();
   const NR = <i32>(32 / S);
+  const ldc = <usize>ldcElems * S;
   if (K <= 0) {
-    memory.fill(c, 0, <usize>M * <usize>N * S);
+    for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N * S);
     return;
   }
   const pa = (work + 63) & ~(<usize>63);
@@ -267,23 +281,22 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
   const mcStep = (((M + mBlocks - 1) / mBlocks + MR - 1) / MR) * MR;
   const kBlocks = (K + KC - 1) / KC;
   const kcStep = (K + kBlocks - 1) / kBlocks;
-  const ldc = <usize>N * S;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kcStep) {
       const kc = min(kcStep, K - pc);
       const acc = pc > 0;
-      packB<T>(transB, N, K, b, pc, kc, jc, nc, pb);
+      packB<T>(transB, ldb, b, pc, kc, jc, nc, pb);
       for (let ic = 0; ic < M; ic += mcStep) {
         const mc = min(mcStep, M - ic);
-        packA<T>(transA, M, K, a, ic, mc, pc, kc, pa);
+        packA<T>(transA, lda, a, ic, mc, pc, kc, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const bp = pb + <usize>(jr * kc) * S;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const ap = pa + <usize>(ir * kc) * S;
-            const cp = c + (<usize>(ic + ir) * <usize>N + <usize>(jc + jr)) * S;
+            const cp = c + <usize>(ic + ir) * ldc + <usize>(jc + jr) * S;
             if (rows == MR && cols == NR) {
               if (sizeof<T>() == 4) kernelF32(kc, ap, bp, cp, ldc, acc);
               else kernelF64(kc, ap, bp, cp, ldc, acc);
@@ -309,10 +322,52 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
 
 /** f32 `C = op(A)·op(B)`: pointers into this module's memory; C is overwritten. */
 export function gemm_f32(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
-  gemmT<f32>(transA, transB, M, N, K, a, b, c, work);
+  gemmT<f32>(transA, transB, M, N, K, a, transA ? M : K, b, transB ? K : N, c, N, work);
 }
 
 /** f64 `C = op(A)·op(B)`: pointers into this module's memory; C is overwritten. */
 export function gemm_f64(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, work: usize): void {
-  gemmT<f64>(transA, transB, M, N, K, a, b, c, work);
+  gemmT<f64>(transA, transB, M, N, K, a, transA ? M : K, b, transB ? K : N, c, N, work);
+}
+
+/**
+ * f32 `C = op(A)·op(B)` on strided operands (a sub-block of larger matrices): lda, ldb and ldc are
+ * the row strides, in elements, of A, B and C as stored (A is M×K, or K×M with transA; B is K×N, or
+ * N×K with transB; C is M×N). C's M×N block is overwritten; the rest of its rows are untouched.
+ * Every element is summed in the same order as by `gemm_f32`, so a product split into row or column
+ * blocks gives bit-identical results.
+ */
+export function gemm_f32_ld(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldc: i32,
+  work: usize,
+): void {
+  gemmT<f32>(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work);
+}
+
+/** f64 version of {@link gemm_f32_ld}. */
+export function gemm_f64_ld(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldc: i32,
+  work: usize,
+): void {
+  gemmT<f64>(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work);
 }

@@ -50,9 +50,18 @@ export {
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
 export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
-export { type BinaryKind, binaryInto } from "./kernels/elementwise.js";
+export { axpy, type BinaryKind, binaryInto } from "./kernels/elementwise.js";
 export { gemm } from "./kernels/matmul.js";
 export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./kernels/reduce.js";
+export {
+  DEFAULT_THREADS,
+  MAX_THREADS,
+  setThreads,
+  shutdownThreads,
+  THREAD_THRESHOLD,
+  type ThreadInfo,
+  type ThreadOptions,
+} from "./kernels/threads.js";
 export {
   type KernelBackend,
   type KernelBackendOption,
@@ -60,6 +69,15 @@ export {
   kernelInfo,
   setKernelBackend,
 } from "./kernels/wasm.js";
+export {
+  type SoftmaxMode,
+  type WasmGradKind,
+  type WasmUnaryKind,
+  wasmSoftmaxProbs,
+  wasmSoftmaxRows,
+  wasmUnary,
+  wasmUnaryGrad,
+} from "./kernels/wasm-ops.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,

@@ -18,6 +18,7 @@ import {
   shapeSize,
   Tensor,
   type TensorLike,
+  wasmUnary,
 } from "@gradgraph/core";
 
 /**
@@ -186,7 +187,7 @@ export const negOp: Op = defineOp({
     const xd = x!.data;
     const out = ctx.alloc(x!.shape);
     const o = out.data;
-    for (let i = 0; i < o.length; i++) o[i] = -xd[i]!;
+    if (!wasmUnary("neg", xd, o)) for (let i = 0; i < o.length; i++) o[i] = -xd[i]!;
     return out;
   },
   backward(gy) {

@@ -14,6 +14,7 @@ import {
   ShapeError,
   shapesEqual,
   Tensor,
+  wasmSoftmaxProbs,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
 import { fmtValue } from "./format.js";
@@ -52,21 +53,33 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const td = t.data;
     const probs = allocArray("float64", s.size);
     let total = 0;
-    for (let r = 0; r < sd.length; r += C) {
-      let m = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < C; j++) if (sd[r + j]! > m) m = sd[r + j]!;
-      if (!Number.isFinite(m)) m = 0;
-      let z = 0;
-      for (let j = 0; j < C; j++) {
-        const e = Math.exp(sd[r + j]! - m);
-        probs[r + j] = e;
-        z += e;
+    // large: the probabilities and each row's log-sum-exp from the WASM SIMD softmax kernel
+    const rowLse = wasmSoftmaxProbs(sd, C, probs);
+    if (rowLse !== null) {
+      for (let r = 0, i = 0; r < sd.length; r += C, i++) {
+        const l = rowLse[i]!;
+        for (let j = 0; j < C; j++) {
+          const tv = td[r + j]!;
+          if (tv !== 0) total -= tv * (sd[r + j]! - l);
+        }
       }
-      const lse = m + Math.log(z);
-      for (let j = 0; j < C; j++) {
-        probs[r + j] = probs[r + j]! / z;
-        const tv = td[r + j]!;
-        if (tv !== 0) total -= tv * (sd[r + j]! - lse);
+    } else {
+      for (let r = 0; r < sd.length; r += C) {
+        let m = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < C; j++) if (sd[r + j]! > m) m = sd[r + j]!;
+        if (!Number.isFinite(m)) m = 0;
+        let z = 0;
+        for (let j = 0; j < C; j++) {
+          const e = Math.exp(sd[r + j]! - m);
+          probs[r + j] = e;
+          z += e;
+        }
+        const lse = m + Math.log(z);
+        for (let j = 0; j < C; j++) {
+          probs[r + j] = probs[r + j]! / z;
+          const tv = td[r + j]!;
+          if (tv !== 0) total -= tv * (sd[r + j]! - lse);
+        }
       }
     }
     const out = ctx.alloc([]);

@@ -9,6 +9,7 @@ import {
   normalizeAxis,
   type Op,
   type Tensor,
+  wasmSoftmaxRows,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs } from "./format.js";
@@ -22,11 +23,13 @@ interface AxisAttrs {
 
 /**
  * Writes `x − logSumExp(x, axis)` into `out`, the log-probabilities; rows along the last axis
- * take a direct loop, other axes go through the general reduction kernels.
+ * take the WASM SIMD kernel when large, else a direct loop; other axes go through the general
+ * reduction kernels.
  */
 export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: number, out: FloatArray): void {
   const n = shape[axis]!;
   if (axis === shape.length - 1) {
+    if (wasmSoftmaxRows(1, x, n, out, null)) return;
     for (let r = 0; r < x.length; r += n) {
       let m = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < n; j++) if (x[r + j]! > m) m = x[r + j]!;
@@ -69,9 +72,12 @@ export const softmaxOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
   },
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
-    logSoftmaxInto(x!.data, x!.shape, axis, out.data);
-    const y = out.data;
-    for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]!);
+    // along the last axis, large: exp(x − lse) in one WASM SIMD kernel
+    if (axis !== x!.rank - 1 || !wasmSoftmaxRows(0, x!.data, x!.shape[axis]!, out.data, null)) {
+      logSoftmaxInto(x!.data, x!.shape, axis, out.data);
+      const y = out.data;
+      for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]!);
+    }
     ctx.saveOutput();
     return out;
   },

@@ -4,6 +4,7 @@
  */
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
+import { wasmSumTo } from "./wasm-ops.js";
 
 /**
  * Strides (in elements) with which an array of shape `from` is read while iterating over shape
@@ -97,13 +98,15 @@ export function broadcastInto(x: FloatArray, from: Shape, out: FloatArray, to: S
 
 /**
  * Sums `g` (shape `from`) into `out` (shape `to`, zero-filled by the caller): the reduction that
- * undoes broadcasting `to` → `from`.
+ * undoes broadcasting `to` → `from`. Large sums over one contiguous group of axes run in the WASM
+ * SIMD kernel (see `wasmSumTo` for how its rounding compares).
  */
 export function sumToInto(g: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
   if (g.length === out.length) {
     out.set(g);
     return;
   }
+  if (wasmSumTo(g, from, out, to)) return;
   if (out.length === 1) {
     let s = 0;
     for (let i = 0; i < g.length; i++) s += g[i]!;

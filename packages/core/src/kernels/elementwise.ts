@@ -1,7 +1,9 @@
 /** Elementwise kernels with numpy broadcasting over row-major typed arrays. */
 import type { FloatArray } from "../dtype.js";
+import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow, isTrailingPart } from "./broadcast.js";
+import { wasmAxpy, wasmBinary } from "./wasm-ops.js";
 
 /**
  * The binary operations with a hand-written kernel: `pow` is `a ** b` (`Math.pow`); `max` and `min`
@@ -11,7 +13,8 @@ export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
 /**
  * `out = a ⊕ b` with broadcasting; `out` has the broadcast shape `outShape` and is written fully.
- * Fast paths: equal shapes, and a single-element operand.
+ * Large arrays of one dtype go to the WASM SIMD kernel (bit-identical results; not `pow`); in
+ * TypeScript, fast paths: equal shapes, and a single-element operand.
  */
 export function binaryInto(
   kind: BinaryKind,
@@ -23,6 +26,7 @@ export function binaryInto(
   outShape: Shape,
 ): void {
   const n = out.length;
+  if (wasmBinary(kind, a, aShape, b, bShape, out, outShape)) return;
   if (a.length === n && b.length === n) {
     flat(kind, a, b, out, 0, 0, 0, n, 1, 1);
     return;
@@ -86,7 +90,41 @@ function flat(
   }
 }
 
-/** `acc += x` elementwise for equal-length arrays. */
+/** `acc += x` elementwise for equal-length arrays (through {@link axpy}). */
 export function addInPlace(acc: FloatArray, x: FloatArray): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+  axpy(1, x, acc);
+}
+
+function isFloatArray(v: unknown): v is FloatArray {
+  return v instanceof Float32Array || v instanceof Float64Array;
+}
+
+/**
+ * `y[i] += alpha · x[i]` for every `i`, in place on `y`: the update of plain SGD
+ * (`axpy(-lr, grad, param)`). Large arrays of one dtype run in the WebAssembly SIMD kernel, others
+ * in a TypeScript loop; both compute `y[i] + alpha·x[i]` in double precision and round once to
+ * `y`'s dtype, so the result does not depend on the backend.
+ * @param alpha - the scale of `x` (any number, NaN and infinities included).
+ * @param x - the array added, a Float32Array or Float64Array; it is not modified.
+ * @param y - the array updated in place, a Float32Array or Float64Array of `x`'s length (the
+ *   dtypes may differ).
+ * @throws ArgumentError naming `axpy` when `alpha` is not a number or `x` or `y` is not a
+ *   Float32Array/Float64Array.
+ * @throws ShapeError naming `axpy` when `x` and `y` differ in length.
+ */
+export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+  if (typeof alpha !== "number") {
+    throw new ArgumentError("axpy", `axpy: alpha must be a number, got ${describeValue(alpha)}`);
+  }
+  if (!isFloatArray(x)) {
+    throw new ArgumentError("axpy", `axpy: x must be a Float32Array or Float64Array, got ${describeValue(x)}`);
+  }
+  if (!isFloatArray(y)) {
+    throw new ArgumentError("axpy", `axpy: y must be a Float32Array or Float64Array, got ${describeValue(y)}`);
+  }
+  if (x.length !== y.length) {
+    throw new ShapeError("axpy", `axpy: x has length ${x.length} but y has length ${y.length}; they must be equal`);
+  }
+  if (wasmAxpy(alpha, x, y)) return;
+  for (let i = 0; i < y.length; i++) y[i] = y[i]! + alpha * x[i]!;
 }

@@ -5,9 +5,11 @@
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow } from "./broadcast.js";
+import { wasmLogSumExpTo, wasmMaxTo } from "./wasm-ops.js";
 
 /** `out[o] = max over the elements reducing into o` (−∞ for empty reductions). */
 export function maxToInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
+  if (wasmMaxTo(x, from, out, to)) return;
   out.fill(Number.NEGATIVE_INFINITY);
   const os = broadcastStrides(to, from);
   forEachRow(from, os, os, (i, o, _b, n, ostride) => {
@@ -45,8 +47,12 @@ export function argmaxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Sh
   });
 }
 
-/** `out[o] = log Σ exp(x)` over each reduction, shifted by its maximum for stability. */
+/**
+ * `out[o] = log Σ exp(x)` over each reduction, shifted by its maximum for stability. Large
+ * reductions over trailing axes run in the WASM softmax kernel.
+ */
 export function logSumExpToInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
+  if (wasmLogSumExpTo(x, from, out, to)) return;
   const m = new Float64Array(out.length);
   maxToInto(x, from, m, to);
   const s = new Float64Array(out.length);

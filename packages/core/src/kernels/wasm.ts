@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
+import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
 
 /** The parts of the WebAssembly JS API used here (lib ES2022 has no WebAssembly types). */
 interface WasmMemory {
@@ -37,8 +38,8 @@ export type KernelBackend = "wasm-relaxed-simd" | "wasm-simd" | "js";
 /** The backend choice given to {@link setKernelBackend}. */
 export type KernelBackendOption = "auto" | "js" | "wasm";
 
-/** What {@link kernelInfo} reports about the matmul backend. */
-export interface KernelInfo {
+/** What {@link kernelInfo} reports about the matmul backend (and, from `setThreads`, its threads). */
+export interface KernelInfo extends ThreadInfo {
   /** The backend in use: a WASM build, or the pure-TypeScript kernel. */
   backend: KernelBackend;
   /** The option last given to {@link setKernelBackend} (`"auto"` by default). */
@@ -218,10 +219,10 @@ export function useWasmBuild(build: "wasm-relaxed-simd" | "wasm-simd" | undefine
 /** Reports which matmul backend `gemm` uses (loading the WASM module if not yet loaded). */
 export function kernelInfo(): KernelInfo {
   const m = active();
-  if (m) return { backend: m.backend, option, threshold: option === "wasm" ? 0 : WASM_THRESHOLD };
+  if (m) return { backend: m.backend, option, threshold: option === "wasm" ? 0 : WASM_THRESHOLD, ...threadInfo() };
   const reason =
     option === "js" ? "setKernelBackend('js')" : envForcesJs() ? "GRADGRAPH_KERNELS=js" : failure || "unavailable";
-  return { backend: "js", option, threshold: 0, reason };
+  return { backend: "js", option, threshold: 0, reason, ...threadInfo() };
 }
 
 /**
@@ -272,6 +273,7 @@ export function wasmGemm(
   if (option === "auto" && M * N * K < WASM_THRESHOLD) return false;
   const f64 = C instanceof Float64Array;
   if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return false;
+  if (threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) return true;
   const S = f64 ? 8 : 4;
   const na = M * K;
   const nb = K * N;

@@ -1,0 +1,94 @@
+// gradgraph WebAssembly SIMD softmax family (AssemblyScript): along the last axis of a row-major
+// [rows, n] array, for f32 or f64 input, all arithmetic in f64 (f64x2 lanes; f32 input is
+// promoted), the way the TypeScript kernels compute in JavaScript doubles.
+//
+// Per row: m = max (a non-finite m is replaced by 0, as the TypeScript kernels do), s = Σ exp(x − m), lse = m + log s. `lse` (f64, one per row) is always written. `mode`:
+//   0  y = exp(x − lse) (softmax; the difference is rounded to the input dtype first, as the
+//      TypeScript op stores log-softmax before exponentiating)
+//   1  y = x − lse (log-softmax)
+//   2  lse only
+//   3  y = exp(x − lse) as f64 whatever the input dtype (softmax cross-entropy's probabilities)
+// `y` has the input dtype except in mode 3.
+
+import { exp64 } from "./vmath";
+
+// @ts-ignore: decorator
+@inline function load2(f32in: bool, p: usize, k: i32): v128 {
+  if (f32in) return f64x2.promote_low_f32x4(v128.load64_zero(p + ((<usize>k) << 2)));
+  return v128.load(p + ((<usize>k) << 3));
+}
+
+// @ts-ignore: decorator
+@inline function load1(f32in: bool, p: usize, k: i32): v128 {
+  if (f32in) return f64x2.splat(<f64>load<f32>(p + ((<usize>k) << 2)));
+  return v128.load64_splat(p + ((<usize>k) << 3));
+}
+
+// @ts-ignore: decorator
+@inline function rows(f32in: bool, nrows: i32, n: i32, x: usize, y: usize, lse: usize, mode: i32): void {
+  const n2 = n & ~1;
+  const sh: usize = f32in ? 2 : 3;
+  for (let r = 0; r < nrows; r++) {
+    const px = x + ((<usize>(r * n)) << sh);
+    // pmax skips NaN (one instruction against several for max): a NaN in the row still makes s,
+    // lse and the outputs NaN, as in TypeScript
+    let mv = f64x2.splat(-Infinity);
+    for (let k = 0; k < n2; k += 2) mv = f64x2.pmax(mv, load2(f32in, px, k));
+    if (n2 < n) mv = f64x2.pmax(mv, load1(f32in, px, n2));
+    let m = Math.max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
+    if (!isFinite(m)) m = 0;
+    const vm = f64x2.splat(m);
+    let s0 = f64x2.splat(0);
+    let s1 = s0;
+    let k = 0;
+    for (; k + 4 <= n; k += 4) {
+      s0 = f64x2.add(s0, exp64(f64x2.sub(load2(f32in, px, k), vm)));
+      s1 = f64x2.add(s1, exp64(f64x2.sub(load2(f32in, px, k + 2), vm)));
+    }
+    if (k + 2 <= n) {
+      s0 = f64x2.add(s0, exp64(f64x2.sub(load2(f32in, px, k), vm)));
+      k += 2;
+    }
+    let s = f64x2.extract_lane(f64x2.add(s0, s1), 0) + f64x2.extract_lane(f64x2.add(s0, s1), 1);
+    if (k < n) s += f64x2.extract_lane(exp64(f64x2.sub(load1(f32in, px, k), vm)), 0);
+    const l = m + Math.log(s);
+    store<f64>(lse + ((<usize>r) << 3), l);
+    if (mode == 2) continue;
+    const vl = f64x2.splat(l);
+    if (mode == 3) {
+      const py = y + ((<usize>(r * n)) << 3);
+      for (let j = 0; j < n2; j += 2) {
+        v128.store(py + ((<usize>j) << 3), exp64(f64x2.sub(load2(f32in, px, j), vl)));
+      }
+      if (n2 < n) store<f64>(py + ((<usize>n2) << 3), f64x2.extract_lane(exp64(f64x2.sub(load1(f32in, px, n2), vl)), 0));
+      continue;
+    }
+    const py = y + ((<usize>(r * n)) << sh);
+    for (let j = 0; j < n; j += 2) {
+      // the last pair may run one past the row for odd n: compute both lanes, store what fits
+      const z = j + 1 < n ? f64x2.sub(load2(f32in, px, j), vl) : f64x2.sub(load1(f32in, px, j), vl);
+      let v: v128;
+      if (f32in) {
+        // round x − lse to f32 first, as the TypeScript op stores log-softmax in the input dtype
+        const zr = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(z));
+        v = f32x4.demote_f64x2_zero(mode == 0 ? exp64(zr) : zr);
+        if (j + 1 < n) v128.store64_lane(py + ((<usize>j) << 2), v, 0);
+        else store<f32>(py + ((<usize>j) << 2), f32x4.extract_lane(v, 0));
+      } else {
+        v = mode == 0 ? exp64(z) : z;
+        if (j + 1 < n) v128.store(py + ((<usize>j) << 3), v);
+        else store<f64>(py + ((<usize>j) << 3), f64x2.extract_lane(v, 0));
+      }
+    }
+  }
+}
+
+/** Softmax family along rows of f32 `x` (see the file comment for `mode`). */
+export function softmax_f32(nrows: i32, n: i32, x: usize, y: usize, lse: usize, mode: i32): void {
+  rows(true, nrows, n, x, y, lse, mode);
+}
+
+/** Softmax family along rows of f64 `x` (see the file comment for `mode`). */
+export function softmax_f64(nrows: i32, n: i32, x: usize, y: usize, lse: usize, mode: i32): void {
+  rows(false, nrows, n, x, y, lse, mode);
+}
