@@ -36,4 +36,10 @@ export interface Workload {
   prepare?(): Promise<void>;
   /** Runs `iters` iterations; returns a value derived from the results so nothing is dead code. */
   run(iters: number): number;
+  /**
+   * When present, used instead of `run` for timing: runs `iters` iterations and returns the
+   * nanoseconds spent in the measured part of each (e.g. backward, timed around the call, with
+   * the forward that must precede it untimed), plus a value derived from the results.
+   */
+  runPart?(iters: number): { ns: number; value: number };
 }

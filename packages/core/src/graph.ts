@@ -28,6 +28,10 @@ let captureSites = false;
 let captureInputs = false;
 let anomaly = false;
 let inBackward = false;
+/** True while a backward pass may hand out leaf `.grad` buffers through `gradTarget`. */
+let targetsOn = false;
+/** The gradient(s) the running op backward received (checked by `gradTarget` for aliasing). */
+let currentGy: Tensor | readonly Tensor[] | null = null;
 let nodeCounter = 0;
 let passCounter = 0;
 
@@ -167,6 +171,15 @@ export interface BackwardContext<A = unknown> {
   input(i: number): Tensor;
   /** Saved output `k` (default 0). @throws GraphError if forward did not save outputs or they were released. */
   output(k?: number): Tensor;
+  /**
+   * A buffer the op's backward may write input `i`'s whole gradient into, or null (then allocate
+   * as usual). Non-null only in a first-order backward (no `createGraph`, no anomaly mode, not a
+   * functional `grad` call) when input `i` is a leaf whose `.grad` was zeroed by `fill_(0)` and not
+   * changed since, has the input's shape and dtype, and is neither another input of this node nor
+   * anything this node saved or receives. Return `new Tensor(target, shape)` for that input: the
+   * engine then knows the gradient is already in place and skips the copy.
+   */
+  gradTarget(i: number): FloatArray | null;
 }
 
 /**
@@ -315,6 +328,29 @@ export class Node implements BackwardContext {
     const nx = this.next[i];
     if (nx === null || nx === undefined) return null;
     return nx instanceof Node ? nx.dtype : nx.dtype;
+  }
+
+  gradTarget(i: number): FloatArray | null {
+    if (!targetsOn) return null;
+    const leaf = this.next[i];
+    if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
+    const g = leaf.grad;
+    if (g === null || g.creator !== null || g._zeroAt !== g._version || g.dtype !== leaf.dtype) return null;
+    if (!shapesEqual(g.shape, leaf.shape)) return null;
+    const data = g.data;
+    const next = this.next;
+    for (let k = 0; k < next.length; k++) if (k !== i && next[k] === leaf) return null;
+    const ins = this._savedInputs;
+    if (ins !== null) for (let k = 0; k < ins.length; k++) if (ins[k]?.data === data) return null;
+    const outs = this._savedOutputs;
+    if (outs !== null) for (let k = 0; k < outs.length; k++) if (outs[k]!.data === data) return null;
+    const gy = currentGy;
+    if (gy instanceof Tensor) {
+      if (gy.data === data) return null;
+    } else if (gy !== null) {
+      for (let k = 0; k < gy.length; k++) if (gy[k]!.data === data) return null;
+    }
+    return data;
   }
 
   input(i: number): Tensor {
@@ -610,11 +646,15 @@ export function grad(
   if (!Array.isArray(inputs)) {
     throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);
   }
-  outputs.forEach((o, k) => {
+  // index loops, not forEach: a hole of a sparse array must fail here, and a huge sparse array
+  // must not take minutes to skip
+  for (let k = 0; k < outputs.length; k++) {
+    const o: unknown = outputs[k];
     if (!(o instanceof Tensor))
       throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeValue(o)}`);
-  });
-  inputs.forEach((t, k) => {
+  }
+  for (let k = 0; k < inputs.length; k++) {
+    const t: unknown = inputs[k];
     if (!(t instanceof Tensor))
       throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeValue(t)}`);
     if (!t._requiresGrad) {
@@ -623,7 +663,7 @@ export function grad(
         `grad: input ${k} ${t.toString()} does not require grad, so no gradient can flow to it`,
       );
     }
-  });
+  }
   const go = options.gradOutput;
   const gos: readonly (Tensor | number | undefined)[] =
     go === undefined ? outputs.map(() => undefined) : Array.isArray(go) ? go : [go as Tensor | number];
@@ -669,7 +709,15 @@ function backwardPass(
     }
   }
   // 2. reverse topological order: a consumer is always created after its inputs
-  order.sort(byIdDesc);
+  // (a chain's DFS order is already sorted: check first, which is cheaper than sorting)
+  let sorted = true;
+  for (let i = 1; i < order.length; i++) {
+    if (order[i - 1]!.id < order[i]!.id) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) order.sort(byIdDesc);
 
   // 3. targets (functional grad): leaves by identity, intermediate tensors by (node, slot)
   let results: (Tensor | null)[] | null = null;
@@ -744,12 +792,18 @@ function backwardPass(
       // returns are, so the error names this node
       const prevInBackward = inBackward;
       inBackward = true;
+      const prevTargets = targetsOn;
+      const prevGy = currentGy;
+      targetsOn = !create && targets === null && !anomaly;
+      currentGy = gin;
       let gx: readonly (Tensor | null | undefined)[];
       try {
         gx = op.backward(gin, n);
       } finally {
         gradEnabled = prev;
         inBackward = prevInBackward;
+        targetsOn = prevTargets;
+        currentGy = prevGy;
       }
       const next = n.next;
       if (!Array.isArray(gx) || gx.length !== next.length) {
@@ -763,6 +817,7 @@ function backwardPass(
         if (nx === null || nx === undefined) continue;
         let g = gx[j];
         if (g === null || g === undefined) continue;
+        if (!create && targets === null && !anomaly && !(nx instanceof Node) && sumIntoZeroGrad(nx, g)) continue;
         g = conform(n, j, g, create);
         if (anomaly) checkBackward(n, j, g);
         if (nx instanceof Node) deposit(nx, n.nextSlot[j]!, g, create);
@@ -866,7 +921,26 @@ function accumulate(a: Tensor, b: Tensor, create: boolean): Tensor {
   return new Tensor(out, a.shape);
 }
 
-/** Adds `g` into a leaf's `.grad`: in place when it exists (bumping its version), else a copy. */
+/**
+ * First-order fast path for a gradient that must be summed down to a leaf's shape (a bias, say):
+ * when the leaf's `.grad` is zeroed (`fill_(0)`, unchanged since) and of the leaf's shape and
+ * dtype, sums `g` straight into it and returns true; else false (nothing done).
+ */
+function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
+  const cur = leaf.grad;
+  if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version) return false;
+  if (g.dtype !== leaf.dtype || cur.dtype !== leaf.dtype || shapesEqual(g.shape, leaf.shape)) return false;
+  if (!shapesEqual(cur.shape, leaf.shape) || !isBroadcastableTo(leaf.shape, g.shape)) return false;
+  if (g.data === cur.data) return false;
+  sumToInto(g.data, g.shape, cur.data, leaf.shape);
+  cur._version++;
+  return true;
+}
+
+/**
+ * Adds `g` into a leaf's `.grad`: in place when it exists (bumping its version; a copy when the
+ * grad was zeroed by `fill_(0)` and not changed since), else a copy.
+ */
 function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   const cur = leaf.grad;
   if (cur === null) {
@@ -874,7 +948,11 @@ function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   } else if (create || cur.creator !== null) {
     leaf.grad = accumulate(cur, g, create);
   } else {
-    addInPlace(cur.data, g.data);
+    // a .grad zeroed by fill_(0) and unchanged since (same version) takes a copy: 0 + g = g
+    // (when backward wrote it in place through gradTarget, g.data is cur.data: nothing to copy)
+    if (cur._zeroAt === cur._version) {
+      if (g.data !== cur.data) cur.data.set(g.data);
+    } else addInPlace(cur.data, g.data);
     cur._version++;
   }
 }

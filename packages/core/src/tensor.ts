@@ -42,6 +42,11 @@ export class Tensor {
   _requiresGrad: boolean;
   /** @internal Bumped by every in-place change that gradgraph makes; checked by backward. */
   _version = 0;
+  /**
+   * @internal The version at which `fill_(0)` last zeroed `data` (-1: not known to be zero). While
+   * it equals `_version`, backward may copy a gradient into this tensor instead of adding it.
+   */
+  _zeroAt = -1;
 
   /**
    * @param data - the elements; its length must equal the product of `shape`.
@@ -72,23 +77,43 @@ export class Tensor {
     this.outputIndex = outputIndex;
   }
 
-  /** Number of dimensions. */
+  /**
+   * Number of dimensions.
+   * @throws ArgumentError naming `Tensor.rank` when read from something that is not a tensor.
+   */
   get rank(): number {
-    return this.shape.length;
+    // a try/catch rather than a receiver check: free on the hot path (ops read rank often)
+    try {
+      return this.shape.length;
+    } catch {
+      throw notATensor("rank", this);
+    }
   }
 
-  /** True for tensors not produced by a recorded op. */
+  /**
+   * True for tensors not produced by a recorded op.
+   * @throws ArgumentError naming `Tensor.isLeaf` when read from something that is not a tensor.
+   */
   get isLeaf(): boolean {
+    if (!isTensor(this)) throw notATensor("isLeaf", this);
     return this.creator === null;
   }
 
-  /** Whether gradients flow to this tensor. Only a leaf's flag can be changed. */
+  /**
+   * Whether gradients flow to this tensor. Only a leaf's flag can be changed.
+   * @throws ArgumentError naming `Tensor.requiresGrad` when read from something that is not a tensor.
+   */
   get requiresGrad(): boolean {
+    if (!isTensor(this)) throw notATensor("requiresGrad", this);
     return this._requiresGrad;
   }
 
-  /** @throws GraphError when changing the flag of a non-leaf tensor. */
+  /**
+   * @throws GraphError when changing the flag of a non-leaf tensor; ArgumentError when set on
+   *   something that is not a tensor.
+   */
   set requiresGrad(flag: boolean) {
+    if (!isTensor(this)) throw notATensor("requiresGrad", this);
     if (this.creator !== null) {
       throw new GraphError(
         "Tensor.requiresGrad",
@@ -106,8 +131,10 @@ export class Tensor {
    * @throws GraphError for a non-scalar without `gradOutput`, a tensor that does not require
    *   grad, or a graph already released by an earlier backward.
    * @throws ShapeError when `gradOutput`'s shape differs from this tensor's.
+   * @throws ArgumentError when called on something that is not a tensor.
    */
   backward(gradOutput?: Tensor | number, options: BackwardOptions = {}): void {
+    if (!isTensor(this)) throw notATensor("backward", this);
     const g = seedGradient("backward", this, gradOutput);
     if (this.creator === null) {
       if (!this._requiresGrad) {
@@ -124,8 +151,13 @@ export class Tensor {
     this.creator.runBackward(this, g, options);
   }
 
-  /** The single element as a number. @throws ShapeError when the tensor has other than one element. */
+  /**
+   * The single element as a number.
+   * @throws ShapeError when the tensor has other than one element; ArgumentError when called on
+   *   something that is not a tensor.
+   */
   item(): number {
+    if (!isTensor(this)) throw notATensor("item", this);
     if (this.size !== 1) {
       throw new ShapeError(
         "item",
@@ -135,8 +167,12 @@ export class Tensor {
     return this.data[0]!;
   }
 
-  /** The elements as nested arrays (a plain number for a 0-d tensor). */
+  /**
+   * The elements as nested arrays (a plain number for a 0-d tensor).
+   * @throws ArgumentError when called on something that is not a tensor.
+   */
   toArray(): NestedArray {
+    if (!isTensor(this)) throw notATensor("toArray", this);
     const { data, shape } = this;
     if (shape.length === 0) return data[0]!;
     let pos = 0;
@@ -154,22 +190,32 @@ export class Tensor {
     return build(0);
   }
 
-  /** A new leaf sharing this tensor's data, cut off from the graph (`requiresGrad` false). */
+  /**
+   * A new leaf sharing this tensor's data, cut off from the graph (`requiresGrad` false).
+   * @throws ArgumentError when called on something that is not a tensor.
+   */
   detach(): Tensor {
+    if (!isTensor(this)) throw notATensor("detach", this);
     return new Tensor(this.data, this.shape);
   }
 
-  /** A new leaf with a copy of the data (`requiresGrad` false). */
+  /**
+   * A new leaf with a copy of the data (`requiresGrad` false).
+   * @throws ArgumentError when called on something that is not a tensor.
+   */
   clone(): Tensor {
+    if (!isTensor(this)) throw notATensor("clone", this);
     return new Tensor(this.data.slice(), this.shape);
   }
 
   /**
    * Copies `src`'s elements into this tensor in place (converting dtype) and bumps its version,
    * so a backward that saved this tensor before the change refuses to use it.
-   * @throws ShapeError when the shapes differ; ArgumentError when `src` is not a Tensor.
+   * @throws ShapeError when the shapes differ; ArgumentError when `src` is not a Tensor or the
+   *   method is called on something that is not a tensor.
    */
   copy_(src: Tensor): this {
+    if (!isTensor(this)) throw notATensor("copy_", this);
     if (!(src instanceof Tensor)) {
       throw new ArgumentError("copy_", `copy_: src must be a Tensor, got ${describeValue(src)}`);
     }
@@ -186,36 +232,67 @@ export class Tensor {
 
   /**
    * Sets every element to `value` in place and bumps the version (see `copy_`).
-   * @throws ArgumentError when `value` is not a number.
+   * @throws ArgumentError when `value` is not a number, or the method is called on something
+   *   that is not a tensor.
    */
   fill_(value: number): this {
+    if (!isTensor(this)) throw notATensor("fill_", this);
     if (typeof value !== "number") {
       throw new ArgumentError("fill_", `fill_: value must be a number, got ${describeValue(value)}`);
     }
     this.data.fill(value);
     this._version++;
+    this._zeroAt = value === 0 ? this._version : -1;
     return this;
   }
 
   /**
    * Declares that `data` was changed in place by code outside gradgraph's ops (an optimizer step,
    * say): bumps the version so that a backward that saved this tensor before refuses to use it.
+   * @throws ArgumentError when called on something that is not a tensor.
    */
   markModified(): this {
+    if (!isTensor(this)) throw notATensor("markModified", this);
     this._version++;
     return this;
   }
 
-  /** The in-place version counter: bumped by `copy_`, `fill_`, `markModified` and optimizer steps. */
+  /**
+   * The in-place version counter: bumped by `copy_`, `fill_`, `markModified` and optimizer steps.
+   * @throws ArgumentError naming `Tensor.version` when read from something that is not a tensor.
+   */
   get version(): number {
+    if (!isTensor(this)) throw notATensor("version", this);
     return this._version;
   }
 
-  /** A short description: `Tensor(float32, [2, 3], requiresGrad)`. */
+  /**
+   * A short description: `Tensor(float32, [2, 3], requiresGrad)`.
+   * @throws ArgumentError when called on something that is not a tensor.
+   */
   toString(): string {
+    if (!isTensor(this)) throw notATensor("toString", this);
     const op = this.creator ? `, op=${this.creator.op.name}` : this._requiresGrad ? ", requiresGrad" : "";
     return `Tensor(${this.dtype}, ${fmtShape(this.shape)}${op})`;
   }
+}
+
+/**
+ * True for a constructed Tensor: an instance whose fields were set by the constructor (not merely
+ * an object with Tensor's prototype, such as `Object.create(Tensor.prototype)`).
+ */
+function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor && (value as { data?: unknown }).data !== undefined;
+}
+
+/** The error for a Tensor method or accessor called on something that is not a tensor. */
+function notATensor(member: string, self: unknown): ArgumentError {
+  const got =
+    self instanceof Tensor ? "an object with Tensor's prototype that no Tensor constructor made" : describeValue(self);
+  return new ArgumentError(
+    `Tensor.${member}`,
+    `Tensor.${member}: this must be a Tensor (the method was called on another value, e.g. detached from its tensor), got ${got}`,
+  );
 }
 
 /** Nested arrays of numbers, as accepted by `tensor` and returned by `toArray`. */

@@ -4,15 +4,18 @@
  * again a matmul (dx = dy·Wᵀ, dW = xᵀ·dy) that reads its operands in place, at every order.
  */
 import {
+  allocArray,
   assertTensor,
   broadcastShapes,
   defineOp,
+  type FloatArray,
   fmtShape,
   gemm,
+  isGradEnabled,
   type Op,
   ShapeError,
   stridesOf,
-  type Tensor,
+  Tensor,
   type TensorLike,
 } from "@gradgraph/core";
 import { reshape } from "./shape.js";
@@ -53,6 +56,20 @@ function batchOffsets(from: readonly number[], to: readonly number[]): number[] 
     }
   }
   return out;
+}
+
+/**
+ * `op(x)·op(y)` of two 2-D same-dtype tensors straight into a new tensor of shape [M, N], without
+ * recording or re-checking (backward's first-order fast path: the shapes were checked in forward),
+ * into `target` (a leaf's zeroed `.grad`, from `ctx.gradTarget`) when given.
+ */
+function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean, target: FloatArray | null): Tensor {
+  const M = transX ? x.shape[1]! : x.shape[0]!;
+  const K = transX ? x.shape[0]! : x.shape[1]!;
+  const N = transY ? y.shape[0]! : y.shape[1]!;
+  const out = target ?? allocArray(x.dtype, M * N);
+  gemm(transX, transY, M, N, K, x.data, y.data, out);
+  return new Tensor(out, [M, N]);
 }
 
 /** `matmul`: op(a)·op(b) over the last two dimensions, batched over broadcast leading dimensions. */
@@ -120,6 +137,14 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
     const [needA, needB] = ctx.needsInputGrad;
     const a = ctx.input(0);
     const b = ctx.input(1);
+    if (!isGradEnabled() && a.rank === 2 && b.rank === 2 && a.dtype === b.dtype && gy.dtype === a.dtype) {
+      // first order, plain 2-D: the same products as below, without recording machinery
+      const ta = needA ? ctx.gradTarget(0) : null;
+      const tb = needB ? ctx.gradTarget(1) : null;
+      const da = !needA ? null : transA ? rawProduct(b, gy, transB, true, ta) : rawProduct(gy, b, false, !transB, ta);
+      const db = !needB ? null : transB ? rawProduct(gy, a, true, transA, tb) : rawProduct(a, gy, !transA, false, tb);
+      return [da, db];
+    }
     // C = op(A)·op(B):  dA = gy·op(B)ᵀ (or its transpose),  dB = op(A)ᵀ·gy (or its transpose);
     // over broadcast batch dimensions the engine sums each back to its operand's shape
     const da = !needA

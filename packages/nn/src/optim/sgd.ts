@@ -2,7 +2,7 @@
  * First-order optimizers of "Deep Learning from Scratch" (common/optimizer.py): plain SGD,
  * momentum SGD and Nesterov's accelerated gradient.
  */
-import type { Tensor } from "@gradgraph/core";
+import { axpy, type Tensor } from "@gradgraph/core";
 import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
 
 /** Options of `SGD`. */
@@ -44,9 +44,8 @@ export class SGD extends LearningRate implements Optimizer {
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
       const param = params[i]!;
-      const p = param.data;
-      const g = grads[i]!.data;
-      for (let j = 0; j < p.length; j++) p[j] = p[j]! - lr * g[j]!;
+      // p + (−lr)·g equals p − lr·g exactly; axpy runs large arrays in the WASM SIMD kernel
+      axpy(-lr, grads[i]!.data, param.data);
       param.markModified();
     }
   }
