@@ -120,29 +120,37 @@ export interface GradcheckReport {
 /**
  * Numerical gradients of `Σ gradOutput·f(...inputs)` with respect to every input, by central
  * differences, in float64 whatever the inputs' dtype (the inputs are copied to float64 first).
- * Runs `f` `2·(total input size)` times with recording off.
+ * Runs `f` `2·(total input size)` times with recording off, so its cost grows with the square
+ * of the input size for a typical `f`: keep the inputs small (or pick them with `wrt`).
  * @returns one float64 tensor per input, of that input's shape.
- * @throws ArgumentError for non-tensor inputs, a bad `eps`, or `gradOutput` of the wrong count or shape.
+ * @throws ArgumentError naming `numericalGrad` and the argument for non-tensor inputs (or more
+ *   than 10,000 of them), an `eps` that is not a positive finite number or too small or too large
+ *   to change a finite input element, a bad `wrt`, `gradOutput` of the wrong count or shape, or an
+ *   `f` that does not return tensors.
  */
 export function numericalGrad(
   f: TensorFunction,
   inputs: readonly Tensor[],
   options: NumericalGradOptions = {},
 ): Tensor[] {
-  checkFunctionArgs("numericalGrad", f, inputs);
-  options = optionsObject("numericalGrad", options);
-  const eps = options.eps ?? 1e-6;
-  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(eps)) {
-    throw new ArgumentError(
-      "numericalGrad",
-      `numericalGrad: eps must be a positive finite number, got ${describeValue(eps)}`,
-    );
-  }
+  return numericalGradIn("numericalGrad", f, inputs, options);
+}
+
+/** @internal `numericalGrad`, with errors naming `fn`. */
+export function numericalGradIn(
+  fn: string,
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: NumericalGradOptions = {},
+): Tensor[] {
+  checkFunctionArgs(fn, f, inputs);
+  options = optionsObject(fn, options);
+  const eps = checkEps(fn, options.eps);
   return noGrad(() => {
     const xs = inputs.map((t) => new Tensor(Float64Array.from(t.data), t.shape));
-    const weights = resolveWeights("numericalGrad", f, xs, options.gradOutput);
+    const weights = resolveWeights(fn, f, xs, options.gradOutput);
     const value = (): number => {
-      const outs = callF("numericalGrad", f, xs);
+      const outs = callF(fn, f, xs);
       let s = 0;
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!.data;
@@ -151,13 +159,20 @@ export function numericalGrad(
       }
       return s;
     };
-    const wrt = resolveWrt("numericalGrad", options.wrt, xs.length);
+    const wrt = resolveWrt(fn, options.wrt, xs.length);
     return wrt.map((w) => {
       const x = xs[w]!;
       const g = new Float64Array(x.size);
       const d = x.data;
       for (let i = 0; i < d.length; i++) {
         const orig = d[i]!;
+        if (Number.isFinite(orig) && !(orig + eps > orig && orig - eps < orig)) {
+          // the step vanishes next to this element: the difference quotient would be a silent 0
+          throw new ArgumentError(
+            fn,
+            `${fn}: eps ${eps} is too small to change inputs[${w}] element ${i} (value ${orig}); use a larger eps`,
+          );
+        }
         d[i] = orig + eps;
         const fp = value();
         d[i] = orig - eps;
@@ -175,17 +190,29 @@ export function numericalGrad(
  * The inputs are copied to fresh leaves that require grad; the function is evaluated once with
  * recording for the analytic gradients, and in float64 for the numeric ones.
  * @returns a report; it does not throw on a failed check (see `assertGradcheck`).
- * @throws ArgumentError for bad arguments, and whatever `f` throws.
+ * @throws ArgumentError naming `gradcheck` and the argument for bad arguments (as `numericalGrad`,
+ *   and a `seed` that is not an integer, a negative or non-numeric `atol`/`rtol`, a non-boolean
+ *   `localize`), and whatever `f` throws.
  */
 export function gradcheck(
   f: TensorFunction,
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  checkFunctionArgs("gradcheck", f, inputs);
-  options = optionsObject("gradcheck", options);
+  return gradcheckIn("gradcheck", f, inputs, options);
+}
+
+/** @internal `gradcheck`, with errors naming `fn`. */
+export function gradcheckIn(
+  fn: string,
+  f: TensorFunction,
+  inputs: readonly Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  checkFunctionArgs(fn, f, inputs);
+  options = optionsObject(fn, options);
   const dtype: DType = inputs.some((t) => t.dtype === "float32") ? "float32" : "float64";
-  const eps = options.eps ?? 1e-6;
+  const eps = checkEps(fn, options.eps);
   const atol = options.atol ?? (dtype === "float64" ? 1e-5 : 1e-3);
   const rtol = options.rtol ?? (dtype === "float64" ? 1e-3 : 1e-2);
   for (const [k, v] of [
@@ -193,18 +220,25 @@ export function gradcheck(
     ["rtol", rtol],
   ] as const) {
     if (typeof v !== "number" || !(v >= 0)) {
-      throw new ArgumentError("gradcheck", `gradcheck: ${k} must be a non-negative number, got ${describeValue(v)}`);
+      throw new ArgumentError(fn, `${fn}: ${k} must be a non-negative number, got ${describeValue(v)}`);
     }
   }
-  const wrt = resolveWrt("gradcheck", options.wrt, inputs.length);
+  const seed = options.seed ?? 0;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new ArgumentError(fn, `${fn}: seed must be an integer, got ${describeValue(seed)}`);
+  }
+  if (options.localize !== undefined && typeof options.localize !== "boolean") {
+    throw new ArgumentError(fn, `${fn}: localize must be a boolean, got ${describeValue(options.localize)}`);
+  }
+  const wrt = resolveWrt(fn, options.wrt, inputs.length);
   const leaves = inputs.map((t, i) => new Tensor(t.data.slice(), t.shape, wrt.includes(i)));
-  const outs = callF("gradcheck", f, leaves);
+  const outs = callF(fn, f, leaves);
   // weights: given, or random in [-1, 1], rounded to float32 so both computations use equal values
   let weights: Float64Array[];
   if (options.gradOutput !== undefined) {
-    weights = resolveWeights("gradcheck", f, leaves, options.gradOutput, outs);
+    weights = resolveWeights(fn, f, leaves, options.gradOutput, outs);
   } else {
-    const rng = new Rng(options.seed ?? 0);
+    const rng = new Rng(seed);
     weights = outs.map((o) => Float64Array.from(Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1)));
   }
   const analytic = grad(
@@ -219,7 +253,7 @@ export function gradcheck(
       allowUnused: true,
     },
   );
-  const numeric = numericalGrad(f, inputs, {
+  const numeric = numericalGradIn(fn, f, inputs, {
     eps,
     wrt,
     gradOutput: outs.map((o, k) => new Tensor(weights[k]!, o.shape)),
@@ -342,11 +376,37 @@ function locateFault(f: TensorFunction, inputs: readonly Tensor[], wrt: readonly
 
 function resolveWrt(fn: string, wrt: readonly number[] | undefined, n: number): number[] {
   if (wrt === undefined) return Array.from({ length: n }, (_, i) => i);
-  if (!Array.isArray(wrt) || wrt.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
+  if (!Array.isArray(wrt)) {
     throw new ArgumentError(fn, `${fn}: wrt must list input indices in [0, ${n}), got ${describeValue(wrt)}`);
   }
-  return [...wrt];
+  // an index loop, not wrt.some(): a sparse array (Array(3)) must fail at its first hole, not be
+  // skipped (and a huge sparse one must not take minutes to skip)
+  const out: number[] = [];
+  for (let k = 0; k < wrt.length; k++) {
+    const i: unknown = wrt[k];
+    if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= n) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: wrt must list input indices in [0, ${n}), got ${describeValue(i)} at wrt[${k}]`,
+      );
+    }
+    out.push(i);
+  }
+  return out;
 }
+
+/** Checks the central-difference step: a positive finite number (default 1e-6). */
+function checkEps(fn: string, eps: unknown): number {
+  if (eps === undefined) return 1e-6;
+  // 2·eps must be finite too: it is the difference quotient's denominator
+  if (typeof eps !== "number" || !(eps > 0) || !Number.isFinite(2 * eps)) {
+    throw new ArgumentError(fn, `${fn}: eps must be a positive finite number, got ${describeValue(eps)}`);
+  }
+  return eps;
+}
+
+/** Most inputs a checked function may take (they are passed as arguments, `f(...inputs)`). */
+const MAX_INPUTS = 10_000;
 
 /** A readable description of a failed gradcheck report. */
 export function formatGradcheckFailure(name: string, inputs: readonly Tensor[], report: GradcheckReport): string {
@@ -383,23 +443,29 @@ export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void
   if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
   if (!Array.isArray(inputs))
     throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);
-  inputs.forEach((t, i) => {
+  if (inputs.length > MAX_INPUTS) {
+    throw new ArgumentError(fn, `${fn}: inputs has ${inputs.length} entries, more than the ${MAX_INPUTS} supported`);
+  }
+  // index loops here and below: forEach would skip the holes of a sparse array
+  for (let i = 0; i < inputs.length; i++) {
+    const t: unknown = inputs[i];
     if (!(t instanceof Tensor))
       throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
-  });
+  }
 }
 
 function callF(fn: string, f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {
-  const out = f(...xs);
-  const outs = Array.isArray(out) ? out : [out];
-  outs.forEach((o, k) => {
+  const out: unknown = f(...xs);
+  const outs: readonly unknown[] = Array.isArray(out) ? out : [out];
+  for (let k = 0; k < outs.length; k++) {
+    const o = outs[k];
     if (!(o instanceof Tensor)) {
       throw new ArgumentError(
         fn,
         `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
       );
     }
-  });
+  }
   return outs as readonly Tensor[];
 }
 
@@ -415,7 +481,9 @@ function resolveWeights(
   if (gs.length !== outs.length) {
     throw new ArgumentError(fn, `${fn}: ${gs.length} gradOutputs for ${outs.length} outputs`);
   }
-  return gs.map((g, k) => {
+  const weights: Float64Array[] = [];
+  for (let k = 0; k < gs.length; k++) {
+    const g: unknown = gs[k];
     const o = outs[k]!;
     if (!(g instanceof Tensor) || g.size !== o.size) {
       throw new ArgumentError(
@@ -423,6 +491,7 @@ function resolveWeights(
         `${fn}: gradOutput ${k} must be a Tensor of shape ${fmtShape(o.shape)}, got ${g instanceof Tensor ? fmtShape(g.shape) : describeValue(g)}`,
       );
     }
-    return Float64Array.from(g.data);
-  });
+    weights.push(Float64Array.from(g.data));
+  }
+  return weights;
 }

@@ -9,7 +9,7 @@ import {
   checkFunctionArgs,
   type GradcheckOptions,
   type GradcheckReport,
-  gradcheck,
+  gradcheckIn,
   type TensorFunction,
 } from "./gradcheck.js";
 import { enableGrad, grad } from "./graph.js";
@@ -29,7 +29,8 @@ export interface GradgradcheckOptions extends GradcheckOptions {
  * analytic gradient — a Hessian-vector-style product through the recorded backward — is compared
  * with central differences of `g` in float64.
  * @returns the report of the check of `g` (see `gradcheck`).
- * @throws ArgumentError for bad arguments, and whatever `f` throws.
+ * @throws ArgumentError naming `gradgradcheck` for bad arguments (a `gradOutputSeed` that is not
+ *   an integer included; the other options as `gradcheck`), and whatever `f` throws.
  */
 export function gradgradcheck(
   f: TensorFunction,
@@ -38,13 +39,20 @@ export function gradgradcheck(
 ): GradcheckReport {
   checkFunctionArgs("gradgradcheck", f, inputs);
   options = optionsObject("gradgradcheck", options);
-  const rng = new Rng(options.gradOutputSeed ?? 1);
-  const probe = enableGrad(() => outputsOf(f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
+  const seed = options.gradOutputSeed ?? 1;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new ArgumentError(
+      "gradgradcheck",
+      `gradgradcheck: gradOutputSeed must be an integer, got ${describeValue(seed)}`,
+    );
+  }
+  const rng = new Rng(seed);
+  const probe = enableGrad(() => outputsOf("gradgradcheck", f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
   const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));
   const firstOrder = (...xs: Tensor[]): Tensor[] =>
     enableGrad(() => {
       const leaves = xs.map((x) => (x.requiresGrad ? x : new Tensor(x.data, x.shape, true)));
-      const outs = outputsOf(f(...leaves));
+      const outs = outputsOf("gradgradcheck", f(...leaves));
       const v = outs.map((o, k) => {
         const d = allocArray(o.dtype, o.size);
         d.set(weights[k]!);
@@ -53,7 +61,7 @@ export function gradgradcheck(
       return grad(outs, leaves, { gradOutput: v, createGraph: true, allowUnused: true });
     });
   Object.defineProperty(firstOrder, "name", { value: `d(${f.name || "f"})` });
-  return gradcheck(firstOrder, inputs, options);
+  return gradcheckIn("gradgradcheck", firstOrder, inputs, options);
 }
 
 /**
@@ -104,8 +112,21 @@ export function hvp(
   });
 }
 
-function outputsOf(out: Tensor | readonly Tensor[]): Tensor[] {
-  return Array.isArray(out) ? [...out] : [out as Tensor];
+/** `f`'s outputs as an array, each checked to be a Tensor (holes of a sparse array included). */
+function outputsOf(fn: string, out: unknown): Tensor[] {
+  const outs: readonly unknown[] = Array.isArray(out) ? out : [out];
+  const checked: Tensor[] = [];
+  for (let k = 0; k < outs.length; k++) {
+    const o = outs[k];
+    if (!(o instanceof Tensor)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
+      );
+    }
+    checked.push(o);
+  }
+  return checked;
 }
 
 function single(fn: string, out: unknown): Tensor {
@@ -120,7 +141,9 @@ function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: un
       `${fn}: ${arg} must be an array of ${inputs.length} tensors (one per input), got ${describeValue(vs)}`,
     );
   }
-  vs.forEach((v, i) => {
+  // an index loop: forEach would skip the holes of a sparse array
+  for (let i = 0; i < vs.length; i++) {
+    const v: unknown = vs[i];
     const x = inputs[i]!;
     if (!(v instanceof Tensor) || !shapesEqual(v.shape, x.shape)) {
       throw new ArgumentError(
@@ -128,5 +151,5 @@ function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: un
         `${fn}: ${arg}[${i}] must be a Tensor of shape ${fmtShape(x.shape)}, got ${v instanceof Tensor ? fmtShape(v.shape) : describeValue(v)}`,
       );
     }
-  });
+  }
 }

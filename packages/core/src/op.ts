@@ -173,6 +173,12 @@ export function defineMultiOutputOp<A = undefined, const N extends readonly stri
   return Object.assign(fn, { opName: spec.name, spec, multiOutput: true as const }) as MultiOp<A>;
 }
 
+/** True when every entry is a string; a hole of a sparse array is not (unlike `every`, which skips holes). */
+function allStrings(list: readonly unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== "string") return false;
+  return true;
+}
+
 function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec<A, N>, multi: boolean): OpCore {
   if (spec === null || typeof spec !== "object") {
     throw new ArgumentError("defineOp", `defineOp: spec must be an object, got ${describeValue(spec)}`);
@@ -183,7 +189,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
       `defineOp: spec.name must be a non-empty string, got ${describeValue(spec.name)}`,
     );
   }
-  if (!Array.isArray(spec.inputs) || !spec.inputs.every((n) => typeof n === "string")) {
+  if (!Array.isArray(spec.inputs) || !allStrings(spec.inputs)) {
     throw new ArgumentError(
       "defineOp",
       `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,

@@ -8,14 +8,17 @@ import {
   assertTensor,
   type DType,
   describeValue,
+  fmtShape,
   GraphError,
   Rng,
   randn,
+  ShapeError,
   type Tensor,
   Tensor as TensorCtor,
   zeros,
 } from "@gradgraph/core";
 import type { Labels } from "@gradgraph/nodes";
+import { checkLayerLike, dtypeIn, MAX_ELEMENTS, optionsIn, seedIn } from "./checks.js";
 import { Affine, type Layer, type LossLayer, Sigmoid, SoftmaxWithLoss } from "./layers/index.js";
 
 /** What a Trainer needs from a model. */
@@ -41,8 +44,12 @@ export class Sequential implements Model {
   /**
    * @param layers - applied in order by `predict`.
    * @param lossLayer - applied by `forward` (default `SoftmaxWithLoss`).
+   * @throws ArgumentError naming `Sequential` when `layers` is not an array of layers or
+   *   `lossLayer` is not a loss layer (each needs `params`/`grads` arrays of equal length and
+   *   `forward`/`backward` methods).
    */
   constructor(layers: readonly Layer[], lossLayer: LossLayer = new SoftmaxWithLoss()) {
+    checkSequentialArgs(layers, lossLayer);
     this.layers = layers;
     this.lossLayer = lossLayer;
     this.params = [...layers.flatMap((l) => l.params), ...lossLayer.params];
@@ -98,15 +105,13 @@ export interface TwoLayerNetOptions {
  */
 export class TwoLayerNet extends Sequential {
   /**
-   * @throws ArgumentError for sizes that are not positive integers; ShapeError for `init`
-   *   tensors of the wrong shapes.
+   * @throws ArgumentError naming `TwoLayerNet` for sizes that are not positive integers (or whose
+   *   weights would exceed 2^31 − 1 elements), a non-integer `seed`, `init` entries that are not
+   *   Tensors, or an unknown option; DTypeError for a bad `dtype`; ShapeError for `init` tensors
+   *   of the wrong sizes.
    */
   constructor(inputSize: number, hiddenSize: number, outputSize: number, options: TwoLayerNetOptions = {}) {
-    for (const [k, v] of Object.entries({ inputSize, hiddenSize, outputSize })) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new ArgumentError("TwoLayerNet", `TwoLayerNet: ${k} must be a positive integer, got ${describeValue(v)}`);
-      }
-    }
+    options = checkTwoLayerNetArgs(inputSize, hiddenSize, outputSize, options);
     const dtype = options.dtype ?? "float32";
     const rng = new Rng(options.seed ?? 0);
     const weight = (shape: number[], given: Tensor | undefined): Tensor => {
@@ -123,6 +128,78 @@ export class TwoLayerNet extends Sequential {
     const b2 = bias(outputSize, options.init?.b2);
     super([new Affine(W1, b1), new Sigmoid(), new Affine(W2, b2)], new SoftmaxWithLoss());
   }
+}
+
+/** Checks `Sequential`'s arguments (see its constructor). */
+function checkSequentialArgs(layers: unknown, lossLayer: unknown): void {
+  if (!Array.isArray(layers)) {
+    throw new ArgumentError(
+      "Sequential",
+      `Sequential: layers must be an array of layers, got ${describeValue(layers)}`,
+    );
+  }
+  for (let i = 0; i < layers.length; i++) checkLayerLike("Sequential", `layers[${i}]`, layers[i], false);
+  checkLayerLike("Sequential", "lossLayer", lossLayer, true);
+}
+
+/** Checks `TwoLayerNet`'s arguments and returns the options as an object (see its constructor). */
+function checkTwoLayerNetArgs(
+  inputSize: unknown,
+  hiddenSize: unknown,
+  outputSize: unknown,
+  options: unknown,
+): TwoLayerNetOptions {
+  const fn = "TwoLayerNet";
+  const sizes = { inputSize, hiddenSize, outputSize };
+  for (const [k, v] of Object.entries(sizes)) {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+      throw new ArgumentError(fn, `${fn}: ${k} must be a positive integer, got ${describeValue(v)}`);
+    }
+  }
+  const [i, h, o] = [inputSize, hiddenSize, outputSize] as number[];
+  for (const [w, a, b] of [
+    ["W1", i!, h!],
+    ["W2", h!, o!],
+  ] as const) {
+    if (a * b > MAX_ELEMENTS) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: ${w} would be ${a}×${b} = ${a * b} elements, more than the maximum ${MAX_ELEMENTS} (inputSize ${i}, hiddenSize ${h}, outputSize ${o})`,
+      );
+    }
+  }
+  const opts = optionsIn<TwoLayerNetOptions>(fn, options, ["seed", "dtype", "init"]);
+  seedIn(fn, opts.seed, 0);
+  dtypeIn(fn, opts.dtype);
+  const init: unknown = opts.init;
+  if (init !== undefined && init !== null) {
+    if (typeof init !== "object" || Array.isArray(init)) {
+      throw new ArgumentError(fn, `${fn}: init must be an object { W1, b1?, W2, b2? }, got ${describeValue(init)}`);
+    }
+    const given = init as Record<string, unknown>;
+    for (const key of Object.keys(given)) {
+      if (!["W1", "b1", "W2", "b2"].includes(key)) {
+        throw new ArgumentError(fn, `${fn}: unknown init entry ${JSON.stringify(key)} (valid: W1, b1, W2, b2)`);
+      }
+    }
+    const want: Record<string, number> = { W1: i! * h!, b1: h!, W2: h! * o!, b2: o! };
+    for (const key of ["W1", "W2"]) {
+      if (given[key] === undefined) throw new ArgumentError(fn, `${fn}: init.${key} is required when init is given`);
+    }
+    for (const [key, t] of Object.entries(given)) {
+      if (t === undefined) continue;
+      if (!(t instanceof TensorCtor)) {
+        throw new ArgumentError(fn, `${fn}: init.${key} must be a Tensor, got ${describeValue(t)}`);
+      }
+      if (t.size !== want[key]) {
+        throw new ShapeError(
+          fn,
+          `${fn}: init.${key} of shape ${fmtShape(t.shape)} has ${t.size} elements, but ${key} needs ${want[key]} (inputSize ${i}, hiddenSize ${h}, outputSize ${o})`,
+        );
+      }
+    }
+  }
+  return opts;
 }
 
 /** A fresh `dtype` copy of `t` in `shape` (a same-size `t` of another shape, like 1×H for H, is accepted). */

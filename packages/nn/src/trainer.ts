@@ -5,6 +5,7 @@
  */
 import { ArgumentError, assertTensor, describeValue, fmtShape, Rng, ShapeError, Tensor } from "@gradgraph/core";
 import { getItem, type Labels } from "@gradgraph/nodes";
+import { checkModelLike, optionsIn, positiveIntIn, seedIn } from "./checks.js";
 import type { Model } from "./models.js";
 import { clipGradNorm, type Optimizer } from "./optim/index.js";
 
@@ -43,17 +44,35 @@ export class Trainer {
   /** Epochs completed over all calls to `fit`. */
   currentEpoch = 0;
 
+  /**
+   * @throws ArgumentError naming `Trainer` when `model` is not a model (params and grads arrays,
+   *   forward and backward methods) or `optimizer` has no `update` method.
+   */
   constructor(model: Model, optimizer: Optimizer) {
+    checkModelLike("Trainer", "model", model);
+    if (optimizer === null || typeof optimizer !== "object" || typeof optimizer.update !== "function") {
+      throw new ArgumentError(
+        "Trainer",
+        `Trainer: optimizer must have an update(params, grads) method, got ${describeValue(optimizer)}`,
+      );
+    }
     this.model = model;
     this.optimizer = optimizer;
   }
 
   /**
    * Trains on `x` (N×D) and labels `t` (N×C one-hot, or N class indices).
-   * @throws ArgumentError for non-positive sizes; ShapeError when labels and rows disagree.
+   * @throws ArgumentError naming `Trainer.fit` and the argument for an x that is not a Tensor,
+   *   sizes that are not positive integers, a `batchSize` larger than N, class indices that are
+   *   not integers, a non-integer `seed`, a `maxGrad` that is not a number > 0, a `shuffle` that
+   *   is not a function or returns anything but enough integer row indices in [0, N), an `output`
+   *   without a `write` method, or an unknown option; ShapeError when labels and rows disagree;
+   *   and the model's errors for batches it rejects (e.g. class indices out of range).
+   *   An `x` or `t` that requires grad is used detached: training never differentiates the data.
    */
   fit(x: Tensor, t: Labels, options: FitOptions = {}): this {
     assertTensor("Trainer.fit", "x", x);
+    options = checkFitOptions(options);
     const maxEpoch = positiveInt("maxEpoch", options.maxEpoch ?? 10);
     const batchSize = positiveInt("batchSize", options.batchSize ?? 32);
     const evalInterval = positiveInt("evalInterval", options.evalInterval ?? 20);
@@ -69,19 +88,19 @@ export class Trainer {
     const out = options.output === undefined ? process.stdout : options.output;
     const bar = out?.isTTY === true ? new ProgressBar(out, maxEpoch * maxIters) : null;
     const rng = new Rng(options.seed ?? 0);
+    // the data are constants of training: a tensor that requires grad (or came out of a recorded
+    // graph) would have each step backpropagate into it, and the second into a freed graph
+    if (x.requiresGrad) x = x.detach();
+    if (t instanceof Tensor && t.requiresGrad) t = t.detach();
     const labelArray = t instanceof Tensor ? null : Int32Array.from(t);
     let totalLoss = 0;
     let lossCount = 0;
     const start = performance.now();
     const idx = new Int32Array(batchSize);
     for (let epoch = 0; epoch < maxEpoch; epoch++) {
-      const order = options.shuffle ? options.shuffle(this.currentEpoch) : rng.permutation(dataSize);
-      if (order.length < maxIters * batchSize) {
-        throw new ShapeError(
-          "Trainer.fit",
-          `Trainer.fit: shuffle(${this.currentEpoch}) gave ${order.length} indices for ${dataSize} rows`,
-        );
-      }
+      const order = options.shuffle
+        ? checkOrder(options.shuffle(this.currentEpoch), this.currentEpoch, maxIters * batchSize, dataSize)
+        : rng.permutation(dataSize);
       for (let iter = 0; iter < maxIters; iter++) {
         for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
         const bx = getItem(x, idx);
@@ -115,17 +134,81 @@ export class Trainer {
 }
 
 function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-    throw new ArgumentError("Trainer.fit", `Trainer.fit: ${name} must be a positive integer, got ${describeValue(v)}`);
+  return positiveIntIn("Trainer.fit", name, v);
+}
+
+const FIT_OPTIONS = ["maxEpoch", "batchSize", "evalInterval", "seed", "maxGrad", "shuffle", "output"] as const;
+
+/** `fit`'s options: an object of known keys whose seed, maxGrad, shuffle and output are usable. */
+function checkFitOptions(options: unknown): FitOptions {
+  const fn = "Trainer.fit";
+  const o = optionsIn<FitOptions>(fn, options, FIT_OPTIONS);
+  seedIn(fn, o.seed, 0);
+  if (o.maxGrad !== undefined && (typeof o.maxGrad !== "number" || !(o.maxGrad > 0))) {
+    throw new ArgumentError(fn, `${fn}: maxGrad must be a number > 0, got ${describeValue(o.maxGrad)}`);
   }
-  return v;
+  if (o.shuffle !== undefined && typeof o.shuffle !== "function") {
+    throw new ArgumentError(fn, `${fn}: shuffle must be a function of the epoch, got ${describeValue(o.shuffle)}`);
+  }
+  const out: unknown = o.output;
+  if (
+    out !== undefined &&
+    out !== null &&
+    (typeof out !== "object" || typeof (out as ProgressOutput).write !== "function")
+  ) {
+    throw new ArgumentError(fn, `${fn}: output must be null or have a write(text) method, got ${describeValue(out)}`);
+  }
+  return o;
+}
+
+/** A custom epoch order: at least `need` integer row indices in [0, rows). */
+function checkOrder(order: unknown, epoch: number, need: number, rows: number): ArrayLike<number> {
+  const fn = "Trainer.fit";
+  const o = order as ArrayLike<unknown> | null | undefined;
+  if (o === null || typeof o !== "object" || typeof o.length !== "number") {
+    throw new ArgumentError(
+      fn,
+      `${fn}: shuffle(${epoch}) must return an array of row indices, got ${describeValue(order)}`,
+    );
+  }
+  if (o.length < need) {
+    throw new ShapeError(fn, `${fn}: shuffle(${epoch}) gave ${o.length} indices for ${rows} rows`);
+  }
+  for (let i = 0; i < need; i++) {
+    const k = o[i];
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= rows) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: shuffle(${epoch})[${i}] is ${describeValue(k)}; row indices must be integers in [0, ${rows})`,
+      );
+    }
+  }
+  return o as ArrayLike<number>;
 }
 
 function checkLabels(t: Labels, rows: number): void {
+  if (!(t instanceof Tensor || Array.isArray(t) || t instanceof Int32Array)) {
+    throw new ArgumentError(
+      "Trainer.fit",
+      `Trainer.fit: t must be a Tensor, an array or an Int32Array of labels, got ${describeValue(t)}`,
+    );
+  }
   const n = t instanceof Tensor ? t.shape[0] : (t as ArrayLike<number> | undefined)?.length;
   if (n !== rows) {
     const what = t instanceof Tensor ? `labels of shape ${fmtShape(t.shape)}` : `${String(n)} labels`;
     throw new ShapeError("Trainer.fit", `Trainer.fit: ${what} for ${rows} rows of x`);
+  }
+  if (!(t instanceof Tensor)) {
+    // the rows are gathered into an Int32Array, which would turn "1", 1.5 or a hole into a valid index
+    for (let i = 0; i < rows; i++) {
+      const k: unknown = t[i];
+      if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k > 2 ** 31 - 1) {
+        throw new ArgumentError(
+          "Trainer.fit",
+          `Trainer.fit: t[${i}] is ${describeValue(k)}; class indices must be non-negative integers`,
+        );
+      }
+    }
   }
 }
 

@@ -29,6 +29,9 @@ export type Rankdir = "TB" | "LR" | "BT" | "RL";
 
 const RANKDIRS: readonly Rankdir[] = ["TB", "LR", "BT", "RL"];
 
+/** Most entries `highlight` may list. */
+const MAX_HIGHLIGHT = 1_000_000;
+
 /** Options of `toDot`. */
 export interface DotOptions extends SnapshotOptions {
   /** Graph direction (default `"TB"`, as torchviz). */
@@ -64,8 +67,9 @@ export interface DotOptions extends SnapshotOptions {
  * `cluster_<k>` per group. The output ends with a newline.
  * @throws ArgumentError naming `toDot` for a source that is neither tensors nor a well-formed
  *   snapshot, `params`/`groups` given together with a snapshot, an unknown `rankdir`, a
- *   non-boolean flag, or a `highlight` entry that names no node of the graph; and as `snapshot`
- *   for bad tensors, params or groups.
+ *   non-boolean flag, a non-string title, a `highlight` entry that names no node of the graph or
+ *   a `highlight` list of more than 1,000,000 entries; and as `snapshot` for bad tensors, params
+ *   or groups.
  */
 export function toDot(source: GraphSnapshot | Tensor | readonly Tensor[], options: DotOptions = {}): string {
   const fn = "toDot";
@@ -121,7 +125,17 @@ export function toDot(source: GraphSnapshot | Tensor | readonly Tensor[], option
   const hl = options.highlight;
   if (hl !== undefined && hl !== null) {
     const refs: readonly (NodeRef | null | undefined)[] = Array.isArray(hl) ? hl : [hl as NodeRef];
-    for (const r of refs) if (r !== null && r !== undefined) highlighted.add(resolveIn(fn, snap, byId, r));
+    // null and undefined entries (and holes) are skipped, so a huge sparse array would take minutes
+    if (refs.length > MAX_HIGHLIGHT) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: options.highlight has ${refs.length} entries, more than the ${MAX_HIGHLIGHT} supported`,
+      );
+    }
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i];
+      if (r !== null && r !== undefined) highlighted.add(resolveIn(fn, snap, byId, r));
+    }
   }
 
   const lines: string[] = [];
@@ -235,7 +249,8 @@ function opLabel(n: SnapshotOpNode, showAttrs: boolean, showSaved: boolean): str
 }
 
 function leafLabel(n: SnapshotLeafNode, showGrad: boolean): string[] {
-  const label = [n.name ?? (n.requiresGrad ? "leaf" : "constant"), `${fmtShape(n.shape)} ${n.dtype}`];
+  const name = n.name === "" ? '""' : n.name; // an empty parameter name, shown as such
+  const label = [name ?? (n.requiresGrad ? "leaf" : "constant"), `${fmtShape(n.shape)} ${n.dtype}`];
   if (showGrad) {
     label.push(n.grad === null ? "grad: none" : `grad ${fmtShape(n.grad.shape)}, norm ${fmtNumber(n.grad.norm)}`);
   }
@@ -280,10 +295,13 @@ const VISIBLE: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\
 /**
  * A quoted DOT string whose lines Graphviz shows as given: control characters become visible
  * escapes (a newline in a name shows as `\n`), `\` and `"` are escaped, and the lines are joined
- * by Graphviz's centred line break.
+ * by Graphviz's centred line break. An empty first line of several becomes a space: a label that
+ * starts with a line break makes the WebAssembly Graphviz of `@viz-js/viz` trap now and then
+ * ("table index is out of bounds", viz-js issue 204).
  */
 function quoted(lines: readonly string[]): string {
-  const body = lines
+  const safe = lines.length > 1 && lines[0] === "" ? [" ", ...lines.slice(1)] : lines;
+  const body = safe
     .map((line) =>
       line
         .replace(LONE_SURROGATE, "\uFFFD")

@@ -58,6 +58,8 @@ export async function renderSvg(dot: string, options: RenderSvgOptions = {}): Pr
   try {
     result = viz.render(dot, { format: "svg", engine });
   } catch (err) {
+    // a WebAssembly trap may leave the instance's memory in any state: start a fresh one next time
+    vizPromise = null;
     throw new RenderError(fn, `${fn}: Graphviz failed: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });

@@ -436,11 +436,14 @@ function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
     );
   }
   if (outputs.length === 0) throw new ArgumentError(fn, `${fn}: outputs must hold at least one tensor, got none`);
-  outputs.forEach((o, k) => {
+  // index loops here and below, not forEach/map: a hole of a sparse array must fail at once (forEach
+  // would skip it, and skip the 2^32 − 1 holes of Array(2 ** 32 - 1) for over a minute)
+  for (let k = 0; k < outputs.length; k++) {
+    const o: unknown = outputs[k];
     if (!(o instanceof Tensor)) {
       throw new ArgumentError(fn, `${fn}: outputs[${k}] must be a Tensor, got ${describeValue(o)}`);
     }
-  });
+  }
   return outputs as readonly Tensor[];
 }
 
@@ -483,38 +486,43 @@ function checkGroups(fn: string, groups: unknown): CheckedGroup[] {
   if (!Array.isArray(groups)) {
     throw new ArgumentError(fn, `${fn}: options.groups must be an array, got ${describeValue(groups)}`);
   }
-  return groups.map((g: unknown, i): CheckedGroup => {
-    if (g === null || typeof g !== "object") {
+  const checked: CheckedGroup[] = [];
+  for (let i = 0; i < groups.length; i++) checked.push(checkGroup(fn, groups[i], i));
+  return checked;
+}
+
+function checkGroup(fn: string, g: unknown, i: number): CheckedGroup {
+  if (g === null || typeof g !== "object") {
+    throw new ArgumentError(
+      fn,
+      `${fn}: options.groups[${i}] must be an object { name, params?, outputs? }, got ${describeValue(g)}`,
+    );
+  }
+  const spec = g as { name?: unknown; params?: unknown; outputs?: unknown };
+  if (typeof spec.name !== "string") {
+    throw new ArgumentError(fn, `${fn}: options.groups[${i}].name must be a string, got ${describeValue(spec.name)}`);
+  }
+  const tensors = (key: "params" | "outputs"): Tensor[] => {
+    const v = spec[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) {
       throw new ArgumentError(
         fn,
-        `${fn}: options.groups[${i}] must be an object { name, params?, outputs? }, got ${describeValue(g)}`,
+        `${fn}: options.groups[${i}].${key} must be an array of tensors, got ${describeValue(v)}`,
       );
     }
-    const spec = g as { name?: unknown; params?: unknown; outputs?: unknown };
-    if (typeof spec.name !== "string") {
-      throw new ArgumentError(fn, `${fn}: options.groups[${i}].name must be a string, got ${describeValue(spec.name)}`);
-    }
-    const tensors = (key: "params" | "outputs"): Tensor[] => {
-      const v = spec[key];
-      if (v === undefined) return [];
-      if (!Array.isArray(v)) {
+    for (let k = 0; k < v.length; k++) {
+      const t: unknown = v[k];
+      if (!(t instanceof Tensor)) {
         throw new ArgumentError(
           fn,
-          `${fn}: options.groups[${i}].${key} must be an array of tensors, got ${describeValue(v)}`,
+          `${fn}: options.groups[${i}].${key}[${k}] must be a Tensor, got ${describeValue(t)}`,
         );
       }
-      v.forEach((t, k) => {
-        if (!(t instanceof Tensor)) {
-          throw new ArgumentError(
-            fn,
-            `${fn}: options.groups[${i}].${key}[${k}] must be a Tensor, got ${describeValue(t)}`,
-          );
-        }
-      });
-      return v as Tensor[];
-    };
-    return { name: spec.name, params: tensors("params"), outputs: tensors("outputs") };
-  });
+    }
+    return v as Tensor[];
+  };
+  return { name: spec.name, params: tensors("params"), outputs: tensors("outputs") };
 }
 
 /** The name of input `i` of `node`'s op: `b`, or `xs[2]` for a variadic op (as core's messages name it). */
@@ -586,7 +594,13 @@ export function isGraphSnapshot(value: unknown): value is GraphSnapshot {
   return s.format === SNAPSHOT_FORMAT && Array.isArray(s.nodes) && Array.isArray(s.edges) && Array.isArray(s.groups);
 }
 
-/** @internal Checks the argument is a snapshot whose references all resolve; returns its nodes by id. */
+/**
+ * @internal Checks the argument is a well-formed snapshot (as `snapshot` makes it, or a copy
+ * derived with immer's `produce` or through JSON): every node, edge and group has the fields of
+ * its kind with values of the right types, ids are unique, and every reference resolves. Returns
+ * its nodes by id. Linear in the snapshot's size.
+ * @throws ArgumentError naming `fn`, and the first malformed entry, otherwise.
+ */
 export function checkSnapshot(fn: string, value: unknown): Map<string, SnapshotNode> {
   if (!isGraphSnapshot(value)) {
     throw new ArgumentError(
@@ -594,30 +608,145 @@ export function checkSnapshot(fn: string, value: unknown): Map<string, SnapshotN
       `${fn}: expected a GraphSnapshot (from snapshot()) or tensors, got ${describeValue(value)}`,
     );
   }
-  const byId = new Map<string, SnapshotNode>();
-  for (const n of value.nodes) {
-    if (typeof n?.id !== "string" || byId.has(n.id)) {
-      throw new ArgumentError(fn, `${fn}: snapshot node ids must be unique strings, got ${describeValue(n?.id)}`);
+  const bad = (what: string): ArgumentError => new ArgumentError(fn, `${fn}: malformed snapshot: ${what}`);
+  const groupIds = new Set<string>();
+  const groups: readonly unknown[] = value.groups;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i] as Partial<SnapshotGroup> | null | undefined;
+    if (!isObject(g) || typeof g.id !== "string" || typeof g.name !== "string" || groupIds.has(g.id)) {
+      throw bad(`groups[${i}] must be { id, name } with a unique string id and a string name, got ${describeValue(g)}`);
     }
-    byId.set(n.id, n);
+    groupIds.add(g.id);
   }
-  const groupIds = new Set(value.groups.map((g) => g.id));
-  for (const n of value.nodes) {
-    if (n.group !== null && !groupIds.has(n.group)) {
+  const byId = new Map<string, SnapshotNode>();
+  const nodes: readonly unknown[] = value.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i] as Record<string, unknown> | null | undefined;
+    if (!isObject(n) || typeof n.id !== "string" || byId.has(n.id)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: snapshot node ids must be unique strings, got ${describeValue(isObject(n) ? n.id : n)} at nodes[${i}]`,
+      );
+    }
+    const problem = nodeProblem(n);
+    if (problem !== null) throw bad(`node ${JSON.stringify(n.id)} (nodes[${i}]) ${problem}`);
+    if (n.group !== null && !groupIds.has(n.group as string)) {
       throw new ArgumentError(fn, `${fn}: node ${JSON.stringify(n.id)} names unknown group ${JSON.stringify(n.group)}`);
     }
+    byId.set(n.id, n as unknown as SnapshotNode);
   }
-  for (const e of value.edges) {
+  const edges: readonly unknown[] = value.edges;
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i] as Record<string, unknown> | null | undefined;
+    if (
+      !isObject(e) ||
+      typeof e.id !== "string" ||
+      !isIndex(e.fromSlot) ||
+      typeof e.inputName !== "string" ||
+      !isShape(e.shape) ||
+      !isDType(e.dtype)
+    ) {
+      throw bad(
+        `edges[${i}] must be { id, from, fromSlot, to, input, inputName, shape, dtype }, got ${describeValue(e)}`,
+      );
+    }
     for (const end of [e.from, e.to]) {
-      if (!byId.has(end)) {
+      if (typeof end !== "string" || !byId.has(end)) {
         throw new ArgumentError(
           fn,
-          `${fn}: edge ${JSON.stringify(e.id)} refers to unknown node ${JSON.stringify(end)}`,
+          `${fn}: edge ${JSON.stringify(e.id)} refers to unknown node ${typeof end === "string" ? JSON.stringify(end) : describeValue(end)}`,
         );
       }
     }
   }
+  const outputs: unknown = value.outputs;
+  if (!Array.isArray(outputs)) throw bad(`outputs must be an array of output node ids, got ${describeValue(outputs)}`);
+  const outs = outputs as readonly unknown[];
+  for (let i = 0; i < outs.length; i++) {
+    const o = outs[i];
+    if (typeof o !== "string" || byId.get(o)?.kind !== "output") {
+      throw bad(
+        `outputs[${i}] must be the id of an output node, got ${typeof o === "string" ? JSON.stringify(o) : describeValue(o)}`,
+      );
+    }
+  }
   return byId;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object";
+}
+
+function isIndex(v: unknown): boolean {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+function isShape(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!isIndex(v[i])) return false;
+  return true;
+}
+
+function isDType(v: unknown): boolean {
+  return v === "float32" || v === "float64";
+}
+
+function isStringOrNull(v: unknown): boolean {
+  return v === null || typeof v === "string";
+}
+
+/** What is wrong with a snapshot node's fields for its kind, or null. */
+function nodeProblem(n: Record<string, unknown>): string | null {
+  if (!isStringOrNull(n.group)) return `has a group that is neither a string nor null: ${describeValue(n.group)}`;
+  if (!isIndex(n.order)) return `has an order that is not a non-negative integer: ${describeValue(n.order)}`;
+  if (!isDType(n.dtype)) return `has a dtype that is not 'float32' or 'float64': ${describeValue(n.dtype)}`;
+  switch (n.kind) {
+    case "op": {
+      if (typeof n.op !== "string") return "has no op name";
+      if (!Array.isArray(n.inputs)) return "has no inputs array";
+      if (!Array.isArray(n.outShapes)) return "has no outShapes array";
+      // index loops, not every/for-of: a hole must fail at once, however long the sparse array
+      for (let i = 0; i < n.outShapes.length; i++)
+        if (!isShape(n.outShapes[i])) return "has outShapes that are not shapes";
+      if (!Array.isArray(n.saved)) return "has no saved array";
+      for (let i = 0; i < n.saved.length; i++) {
+        const e: unknown = n.saved[i];
+        const sv = e as Record<string, unknown> | null;
+        if (!isObject(sv) || typeof sv.name !== "string" || !isShape(sv.shape) || !isDType(sv.dtype)) {
+          return `has a saved entry that is not { name, shape, dtype }: ${describeValue(e)}`;
+        }
+      }
+      if (typeof n.released !== "boolean") return "has a released flag that is not a boolean";
+      if (!isStringOrNull(n.site)) return "has a site that is neither a string nor null";
+      if (!isJson(n.attrs, 0)) return "has attrs that are not JSON data of depth at most 8";
+      return null;
+    }
+    case "leaf": {
+      if (!isStringOrNull(n.name)) return `has a name that is neither a string nor null: ${describeValue(n.name)}`;
+      if (!isShape(n.shape)) return "has a shape that is not an array of non-negative integers";
+      if (typeof n.requiresGrad !== "boolean") return "has a requiresGrad flag that is not a boolean";
+      const g = n.grad as Record<string, unknown> | null;
+      if (g !== null && (!isObject(g) || !isShape(g.shape) || typeof g.norm !== "number")) {
+        return `has a grad that is neither null nor { shape, dtype, norm }: ${describeValue(g)}`;
+      }
+      return null;
+    }
+    case "output":
+      if (!isShape(n.shape)) return "has a shape that is not an array of non-negative integers";
+      if (typeof n.requiresGrad !== "boolean") return "has a requiresGrad flag that is not a boolean";
+      return null;
+    default:
+      return `has an unknown kind ${describeValue(n.kind)} (expected "op", "leaf" or "output")`;
+  }
+}
+
+/** JSON data (what `summarize` makes) no deeper than 8 levels: no cycles, functions or symbols. */
+function isJson(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return true;
+  if (depth >= 8 || typeof v !== "object") return false;
+  const values: unknown[] = Array.isArray(v) ? v : Object.values(v);
+  for (let i = 0; i < values.length; i++) if (!isJson(values[i], depth + 1)) return false;
+  return true;
 }
 
 /**
@@ -748,7 +877,8 @@ export function pathToOutput(snap: GraphSnapshot, param: string, output: number 
  * the outputs recorded while calling each layer's `forward` in turn; layers without parameters
  * (activations, the loss) are only grouped through their output.
  * @throws ArgumentError naming `groupsFromLayers` for a layer without a string `name` or an
- *   array `params`, or an `outputs` entry that is not a tensor.
+ *   array `params` of tensors (a hole of a sparse array included), or an `outputs` entry that is
+ *   not a tensor.
  */
 export function groupsFromLayers(
   layers: readonly { readonly name: string; readonly params: readonly Tensor[] }[],
@@ -761,17 +891,35 @@ export function groupsFromLayers(
   if (outputs !== undefined && !Array.isArray(outputs)) {
     throw new ArgumentError(fn, `${fn}: outputs must be an array of tensors, got ${describeValue(outputs)}`);
   }
-  return layers.map((layer, i) => {
-    if (layer === null || typeof layer !== "object" || typeof layer.name !== "string" || !Array.isArray(layer.params)) {
+  // an index loop, not map: a hole must fail at once, not be skipped (for minutes, in a huge sparse array)
+  const groups: SnapshotGroupSpec[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const layer: unknown = layers[i];
+    const l = layer as { name?: unknown; params?: unknown };
+    if (layer === null || typeof layer !== "object" || typeof l.name !== "string" || !Array.isArray(l.params)) {
       throw new ArgumentError(
         fn,
         `${fn}: layers[${i}] must have a string name and a params array, got ${describeValue(layer)}`,
       );
     }
+    const params = l.params as unknown[];
+    for (let k = 0; k < params.length; k++) {
+      if (!(params[k] instanceof Tensor)) {
+        throw new ArgumentError(
+          fn,
+          `${fn}: layers[${i}].params[${k}] must be a Tensor, got ${describeValue(params[k])}`,
+        );
+      }
+    }
     const out = outputs?.[i];
     if (out !== undefined && out !== null && !(out instanceof Tensor)) {
       throw new ArgumentError(fn, `${fn}: outputs[${i}] must be a Tensor, got ${describeValue(out)}`);
     }
-    return { name: `${layer.name}[${i}]`, params: [...layer.params], outputs: out instanceof Tensor ? [out] : [] };
-  });
+    groups.push({
+      name: `${l.name}[${i}]`,
+      params: [...(params as Tensor[])],
+      outputs: out instanceof Tensor ? [out] : [],
+    });
+  }
+  return groups;
 }

@@ -1,5 +1,6 @@
 /** The book's spiral data set (`dataset/spiral.py`): three interleaved arms in 2-D. */
 import { ArgumentError, allocArray, type DType, describeValue, Rng, Tensor } from "@gradgraph/core";
+import { dtypeIn, MAX_ELEMENTS, optionsIn, seedIn } from "../checks.js";
 
 /** Options of `loadSpiral`. */
 export interface SpiralOptions {
@@ -26,18 +27,27 @@ export interface SpiralData {
 /**
  * The book's generator: for class j and point i of N, radius r = i/N, angle
  * θ = 4j + 4r + 0.2·randn, point (r·sin θ, r·cos θ), one-hot label j.
- * @throws ArgumentError for non-positive or non-integer counts.
+ * @throws ArgumentError naming `loadSpiral` and the option for counts that are not positive
+ *   integers (or so large that the targets would exceed 2^31 − 1 elements), a non-integer seed,
+ *   an unknown option or an options argument that is not an object; DTypeError for a bad dtype.
  */
 export function loadSpiral(options: SpiralOptions = {}): SpiralData {
+  options = optionsIn("loadSpiral", options, ["seed", "pointsPerClass", "classes", "dtype"]);
   const N = options.pointsPerClass ?? 100;
   const C = options.classes ?? 3;
   for (const [k, v] of Object.entries({ pointsPerClass: N, classes: C })) {
-    if (!Number.isInteger(v) || v < 1) {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
       throw new ArgumentError("loadSpiral", `loadSpiral: ${k} must be a positive integer, got ${describeValue(v)}`);
     }
   }
-  const dtype = options.dtype ?? "float32";
-  const rng = new Rng(options.seed ?? 1984);
+  if (N * C * Math.max(C, 2) > MAX_ELEMENTS) {
+    throw new ArgumentError(
+      "loadSpiral",
+      `loadSpiral: pointsPerClass ${N} × classes ${C} is too large (the targets would have ${N * C * C} elements, more than ${MAX_ELEMENTS})`,
+    );
+  }
+  const dtype: DType = dtypeIn("loadSpiral", options.dtype);
+  const rng = new Rng(seedIn("loadSpiral", options.seed, 1984));
   const x = allocArray(dtype, N * C * 2);
   const t = allocArray(dtype, N * C * C);
   const labels = new Int32Array(N * C);

@@ -7,6 +7,8 @@
  * rounding: every result is the correctly rounded (round-to-nearest-even) half.
  */
 
+import { ArgumentError, describeValue } from "@gradgraph/core";
+
 const TWO_POW_24 = 2 ** 24;
 const TWO_POW_MINUS_14 = 2 ** -14;
 const TWO_POW_MINUS_24 = 2 ** -24;
@@ -32,8 +34,12 @@ function roundHalfEven(q: number): number {
  * Magnitudes of 65520 and above become ±Infinity (0x7C00/0xFC00), magnitudes that round below
  * 2^-24's half become ±0, values below 2^-14 become subnormals, the sign of -0 is kept, and every
  * NaN becomes the canonical quiet NaN 0x7E00 (payloads are not kept).
+ * @throws ArgumentError naming `toFloat16Bits` when `x` is not a number.
  */
 export function toFloat16Bits(x: number): number {
+  if (typeof x !== "number") {
+    throw new ArgumentError("toFloat16Bits", `toFloat16Bits: x must be a number, got ${describeValue(x)}`);
+  }
   if (Number.isNaN(x)) return 0x7e00;
   const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
   const a = Math.abs(x);
@@ -51,8 +57,14 @@ export function toFloat16Bits(x: number): number {
   return sign | (((e + 15) << 10) + (m - 1024));
 }
 
-/** The number whose binary16 bit pattern is `bits` (only the low 16 bits are used). Exact. */
+/**
+ * The number whose binary16 bit pattern is `bits` (only the low 16 bits are used). Exact.
+ * @throws ArgumentError naming `fromFloat16Bits` when `bits` is not an integer.
+ */
 export function fromFloat16Bits(bits: number): number {
+  if (typeof bits !== "number" || !Number.isInteger(bits)) {
+    throw new ArgumentError("fromFloat16Bits", `fromFloat16Bits: bits must be an integer, got ${describeValue(bits)}`);
+  }
   const h = bits & 0xffff;
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;

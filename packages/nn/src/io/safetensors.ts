@@ -361,7 +361,8 @@ export function decodeWith(
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(Math.min(maxHeader, Number.MAX_SAFE_INTEGER))) {
+  // floor: a fractional limit (1.5 bytes) allows what its integer part does, and BigInt needs an integer
+  if (declared > BigInt(Math.floor(Math.min(maxHeader, Number.MAX_SAFE_INTEGER)))) {
     fail(fn, source, `header length ${declared} is more than the limit of ${maxHeader} bytes (maxHeaderBytes)`);
   }
   const headerLen = Number(declared);

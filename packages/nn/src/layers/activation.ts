@@ -1,6 +1,7 @@
 /** Parameter-free layers: Sigmoid, ReLU, Tanh and Softmax, with autodiff backward. */
 import type { Tensor } from "@gradgraph/core";
 import { relu, sigmoid, softmax, tanh } from "@gradgraph/nodes";
+import { checkClassAxis } from "../checks.js";
 import { BaseLayer } from "./layer.js";
 
 /** `Sigmoid`: `1 / (1 + exp(−x))`; its derivative `y·(1 − y)` comes from the saved output. */
@@ -30,7 +31,9 @@ export class Tanh extends BaseLayer {
 /** `Softmax` over the last axis (class scores to probabilities). */
 export class Softmax extends BaseLayer {
   readonly name = "Softmax";
+  /** @throws ShapeError naming `Softmax.forward` for a 0-d x (no class axis). */
   protected compute(x: Tensor): Tensor {
+    checkClassAxis("Softmax.forward", "x", x);
     return softmax(x, -1);
   }
 }

@@ -1,6 +1,7 @@
 /** Dropout with a seeded generator (inverted dropout, as PyTorch). */
 import { ArgumentError, allocArray, describeValue, Rng, Tensor } from "@gradgraph/core";
 import { mul } from "@gradgraph/nodes";
+import { optionsIn, seedIn } from "../checks.js";
 import { BaseLayer } from "./layer.js";
 
 /** Options of `Dropout`. */
@@ -24,8 +25,13 @@ export class Dropout extends BaseLayer {
   readonly ratio: number;
   readonly #rng: Rng;
 
-  /** @throws ArgumentError when `ratio` is not in [0, 1). */
+  /**
+   * @throws ArgumentError naming `Dropout` when `ratio` is not in [0, 1), `seed` is not an
+   *   integer, or `options` is not an object of those two.
+   */
   constructor(options: DropoutOptions = {}) {
+    options = optionsIn("Dropout", options, ["ratio", "seed"]);
+    seedIn("Dropout", options.seed, 0);
     super([]);
     const ratio = options.ratio ?? 0.5;
     if (typeof ratio !== "number" || !(ratio >= 0 && ratio < 1)) {

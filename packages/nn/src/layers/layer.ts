@@ -4,6 +4,7 @@
  * `forward` recorded, and writes the gradients into the existing `grads` tensors.
  */
 import { ArgumentError, assertTensor, describeValue, GraphError, grad, Tensor, zeros } from "@gradgraph/core";
+import { checkBackwardArgs, checkParam, checkParamList } from "../checks.js";
 
 /** A layer: parameters with their gradient buffers, a forward, and an autodiff backward. */
 export interface Layer {
@@ -27,8 +28,10 @@ export interface Layer {
  * Makes `param` a trainable leaf and returns its gradient buffer: a zero tensor of the same shape
  * and dtype that is also `param.grad`, so a backward through the whole model accumulates into it
  * in place.
+ * @throws ArgumentError naming `gradBufferFor` when `param` is not a leaf Tensor.
  */
 export function gradBufferFor(param: Tensor): Tensor {
+  checkParam("gradBufferFor", "param", param);
   param.requiresGrad = true;
   const g = zeros([...param.shape], { dtype: param.dtype });
   param.grad = g;
@@ -47,9 +50,12 @@ export abstract class BaseLayer implements Layer {
   protected lastInput: Tensor | null = null;
   protected lastOutput: Tensor | null = null;
 
-  /** @param params - the layer's trainable tensors; each becomes a leaf that requires grad. */
+  /**
+   * @param params - the layer's trainable tensors; each becomes a leaf that requires grad.
+   * @throws ArgumentError naming the layer class when `params` is not an array of leaf tensors.
+   */
   constructor(params: readonly Tensor[] = []) {
-    for (let i = 0; i < params.length; i++) assertTensor(new.target.name, `params[${i}]`, params[i]);
+    checkParamList(new.target.name, params);
     this.params = params;
     this.grads = params.map(gradBufferFor);
   }
@@ -73,7 +79,11 @@ export abstract class BaseLayer implements Layer {
 /**
  * The autodiff backward shared by every layer: gradients of `output` (weighted by `dout`) with
  * respect to the params, copied into `grads`, and with respect to `input` when it requires grad.
- * @throws GraphError when there was no forward, or it was already differentiated.
+ * @throws GraphError naming `<layer>.backward` when there was no forward, it was already
+ *   differentiated, or `dout` is missing for an output of more than one element.
+ * @throws ArgumentError/ShapeError naming `<layer>.backward` for a `dout` that is not a Tensor of
+ *   the output's shape, or params and grads that do not line up (`autodiffBackward` itself when
+ *   `layer` is not a string).
  */
 export function autodiffBackward(
   layer: string,
@@ -83,6 +93,7 @@ export function autodiffBackward(
   grads: readonly Tensor[],
   dout?: Tensor,
 ): Tensor | null {
+  checkBackwardArgs(layer, input, output, params, grads, dout);
   if (input === null || output === null) {
     throw new GraphError(
       `${layer}.backward`,

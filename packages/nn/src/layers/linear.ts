@@ -1,6 +1,7 @@
 /** The seed's MatMul and Affine layers (`x·W` and `x·W + b`), with autodiff backward. */
 import { fmtShape, ShapeError, type Tensor } from "@gradgraph/core";
 import { add, matmul } from "@gradgraph/nodes";
+import { checkLinearInput, checkParam } from "../checks.js";
 import { BaseLayer } from "./layer.js";
 
 /** `MatMul`: `y = x·W` for a mini-batch x (N×D) and W (D×H). */
@@ -9,14 +10,17 @@ export class MatMul extends BaseLayer {
 
   /**
    * @param W - the weight (D×H); it becomes a trainable leaf.
-   * @throws ShapeError when W is not 2-D.
+   * @throws ShapeError when W is not 2-D; ArgumentError when it is not a leaf Tensor.
    */
   constructor(W: Tensor) {
+    checkParam("MatMul", "W", W);
     super([W]);
     if (W.rank !== 2) throw new ShapeError("MatMul", `MatMul: W must be 2-D, got shape ${fmtShape(W.shape)}`);
   }
 
+  /** @throws ShapeError naming `MatMul.forward` when x is not N×D for W of D×H. */
   protected compute(x: Tensor): Tensor {
+    checkLinearInput("MatMul", this.params[0]!, x);
     return matmul(x, this.params[0]!);
   }
 }
@@ -28,9 +32,12 @@ export class Affine extends BaseLayer {
   /**
    * @param W - the weight (D×H).
    * @param b - the bias (H, or 1×H); both become trainable leaves.
-   * @throws ShapeError when W is not 2-D or b does not match W's columns.
+   * @throws ShapeError when W is not 2-D or b does not match W's columns; ArgumentError when
+   *   either is not a leaf Tensor.
    */
   constructor(W: Tensor, b: Tensor) {
+    checkParam("Affine", "W", W);
+    checkParam("Affine", "b", b);
     super([W, b]);
     if (W.rank !== 2) throw new ShapeError("Affine", `Affine: W must be 2-D, got shape ${fmtShape(W.shape)}`);
     const H = W.shape[1]!;
@@ -42,7 +49,9 @@ export class Affine extends BaseLayer {
     }
   }
 
+  /** @throws ShapeError naming `Affine.forward` when x is not N×D for W of D×H. */
   protected compute(x: Tensor): Tensor {
+    checkLinearInput("Affine", this.params[0]!, x);
     return add(matmul(x, this.params[0]!), this.params[1]!);
   }
 }

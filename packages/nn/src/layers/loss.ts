@@ -1,6 +1,7 @@
 /** The seed's SoftmaxWithLoss layer: softmax and cross-entropy in one, backward `(y − t)/N`. */
 import { assertTensor, GraphError, type Tensor } from "@gradgraph/core";
 import { type Labels, softmax, softmaxCrossEntropy } from "@gradgraph/nodes";
+import { checkLabelsFor } from "../checks.js";
 import { autodiffBackward } from "./layer.js";
 
 /** A loss layer: `forward(x, t)` returns a 0-d loss; `backward(dout = 1)` returns dx. */
@@ -26,10 +27,12 @@ export class SoftmaxWithLoss implements LossLayer {
    * @param x - scores, N×C.
    * @param t - one-hot N×C, or N class indices.
    * @returns the 0-d mean loss.
-   * @throws ShapeError/ArgumentError for labels that fit neither form.
+   * @throws ShapeError/ArgumentError naming `SoftmaxWithLoss.forward` for an x without a class
+   *   axis, or labels that fit neither form (class indices must be integers in [0, C)).
    */
   forward(x: Tensor, t: Labels): Tensor {
     assertTensor("SoftmaxWithLoss.forward", "x", x);
+    checkLabelsFor("SoftmaxWithLoss.forward", "t", x, t);
     const loss = softmaxCrossEntropy(x, t);
     this.#input = x;
     this.#loss = loss;
@@ -37,9 +40,14 @@ export class SoftmaxWithLoss implements LossLayer {
     return loss;
   }
 
-  /** Probabilities of the last forward's scores, computed on demand. */
+  /**
+   * Probabilities of the last forward's scores, computed on demand.
+   * @throws GraphError naming `SoftmaxWithLoss.probabilities` before the first forward.
+   */
   probabilities(): Tensor {
-    if (this.#input === null) throw new GraphError("SoftmaxWithLoss", "SoftmaxWithLoss: call forward first");
+    if (this.#input === null) {
+      throw new GraphError("SoftmaxWithLoss.probabilities", "SoftmaxWithLoss.probabilities: call forward first");
+    }
     this.y ??= softmax(this.#input.detach());
     return this.y;
   }

@@ -10,7 +10,7 @@ import {
   Tensor,
 } from "@gradgraph/core";
 import type { TopLevelSpec } from "vega-lite";
-import { checkSize, checkTitle, renderVegaLiteSvg } from "./vega.js";
+import { checkSize, checkTitle, renderVegaLiteSvg, vegaText } from "./vega.js";
 
 /** Options of {@link decisionBoundarySvg}. */
 export interface DecisionBoundaryOptions {
@@ -39,6 +39,9 @@ export interface DecisionBoundaryOptions {
   height?: number;
 }
 
+/** Smallest data span drawn as such; below it (near the subnormal range) an axis is flat ±0.5. */
+const MIN_SPAN = 1e-290;
+
 /** Point colours per class (Tableau 10); the regions use the same hues, lightened. */
 const POINT_COLORS = [
   "#1f77b4",
@@ -66,7 +69,8 @@ const POINT_SHAPES = ["circle", "cross", "triangle-up", "square", "diamond", "tr
  * @throws ArgumentError naming `decisionBoundarySvg` and the argument for a non-function
  *   `predict`, non-finite coordinates or scores, labels that are not class indices of the scores,
  *   a bad resolution, margin, size, title or too few class names; ShapeError when `x` is not N×2,
- *   the labels are not N, or `predict` returns anything but a (R·R)×C tensor.
+ *   the labels are not N, or `predict` returns anything but a (R·R)×C tensor; RenderError naming
+ *   `decisionBoundarySvg` when vega fails to render the figure.
  */
 export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Promise<string> {
   const fn = "decisionBoundarySvg";
@@ -112,7 +116,8 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    const pad = hi > lo ? (hi - lo) * margin : 0.5;
+    // a span too small for axis ticks (subnormal steps underflow in d3) counts as flat
+    const pad = hi - lo > MIN_SPAN ? (hi - lo) * margin : 0.5;
     return [lo - pad, hi + pad];
   };
   const [x0, x1] = extent(0);
@@ -161,13 +166,19 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
     }
   }
   const names = options.classNames ?? Array.from({ length: classes }, (_, j) => `class ${j}`);
-  if (!Array.isArray(names) || names.length < classes || names.some((s) => typeof s !== "string")) {
+  if (!Array.isArray(names) || names.length < classes) {
     throw new ArgumentError(fn, `${fn}: classNames must be at least ${classes} strings, got ${describeValue(names)}`);
   }
-  if (new Set(names.slice(0, classes)).size !== classes) {
+  // an index loop over the names used, not some(): a hole of a sparse array must fail, not be skipped
+  for (let j = 0; j < classes; j++) {
+    if (typeof names[j] !== "string") {
+      throw new ArgumentError(fn, `${fn}: classNames[${j}] must be a string, got ${describeValue(names[j])}`);
+    }
+  }
+  const domain = names.slice(0, classes).map(vegaText);
+  if (new Set(domain).size !== classes) {
     throw new ArgumentError(fn, `${fn}: classNames must be distinct`);
   }
-  const domain = names.slice(0, classes);
 
   // Regions: runs of equal class along each grid row, one rectangle per run.
   const regions: { x: number; x2: number; y: number; y2: number; class: string }[] = [];
@@ -199,7 +210,7 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
   const color = { field: "class", type: "nominal", title: "class", scale: { domain, range: colors } } as const;
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: title, anchor: "middle", fontSize: 14 },
+    title: { text: vegaText(title), anchor: "middle", fontSize: 14 },
     width,
     height,
     layer: [
@@ -231,5 +242,5 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
       legend: { symbolOpacity: 1 },
     },
   };
-  return renderVegaLiteSvg(spec, { title, idPrefix: "gg-boundary" });
+  return renderVegaLiteSvg(spec, { title, idPrefix: "gg-boundary", fn });
 }

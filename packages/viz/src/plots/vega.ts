@@ -8,6 +8,7 @@
 import { ArgumentError, describeValue } from "@gradgraph/core";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { RenderError } from "../render.js";
 
 /** Options of {@link renderVegaLiteSvg}. */
 export interface RenderVegaLiteOptions {
@@ -15,23 +16,55 @@ export interface RenderVegaLiteOptions {
   title: string;
   /** Prefix of every element id in the output, e.g. `"gg-loss"`; ids become `<prefix>-1`, `<prefix>-2`, .... */
   idPrefix: string;
+  /** The public function rendering, named by a `RenderError`. */
+  fn: string;
 }
 
 /**
  * Renders a vega-lite spec to an SVG string without a browser.
  * @param spec - a complete vega-lite specification with inline data.
  * @returns the SVG markup (`<svg ...>...</svg>`, no XML prolog), identical for identical specs.
- * @throws Error from vega-lite or vega when the spec is invalid.
+ * @throws RenderError naming `options.fn`, with vega's message and error as the cause, when
+ *   vega-lite or vega fails.
  */
 export async function renderVegaLiteSvg(spec: TopLevelSpec, options: RenderVegaLiteOptions): Promise<string> {
-  const compiled = compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Error });
+  let view: vega.View | null = null;
+  // vega catches an error inside its dataflow (d3's ticks on an overflowing range, say), logs it
+  // and renders what it can: record it and fail instead of returning a partial figure
+  const logged: string[] = [];
+  const logger = vega.logger(vega.Error, undefined, (_method, _level, input) => {
+    logged.push(Array.from(input as ArrayLike<unknown>, (x) => (x instanceof Error ? x.message : String(x))).join(" "));
+  });
   try {
+    const compiled = compile(spec).spec;
+    view = new vega.View(vega.parse(compiled), { renderer: "none", logger });
     const svg = await view.toSVG();
+    if (logged.length > 0) throw new Error(logged.join("; "));
     return insertSvgTitle(stabilizeSvgIds(roundSvgNumbers(svg), options.idPrefix), options.title);
+  } catch (err) {
+    const fn = options.fn;
+    throw new RenderError(
+      fn,
+      `${fn}: vega could not render the figure: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   } finally {
-    view.finalize();
+    view?.finalize();
   }
+}
+
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Text for vega: a string equal to the name of an `Object.prototype` member (`"valueOf"`,
+ * `"constructor"`, `"toString"`, …) makes vega 6 fail with "Operator not defined" (it looks the
+ * text up in a plain object), so such a string gets a zero-width space appended. Other strings
+ * are returned as they are.
+ */
+export function vegaText(text: string): string {
+  return PROTOTYPE_NAMES.has(text) ? `${text}\u200b` : text;
 }
 
 /**

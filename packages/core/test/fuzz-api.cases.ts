@@ -1,0 +1,307 @@
+/**
+ * Fuzz cases for @gradgraph/core (issue 7, "bad input never crashes"): constructors, Tensor
+ * methods and accessors (on tensors and on junk receivers), grad, the gradient checks, jvp/hvp,
+ * defineOp, noGrad and Rng. Run by fuzz-api.test.ts in the watchdog's worker thread, so this
+ * module must not import vitest.
+ */
+import fc from "fast-check";
+import {
+  assertGradcheck,
+  defineOp,
+  full,
+  grad,
+  gradcheck,
+  gradgradcheck,
+  hvp,
+  jvp,
+  noGrad,
+  numericalGrad,
+  ones,
+  Rng,
+  randn,
+  Tensor,
+  tensor,
+  zeros,
+} from "../src/index.js";
+import { argArb, checkTensorResult, junkArb, oddTensor, oddTensorArb, sparseArb } from "./fuzz-helpers.js";
+import type { FuzzCase, FuzzCases } from "./watchdog.js";
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+const shapeLikeArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.constantFrom(-1, 1.5, Number.NaN, 2 ** 40, "2", null), { minLength: 1, maxLength: 3 }),
+  },
+  { weight: 2, arbitrary: junkArb },
+);
+const optionsArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.record(
+    {
+      dtype: fc.oneof(fc.constantFrom("float32", "float64", "int32", "FLOAT64"), junkArb),
+      requiresGrad: fc.oneof(fc.boolean(), junkArb),
+      shape: shapeLikeArb,
+      seed: fc.oneof(fc.integer(), junkArb),
+    },
+    { requiredKeys: [] },
+  ),
+  junkArb,
+);
+/** Tensor functions: fine ones, ones returning junk (sparse arrays included). */
+const fnArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant((x: Tensor) => x),
+  fc.constant((...xs: Tensor[]) => xs[0]),
+  fc.constant(() => "junk"),
+  fc.constant(() => tensor([1, 2])),
+  fc.constant(() => new Array(3)),
+  fc.constant(() => new Array(2 ** 32 - 1)),
+  fc.constant(() => []),
+  junkArb,
+);
+const listArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.array(oddTensor, { maxLength: 2 }) },
+  { weight: 2, arbitrary: fc.array(argArb, { maxLength: 2 }) },
+  { weight: 1, arbitrary: junkArb },
+  { weight: 1, arbitrary: sparseArb },
+);
+const anyResult = (): void => {};
+const tensorList = (fn: string) => (v: unknown, args: unknown[]) => {
+  for (const t of v as unknown[]) checkTensorResult(fn, args, t);
+};
+
+// ------------------------------------------------------------------------------------------------
+// gradient checks: small inputs (they run f 2·size times), junk options
+
+/** Small tensors that require no grad by default, as gradcheck's users pass them. */
+const smallInputsArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.array(
+      fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }).chain((s) => oddTensorArb(s, false)),
+      { minLength: 1, maxLength: 2 },
+    ),
+  },
+  { weight: 1, arbitrary: junkArb },
+  { weight: 1, arbitrary: sparseArb },
+  // a huge but cheap input: 2·4096 evaluations of an identity
+  { weight: 1, arbitrary: fc.constant([zeros([64, 64], { dtype: "float64" })]) },
+);
+const epsArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.constantFrom(
+    0,
+    -1,
+    -1e-6,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.MIN_VALUE,
+    1e-300,
+    1e308,
+    1e-3,
+    "1e-6",
+    null,
+  ),
+  junkArb,
+);
+const wrtArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.array(fc.integer({ min: -1, max: 2 }), { maxLength: 3 }),
+  sparseArb,
+  junkArb,
+);
+const gradcheckOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.record(
+    {
+      eps: epsArb,
+      atol: fc.oneof(fc.constantFrom(0, 1e-3, -1, Number.NaN, Number.POSITIVE_INFINITY), junkArb),
+      rtol: fc.oneof(fc.constantFrom(0, 1e-2, -1, Number.NaN), junkArb),
+      gradOutput: fc.oneof(argArb, listArb),
+      seed: fc.oneof(fc.integer(), junkArb),
+      gradOutputSeed: fc.oneof(fc.integer(), junkArb),
+      wrt: wrtArb,
+      localize: fc.oneof(fc.boolean(), junkArb),
+    },
+    { requiredKeys: [] },
+  ),
+  junkArb,
+);
+const checkedFnArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant((x: Tensor) => x) },
+  { weight: 1, arbitrary: fc.constant((...xs: Tensor[]) => xs) },
+  { weight: 1, arbitrary: fnArb },
+);
+const reportCheck = (v: unknown): void => {
+  const r = v as { passed?: unknown; analytic?: unknown };
+  if (typeof r?.passed !== "boolean" || !Array.isArray(r.analytic)) throw new Error("malformed gradcheck report");
+};
+
+// ------------------------------------------------------------------------------------------------
+// Tensor methods and accessors, on tensors and on junk receivers
+
+const receiverArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: oddTensor },
+  { weight: 3, arbitrary: junkArb },
+  { weight: 1, arbitrary: fc.constant(0).map(() => Object.create(Tensor.prototype)) },
+);
+
+function memberCases(): Record<string, FuzzCase> {
+  const out: Record<string, FuzzCase> = {};
+  for (const key of Object.getOwnPropertyNames(Tensor.prototype)) {
+    if (key === "constructor") continue;
+    const desc = Object.getOwnPropertyDescriptor(Tensor.prototype, key)!;
+    const name = `Tensor.${key}`;
+    const names = [name, key];
+    // a junk receiver must throw; a real tensor with junk arguments may work. `rank` is guarded by
+    // a try/catch only (a receiver check would cost on the hot path), so on an object that has a
+    // `shape` array it duck-types to that array's length.
+    const check = (v: unknown, args: unknown[]) => {
+      const self = args[0];
+      if (key === "rank" && Array.isArray((self as { shape?: unknown } | null)?.shape)) {
+        if (v !== (self as { shape: unknown[] }).shape.length) throw new Error(`${name} returned ${String(v)}`);
+        return;
+      }
+      if (!(self instanceof Tensor) || (self as { data?: unknown }).data === undefined) {
+        throw new Error(`${name} returned instead of throwing for the receiver ${String(describeSafe(self))}`);
+      }
+    };
+    if (desc.get !== undefined) {
+      out[`${name} (get)`] = { arb: fc.tuple(receiverArb), call: (a) => desc.get!.call(a[0]), check, names };
+    }
+    if (desc.set !== undefined) {
+      out[`${name} (set)`] = {
+        arb: fc.tuple(receiverArb, fc.oneof(fc.boolean(), junkArb)),
+        call: (a) => desc.set!.call(a[0], a[1]),
+        check,
+        names,
+      };
+    }
+    if (typeof desc.value === "function") {
+      const method = desc.value as AnyFn;
+      out[name] = {
+        arb: fc
+          .tuple(receiverArb, fc.array(fc.oneof(argArb, fc.constant(undefined)), { maxLength: 2 }))
+          .map(([self, rest]) => [self, ...rest]),
+        call: (a) => method.apply(a[0], a.slice(1)),
+        check,
+        names,
+      };
+    }
+  }
+  return out;
+}
+
+function describeSafe(v: unknown): string {
+  try {
+    return fc.stringify(v);
+  } catch {
+    return typeof v;
+  }
+}
+
+export const cases: FuzzCases = {
+  tensor: {
+    arb: fc.tuple(fc.oneof(argArb, fc.array(fc.oneof(fc.double(), junkArb), { maxLength: 4 })), optionsArb),
+    call: (a) => (tensor as AnyFn)(...a),
+  },
+  zeros: { arb: fc.tuple(shapeLikeArb, optionsArb), call: (a) => (zeros as AnyFn)(...a) },
+  ones: { arb: fc.tuple(shapeLikeArb, optionsArb), call: (a) => (ones as AnyFn)(...a) },
+  full: { arb: fc.tuple(shapeLikeArb, fc.oneof(fc.double(), junkArb), optionsArb), call: (a) => (full as AnyFn)(...a) },
+  randn: { arb: fc.tuple(shapeLikeArb, optionsArb), call: (a) => (randn as AnyFn)(...a) },
+  item: { arb: fc.tuple(oddTensor), call: (a) => (a[0] as Tensor).item(), check: anyResult },
+  toArray: { arb: fc.tuple(oddTensor), call: (a) => (a[0] as Tensor).toArray(), check: anyResult },
+  backward: {
+    arb: fc.tuple(oddTensor, fc.oneof(argArb, fc.constant(undefined)), fc.oneof(fc.constant(undefined), junkArb)),
+    call: (a) => (a[0] as Tensor).backward(a[1] as Tensor, a[2] as never),
+    check: anyResult,
+  },
+  copy_: { arb: fc.tuple(oddTensor, argArb), call: (a) => (a[0] as Tensor).copy_(a[1] as Tensor) },
+  fill_: {
+    arb: fc.tuple(oddTensor, fc.oneof(fc.double(), junkArb)),
+    call: (a) => (a[0] as Tensor).fill_(a[1] as number),
+  },
+  grad: {
+    arb: fc.tuple(fc.oneof(argArb, listArb), listArb, optionsArb),
+    call: (a) => (grad as AnyFn)(...a),
+    check: tensorList("grad"),
+  },
+  jvp: { arb: fc.tuple(fnArb, listArb, listArb), call: (a) => (jvp as AnyFn)(...a), check: anyResult },
+  hvp: { arb: fc.tuple(fnArb, listArb, listArb), call: (a) => (hvp as AnyFn)(...a), check: anyResult },
+  noGrad: {
+    arb: fc.tuple(
+      fc.oneof(
+        junkArb,
+        fc.constant(() => 1),
+      ),
+    ),
+    call: (a) => (noGrad as AnyFn)(...a),
+    check: anyResult,
+  },
+  defineOp: {
+    arb: fc.tuple(
+      fc.oneof(
+        junkArb,
+        fc.record(
+          {
+            name: fc.oneof(fc.string(), junkArb),
+            inputs: fc.oneof(fc.array(fc.string(), { maxLength: 2 }), junkArb, sparseArb),
+            forward: fnArb,
+            backward: fnArb,
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+    ),
+    call: (a) => (defineOp as AnyFn)(...a),
+    check: anyResult,
+  },
+  Rng: {
+    arb: fc.tuple(fc.oneof(fc.integer(), junkArb)),
+    call: (a) => new (Rng as unknown as new (...x: unknown[]) => unknown)(...a),
+    check: anyResult,
+  },
+  numericalGrad: {
+    arb: fc.tuple(checkedFnArb, smallInputsArb, gradcheckOptionsArb),
+    call: (a) => (numericalGrad as AnyFn)(...a),
+    check: tensorList("numericalGrad"),
+    argNames: ["f", "inputs", "input", "options", "eps", "wrt", "gradOutput", "output"],
+  },
+  gradcheck: {
+    arb: fc.tuple(checkedFnArb, smallInputsArb, gradcheckOptionsArb),
+    call: (a) => (gradcheck as AnyFn)(...a),
+    check: reportCheck,
+    argNames: [
+      "f",
+      "inputs",
+      "input",
+      "options",
+      "eps",
+      "wrt",
+      "gradOutput",
+      "output",
+      "atol",
+      "rtol",
+      "seed",
+      "localize",
+    ],
+    // grad's own checks of the outputs f returned name grad
+    names: ["gradcheck", "grad"],
+  },
+  assertGradcheck: {
+    arb: fc.tuple(checkedFnArb, smallInputsArb, gradcheckOptionsArb),
+    call: (a) => (assertGradcheck as AnyFn)(...a),
+    check: reportCheck,
+    names: ["gradcheck", "grad"],
+    runs: 0.5,
+  },
+  gradgradcheck: {
+    arb: fc.tuple(checkedFnArb, smallInputsArb, gradcheckOptionsArb),
+    call: (a) => (gradgradcheck as AnyFn)(...a),
+    check: reportCheck,
+    names: ["gradgradcheck", "grad"],
+    runs: 0.5,
+  },
+  ...memberCases(),
+};

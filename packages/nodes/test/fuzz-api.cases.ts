@@ -1,0 +1,166 @@
+/**
+ * Fuzz cases for @gradgraph/nodes (issue 7, "bad input never crashes"): every public function and
+ * every op object in `ops`, with valid-but-odd and invalid arguments. Run by fuzz-api.test.ts in
+ * the watchdog's worker thread (a hang fails its test with the input), so this module must not
+ * import vitest.
+ */
+
+import { zeros } from "@gradgraph/core";
+import fc from "fast-check";
+import { argArb, axisArb, checkTensorResult, junkArb, oddTensor } from "../../core/test/fuzz-helpers.js";
+import type { FuzzCases } from "../../core/test/watchdog.js";
+import * as nodes from "../src/index.js";
+
+type AnyFn = (...args: unknown[]) => unknown;
+const fns = nodes as unknown as Record<string, AnyFn>;
+
+const shapeLikeArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 4 }) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.constantFrom(1.5, -2, Number.NaN, 2 ** 40, "2"), { minLength: 1, maxLength: 3 }),
+  },
+  { weight: 2, arbitrary: junkArb },
+);
+
+const countArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: -2, max: 5 }) },
+  { weight: 1, arbitrary: fc.constantFrom(1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 40, 1e12) },
+  { weight: 2, arbitrary: junkArb },
+);
+
+const reduceOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.record(
+    {
+      axis: fc.oneof(axisArb, fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), axisArb), { maxLength: 3 })),
+      keepdims: fc.oneof(fc.boolean(), junkArb),
+    },
+    { requiredKeys: [] },
+  ),
+  junkArb,
+);
+
+const tensorListArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(oddTensor, { maxLength: 3 }) },
+  { weight: 2, arbitrary: fc.array(argArb, { maxLength: 3 }) },
+  { weight: 1, arbitrary: junkArb },
+);
+
+/** Tensors whose shapes often match each other (same shape with probability ~1/2). */
+const pairArb: fc.Arbitrary<[unknown, unknown]> = fc.oneof(
+  fc.tuple(argArb, argArb),
+  oddTensor.chain((a) =>
+    fc.tuple(fc.constant<unknown>(a), fc.oneof(fc.constant<unknown>(a), fc.constant<unknown>(zeros([...a.shape])))),
+  ),
+);
+
+/** Function name -> arbitrary of its argument list. */
+const argCases: Record<string, fc.Arbitrary<unknown[]>> = {};
+for (const name of ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "matmul", "meanSquaredError"]) {
+  argCases[name] = fc.oneof(
+    pairArb.map((p) => [...p]),
+    fc.array(argArb, { maxLength: 3 }),
+  );
+}
+for (const name of ["neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu"]) {
+  argCases[name] = fc.oneof(
+    argArb.map((a) => [a]),
+    fc.array(argArb, { maxLength: 2 }),
+  );
+}
+for (const name of ["sum", "mean", "max", "logSumExp"]) {
+  argCases[name] = fc.tuple(argArb, reduceOptionsArb);
+}
+for (const name of ["softmax", "logSoftmax"]) {
+  argCases[name] = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, axisArb));
+}
+argCases.softmaxCrossEntropy = fc.oneof(
+  pairArb.map((p) => [...p]),
+  fc.tuple(argArb, fc.oneof(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junkArb), { maxLength: 4 }), junkArb)),
+  fc.tuple(argArb, fc.constant(new Int32Array([0, 1, 5]))),
+);
+argCases.reshape = fc.tuple(argArb, shapeLikeArb);
+argCases.broadcastTo = fc.tuple(argArb, shapeLikeArb);
+argCases.sumTo = fc.tuple(argArb, shapeLikeArb);
+argCases.transpose = fc.oneof(
+  fc.tuple(argArb),
+  fc.tuple(argArb, fc.oneof(fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 4 }), shapeLikeArb)),
+);
+argCases.getItem = fc.tuple(
+  argArb,
+  fc.oneof(
+    axisArb,
+    fc.array(fc.oneof(fc.integer({ min: -4, max: 4 }), axisArb), { maxLength: 4 }),
+    fc.constant(new Int32Array([0, 1])),
+  ),
+);
+argCases.slice = fc.oneof(fc.tuple(argArb, axisArb), fc.tuple(argArb, axisArb, axisArb, axisArb));
+argCases.concat = fc.oneof(fc.tuple(tensorListArb), fc.tuple(tensorListArb, axisArb));
+argCases.stack = argCases.concat!;
+argCases.split = fc.tuple(
+  argArb,
+  fc.oneof(countArb, fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), countArb), { maxLength: 4 })),
+  axisArb,
+);
+argCases.branch = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, countArb));
+argCases.repeat = fc.oneof(fc.tuple(argArb, countArb), fc.tuple(argArb, countArb, axisArb));
+
+/** Results: a Tensor, or (branch, split) an array of Tensors. */
+function checkResult(name: string, args: unknown[], value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) checkTensorResult(name, args, v);
+  } else {
+    checkTensorResult(name, args, value);
+  }
+}
+
+/** The public functions (not the `*Op` objects), which must each have a case. */
+export const publicFunctions = Object.entries(fns)
+  .filter(([name, f]) => typeof f === "function" && !name.endsWith("Op") && name !== "logSoftmaxInto")
+  .map(([name]) => name)
+  .sort();
+
+const attrArb: fc.Arbitrary<unknown[]> = fc.array(
+  fc.oneof(
+    junkArb,
+    reduceOptionsArb,
+    axisArb,
+    shapeLikeArb,
+    fc.record({ axis: axisArb, n: countArb, shape: shapeLikeArb }),
+  ),
+  { maxLength: 3 },
+);
+
+/** Every public function, and every op object in `ops` (as `ops.<key>`, at half the runs). */
+export const cases: FuzzCases = {
+  ...Object.fromEntries(
+    Object.keys(argCases)
+      .sort()
+      .map((name) => [
+        name,
+        {
+          arb: argCases[name]!,
+          call: (args: unknown[]) => fns[name]!(...args),
+          check: (v: unknown, args: unknown[]) => checkResult(name, args, v),
+        },
+      ]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(nodes.ops).map(([key, op]) => {
+      const opName = (op as { opName: string }).opName;
+      return [
+        `ops.${key}`,
+        {
+          arb: fc
+            .tuple(fc.oneof(fc.array(argArb, { maxLength: 3 }), junkArb), attrArb)
+            .map(([inputs, attrs]) => [inputs, ...attrs]),
+          call: (args: unknown[]) => (op as unknown as AnyFn)(...args),
+          check: (v: unknown, args: unknown[]) => checkResult(opName, args, v),
+          names: [opName],
+          runs: 0.5,
+        },
+      ];
+    }),
+  ),
+};
