@@ -113,6 +113,7 @@ describe("threaded gemm", () => {
   });
 
   it("keeps products below the threshold on one thread, and kernelInfo reports both settings", () => {
+    setKernelBackend("wasm"); // every size in WASM, also under GRADGRAPH_KERNELS=js
     setThreads(2, { threshold: 1e6 });
     expect(kernelInfo()).toMatchObject({ threads: 2, threadThreshold: 1e6 });
     expect(kernelInfo().threadsReason).toBeUndefined();
