@@ -4,7 +4,7 @@
  * (`sumTo`, `broadcastTo`, `cast` and gradient accumulation) live here too, so the engine and
  * what it calls form one module with no import cycle.
  */
-import { allocArray, type DType, type FloatArray } from "./dtype.js";
+import { allocArray, type DType, type FloatArray, isPoolable, recycleArray, trackLargeAllocations } from "./dtype.js";
 import {
   AnomalyError,
   ArgumentError,
@@ -32,6 +32,8 @@ let inBackward = false;
 let targetsOn = false;
 /** The gradient(s) the running op backward received (checked by `gradTarget` for aliasing). */
 let currentGy: Tensor | readonly Tensor[] | null = null;
+/** The leaf `.grad` tensors `gradTarget` handed to the running op backward, with their input positions. */
+let handedOut: { input: number; grad: Tensor }[] = [];
 let nodeCounter = 0;
 let passCounter = 0;
 
@@ -193,6 +195,8 @@ export interface OpCore {
   readonly variadic?: boolean;
   /** True when forward returns an array of outputs and backward receives an array of gradients. */
   readonly multi: boolean;
+  /** The op's backward keeps no reference to gradients it receives or returns (see `OpSpec.ownsGradients`). */
+  readonly ownsGradients?: boolean;
   forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray | readonly RawArray[];
   backward(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
 }
@@ -350,6 +354,7 @@ export class Node implements BackwardContext {
     } else if (gy !== null) {
       for (let k = 0; k < gy.length; k++) if (gy[k]!.data === data) return null;
     }
+    handedOut.push({ input: i, grad: g });
     return data;
   }
 
@@ -751,6 +756,13 @@ function backwardPass(
     }
   }
 
+  // Memory reuse (first order, no targets, no anomaly mode): `fresh` holds the large arrays
+  // allocated during this pass whose every holder is known; `refs` counts the accumulator slots
+  // holding each. Once the last op that received one has run, and that op and the op that made it
+  // both declared `ownsGradients`, the array goes back to allocArray's pool.
+  const fresh = !create && targets === null && !anomaly ? new Set<FloatArray>() : null;
+  const refs = new Map<FloatArray, number>();
+  const prevTracked = trackLargeAllocations(fresh);
   try {
     // 4. seed the roots
     for (let r = 0; r < roots.length; r++) {
@@ -796,7 +808,9 @@ function backwardPass(
       const prevGy = currentGy;
       targetsOn = !create && targets === null && !anomaly;
       currentGy = gin;
-      let gx: readonly (Tensor | null | undefined)[];
+      const prevHanded = handedOut;
+      handedOut = [];
+      let gx: readonly (Tensor | null | undefined)[] = [];
       try {
         gx = op.backward(gin, n);
       } finally {
@@ -804,6 +818,15 @@ function backwardPass(
         inBackward = prevInBackward;
         targetsOn = prevTargets;
         currentGy = prevGy;
+        // a target the backward wrote but did not return as its input's gradient (it threw, or
+        // returned something else or nothing) is zeroed again: the gradient delivered below, if
+        // any, is what counts
+        const handed = handedOut;
+        handedOut = prevHanded;
+        for (let k = 0; k < handed.length; k++) {
+          const { input, grad } = handed[k]!;
+          if (!returnsBuffer(gx, input, grad.data)) grad.data.fill(0);
+        }
       }
       const next = n.next;
       if (!Array.isArray(gx) || gx.length !== next.length) {
@@ -820,12 +843,18 @@ function backwardPass(
         if (!create && targets === null && !anomaly && !(nx instanceof Node) && sumIntoZeroGrad(nx, g)) continue;
         g = conform(n, j, g, create);
         if (anomaly) checkBackward(n, j, g);
-        if (nx instanceof Node) deposit(nx, n.nextSlot[j]!, g, create);
-        else deliverLeaf(nx, g, create, leafTargets, results);
+        if (nx instanceof Node) {
+          const slot = n.nextSlot[j]!;
+          const prevAcc = nx._acc?.[slot] ?? null;
+          deposit(nx, slot, g, create);
+          if (fresh !== null) trackDeposit(fresh, refs, op, prevAcc, g, nx._acc![slot]!);
+        } else deliverLeaf(nx, g, create, leafTargets, results);
       }
+      if (fresh !== null) releaseReceived(fresh, refs, op, gin, gx);
       if (!retain) n._release();
     }
   } finally {
+    trackLargeAllocations(prevTracked);
     for (let i = 0; i < order.length; i++) order[i]!._acc = null;
   }
 
@@ -919,6 +948,70 @@ function accumulate(a: Tensor, b: Tensor, create: boolean): Tensor {
   const out = allocArray(a.dtype, a.size);
   binaryInto("add", a.data, a.shape, b.data, b.shape, out, a.shape);
   return new Tensor(out, a.shape);
+}
+
+/**
+ * Bookkeeping of a deposit for memory reuse: an accumulator slot now holds `stored` (`g` itself, or
+ * the sum of `prev` and `g`). Arrays an op that did not declare `ownsGradients` returned, and both
+ * addends of a sum, are never reused; the stored array gains a holder.
+ */
+function trackDeposit(
+  fresh: Set<FloatArray>,
+  refs: Map<FloatArray, number>,
+  producer: OpCore,
+  prev: Tensor | null,
+  g: Tensor,
+  stored: Tensor,
+): void {
+  if (prev !== null) {
+    fresh.delete(prev.data);
+    fresh.delete(g.data);
+  } else if (producer.ownsGradients !== true) {
+    fresh.delete(g.data);
+    return;
+  }
+  const d = stored.data;
+  if (fresh.has(d)) refs.set(d, (refs.get(d) ?? 0) + 1);
+}
+
+/**
+ * After an op's backward ran and its gradients were delivered: each large gradient it received
+ * loses a holder; one with none left goes back to the pool, unless the op may keep it (no
+ * `ownsGradients`) or returned it or a view of it.
+ */
+function releaseReceived(
+  fresh: Set<FloatArray>,
+  refs: Map<FloatArray, number>,
+  op: OpCore,
+  gin: Tensor | readonly Tensor[],
+  gx: readonly (Tensor | null | undefined)[],
+): void {
+  const gys = gin instanceof Tensor ? [gin] : gin;
+  for (let k = 0; k < gys.length; k++) {
+    const d = gys[k]!.data;
+    if (!isPoolable(d) || !fresh.has(d)) continue;
+    if (op.ownsGradients !== true) {
+      fresh.delete(d);
+      continue;
+    }
+    const r = (refs.get(d) ?? 0) - 1;
+    if (r > 0) {
+      refs.set(d, r);
+      continue;
+    }
+    refs.delete(d);
+    fresh.delete(d);
+    let returned = false;
+    for (let j = 0; j < gx.length; j++) if (gx[j]?.data.buffer === d.buffer) returned = true;
+    if (!returned) recycleArray(d);
+  }
+}
+
+/** Whether the gradient `gx[input]` is the tensor over `data` (its target, written in place). */
+function returnsBuffer(gx: unknown, input: number, data: FloatArray): boolean {
+  if (!Array.isArray(gx)) return false;
+  const g: unknown = gx[input];
+  return g instanceof Tensor && g.data === data;
 }
 
 /**

@@ -77,6 +77,13 @@ interface SpecBase<A, N extends readonly string[]> {
   variadic?: boolean;
   /** How `checkOp` draws property-test cases for this op. */
   test?: OpTestSpec<A>;
+  /**
+   * A promise that lets the engine reuse memory (default false): `backward` keeps no reference to
+   * the gradient it receives nor to the gradients it returns (no caching, no stashing them
+   * anywhere). In a first-order backward the engine may then reuse a large gradient array once
+   * the last op that received it has run. Leave unset when in doubt: it only saves allocations.
+   */
+  ownsGradients?: boolean;
 }
 
 /** What a library author writes to define a single-output op. */
@@ -207,6 +214,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
     name: spec.name,
     inputNames: spec.inputs,
     variadic: spec.variadic === true,
+    ownsGradients: spec.ownsGradients === true,
     multi,
     forward: spec.forward as OpCore["forward"],
     backward: spec.backward as OpCore["backward"],

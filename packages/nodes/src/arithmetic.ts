@@ -46,6 +46,7 @@ export const addOp: Op = defineOp({
   backward(gy) {
     return [gy, gy];
   },
+  ownsGradients: true,
   test: { shapes: "broadcast" },
 });
 

@@ -6,7 +6,7 @@
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
 import { softmaxCrossEntropyOp } from "./loss.js";
-import { matmulOp } from "./matmul.js";
+import { affineOp, matmulOp } from "./matmul.js";
 import { powerOps } from "./power.js";
 import { logSumExpOp, maxOp, sumOp } from "./reduce.js";
 import { reshapeOp, shapeOps } from "./shape.js";
@@ -31,7 +31,7 @@ export {
 } from "./arithmetic.js";
 export { branch, branchOp, repeat, repeatOp } from "./branch.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
-export { type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
+export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
 export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, sum, sumOp } from "./reduce.js";
 export {
@@ -90,4 +90,5 @@ export const ops = {
   reshape: reshapeOp,
   ...shapeOps,
   matmul: matmulOp,
+  affine: affineOp,
 } as const;

@@ -6,6 +6,7 @@
 import {
   allocArray,
   assertTensor,
+  binaryInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
@@ -13,8 +14,11 @@ import {
   gemm,
   isGradEnabled,
   type Op,
+  type Shape,
   ShapeError,
   stridesOf,
+  sumTo,
+  sumToInto,
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
@@ -132,6 +136,7 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
     }
     return out;
   },
+  ownsGradients: true,
   backward(gy, ctx) {
     const { transA, transB } = ctx.attrs ?? PLAIN;
     const [needA, needB] = ctx.needsInputGrad;
@@ -215,4 +220,94 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (tb.rank === 1) shape.splice(shape.length - 1, 1);
   if (ta.rank === 1) shape.splice(shape.length - (tb.rank === 1 ? 1 : 2), 1);
   return reshape(c, shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+// affine: x·W + b in one op
+
+/**
+ * `affine`: `x·W + b` for a 2-D `x` [N, D], `W` [D, H] and a bias `b` of shape [H] or [1, H]: the
+ * seed's Affine layer as one op (PyTorch's `addmm`). Forward adds the bias into the product's
+ * own output, so the layer allocates one N×H array, not two; backward gives `dx = dy·Wᵀ`,
+ * `dW = xᵀ·dy` and `db = Σ_rows dy`, the first order straight into zeroed leaf gradients.
+ */
+export const affineOp: Op = defineOp({
+  name: "affine",
+  inputs: ["x", "W", "b"],
+  check([x, W, b]) {
+    if (x!.rank !== 2 || W!.rank !== 2) {
+      throw new ShapeError(
+        "affine",
+        `affine: x and W must be 2-D, got x of shape ${fmtShape(x!.shape)} and W of shape ${fmtShape(W!.shape)}`,
+      );
+    }
+    if (x!.shape[1] !== W!.shape[0]) {
+      throw new ShapeError(
+        "affine",
+        `affine: inner dimensions differ: x of shape ${fmtShape(x!.shape)} and W of shape ${fmtShape(W!.shape)} (${x!.shape[1]} vs ${W!.shape[0]})`,
+      );
+    }
+    const H = W!.shape[1]!;
+    const bs = b!.shape;
+    if (!((bs.length === 1 && bs[0] === H) || (bs.length === 2 && bs[0] === 1 && bs[1] === H))) {
+      throw new ShapeError(
+        "affine",
+        `affine: b of shape ${fmtShape(bs)} must be [${H}] or [1, ${H}] for W of shape ${fmtShape(W!.shape)}`,
+      );
+    }
+  },
+  forward([x, W, b], _attrs, ctx) {
+    const N = x!.shape[0]!;
+    const D = x!.shape[1]!;
+    const H = W!.shape[1]!;
+    const shape = [N, H];
+    const out = ctx.alloc(shape);
+    ctx.saveInputs(0, 1);
+    ctx.stash(b!.shape);
+    gemm(false, false, N, H, D, x!.data, W!.data, out.data);
+    // in place: every element reads its own position before writing it (WASM copies in first)
+    binaryInto("add", out.data, shape, b!.data, b!.shape, out.data, shape);
+    return out;
+  },
+  ownsGradients: true,
+  backward(gy, ctx) {
+    const [needX, needW, needB] = ctx.needsInputGrad;
+    const x = ctx.input(0);
+    const W = ctx.input(1);
+    const bShape = ctx.stashed as Shape;
+    if (!isGradEnabled() && gy.dtype === x.dtype && x.dtype === W.dtype) {
+      const dx = needX ? rawProduct(gy, W, false, true, ctx.gradTarget(0)) : null;
+      const dW = needW ? rawProduct(x, gy, true, false, ctx.gradTarget(1)) : null;
+      let db: Tensor | null = null;
+      if (needB) {
+        // sumToInto adds into its output: a zeroed target or a fresh (zero) array
+        const out = ctx.gradTarget(2) ?? allocArray(gy.dtype, gy.shape[1]!);
+        sumToInto(gy.data, gy.shape, out, bShape);
+        db = new Tensor(out, bShape);
+      }
+      return [dx, dW, db];
+    }
+    return [
+      needX ? matmulOp([gy, W], { transA: false, transB: true }) : null,
+      needW ? matmulOp([x, gy], { transA: true, transB: false }) : null,
+      needB ? sumTo(gy, bShape) : null,
+    ];
+  },
+  test: {
+    cases: (pick) => {
+      const [n, d, h] = [pick.int(0, 4), pick.int(0, 4), pick.int(0, 4)];
+      return { shapes: [[n, d], [d, h], pick.bool() ? [h] : [1, h]], attrs: undefined };
+    },
+  },
+});
+
+/**
+ * `x·W + b` in one op, the seed's Affine layer: `x` [N, D], `W` [D, H], `b` [H] or [1, H] →
+ * [N, H]; see {@link affineOp}. Numbers are accepted as 0-d tensors and then fail the rank check.
+ * @throws ShapeError naming `affine` and the shapes when x or W is not 2-D, their inner
+ *   dimensions differ, or b is neither [H] nor [1, H].
+ * @throws ArgumentError naming `affine` when an argument is neither a Tensor nor a number.
+ */
+export function affine(x: TensorLike, W: TensorLike, b: TensorLike): Tensor {
+  return affineOp([x, W, b]);
 }

@@ -146,6 +146,7 @@ export const sigmoidOp: Op = defineOp({
     ctx.saveOutput();
     return out;
   },
+  ownsGradients: true,
   backward(gy, ctx) {
     const y = ctx.output();
     // not recording (a first-order backward): one fused loop instead of three ops
@@ -168,6 +169,7 @@ export const tanhOp: Op = defineOp({
     ctx.saveOutput();
     return out;
   },
+  ownsGradients: true,
   backward(gy, ctx) {
     const y = ctx.output();
     if (!isGradEnabled()) return [fused(gy, y, TANH_GRAD)];
@@ -197,6 +199,7 @@ export const reluOp: Op = defineOp({
     ctx.saveInputs(0);
     return out;
   },
+  ownsGradients: true,
   backward(gy, ctx) {
     const x = ctx.input(0);
     const xd = x.data;

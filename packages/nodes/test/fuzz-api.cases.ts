@@ -7,7 +7,7 @@
 
 import { zeros } from "@gradgraph/core";
 import fc from "fast-check";
-import { argArb, axisArb, checkTensorResult, junkArb, oddTensor } from "../../core/test/fuzz-helpers.js";
+import { argArb, axisArb, checkTensorResult, junkArb, oddTensor, oddTensorArb } from "../../core/test/fuzz-helpers.js";
 import type { FuzzCases } from "../../core/test/watchdog.js";
 import * as nodes from "../src/index.js";
 
@@ -79,6 +79,14 @@ argCases.softmaxCrossEntropy = fc.oneof(
   pairArb.map((p) => [...p]),
   fc.tuple(argArb, fc.oneof(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junkArb), { maxLength: 4 }), junkArb)),
   fc.tuple(argArb, fc.constant(new Int32Array([0, 1, 5]))),
+);
+/** x, W, b for `affine`: often fitting shapes ([n, d], [d, h], [h] or [1, h]), else anything. */
+argCases.affine = fc.oneof(
+  fc.array(argArb, { maxLength: 4 }),
+  fc
+    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.boolean())
+    .chain(([n, d, h, row]) => fc.tuple(oddTensorArb([n, d]), oddTensorArb([d, h]), oddTensorArb(row ? [1, h] : [h])))
+    .map((t) => [...t]),
 );
 argCases.reshape = fc.tuple(argArb, shapeLikeArb);
 argCases.broadcastTo = fc.tuple(argArb, shapeLikeArb);

@@ -3,10 +3,11 @@
  * summed-bias path): a `.grad` zeroed by `fill_(0)` receives exactly what a fresh backward would
  * give, a `.grad` holding values still accumulates, and aliasing never corrupts a result.
  */
-import { randn, type Tensor, tensor } from "@gradgraph/core";
+import { defineOp, grad, type OpSpec, randn, type Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { add, matmul, mul, sigmoid, sum } from "../src/index.js";
+import { poolStats } from "../../core/src/dtype.js";
+import { add, affine, matmul, mul, ops, relu, sigmoid, softmaxCrossEntropy, sum, tanh } from "../src/index.js";
 
 type Grads = Float64Array[];
 
@@ -102,6 +103,33 @@ describe("backward into zeroed leaf gradients", () => {
     expect(() => loss.backward()).toThrow(/modified in place|version/);
   });
 
+  it("a target the backward writes but does not return is zeroed again", () => {
+    // an op that reuses matmul's backward (which writes dB into B's zeroed .grad) but drops it
+    const spec = ops.matmul.spec as OpSpec<unknown>;
+    const dropB = defineOp<unknown>({
+      ...spec,
+      name: "matmulDropB",
+      backward: (g, c) => [spec.backward(g, c)[0], null],
+    });
+    const A = randn([3, 4], { seed: 1, dtype: "float64", requiresGrad: true });
+    const B = randn([4, 2], { seed: 2, dtype: "float64", requiresGrad: true });
+    B.grad = tensor(new Float64Array(8), { shape: [4, 2], dtype: "float64" });
+    B.grad.fill_(0);
+    sum(dropB([A, B])).backward();
+    expect(Array.from(B.grad.data)).toEqual(new Array(8).fill(0));
+    // and one that scales what matmul wrote: the scaled gradient is what B.grad holds
+    const scaled = defineOp<unknown>({
+      ...spec,
+      name: "matmulScaled",
+      backward: (g, c) => spec.backward(g, c).map((t) => (t ? mul(t, 2) : t)),
+    });
+    sum(matmul(A, B)).backward();
+    const once = Float64Array.from(B.grad.data);
+    B.grad.fill_(0);
+    sum(scaled([A, B])).backward();
+    expect(Array.from(B.grad.data)).toEqual(Array.from(once, (v) => 2 * v));
+  });
+
   it("createGraph and anomaly mode keep the general path (same values)", () => {
     const { W, b, loss } = program(3, 2, 4, 11);
     loss().backward();
@@ -113,5 +141,105 @@ describe("backward into zeroed leaf gradients", () => {
     const got = grads([W, b]);
     for (let k = 0; k < 2; k++)
       for (let i = 0; i < got[k]!.length; i++) expect(got[k]![i]).toBeCloseTo(fresh[k]![i]!, 12);
+  });
+});
+
+describe("reuse of large backward temporaries", () => {
+  /** A ReLU/sigmoid MLP on 128×200 inputs: every hidden activation and its gradient is ≥ 64 KiB. */
+  function mlp(seed: number, dtype: "float32" | "float64") {
+    const x = randn([128, 200], { seed, dtype });
+    const W1 = randn([200, 256], { seed: seed + 1, dtype, requiresGrad: true });
+    const b1 = randn([256], { seed: seed + 2, dtype, requiresGrad: true });
+    const W2 = randn([256, 256], { seed: seed + 3, dtype, requiresGrad: true });
+    const b2 = randn([256], { seed: seed + 4, dtype, requiresGrad: true });
+    const W3 = randn([256, 10], { seed: seed + 5, dtype, requiresGrad: true });
+    const params = [W1, b1, W2, b2, W3];
+    const labels = Array.from({ length: 128 }, (_, i) => i % 10);
+    const forward = () => {
+      const h1 = relu(affine(x, W1, b1));
+      const h2 = sigmoid(add(matmul(h1, W2), b2));
+      const s = tanh(matmul(add(h2, h1), W3)); // h1 fans out: its gradient is a sum
+      return { h1, h2, loss: softmaxCrossEntropy(s, labels) };
+    };
+    return { params, forward };
+  }
+
+  it("gives the gradients of a pass without reuse, step after step, and never touches live tensors", () => {
+    const before = poolStats();
+    for (const dtype of ["float32", "float64"] as const) {
+      const m = mlp(dtype === "float32" ? 5 : 50, dtype);
+      let kept: { h1: Tensor; h2: Tensor; copy1: Float64Array; copy2: Float64Array } | null = null;
+      for (let step = 0; step < 3; step++) {
+        // reference: the functional grad, which never reuses memory
+        const ref = grad(m.forward().loss, m.params).map((g) => Float64Array.from(g!.data));
+        for (const p of m.params) p.grad = null;
+        const { h1, h2, loss } = m.forward();
+        loss.backward();
+        m.params.forEach((p, k) => {
+          expect(Float64Array.from(p.grad!.data)).toEqual(ref[k]);
+        });
+        // activations the user kept from the previous step are untouched by this step's reuse
+        if (kept !== null) {
+          expect(Float64Array.from(kept.h1.data)).toEqual(kept.copy1);
+          expect(Float64Array.from(kept.h2.data)).toEqual(kept.copy2);
+        }
+        kept = { h1, h2, copy1: Float64Array.from(h1.data), copy2: Float64Array.from(h2.data) };
+      }
+    }
+    // the reuse did happen: arrays went to the pool and came back out as new tensors
+    const after = poolStats();
+    expect(after.recycled - before.recycled).toBeGreaterThanOrEqual(12);
+    expect(after.reused - before.reused).toBeGreaterThanOrEqual(12);
+  });
+
+  it("an op without ownsGradients that keeps its incoming gradient finds it unchanged", () => {
+    const kept: Tensor[] = [];
+    const keepOp = defineOp({
+      name: "keepGrad",
+      inputs: ["x"],
+      forward([x], _a, ctx) {
+        const out = ctx.alloc(x!.shape);
+        out.data.set(x!.data);
+        return out;
+      },
+      backward(gy) {
+        kept.push(gy);
+        return [mul(gy, 2)];
+      },
+    });
+    const x = randn([128, 200], { seed: 3, dtype: "float32", requiresGrad: true });
+    const W = randn([200, 128], { seed: 4, dtype: "float32", requiresGrad: true });
+    const c = randn([128, 128], { seed: 5, dtype: "float32" });
+    sum(mul(relu(matmul(keepOp([x]), W)), c)).backward();
+    const snapshot = Float64Array.from(kept[0]!.data);
+    // more passes with large temporaries: the kept gradient's memory must not be handed out
+    for (let i = 0; i < 3; i++) sum(mul(relu(matmul(x, W)), mul(c, i + 2))).backward();
+    expect(Float64Array.from(kept[0]!.data)).toEqual(snapshot);
+  });
+
+  it("a gradient returned by an op without ownsGradients, which keeps it, is never reused", () => {
+    const kept: Tensor[] = [];
+    const keepOut = defineOp({
+      name: "keepOut",
+      inputs: ["x"],
+      forward([x], _a, ctx) {
+        const out = ctx.alloc(x!.shape);
+        out.data.set(x!.data);
+        return out;
+      },
+      backward(gy) {
+        const g = mul(gy, 2);
+        kept.push(g);
+        return [g];
+      },
+    });
+    const x = randn([128, 200], { seed: 6, dtype: "float32" });
+    const W = randn([200, 128], { seed: 7, dtype: "float32", requiresGrad: true });
+    const c = randn([128, 128], { seed: 8, dtype: "float32" });
+    // keepOut's gradient flows into relu (which owns its gradients) and dies there
+    sum(mul(keepOut([relu(matmul(x, W))]), c)).backward();
+    const snapshot = Float64Array.from(kept[0]!.data);
+    for (let i = 0; i < 3; i++) sum(mul(relu(matmul(x, W)), mul(c, i + 3))).backward();
+    expect(Float64Array.from(kept[0]!.data)).toEqual(snapshot);
   });
 });

@@ -26,6 +26,7 @@ describe("op declarations", () => {
     expect(Object.keys(ops).sort()).toEqual([
       "abs",
       "add",
+      "affine",
       "branch",
       "concat",
       "div",

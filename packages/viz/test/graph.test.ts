@@ -22,6 +22,7 @@ import {
 import { TwoLayerNet } from "@gradgraph/nn";
 import {
   abs,
+  affine,
   add,
   branch,
   concat,
@@ -230,35 +231,25 @@ describe("snapshot", () => {
   it("describes ops, leaves, outputs and edges with ids from graph order", () => {
     const g = twoLayerNet();
     const s = snapshot(g.loss, { params: g.params, groups: g.groups });
-    expect(s.nodes.map((n) => n.id)).toEqual([
-      "leaf0",
-      "op0",
-      "leaf1",
-      "op1",
-      "op2",
-      "leaf2",
-      "op3",
-      "leaf3",
-      "op4",
-      "op5",
-      "out0",
-    ]);
+    // the Affine layers record one fused `affine` op each (x·W + b)
+    expect(s.nodes.map((n) => n.id)).toEqual(["leaf0", "leaf1", "op0", "op1", "leaf2", "leaf3", "op2", "op3", "out0"]);
     const ops = s.nodes.filter((n): n is SnapshotOpNode => n.kind === "op");
-    expect(ops.map((n) => n.op)).toEqual(["matmul", "add", "sigmoid", "matmul", "add", "softmaxCrossEntropy"]);
+    expect(ops.map((n) => n.op)).toEqual(["affine", "sigmoid", "affine", "softmaxCrossEntropy"]);
     expect(ops[0]).toMatchObject({
       outShapes: [[2, 5]],
       dtype: "float32",
-      attrs: { transA: false, transB: false },
+      attrs: null,
       inputs: [
-        { index: 0, name: "a", tracked: false, shape: null },
-        { index: 1, name: "b", tracked: true, shape: [4, 5] },
+        { index: 0, name: "x", tracked: false, shape: null },
+        { index: 1, name: "W", tracked: true, shape: [4, 5] },
+        { index: 2, name: "b", tracked: true, shape: [5] },
       ],
       released: false,
       group: "group0",
     });
     expect(ops[0]!.saved.map((e) => [e.name, e.shape])).toEqual([
-      ["a", [2, 4]],
-      ["b", [4, 5]],
+      ["x", [2, 4]],
+      ["W", [4, 5]],
     ]);
     expect(s.nodes.filter((n) => n.kind === "leaf").map((n) => (n.kind === "leaf" ? n.name : ""))).toEqual([
       "W1",
@@ -267,10 +258,10 @@ describe("snapshot", () => {
       "b2",
     ]);
     expect(s.groups.map((gr) => [gr.name, gr.members])).toEqual([
-      ["Affine[0]", ["leaf0", "op0", "leaf1", "op1"]],
-      ["Sigmoid[1]", ["op2"]],
-      ["Affine[2]", ["leaf2", "op3", "leaf3", "op4"]],
-      ["SoftmaxWithLoss[3]", ["op5"]],
+      ["Affine[0]", ["leaf0", "leaf1", "op0"]],
+      ["Sigmoid[1]", ["op1"]],
+      ["Affine[2]", ["leaf2", "leaf3", "op2"]],
+      ["SoftmaxWithLoss[3]", ["op3"]],
     ]);
     expect(s.edges[0]).toEqual({
       id: "e0",
@@ -278,12 +269,12 @@ describe("snapshot", () => {
       fromSlot: 0,
       to: "op0",
       input: 1,
-      inputName: "b",
+      inputName: "W",
       shape: [4, 5],
       dtype: "float32",
     });
     expect(s.outputs).toEqual(["out0"]);
-    expect(s.nodes.at(-1)).toMatchObject({ kind: "output", source: "op5", slot: 0, shape: [] });
+    expect(s.nodes.at(-1)).toMatchObject({ kind: "output", source: "op3", slot: 0, shape: [] });
     expect(s.unreachedParams).toEqual([]);
     // plain data: a JSON round trip gives the same value
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
@@ -374,11 +365,11 @@ describe("graphlib", () => {
     expect(gl.edgeCount()).toBe(s.edges.length);
 
     const out = s.outputs[0]!;
-    expect(gl.predecessors(out)).toEqual(["op5"]);
-    const lossOp = gl.node("op5");
+    expect(gl.predecessors(out)).toEqual(["op3"]);
+    const lossOp = gl.node("op3");
     expect(lossOp).toMatchObject({ kind: "op", op: "softmaxCrossEntropy" });
-    expect(gl.predecessors("op5")).toEqual(["op4"]);
-    expect([...(gl.predecessors("op4") ?? [])].sort()).toEqual(["leaf3", "op3"]);
+    expect(gl.predecessors("op3")).toEqual(["op2"]);
+    expect([...(gl.predecessors("op2") ?? [])].sort()).toEqual(["leaf2", "leaf3", "op1"]);
     expect(gl.node("leaf0")).toBe(s.nodes[0]);
     expect(gl.edge("leaf0", "op0", "e0")).toBe(s.edges[0]);
 
@@ -388,22 +379,20 @@ describe("graphlib", () => {
     for (const e of gl.edges()) expect(pos.get(e.v)!).toBeLessThan(pos.get(e.w)!);
     expect(alg.isAcyclic(gl)).toBe(true);
 
-    expect([...gl.children("group0")].sort()).toEqual(["leaf0", "leaf1", "op0", "op1"]);
-    expect(gl.parent("op2")).toBe("group1");
+    expect([...gl.children("group0")].sort()).toEqual(["leaf0", "leaf1", "op0"]);
+    expect(gl.parent("op1")).toBe("group1");
 
     const path = pathToOutput(s, "W1");
-    expect(path).toEqual(["leaf0", "op0", "op1", "op2", "op3", "op4", "op5", "out0"]);
+    expect(path).toEqual(["leaf0", "op0", "op1", "op2", "op3", "out0"]);
     expect(path!.map((id) => (gl.node(id) as { op?: string }).op ?? id)).toEqual([
       "leaf0",
-      "matmul",
-      "add",
+      "affine",
       "sigmoid",
-      "matmul",
-      "add",
+      "affine",
       "softmaxCrossEntropy",
       "out0",
     ]);
-    expect(pathToOutput(s, "b2", "out0")).toEqual(["leaf3", "op4", "op5", "out0"]);
+    expect(pathToOutput(s, "b2", "out0")).toEqual(["leaf3", "op2", "op3", "out0"]);
     expect(() => pathToOutput(s, "W9")).toThrow(ArgumentError);
     expect(() => pathToOutput(s, "W1", 3)).toThrow(/pathToOutput: output must be/);
   });
@@ -497,6 +486,7 @@ describe("toDot and renderSvg", () => {
       concat([x, y], 0),
       mul(s0, s1),
       matmul(x, W),
+      affine(x, W, randn([4], { seed: 14, ...f64 })),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));

@@ -1,6 +1,6 @@
 /** The seed's MatMul and Affine layers (`x·W` and `x·W + b`), with autodiff backward. */
 import { fmtShape, ShapeError, type Tensor } from "@gradgraph/core";
-import { add, matmul } from "@gradgraph/nodes";
+import { add, affine, matmul } from "@gradgraph/nodes";
 import { checkLinearInput, checkParam } from "../checks.js";
 import { BaseLayer } from "./layer.js";
 
@@ -52,6 +52,8 @@ export class Affine extends BaseLayer {
   /** @throws ShapeError naming `Affine.forward` when x is not N×D for W of D×H. */
   protected compute(x: Tensor): Tensor {
     checkLinearInput("Affine", this.params[0]!, x);
+    // a mini-batch (the usual case) takes the fused op: one output array, bias added in place
+    if (x.rank === 2) return affine(x, this.params[0]!, this.params[1]!);
     return add(matmul(x, this.params[0]!), this.params[1]!);
   }
 }
