@@ -31,17 +31,37 @@ const POOL_MAX_BYTES = 64 * 1024 * 1024;
 const POOL_MAX_COUNT = 16;
 const pool: FloatArray[] = [];
 let poolBytes = 0;
-/** Large arrays allocated while a backward pass tracks allocations (null: not tracking). */
+/** Whether a backward pass records the large arrays allocated (see `beginTracking`). */
+let trackOn = false;
+/** The large arrays allocated since tracking began, created at the first one (null: none yet). */
 let tracked: Set<FloatArray> | null = null;
 
+/** @internal What `beginTracking` replaced, for `endTracking`. */
+export interface TrackingState {
+  readonly on: boolean;
+  readonly set: Set<FloatArray> | null;
+}
+
 /**
- * @internal Starts (with a fresh set) or stops (null) recording the large arrays `allocArray`
- * returns; returns the previous set so nested passes can restore it.
+ * @internal Starts (`on`) or suspends recording the large arrays `allocArray` returns, with an
+ * empty record; returns the previous state so that nested backward passes can restore it.
  */
-export function trackLargeAllocations(set: Set<FloatArray> | null): Set<FloatArray> | null {
-  const prev = tracked;
-  tracked = set;
+export function beginTracking(on: boolean): TrackingState {
+  const prev = { on: trackOn, set: tracked };
+  trackOn = on;
+  tracked = null;
   return prev;
+}
+
+/** @internal Restores the state `beginTracking` returned. */
+export function endTracking(prev: TrackingState): void {
+  trackOn = prev.on;
+  tracked = prev.set;
+}
+
+/** @internal The large arrays allocated since `beginTracking(true)`, or null when there are none. */
+export function trackedArrays(): Set<FloatArray> | null {
+  return tracked;
 }
 
 /** @internal Whether `a` is large enough for the reuse pool. */
@@ -96,7 +116,10 @@ export function allocArray(dtype: DType, size: number): FloatArray {
     if (bytes < POOL_MIN_BYTES) return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
     const f64 = dtype === "float64";
     const out = takePooled(f64, size) ?? (f64 ? new Float64Array(size) : new Float32Array(size));
-    if (tracked !== null) tracked.add(out);
+    if (trackOn) {
+      if (tracked === null) tracked = new Set();
+      tracked.add(out);
+    }
     return out;
   }
   if (slabOffset + bytes > SLAB_BYTES) {

@@ -4,7 +4,16 @@
  * (`sumTo`, `broadcastTo`, `cast` and gradient accumulation) live here too, so the engine and
  * what it calls form one module with no import cycle.
  */
-import { allocArray, type DType, type FloatArray, isPoolable, recycleArray, trackLargeAllocations } from "./dtype.js";
+import {
+  allocArray,
+  beginTracking,
+  type DType,
+  endTracking,
+  type FloatArray,
+  isPoolable,
+  recycleArray,
+  trackedArrays,
+} from "./dtype.js";
 import {
   AnomalyError,
   ArgumentError,
@@ -756,13 +765,14 @@ function backwardPass(
     }
   }
 
-  // Memory reuse (first order, no targets, no anomaly mode): `fresh` holds the large arrays
-  // allocated during this pass whose every holder is known; `refs` counts the accumulator slots
-  // holding each. Once the last op that received one has run, and that op and the op that made it
-  // both declared `ownsGradients`, the array goes back to allocArray's pool.
-  const fresh = !create && targets === null && !anomaly ? new Set<FloatArray>() : null;
-  const refs = new Map<FloatArray, number>();
-  const prevTracked = trackLargeAllocations(fresh);
+  // Memory reuse (first order, no targets, no anomaly mode): `trackedArrays()` holds the large
+  // arrays allocated during this pass whose every holder is known (null while there are none, so
+  // small-tensor graphs pay nothing); `refs` counts the accumulator slots holding each. Once the
+  // last op that received one has run, and that op and the op that made it both declared
+  // `ownsGradients`, the array goes back to allocArray's pool.
+  const reuse = !create && targets === null && !anomaly;
+  let refs: Map<FloatArray, number> | null = null;
+  const prevTracking = beginTracking(reuse);
   try {
     // 4. seed the roots
     for (let r = 0; r < roots.length; r++) {
@@ -847,14 +857,22 @@ function backwardPass(
           const slot = n.nextSlot[j]!;
           const prevAcc = nx._acc?.[slot] ?? null;
           deposit(nx, slot, g, create);
-          if (fresh !== null) trackDeposit(fresh, refs, op, prevAcc, g, nx._acc![slot]!);
+          const fresh = reuse ? trackedArrays() : null;
+          if (fresh !== null) {
+            if (refs === null) refs = new Map();
+            trackDeposit(fresh, refs, op, prevAcc, g, nx._acc![slot]!);
+          }
         } else deliverLeaf(nx, g, create, leafTargets, results);
       }
-      if (fresh !== null) releaseReceived(fresh, refs, op, gin, gx);
+      const fresh = reuse ? trackedArrays() : null;
+      if (fresh !== null) {
+        if (refs === null) refs = new Map();
+        releaseReceived(fresh, refs, op, gin, gx);
+      }
       if (!retain) n._release();
     }
   } finally {
-    trackLargeAllocations(prevTracked);
+    endTracking(prevTracking);
     for (let i = 0; i < order.length; i++) order[i]!._acc = null;
   }
 
