@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type DType, type FloatArray, gemm, randn, type Tensor } from "@gradgraph/core";
+import { type DType, type FloatArray, gemm, kernelInfo, randn, type Tensor } from "@gradgraph/core";
 import { add, matmul, mul, sum } from "@gradgraph/nodes";
 import { MLP, nnSummary, nnWorkloads } from "./nn.js";
 import { initTfjs, TF_BACKENDS, tfjsSanityCheck, tfjsTensorCount, tfjsWorkloads } from "./tfjs.js";
@@ -43,7 +43,7 @@ const LARGE_SAMPLES = 5;
 /** An earlier issue's bar: float32 matmul at n = 512, single-threaded, in GFLOP/s. */
 const BAR_GFLOPS = 3;
 /** Issue 6's bars: float32 matmul at n = 512 in GFLOP/s (reported only), and speed-ups over TensorFlow.js. */
-const ISSUE6 = { gflops: 35, mlpVsWasm: 8, spiralVsTfjs: 12, spiralMs: 100 } as const;
+const ISSUE6 = { gflops: 35, gflopsRelaxed: 42, gflops64: 16, mlpVsWasm: 8, spiralVsTfjs: 12, spiralMs: 100 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Workloads
@@ -420,7 +420,7 @@ function comparison(results: readonly Result[]): string[] {
   const mm = byId("matmul/512/float32");
   if (mm !== undefined) {
     lines.push(
-      `- matmul n = 512 float32 ≥ ${ISSUE6.gflops} GFLOP/s (plain SIMD; reported only): ${verdict(mm.median >= ISSUE6.gflops)} (${fmt(mm.median)} GFLOP/s; tfjs-wasm ${cell(byId("matmul/512/float32/tfjs-wasm"))})`,
+      `- matmul n = 512 float32, the \`matmul\` op on the ${kernelInfo().backend} build: ${fmt(mm.median)} GFLOP/s (tfjs-wasm ${cell(byId("matmul/512/float32/tfjs-wasm"))}); the bars (plain SIMD ≥ ${ISSUE6.gflops}, relaxed SIMD ≥ ${ISSUE6.gflopsRelaxed}, float64 ≥ ${ISSUE6.gflops64}) are judged per build by \`npm run bench:gemm\``,
     );
   }
   const mlpWasm = byId("mlp-step/tfjs-wasm/float32");
