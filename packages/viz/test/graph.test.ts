@@ -22,8 +22,8 @@ import {
 import { TwoLayerNet } from "@gradgraph/nn";
 import {
   abs,
-  affine,
   add,
+  affine,
   branch,
   concat,
   div,
