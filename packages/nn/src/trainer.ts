@@ -104,8 +104,15 @@ export class Trainer {
       for (let iter = 0; iter < maxIters; iter++) {
         for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
         const bx = getItem(x, idx);
-        const bt: Labels =
-          labelArray === null ? getItem(t as Tensor, idx) : Int32Array.from(idx, (i) => labelArray[i]!);
+        let bt: Labels;
+        if (labelArray === null) bt = getItem(t as Tensor, idx);
+        else {
+          // a plain array: a fresh Int32Array over 64 bytes (off-heap) or Int32Array.from with a map
+          // function each cost about a microsecond per batch
+          const labels: number[] = [];
+          for (let k = 0; k < batchSize; k++) labels.push(labelArray[idx[k]!]!);
+          bt = labels;
+        }
         const loss = this.model.forward(bx, bt);
         this.model.backward();
         if (options.maxGrad !== undefined) clipGradNorm(this.model.grads, options.maxGrad);

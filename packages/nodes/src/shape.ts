@@ -16,6 +16,7 @@ import {
   describeValue,
   type FloatArray,
   fmtShape,
+  isGradEnabled,
   type MultiOp,
   normalizeAxis,
   type Op,
@@ -201,7 +202,7 @@ export type RowIndices = readonly number[] | Int32Array;
  * Validates row indices against a first dimension of size `rows`.
  * @throws ArgumentError naming `op`, the index (and its position) and the dimension.
  */
-function checkRows(op: string, indices: unknown, drop: boolean, rows: number, what: string): void {
+function checkRows(op: string, indices: unknown, drop: boolean, rows: number, what: () => string): void {
   if (!(Array.isArray(indices) || indices instanceof Int32Array)) {
     throw new ArgumentError(
       op,
@@ -211,16 +212,19 @@ function checkRows(op: string, indices: unknown, drop: boolean, rows: number, wh
   if (drop && indices.length !== 1) {
     throw new ArgumentError(op, `${op}: attrs.drop needs exactly one index, got ${indices.length}`);
   }
+  // (messages are built only on failure: this runs for every mini-batch a Trainer takes)
   for (let j = 0; j < indices.length; j++) {
     const i: unknown = indices[j];
-    const label = drop ? "index" : `index[${j}]`;
     if (typeof i !== "number" || !Number.isInteger(i)) {
-      throw new ArgumentError(op, `${op}: ${label} must be an integer, got ${describeValue(i)}`);
+      throw new ArgumentError(
+        op,
+        `${op}: ${drop ? "index" : `index[${j}]`} must be an integer, got ${describeValue(i)}`,
+      );
     }
     if (i < -rows || i >= rows) {
       throw new ArgumentError(
         op,
-        `${op}: ${label} ${i} is out of range for dimension 0 of size ${rows} (${what}; valid: ${-rows} to ${rows - 1})`,
+        `${op}: ${drop ? "index" : `index[${j}]`} ${i} is out of range for dimension 0 of size ${rows} (${what()}; valid: ${-rows} to ${rows - 1})`,
       );
     }
   }
@@ -352,9 +356,20 @@ interface ScatterRowsAttrs extends GetItemAttrs {
   readonly rows: number;
 }
 
-/** The indices normalised to `0..rows-1`. */
-function normalizeRows(indices: RowIndices, rows: number): Int32Array {
+/**
+ * The indices normalised to `0..rows-1`: the given array itself when none is negative (the usual
+ * case; a fresh Int32Array costs about a microsecond), else a normalised copy.
+ */
+function normalizeRows(indices: RowIndices, rows: number): ArrayLike<number> {
   const k = indices.length;
+  let negative = false;
+  for (let j = 0; j < k; j++) {
+    if (indices[j]! < 0) {
+      negative = true;
+      break;
+    }
+  }
+  if (!negative) return indices;
   const out = new Int32Array(k);
   for (let j = 0; j < k; j++) {
     const i = indices[j]!;
@@ -364,7 +379,7 @@ function normalizeRows(indices: RowIndices, rows: number): Int32Array {
 }
 
 /** `dst[j] = src[idx[j]]` for rows of `inner` elements; consecutive indices copy as one block. */
-function gatherRowsInto(src: FloatArray, idx: Int32Array, inner: number, dst: FloatArray): void {
+function gatherRowsInto(src: FloatArray, idx: ArrayLike<number>, inner: number, dst: FloatArray): void {
   const k = idx.length;
   if (inner === 0) return;
   let j = 0;
@@ -378,7 +393,7 @@ function gatherRowsInto(src: FloatArray, idx: Int32Array, inner: number, dst: Fl
 }
 
 /** `dst[idx[j]] += src[j]` for rows of `inner` elements (repeated indices add up). */
-function scatterAddRowsInto(src: FloatArray, idx: Int32Array, inner: number, dst: FloatArray): void {
+function scatterAddRowsInto(src: FloatArray, idx: ArrayLike<number>, inner: number, dst: FloatArray): void {
   const k = idx.length;
   for (let j = 0; j < k; j++) {
     const o = idx[j]! * inner;
@@ -405,7 +420,7 @@ export const getItemOp: Op<GetItemAttrs> = defineOp<GetItemAttrs>({
     if (x!.rank === 0) {
       throw new ShapeError("getItem", "getItem: x must have at least one dimension to index, got shape []");
     }
-    checkRows("getItem", attrs.indices, attrs.drop === true, x!.shape[0]!, `x of shape ${fmtShape(x!.shape)}`);
+    checkRows("getItem", attrs.indices, attrs.drop === true, x!.shape[0]!, () => `x of shape ${fmtShape(x!.shape)}`);
   },
   forward([x], { indices, drop }, ctx) {
     const shape = x!.shape;
@@ -442,7 +457,7 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
     const rows = checkInt("scatterRows", "attrs.rows", attrs.rows);
     if (rows < 0) throw new ArgumentError("scatterRows", `scatterRows: attrs.rows must be >= 0, got ${rows}`);
     const drop = attrs.drop === true;
-    checkRows("scatterRows", attrs.indices, drop, rows, `result with ${rows} rows`);
+    checkRows("scatterRows", attrs.indices, drop, rows, () => `result with ${rows} rows`);
     if (!drop && (g!.rank === 0 || g!.shape[0] !== attrs.indices.length)) {
       throw new ShapeError(
         "scatterRows",
@@ -495,7 +510,10 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
       `getItem: index must be an integer, an array of integers or an Int32Array, got ${describeValue(index)}`,
     );
   }
-  return getItemOp([t], { indices: index.slice(), drop: false });
+  // the op keeps its indices for backward: copy them only when it records (the caller may reuse
+  // the array, as Trainer does), not for data that needs no gradient
+  const records = isGradEnabled() && t.requiresGrad;
+  return getItemOp([t], { indices: records ? index.slice() : index, drop: false });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -293,6 +293,22 @@ describe("getItem", () => {
     expect(getItem(tensor([7, 8, 9]), -3).item()).toBe(7);
   });
 
+  it("a recorded gather keeps its own copy of the indices; an index array reused afterwards changes nothing", () => {
+    const w = tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2], dtype: "float64", requiresGrad: true });
+    const idx = new Int32Array([2, 0]);
+    const y = getItem(w, idx);
+    idx[0] = 1; // the Trainer reuses its index array for every batch
+    idx[1] = 1;
+    y.backward(tensor([1, 1, 10, 10], { shape: [2, 2], dtype: "float64" }));
+    expect(Array.from(w.grad!.data)).toEqual([10, 10, 0, 0, 1, 1]);
+    // not recorded (no gradient needed): the rows are read at call time
+    const z = getItem(tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }), idx);
+    expect(z.toArray()).toEqual([
+      [3, 4],
+      [3, 4],
+    ]);
+  });
+
   it("an index array gathers rows, repeats and negatives included", () => {
     expect(getItem(x, [2, 0, 2, -1]).toArray()).toEqual([
       [6, 7, 8],
