@@ -41,6 +41,8 @@ let inBackward = false;
 let targetsOn = false;
 /** The gradient(s) the running op backward received (checked by `gradTarget` for aliasing). */
 let currentGy: Tensor | readonly Tensor[] | null = null;
+/** Holders of each large gradient array of the running pass (see `backwardPass`), or null. */
+let currentRefs: Map<FloatArray, number> | null = null;
 /** The leaf `.grad` tensors `gradTarget` handed to the running op backward, with their input positions. */
 let handedOut: { input: number; grad: Tensor }[] = [];
 let nodeCounter = 0;
@@ -191,6 +193,14 @@ export interface BackwardContext<A = unknown> {
    * engine then knows the gradient is already in place and skips the copy.
    */
   gradTarget(i: number): FloatArray | null;
+  /**
+   * The buffer of the gradient this backward received for output `k` (default 0) when the op may
+   * overwrite it with its own result, else null. Non-null only for an op that declared
+   * `ownsGradients`, in a first-order backward, when that gradient is a large array made by the
+   * engine during this pass and nothing else holds it. Write an input's gradient of the same size
+   * there (elementwise, reading each element before writing it) and return a tensor over it.
+   */
+  gradInPlace(k?: number): FloatArray | null;
 }
 
 /**
@@ -341,6 +351,17 @@ export class Node implements BackwardContext {
     const nx = this.next[i];
     if (nx === null || nx === undefined) return null;
     return nx instanceof Node ? nx.dtype : nx.dtype;
+  }
+
+  gradInPlace(k = 0): FloatArray | null {
+    if (!targetsOn || this.op.ownsGradients !== true || currentRefs === null) return null;
+    const gy = currentGy;
+    const g = gy instanceof Tensor ? (k === 0 ? gy : undefined) : gy?.[k];
+    if (g === undefined) return null;
+    const d = g.data;
+    const fresh = trackedArrays();
+    if (fresh === null || !fresh.has(d) || currentRefs.get(d) !== 1) return null;
+    return d;
   }
 
   gradTarget(i: number): FloatArray | null {
@@ -820,6 +841,8 @@ function backwardPass(
       currentGy = gin;
       const prevHanded = handedOut;
       handedOut = [];
+      const prevRefs = currentRefs;
+      currentRefs = refs;
       let gx: readonly (Tensor | null | undefined)[] = [];
       try {
         gx = op.backward(gin, n);
@@ -828,6 +851,7 @@ function backwardPass(
         inBackward = prevInBackward;
         targetsOn = prevTargets;
         currentGy = prevGy;
+        currentRefs = prevRefs;
         // a target the backward wrote but did not return as its input's gradient (it threw, or
         // returned something else or nothing) is zeroed again: the gradient delivered below, if
         // any, is what counts

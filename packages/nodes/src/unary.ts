@@ -206,7 +206,8 @@ export const reluOp: Op = defineOp({
     // not recording (a first-order backward) and large: gy·[x > 0] in one WASM pass, the same
     // numbers as the product with the 0/1 mask below
     if (!isGradEnabled() && gy.dtype === x.dtype && gy.size === xd.length) {
-      const out = allocArray(x.dtype, xd.length);
+      // into gy's own buffer when the engine allows it (a large temporary nothing else holds)
+      const out = ctx.gradInPlace() ?? allocArray(x.dtype, xd.length);
       if (wasmUnaryGrad("relu", xd, gy.data, out)) return [new Tensor(out, x.shape)];
     }
     const m = allocArray(x.dtype, xd.length);
