@@ -193,6 +193,23 @@ describe("WASM elementwise kernels match TypeScript", () => {
     );
   });
 
+  it("axpy over several 64 KiB pieces (and a remainder) equals the TypeScript loop", () => {
+    for (const [n, f32] of [
+      [40_001, true],
+      [20_003, false],
+      [16_384, true],
+    ] as const) {
+      const x = values(n, 3, f32);
+      const y0 = values(n, 4, f32);
+      const run = () => {
+        const y = y0.slice();
+        axpy(-0.37, x, y);
+        return y;
+      };
+      expectSame(withBackend("wasm", run), withBackend("js", run), `axpy n=${n} f32=${f32}`);
+    }
+  });
+
   it("axpy rejects bad input with errors naming axpy and the argument", () => {
     const f = new Float32Array(3);
     expect(() => axpy("2" as unknown as number, f, f)).toThrow(ArgumentError);

@@ -295,15 +295,27 @@ export function wasmAxpy(alpha: number, x: FloatArray, y: FloatArray): boolean {
   if (n === 0) return true;
   const m = mod!;
   const S = f64 ? 8 : 4;
+  // in chunks that stay in cache between copy-in, kernel and copy-out: a large update then moves
+  // each element through memory once instead of several times
+  const chunk = Math.min(n, CHUNK_BYTES / S);
   const xPtr = arenaStart(m);
-  const yPtr = align64(xPtr + n * S);
-  const buf = ensureMemory(m, yPtr + n * S);
-  put(buf, xPtr, x);
-  put(buf, yPtr, y);
-  (f64 ? k.axpy_f64 : k.axpy_f32)(n, alpha, xPtr, yPtr);
-  get(buf, yPtr, y);
+  const yPtr = align64(xPtr + chunk * S);
+  const buf = ensureMemory(m, yPtr + chunk * S);
+  const kernel = f64 ? k.axpy_f64 : k.axpy_f32;
+  for (let o = 0; o < n; o += chunk) {
+    const c = Math.min(chunk, n - o);
+    const xs = c === n ? x : x.subarray(o, o + c);
+    const ys = c === n ? y : y.subarray(o, o + c);
+    put(buf, xPtr, xs);
+    put(buf, yPtr, ys);
+    kernel(c, alpha, xPtr, yPtr);
+    get(buf, yPtr, ys);
+  }
   return true;
 }
+
+/** Elementwise kernels over large arrays run in pieces of this many bytes per operand (L2-sized). */
+const CHUNK_BYTES = 64 * 1024;
 
 const UNARY_CODE = { neg: 0, abs: 1, relu: 2, exp: 3, sigmoid: 4, tanh: 5, sqrt: 6, log: 7 } as const;
 
