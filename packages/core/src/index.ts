@@ -95,6 +95,8 @@ export {
   broadcastShapes,
   checkShape,
   isBroadcastableTo,
+  MAX_RANK,
+  MAX_TENSOR_SIZE,
   normalizeAxes,
   normalizeAxis,
   type Shape,

@@ -32,6 +32,12 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
 
 /**
+ * The largest rank a shape may have (numpy 2 allows 64). Checked before a shape-like array is
+ * read or copied, so a huge (or sparse) array fails at once instead of exhausting memory.
+ */
+export const MAX_RANK = 64;
+
+/**
  * Validates a user-supplied shape and returns a fresh copy.
  * @throws ShapeError naming `fn` when `shape` is not an array of non-negative integers, or when
  *   it has more than `MAX_TENSOR_SIZE` elements.
@@ -39,6 +45,9 @@ export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
 export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] {
   if (!Array.isArray(shape)) {
     throw new ShapeError(fn, `${fn}: ${arg} must be an array of non-negative integers, got ${describeValue(shape)}`);
+  }
+  if (shape.length > MAX_RANK) {
+    throw new ShapeError(fn, `${fn}: ${arg} has ${shape.length} dimensions, more than the maximum rank ${MAX_RANK}`);
   }
   const out = new Array<number>(shape.length);
   for (let i = 0; i < shape.length; i++) {

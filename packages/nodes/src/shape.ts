@@ -17,6 +17,7 @@ import {
   type FloatArray,
   fmtShape,
   isGradEnabled,
+  MAX_RANK,
   type MultiOp,
   normalizeAxis,
   type Op,
@@ -80,7 +81,13 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (!Array.isArray(shape)) {
     throw new ArgumentError("reshape", `reshape: shape must be an array of integers, got ${typeof shape}`);
   }
-  const s = [...shape];
+  if (shape.length > MAX_RANK) {
+    throw new ShapeError(
+      "reshape",
+      `reshape: shape has ${shape.length} dimensions, more than the maximum rank ${MAX_RANK}`,
+    );
+  }
+  const s = shape.slice();
   let infer = -1;
   let known = 1;
   for (let i = 0; i < s.length; i++) {
@@ -513,7 +520,10 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
   // the op keeps its indices for backward: copy them only when it records (the caller may reuse
   // the array, as Trainer does), not for data that needs no gradient
   const records = isGradEnabled() && t.requiresGrad;
-  return getItemOp([t], { indices: records ? index.slice() : index, drop: false });
+  if (!records) return getItemOp([t], { indices: index, drop: false });
+  // checked before the copy, so a huge sparse array fails at its first hole instead of being copied
+  if (t.rank > 0) checkRows("getItem", index, false, t.shape[0]!, () => `x of shape ${fmtShape(t.shape)}`);
+  return getItemOp([t], { indices: index.slice(), drop: false });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -866,7 +876,15 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
       );
     }
     list = new Array<number>(sizes).fill(dim / sizes);
-  } else if (Array.isArray(sizes)) list = [...sizes];
+  } else if (Array.isArray(sizes)) {
+    if (sizes.length > MAX_PIECES) {
+      throw new ArgumentError(
+        "split",
+        `split: sizes lists ${sizes.length} pieces, more than the maximum ${MAX_PIECES}`,
+      );
+    }
+    list = sizes.slice();
+  }
   return splitOp([t], { sizes: list, axis });
 }
 

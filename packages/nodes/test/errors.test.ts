@@ -1,7 +1,22 @@
 /** Error messages name the op, the argument and the shapes or values involved. */
-import { ArgumentError, ShapeError, tensor, zeros } from "@gradgraph/core";
+import { ArgumentError, ShapeError, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { describe, expect, it } from "vitest";
-import { add, branch, matmul, mul, ops, repeat, reshape, sum } from "../src/index.js";
+import {
+  add,
+  branch,
+  broadcastTo,
+  concat,
+  getItem,
+  matmul,
+  mul,
+  ops,
+  repeat,
+  reshape,
+  split,
+  sum,
+  sumTo,
+  transpose,
+} from "../src/index.js";
 
 describe("shape errors", () => {
   it("add/mul name both shapes and the clashing dimension", () => {
@@ -97,5 +112,25 @@ describe("values", () => {
       ).toArray(),
     ).toEqual([[3], [7]]);
     expect(matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray()).toEqual([[11]]);
+  });
+});
+
+describe("huge and sparse array arguments fail at once", () => {
+  // new Array(2 ** 32 - 1) has no elements: copying or spreading it used to run out of memory
+  const huge = () => new Array<number>(2 ** 32 - 1);
+  const x = tensor([1, 2, 3, 4], { shape: [2, 2], requiresGrad: true });
+
+  it("names the function and the argument", () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => reshape(x, huge()), /reshape: shape has 4294967295 dimensions, more than the maximum rank 64/],
+      [() => broadcastTo(x, huge()), /broadcastTo: shape has 4294967295 dimensions/],
+      [() => sumTo(x, huge()), /sumTo: shape has 4294967295 dimensions/],
+      [() => split(x, huge(), 0), /split: sizes lists 4294967295 pieces, more than the maximum/],
+      [() => transpose(x, huge()), /transpose: axes .* has 4294967295 entries/],
+      [() => getItem(x, huge()), /getItem: index\[0\] must be an integer, got undefined/],
+      [() => concat(huge() as unknown as Tensor[]), /concat: xs\[0\] must be a Tensor/],
+    ];
+    // (before the fix, reshape and split ran out of memory here and took the test process down)
+    for (const [call, message] of cases) expect(call).toThrow(message);
   });
 });
