@@ -520,9 +520,10 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
   // the op keeps its indices for backward: copy them only when it records (the caller may reuse
   // the array, as Trainer does), not for data that needs no gradient
   const records = isGradEnabled() && t.requiresGrad;
-  if (!records) return getItemOp([t], { indices: index, drop: false });
+  // (a 0-d x is refused by the op's check before anything is recorded)
+  if (!records || t.rank === 0) return getItemOp([t], { indices: index, drop: false });
   // checked before the copy, so a huge sparse array fails at its first hole instead of being copied
-  if (t.rank > 0) checkRows("getItem", index, false, t.shape[0]!, () => `x of shape ${fmtShape(t.shape)}`);
+  checkRows("getItem", index, false, t.shape[0]!, () => `x of shape ${fmtShape(t.shape)}`);
   return getItemOp([t], { indices: index.slice(), drop: false });
 }
 

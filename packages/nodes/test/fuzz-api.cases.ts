@@ -7,7 +7,15 @@
 
 import { zeros } from "@gradgraph/core";
 import fc from "fast-check";
-import { argArb, axisArb, checkTensorResult, junkArb, oddTensor, oddTensorArb } from "../../core/test/fuzz-helpers.js";
+import {
+  argArb,
+  axisArb,
+  checkTensorResult,
+  junkArb,
+  oddTensor,
+  oddTensorArb,
+  sparseArb,
+} from "../../core/test/fuzz-helpers.js";
 import type { FuzzCases } from "../../core/test/watchdog.js";
 import * as nodes from "../src/index.js";
 
@@ -21,6 +29,7 @@ const shapeLikeArb: fc.Arbitrary<unknown> = fc.oneof(
     arbitrary: fc.array(fc.constantFrom(1.5, -2, Number.NaN, 2 ** 40, "2"), { minLength: 1, maxLength: 3 }),
   },
   { weight: 2, arbitrary: junkArb },
+  { weight: 1, arbitrary: sparseArb },
 );
 
 const countArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -33,7 +42,11 @@ const reduceOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(undefined),
   fc.record(
     {
-      axis: fc.oneof(axisArb, fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), axisArb), { maxLength: 3 })),
+      axis: fc.oneof(
+        axisArb,
+        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), axisArb), { maxLength: 3 }),
+        sparseArb,
+      ),
       keepdims: fc.oneof(fc.boolean(), junkArb),
     },
     { requiredKeys: [] },
@@ -45,6 +58,7 @@ const tensorListArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.array(oddTensor, { maxLength: 3 }) },
   { weight: 2, arbitrary: fc.array(argArb, { maxLength: 3 }) },
   { weight: 1, arbitrary: junkArb },
+  { weight: 1, arbitrary: sparseArb },
 );
 
 /** Tensors whose shapes often match each other (same shape with probability ~1/2). */
@@ -77,7 +91,10 @@ for (const name of ["softmax", "logSoftmax"]) {
 }
 argCases.softmaxCrossEntropy = fc.oneof(
   pairArb.map((p) => [...p]),
-  fc.tuple(argArb, fc.oneof(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junkArb), { maxLength: 4 }), junkArb)),
+  fc.tuple(
+    argArb,
+    fc.oneof(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junkArb), { maxLength: 4 }), junkArb, sparseArb),
+  ),
   fc.tuple(argArb, fc.constant(new Int32Array([0, 1, 5]))),
 );
 /** x, W, b for `affine`: often fitting shapes ([n, d], [d, h], [h] or [1, h]), else anything. */
@@ -101,6 +118,7 @@ argCases.getItem = fc.tuple(
     axisArb,
     fc.array(fc.oneof(fc.integer({ min: -4, max: 4 }), axisArb), { maxLength: 4 }),
     fc.constant(new Int32Array([0, 1])),
+    sparseArb,
   ),
 );
 argCases.slice = fc.oneof(fc.tuple(argArb, axisArb), fc.tuple(argArb, axisArb, axisArb, axisArb));
@@ -108,7 +126,7 @@ argCases.concat = fc.oneof(fc.tuple(tensorListArb), fc.tuple(tensorListArb, axis
 argCases.stack = argCases.concat!;
 argCases.split = fc.tuple(
   argArb,
-  fc.oneof(countArb, fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), countArb), { maxLength: 4 })),
+  fc.oneof(countArb, fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), countArb), { maxLength: 4 }), sparseArb),
   axisArb,
 );
 argCases.branch = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, countArb));
