@@ -33,25 +33,10 @@ import { readFileSync } from "node:fs";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, optionsObject } from "../errors.js";
+import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
 
 /** The WASM builds the single-thread loader can pick (a threaded twin exists for each). */
 type WasmBackend = "wasm-relaxed-simd" | "wasm-simd";
-
-/** The parts of the WebAssembly JS API used here (lib ES2022 has no WebAssembly types). */
-interface SharedMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { readonly exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** The strided kernels' signature: (transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work). */
 type StridedGemm = (
@@ -122,7 +107,7 @@ const TILE_COLS_F64 = 4;
 interface Pool {
   backend: WasmBackend;
   size: number;
-  memory: SharedMemory;
+  memory: WasmMemory;
   ctl: Int32Array;
   workers: Worker[];
   ports: MessagePort[];
@@ -267,10 +252,6 @@ function fail(reason: string): void {
   void stopPool();
 }
 
-function align64(x: number): number {
-  return Math.ceil(x / 64) * 64;
-}
-
 function isStrided(v: unknown): v is StridedGemm {
   return typeof v === "function";
 }
@@ -279,7 +260,7 @@ function isStrided(v: unknown): v is StridedGemm {
 function createPool(backend: WasmBackend, size: number): Pool | null {
   const file = backend === "wasm-relaxed-simd" ? "kernels-threads-relaxed.wasm" : "kernels-threads-simd.wasm";
   let module: object;
-  let memory: SharedMemory;
+  let memory: WasmMemory;
   let f32: unknown;
   let f64: unknown;
   let work: number;
@@ -358,7 +339,7 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
 }
 
 /** Grows `memory` to at least `end` bytes. */
-function grow(memory: SharedMemory, end: number): void {
+function grow(memory: WasmMemory, end: number): void {
   const have = memory.buffer.byteLength;
   if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
 }
@@ -406,13 +387,8 @@ export function threadedGemm(
   if (end > MAX_PAGES * PAGE) return false; // too big for the shared memory: one thread
   grow(p.memory, end);
   const buf = p.memory.buffer;
-  if (f64) {
-    new Float64Array(buf, aOff, na).set(na === A.length ? A : A.subarray(0, na));
-    new Float64Array(buf, bOff, nb).set(nb === B.length ? B : B.subarray(0, nb));
-  } else {
-    new Float32Array(buf, aOff, na).set(na === A.length ? A : A.subarray(0, na));
-    new Float32Array(buf, bOff, nb).set(nb === B.length ? B : B.subarray(0, nb));
-  }
+  copyIn(buf, aOff, A, na);
+  copyIn(buf, bOff, B, nb);
   const lda = transA ? M : K;
   const ldb = transB ? K : N;
   const ctl = p.ctl;
@@ -478,8 +454,7 @@ export function threadedGemm(
       Atomics.wait(ctl, s + DONE, done, 200);
     }
   }
-  if (f64) C.set(new Float64Array(buf, cOff, nc));
-  else C.set(new Float32Array(buf, cOff, nc));
+  copyOut(buf, cOff, nc === C.length ? C : C.subarray(0, nc));
   threadedCalls++;
   return true;
 }

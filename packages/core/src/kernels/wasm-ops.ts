@@ -21,6 +21,7 @@ import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, isTrailingPart } from "./broadcast.js";
 import { arenaStart, ensureMemory, type Loaded, wasmForced, wasmKernels } from "./wasm.js";
+import { align64, copyIn, copyOut } from "./wasm-memory.js";
 
 // Crossovers measured by scripts/bench-kernels.ts on this machine (2-core Zen 3, Node 20), as
 // µs per call JS → WASM (medians, float32 | float64); each threshold is the first measured size
@@ -132,22 +133,6 @@ function use(size: number, min: number): Fns | null {
   return kernels(m);
 }
 
-function align64(x: number): number {
-  return (x + 63) & ~63;
-}
-
-/** Copies `src` into memory at byte `off` (the buffer must already be large enough). */
-function put(buf: ArrayBuffer, off: number, src: FloatArray): void {
-  if (src instanceof Float64Array) new Float64Array(buf, off, src.length).set(src);
-  else new Float32Array(buf, off, src.length).set(src);
-}
-
-/** Copies `dst.length` elements at byte `off` of memory into `dst`. */
-function get(buf: ArrayBuffer, off: number, dst: FloatArray): void {
-  if (dst instanceof Float64Array) dst.set(new Float64Array(buf, off, dst.length));
-  else dst.set(new Float32Array(buf, off, dst.length));
-}
-
 const BINARY_CODE = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
 
 /** The binary ops with a WASM kernel. */
@@ -221,8 +206,8 @@ export function wasmBinary(
   const bPtr = align64(aPtr + a.length * S);
   const oPtr = align64(bPtr + b.length * S);
   const buf = ensureMemory(m, oPtr + total * S);
-  put(buf, aPtr, a);
-  put(buf, bPtr, b);
+  copyIn(buf, aPtr, a);
+  copyIn(buf, bPtr, b);
   const fn = f64 ? k.binary_f64 : k.binary_f32;
   const block = rows * n;
   if (dims.length <= 2) {
@@ -249,7 +234,7 @@ export function wasmBinary(
       }
     }
   }
-  get(buf, oPtr, out);
+  copyOut(buf, oPtr, out);
   return true;
 }
 
@@ -274,10 +259,10 @@ function binaryCall(
   const bPtr = align64(aPtr + a.length * S);
   const oPtr = align64(bPtr + b.length * S);
   const buf = ensureMemory(m, oPtr + out.length * S);
-  put(buf, aPtr, a);
-  put(buf, bPtr, b);
+  copyIn(buf, aPtr, a);
+  copyIn(buf, bPtr, b);
   (f64 ? k.binary_f64 : k.binary_f32)(code, rows, n, aPtr, aRow, aCol, bPtr, bRow, bCol, oPtr);
-  get(buf, oPtr, out);
+  copyOut(buf, oPtr, out);
   return true;
 }
 
@@ -306,10 +291,10 @@ export function wasmAxpy(alpha: number, x: FloatArray, y: FloatArray): boolean {
     const c = Math.min(chunk, n - o);
     const xs = c === n ? x : x.subarray(o, o + c);
     const ys = c === n ? y : y.subarray(o, o + c);
-    put(buf, xPtr, xs);
-    put(buf, yPtr, ys);
+    copyIn(buf, xPtr, xs);
+    copyIn(buf, yPtr, ys);
     kernel(c, alpha, xPtr, yPtr);
-    get(buf, yPtr, ys);
+    copyOut(buf, yPtr, ys);
   }
   return true;
 }
@@ -343,9 +328,9 @@ export function wasmUnary(kind: WasmUnaryKind, x: FloatArray, out: FloatArray): 
   const S = f64 ? 8 : 4;
   const p = arenaStart(m);
   const buf = ensureMemory(m, p + n * S);
-  put(buf, p, x);
+  copyIn(buf, p, x);
   (f64 ? k.unary_f64 : k.unary_f32)(code, n, p, p);
-  get(buf, p, out);
+  copyOut(buf, p, out);
   return true;
 }
 
@@ -373,10 +358,10 @@ export function wasmUnaryGrad(kind: WasmGradKind, xy: FloatArray, g: FloatArray,
   const xPtr = arenaStart(m);
   const gPtr = align64(xPtr + n * S);
   const buf = ensureMemory(m, gPtr + n * S);
-  put(buf, xPtr, xy);
-  put(buf, gPtr, g);
+  copyIn(buf, xPtr, xy);
+  copyIn(buf, gPtr, g);
   (f64 ? k.unary_grad_f64 : k.unary_grad_f32)(GRAD_CODE[kind], n, xPtr, gPtr, gPtr);
-  get(buf, gPtr, out);
+  copyOut(buf, gPtr, out);
   return true;
 }
 
@@ -451,14 +436,14 @@ function reduceMiddle(op: 0 | 1, x: FloatArray, from: Shape, out: FloatArray, to
   const xPtr = arenaStart(m);
   const oPtr = align64(xPtr + x.length * S);
   const buf = ensureMemory(m, oPtr + out.length * S);
-  put(buf, xPtr, x);
+  copyIn(buf, xPtr, x);
   if (op === 0) {
-    put(buf, oPtr, out);
+    copyIn(buf, oPtr, out);
     (f64 ? k.sum_f64 : k.sum_f32)(outer, n, inner, xPtr, oPtr);
   } else {
     (f64 ? k.max_f64 : k.max_f32)(outer, n, inner, xPtr, oPtr);
   }
-  get(buf, oPtr, out);
+  copyOut(buf, oPtr, out);
   return true;
 }
 
@@ -497,9 +482,9 @@ export function wasmSoftmaxRows(
   const lPtr = align64(xPtr + x.length * S);
   const yPtr = align64(lPtr + rows * 8);
   const buf = ensureMemory(m, yPtr + (mode === 2 ? 0 : x.length * (mode === 3 ? 8 : S)));
-  put(buf, xPtr, x);
+  copyIn(buf, xPtr, x);
   (f64 ? k.softmax_f64 : k.softmax_f32)(rows, n, xPtr, yPtr, lPtr, mode);
-  if (mode !== 2 && y !== null) get(buf, yPtr, y);
+  if (mode !== 2 && y !== null) copyOut(buf, yPtr, y);
   if (lse !== null) lse.set(new Float64Array(buf, lPtr, rows));
   return true;
 }

@@ -15,22 +15,7 @@ import { setFlagsFromString } from "node:v8";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
 import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
-
-/** The parts of the WebAssembly JS API used here (lib ES2022 has no WebAssembly types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { readonly exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
 
 /** Which matmul implementation `gemm` uses for products above the size threshold. */
 export type KernelBackend = "wasm-relaxed-simd" | "wasm-simd" | "js";
@@ -164,11 +149,6 @@ function envForcesJs(): boolean {
   return envJs;
 }
 
-/** Rounds a byte offset up to a multiple of 64. */
-function align64(x: number): number {
-  return (x + 63) & ~63;
-}
-
 /** The loaded module if WASM should be used under the current option, else null. */
 function active(): Loaded | null {
   if (option === "js") return null;
@@ -248,7 +228,7 @@ export function arenaStart(m: Loaded): number {
 }
 
 /** Internal: grows `m`'s memory to hold at least `end` bytes and returns its (possibly new) buffer. */
-export function ensureMemory(m: Loaded, end: number): ArrayBuffer {
+export function ensureMemory(m: Loaded, end: number): ArrayBufferLike {
   const have = m.memory.buffer.byteLength;
   if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
   return m.memory.buffer;
@@ -283,16 +263,9 @@ export function wasmGemm(
   const bOff = align64(aOff + na * S);
   const cOff = align64(bOff + nb * S);
   const buf = ensureMemory(m, cOff + nc * S);
-  if (f64) {
-    new Float64Array(buf, aOff, na).set(na === A.length ? A : A.subarray(0, na));
-    new Float64Array(buf, bOff, nb).set(nb === B.length ? B : B.subarray(0, nb));
-    m.f64(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
-    C.set(new Float64Array(buf, cOff, nc));
-  } else {
-    new Float32Array(buf, aOff, na).set(na === A.length ? A : A.subarray(0, na));
-    new Float32Array(buf, bOff, nb).set(nb === B.length ? B : B.subarray(0, nb));
-    m.f32(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
-    C.set(new Float32Array(buf, cOff, nc));
-  }
+  copyIn(buf, aOff, A, na);
+  copyIn(buf, bOff, B, nb);
+  (f64 ? m.f64 : m.f32)(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
+  copyOut(buf, cOff, nc === C.length ? C : C.subarray(0, nc));
   return true;
 }
