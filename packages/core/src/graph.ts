@@ -786,14 +786,15 @@ function backwardPass(
     }
   }
 
-  // Memory reuse (first order, no targets, no anomaly mode): `trackedArrays()` holds the large
-  // arrays allocated during this pass whose every holder is known (null while there are none, so
-  // small-tensor graphs pay nothing); `refs` counts the accumulator slots holding each. Once the
-  // last op that received one has run, and that op and the op that made it both declared
-  // `ownsGradients`, the array goes back to allocArray's pool.
-  const reuse = !create && targets === null && !anomaly;
+  // The first-order fast paths (gradTarget, gradInPlace, bias sums into zeroed grads) and memory
+  // reuse apply to a plain backward: no createGraph, no functional targets, no anomaly mode. For
+  // memory reuse, `trackedArrays()` holds the large arrays allocated during this pass whose every
+  // holder is known (null while there are none, so small-tensor graphs pay nothing); `refs` counts
+  // the accumulator slots holding each. Once the last op that received one has run, and that op
+  // and the op that made it both declared `ownsGradients`, the array goes back to the pool.
+  const plain = !create && targets === null && !anomaly;
   let refs: Map<FloatArray, number> | null = null;
-  const prevTracking = beginTracking(reuse);
+  const prevTracking = beginTracking(plain);
   try {
     // 4. seed the roots
     for (let r = 0; r < roots.length; r++) {
@@ -837,7 +838,7 @@ function backwardPass(
       inBackward = true;
       const prevTargets = targetsOn;
       const prevGy = currentGy;
-      targetsOn = !create && targets === null && !anomaly;
+      targetsOn = plain;
       currentGy = gin;
       const prevHanded = handedOut;
       handedOut = [];
@@ -874,21 +875,21 @@ function backwardPass(
         if (nx === null || nx === undefined) continue;
         let g = gx[j];
         if (g === null || g === undefined) continue;
-        if (!create && targets === null && !anomaly && !(nx instanceof Node) && sumIntoZeroGrad(nx, g)) continue;
+        if (plain && !(nx instanceof Node) && sumIntoZeroGrad(nx, g)) continue;
         g = conform(n, j, g, create);
         if (anomaly) checkBackward(n, j, g);
         if (nx instanceof Node) {
           const slot = n.nextSlot[j]!;
           const prevAcc = nx._acc?.[slot] ?? null;
           deposit(nx, slot, g, create);
-          const fresh = reuse ? trackedArrays() : null;
+          const fresh = plain ? trackedArrays() : null;
           if (fresh !== null) {
             if (refs === null) refs = new Map();
             trackDeposit(fresh, refs, op, prevAcc, g, nx._acc![slot]!);
           }
         } else deliverLeaf(nx, g, create, leafTargets, results);
       }
-      const fresh = reuse ? trackedArrays() : null;
+      const fresh = plain ? trackedArrays() : null;
       if (fresh !== null) {
         if (refs === null) refs = new Map();
         releaseReceived(fresh, refs, op, gin, gx);
