@@ -4,7 +4,7 @@
  * backward (packages/nn/test/reference.ts), on the same kernels, in the same process, and one
  * SGD step of a 784-1000-10 ReLU MLP (the workload compared with TensorFlow.js in bench/tfjs.ts).
  */
-import { type DType, Rng, randn, setThreads, type Tensor, tensor } from "@gradgraph/core";
+import { type DType, Rng, randn, type Storage, setThreads, type Tensor, tensor } from "@gradgraph/core";
 import { Affine, loadSpiral, ReLU, Sequential, SGD, SoftmaxWithLoss, Trainer, TwoLayerNet } from "@gradgraph/nn";
 import { getItem } from "@gradgraph/nodes";
 import { type Mat, RefTwoLayerNet } from "../packages/nn/test/reference.js";
@@ -57,12 +57,13 @@ export function mlpData(): MlpData {
 
 /**
  * One SGD step of the MLP with @gradgraph/nn layers: `Sequential([Affine, ReLU, Affine])` with
- * `SoftmaxWithLoss`, forward, autodiff backward, `SGD.update`, and the loss read back.
+ * `SoftmaxWithLoss`, forward, autodiff backward, `SGD.update`, and the loss read back. The
+ * parameters (and so their gradients) are in `storage`; the input batch is in JS memory.
  */
-function mlpStep(threads = 1): Workload {
+function mlpStep(threads = 1, storage: Storage = "js"): Workload {
   const d = mlpData();
   const { batch, input, hidden, classes } = MLP;
-  const t = (data: Float32Array, shape: number[]): Tensor => tensor(data, { shape, dtype: "float32" });
+  const t = (data: Float32Array, shape: number[]): Tensor => tensor(data, { shape, dtype: "float32", storage });
   const model = new Sequential(
     [
       new Affine(t(d.W1, [input, hidden]), t(d.b1, [hidden])),
@@ -71,11 +72,13 @@ function mlpStep(threads = 1): Workload {
     ],
     new SoftmaxWithLoss(),
   );
-  const x = t(d.x, [batch, input]);
+  const x = tensor(d.x, { shape: [batch, input], dtype: "float32" });
   const sgd = new SGD({ lr: MLP.lr });
+  const suffix = (threads === 1 ? "" : `/${threads}-threads`) + (storage === "js" ? "" : `/${storage}-storage`);
+  const how = [threads === 1 ? "" : `${threads} threads`, storage === "js" ? "" : `storage '${storage}'`];
   return {
-    id: threads === 1 ? "mlp-step/gradgraph/float32" : `mlp-step/gradgraph/float32/${threads}-threads`,
-    bench: threads === 1 ? "MLP training step" : `MLP training step, ${threads} threads`,
+    id: `mlp-step/gradgraph/float32${suffix}`,
+    bench: ["MLP training step", ...how.filter((h) => h !== "")].join(", "),
     label: `${input}-${hidden}-${classes} ReLU, batch ${batch}, float32`,
     unit: "ms/step",
     work: 1,
@@ -198,6 +201,7 @@ export function nnWorkloads(): NnWorkload[] {
     ...stepWorkloads("float32"),
     ...stepWorkloads("float64"),
     mlpStep(),
+    mlpStep(1, "wasm"),
     mlpStep(2),
   ];
 }

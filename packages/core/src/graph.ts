@@ -27,7 +27,7 @@ import {
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
+import { allocLike, type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
 
 // ---------------------------------------------------------------------------------------------
 // Modes
@@ -1080,7 +1080,13 @@ function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
 function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   const cur = leaf.grad;
   if (cur === null) {
-    leaf.grad = create ? g : new Tensor(g.data.slice(), g.shape);
+    // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
+    if (create) leaf.grad = g;
+    else {
+      const data = allocLike(leaf.data, g.dtype, g.size);
+      data.set(g.data);
+      leaf.grad = new Tensor(data, g.shape);
+    }
   } else if (create || cur.creator !== null) {
     leaf.grad = accumulate(cur, g, create);
   } else {

@@ -1,6 +1,15 @@
 import { allocArray, checkDType, DEFAULT_DTYPE, type DType, type FloatArray } from "./dtype.js";
-import { ArgumentError, DTypeError, describeValue, fmtShape, GraphError, ShapeError } from "./errors.js";
+import {
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  GradgraphError,
+  GraphError,
+  ShapeError,
+} from "./errors.js";
 import type { Node } from "./graph.js";
+import { heapArray, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
 import { type Rng, rngFrom } from "./random.js";
 import { checkShape, type Shape, shapeSize, shapesEqual } from "./shape.js";
 
@@ -91,6 +100,20 @@ export class Tensor {
   }
 
   /**
+   * Where the data lives: `'wasm'` when it is in gradgraph's WebAssembly memory (made with the
+   * `storage: 'wasm'` factory option, or the gradient of such a leaf), else `'js'`. The WASM
+   * kernels use resident operands in place; the others are copied in and out around each call.
+   * A resident tensor's `data` is a view of a `SharedArrayBuffer` that holds all resident data:
+   * use `byteOffset`/`byteLength`. The memory is freed when `data` is garbage-collected; views
+   * from `data.subarray` keep it alive, views built by hand from `data.buffer` do not.
+   * @throws ArgumentError naming `Tensor.storage` when read from something that is not a tensor.
+   */
+  get storage(): Storage {
+    if (!isTensor(this)) throw notATensor("storage", this);
+    return inHeap(this.data) ? "wasm" : "js";
+  }
+
+  /**
    * True for tensors not produced by a recorded op.
    * @throws ArgumentError naming `Tensor.isLeaf` when read from something that is not a tensor.
    */
@@ -140,8 +163,11 @@ export class Tensor {
       if (!this._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
       }
-      if (this.grad === null) this.grad = g.clone();
-      else {
+      if (this.grad === null) {
+        const data = allocLike(this.data, this.dtype, this.size);
+        data.set(g.data);
+        this.grad = new Tensor(data, this.shape);
+      } else {
         const acc = this.grad.data;
         for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g.data[i]!;
         this.grad._version++;
@@ -200,12 +226,15 @@ export class Tensor {
   }
 
   /**
-   * A new leaf with a copy of the data (`requiresGrad` false).
+   * A new leaf with a copy of the data (`requiresGrad` false), in the same storage (JS memory when
+   * this tensor's is `'wasm'` and WebAssembly memory is full).
    * @throws ArgumentError when called on something that is not a tensor.
    */
   clone(): Tensor {
     if (!isTensor(this)) throw notATensor("clone", this);
-    return new Tensor(this.data.slice(), this.shape);
+    const data = allocLike(this.data, this.dtype, this.size);
+    data.set(this.data);
+    return new Tensor(data, this.shape);
   }
 
   /**
@@ -307,6 +336,41 @@ export interface TensorOptions {
   dtype?: DType;
   /** Make the result a leaf that receives gradients. */
   requiresGrad?: boolean;
+  /**
+   * Where the data lives: `'js'` (default), a JS `ArrayBuffer`; or `'wasm'`, WebAssembly memory,
+   * where the WASM kernels use it in place instead of copying it in and out on every call (worth it
+   * for large, long-lived tensors such as a model's weights: see {@link Tensor.storage}).
+   */
+  storage?: Storage;
+}
+
+/**
+ * Checks a user-supplied storage option (undefined: `'js'`).
+ * @throws ArgumentError naming `fn` for anything but `'js'` or `'wasm'`.
+ */
+function checkStorage(fn: string, storage: unknown): Storage {
+  if (storage === undefined || storage === "js" || storage === "wasm") return storage ?? "js";
+  throw new ArgumentError(fn, `${fn}: storage must be 'js' or 'wasm', got ${describeValue(storage)}`);
+}
+
+/**
+ * A zero-filled array of `n` elements in `storage`.
+ * @throws GradgraphError naming `fn` when WebAssembly memory is unavailable or full.
+ */
+function allocIn(fn: string, dtype: DType, n: number, storage: Storage): FloatArray {
+  if (storage === "js") return allocArray(dtype, n);
+  const out = heapArray(dtype, n);
+  if (out !== null) return out;
+  const why = heapUnavailable() || "WebAssembly memory is full (it holds at most 2 GiB)";
+  throw new GradgraphError(fn, `${fn}: cannot place ${n} ${dtype} elements in storage 'wasm': ${why}`);
+}
+
+/**
+ * @internal A zero-filled array of `n` elements in the same storage as `like` (JS memory when
+ * `like` is resident but WebAssembly memory is full): for gradients of resident leaves.
+ */
+export function allocLike(like: FloatArray, dtype: DType, n: number): FloatArray {
+  return (inHeap(like) ? heapArray(dtype, n) : null) ?? allocArray(dtype, n);
 }
 
 /**
@@ -330,15 +394,16 @@ export function tensor(
         : values instanceof Float32Array
           ? "float32"
           : DEFAULT_DTYPE;
+  const storage = checkStorage("tensor", options.storage);
   let shape: number[];
   let data: FloatArray;
   if (values instanceof Float32Array || values instanceof Float64Array) {
     shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [values.length];
-    data = allocArray(dtype, values.length);
+    data = allocIn("tensor", dtype, values.length, storage);
     data.set(values);
   } else if (typeof values === "number") {
     shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [];
-    data = allocArray(dtype, 1);
+    data = allocIn("tensor", dtype, 1, storage);
     data[0] = values;
   } else if (Array.isArray(values)) {
     const inferred: number[] = [];
@@ -358,7 +423,7 @@ export function tensor(
     }
     const flat = (values as unknown[]).flat(Math.max(inferred.length - 1, 0)) as unknown[];
     shape = options.shape !== undefined ? checkShape("tensor", options.shape) : inferred;
-    data = allocArray(dtype, flat.length);
+    data = allocIn("tensor", dtype, flat.length, storage);
     for (let i = 0; i < flat.length; i++) {
       const x = flat[i];
       if (typeof x !== "number") {
@@ -411,7 +476,8 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
     throw new ArgumentError(fn, `${fn}: value must be a number, got ${describeValue(value)}`);
   }
   const opts = options ?? {};
-  const data = allocArray(opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype), shapeSize(s));
+  const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype);
+  const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, opts.requiresGrad === true);
 }
@@ -425,7 +491,8 @@ export function randn(shape: readonly number[], options: TensorOptions & { seed?
   const s = checkShape("randn", shape);
   const opts = options ?? {};
   const rng = rngFrom("randn", opts);
-  const data = allocArray(opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype), shapeSize(s));
+  const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
+  const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return new Tensor(data, s, opts.requiresGrad === true);
 }

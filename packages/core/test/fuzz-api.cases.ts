@@ -42,6 +42,7 @@ const optionsArb: fc.Arbitrary<unknown> = fc.oneof(
     {
       dtype: fc.oneof(fc.constantFrom("float32", "float64", "int32", "FLOAT64"), junkArb),
       requiresGrad: fc.oneof(fc.boolean(), junkArb),
+      storage: fc.oneof(fc.constantFrom("js", "wasm", "WASM", "gpu"), junkArb),
       shape: shapeLikeArb,
       seed: fc.oneof(fc.integer(), junkArb),
     },

@@ -5,7 +5,7 @@
  * `GradgraphError` whose message names the function.
  */
 import fc from "fast-check";
-import { type DType, GradgraphError, Tensor, tensor } from "../src/index.js";
+import { type DType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
 
 /** Values of the wrong kind passed from JavaScript. */
 export const junkArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -66,7 +66,7 @@ const valueArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0) },
 );
 
-/** A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either dtype. */
+/** A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either dtype and storage. */
 export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): fc.Arbitrary<Tensor> {
   const n = shape.reduce((a, b) => a * b, 1);
   return fc
@@ -74,8 +74,11 @@ export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): 
       fc.array(valueArb, { minLength: n, maxLength: n }),
       fc.constantFrom<DType>("float32", "float64"),
       requiresGrad === undefined ? fc.boolean() : fc.constant(requiresGrad),
+      fc.constantFrom<Storage>("js", "js", "wasm"),
     )
-    .map(([values, dtype, rg]) => tensor(Float64Array.from(values), { shape: [...shape], dtype, requiresGrad: rg }));
+    .map(([values, dtype, rg, storage]) =>
+      tensor(Float64Array.from(values), { shape: [...shape], dtype, requiresGrad: rg, storage }),
+    );
 }
 
 /** Valid tensors of random small shapes. */

@@ -13,6 +13,7 @@ import {
   Rng,
   randn,
   ShapeError,
+  type Storage,
   type Tensor,
   Tensor as TensorCtor,
   zeros,
@@ -94,6 +95,12 @@ export interface TwoLayerNetOptions {
   seed?: number;
   /** Parameter dtype (default float32). */
   dtype?: DType;
+  /**
+   * Where the parameters and their gradients live (default `'js'`): `'wasm'` keeps them in
+   * WebAssembly memory, where the kernels and the SGD update use them in place (see
+   * `Tensor.storage` in @gradgraph/core).
+   */
+  storage?: Storage;
   /** Start from these parameters (W1, b1, W2, b2) instead of a random draw, e.g. the book's. */
   init?: { W1: Tensor; b1?: Tensor; W2: Tensor; b2?: Tensor };
 }
@@ -107,21 +114,22 @@ export class TwoLayerNet extends Sequential {
   /**
    * @throws ArgumentError naming `TwoLayerNet` for sizes that are not positive integers (or whose
    *   weights would exceed 2^31 − 1 elements), a non-integer `seed`, `init` entries that are not
-   *   Tensors, or an unknown option; DTypeError for a bad `dtype`; ShapeError for `init` tensors
-   *   of the wrong sizes.
+   *   Tensors, a `storage` other than `'js'` or `'wasm'`, or an unknown option; DTypeError for a
+   *   bad `dtype`; ShapeError for `init` tensors of the wrong sizes.
    */
   constructor(inputSize: number, hiddenSize: number, outputSize: number, options: TwoLayerNetOptions = {}) {
     options = checkTwoLayerNetArgs(inputSize, hiddenSize, outputSize, options);
     const dtype = options.dtype ?? "float32";
+    const storage = options.storage ?? "js";
     const rng = new Rng(options.seed ?? 0);
     const weight = (shape: number[], given: Tensor | undefined): Tensor => {
-      if (given !== undefined) return copyAs(given, shape, dtype);
-      const w = randn(shape, { rng, dtype });
+      if (given !== undefined) return copyAs(given, shape, dtype, storage);
+      const w = randn(shape, { rng, dtype, storage });
       for (let i = 0; i < w.size; i++) w.data[i] = 0.01 * w.data[i]!;
       return w;
     };
     const bias = (n: number, given: Tensor | undefined) =>
-      given !== undefined ? copyAs(given, [n], dtype) : zeros([n], { dtype });
+      given !== undefined ? copyAs(given, [n], dtype, storage) : zeros([n], { dtype, storage });
     const W1 = weight([inputSize, hiddenSize], options.init?.W1);
     const b1 = bias(hiddenSize, options.init?.b1);
     const W2 = weight([hiddenSize, outputSize], options.init?.W2);
@@ -168,9 +176,13 @@ function checkTwoLayerNetArgs(
       );
     }
   }
-  const opts = optionsIn<TwoLayerNetOptions>(fn, options, ["seed", "dtype", "init"]);
+  const opts = optionsIn<TwoLayerNetOptions>(fn, options, ["seed", "dtype", "storage", "init"]);
   seedIn(fn, opts.seed, 0);
   dtypeIn(fn, opts.dtype);
+  const storage: unknown = opts.storage;
+  if (storage !== undefined && storage !== "js" && storage !== "wasm") {
+    throw new ArgumentError(fn, `${fn}: storage must be 'js' or 'wasm', got ${describeValue(storage)}`);
+  }
   const init: unknown = opts.init;
   if (init !== undefined && init !== null) {
     if (typeof init !== "object" || Array.isArray(init)) {
@@ -203,8 +215,8 @@ function checkTwoLayerNetArgs(
 }
 
 /** A fresh `dtype` copy of `t` in `shape` (a same-size `t` of another shape, like 1×H for H, is accepted). */
-function copyAs(t: Tensor, shape: number[], dtype: DType): Tensor {
+function copyAs(t: Tensor, shape: number[], dtype: DType, storage: Storage): Tensor {
   assertTensor("TwoLayerNet", "init", t);
-  const out = zeros(shape, { dtype });
+  const out = zeros(shape, { dtype, storage });
   return out.copy_(t.size === out.size ? new TensorCtor(t.data, shape) : t);
 }

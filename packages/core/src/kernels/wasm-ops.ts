@@ -20,6 +20,7 @@
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, isTrailingPart } from "./broadcast.js";
+import { heapAxpy, heapInUse } from "./heap.js";
 import { arenaStart, ensureMemory, type Loaded, wasmForced, wasmKernels } from "./wasm.js";
 import { align64, copyIn, copyOut } from "./wasm-memory.js";
 
@@ -279,6 +280,8 @@ export function wasmAxpy(alpha: number, x: FloatArray, y: FloatArray): boolean {
   if (x instanceof Float64Array !== f64 || x.length !== n) return false;
   if (n === 0) return true;
   const m = mod!;
+  // a resident y (`storage: "wasm"`) is updated where it is
+  if (heapInUse() && heapAxpy(m.backend, alpha, x, y)) return true;
   const S = f64 ? 8 : 4;
   // in chunks that stay in cache between copy-in, kernel and copy-out: a large update then moves
   // each element through memory once instead of several times

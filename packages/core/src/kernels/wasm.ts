@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
+import { heapGemm, heapInUse, inHeap } from "./heap.js";
 import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
 import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
 
@@ -254,6 +255,10 @@ export function wasmGemm(
   const f64 = C instanceof Float64Array;
   if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return false;
   if (threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) return true;
+  // operands with `storage: "wasm"` are used where they are (the others copied next to them)
+  if (heapInUse() && (inHeap(A) || inHeap(B) || inHeap(C))) {
+    if (heapGemm(m.backend, transA, transB, M, N, K, A, B, C)) return true;
+  }
   const S = f64 ? 8 : 4;
   const na = M * K;
   const nb = K * N;

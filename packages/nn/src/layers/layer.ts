@@ -25,15 +25,15 @@ export interface Layer {
 }
 
 /**
- * Makes `param` a trainable leaf and returns its gradient buffer: a zero tensor of the same shape
- * and dtype that is also `param.grad`, so a backward through the whole model accumulates into it
+ * Makes `param` a trainable leaf and returns its gradient buffer: a zero tensor of the same shape,
+ * dtype and storage that is also `param.grad`, so a backward through the whole model accumulates into it
  * in place.
  * @throws ArgumentError naming `gradBufferFor` when `param` is not a leaf Tensor.
  */
 export function gradBufferFor(param: Tensor): Tensor {
   checkParam("gradBufferFor", "param", param);
   param.requiresGrad = true;
-  const g = zeros([...param.shape], { dtype: param.dtype });
+  const g = zeros([...param.shape], { dtype: param.dtype, storage: param.storage });
   param.grad = g;
   return g;
 }

@@ -1,0 +1,425 @@
+/**
+ * Tensor storage in WebAssembly memory (`storage: "wasm"`): the data of such a tensor is a typed
+ * array over one shared `WebAssembly.Memory` (the heap) instead of a JS `ArrayBuffer`, so the
+ * kernels use it in place instead of copying it into their arena and back.
+ *
+ * Why shared memory: growing a plain `WebAssembly.Memory` detaches its `ArrayBuffer`, and every
+ * view of it would turn into an empty array. A shared memory's `SharedArrayBuffer` is never
+ * detached: after a growth `memory.buffer` is a new, longer `SharedArrayBuffer` over the same
+ * bytes and the old views stay valid. The kernels over the heap are the threaded builds
+ * (`kernels-threads-*.wasm`, compiled for an imported shared memory), one instance per build, on
+ * this thread.
+ *
+ * Lifetime: a block is freed when the typed array it was handed out as is garbage-collected (a
+ * `FinalizationRegistry`). Views made with `subarray` keep that array alive (the arrays handed out
+ * are a subclass whose `subarray` records its parent); views made by hand from `.buffer` do not.
+ * Memory layout: the kernels' static data and gemm workspace, then blocks, each 64-byte aligned,
+ * first fit from a sorted free list that merges neighbours. The heap grows page by page up to
+ * 2 GiB (the threaded builds' declared maximum).
+ *
+ * Internal: the public surface is the `storage` option of the tensor factories and
+ * `Tensor.storage`.
+ */
+import { readFileSync } from "node:fs";
+import type { DType, FloatArray } from "../dtype.js";
+import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
+
+/** Where a tensor's data lives: a JS `ArrayBuffer` (`"js"`, the default) or WebAssembly memory. */
+export type Storage = "js" | "wasm";
+
+/** The heap's maximum size in 64 KiB pages (2 GiB, as the threaded builds declare). */
+const MAX_PAGES = 32768;
+const PAGE = 65536;
+
+/** The gemm signature of the kernel builds: (transA, transB, M, N, K, a, b, c, work). */
+type Gemm = (
+  transA: number,
+  transB: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  c: number,
+  work: number,
+) => void;
+/** The axpy signature: (n, alpha, x, y), `y += alpha·x`. */
+type Axpy = (n: number, alpha: number, x: number, y: number) => void;
+
+/** One kernel build instantiated over the heap. */
+export interface HeapKernels {
+  f32: Gemm;
+  f64: Gemm;
+  axpyF32: Axpy;
+  axpyF64: Axpy;
+  /** The gemm workspace (inside the reserved region). */
+  work: number;
+}
+
+interface Heap {
+  memory: WasmMemory;
+  /** First byte blocks may use: past the kernels' static data and workspace. */
+  start: number;
+  /** The kernel builds instantiated over the memory (null: tried, unusable). */
+  module: Partial<Record<HeapBackend, HeapKernels | null>>;
+  /** Free segments, sorted by offset, never adjacent (merged). */
+  free: { off: number; size: number }[];
+  /** Allocated blocks: offset → size. */
+  used: Map<number, number>;
+  bytesInUse: number;
+}
+
+/** The WASM builds that have a threaded twin usable over the heap. */
+export type HeapBackend = "wasm-relaxed-simd" | "wasm-simd";
+
+const FILES: Record<HeapBackend, string> = {
+  "wasm-relaxed-simd": "kernels-threads-relaxed.wasm",
+  "wasm-simd": "kernels-threads-simd.wasm",
+};
+
+let heap: Heap | null = null;
+/** Why the heap could not be created ("" when it was, or was never tried). */
+let heapFailure = "";
+/** Every `SharedArrayBuffer` the heap's memory has had (one per size): a view over one is resident. */
+const buffers = new WeakSet<object>();
+/** True once a block was handed out: until then the kernels skip every residency check. */
+let inUse = false;
+/** Each subarray of a resident array → the array it was cut from (keeps the block's owner alive). */
+const parents = new WeakMap<object, object>();
+
+const registry = new FinalizationRegistry<number>((off) => {
+  if (heap !== null) release(heap, off);
+});
+
+/** `subarray`'s bounds: [start, end) of `length` from relative indices (negative from the end). */
+function bounds(length: number, begin: number | undefined, end: number | undefined): [number, number] {
+  const rel = (v: number | undefined, dflt: number): number => {
+    const x = v === undefined ? dflt : Math.trunc(Number(v)) || 0;
+    return x < 0 ? Math.max(length + x, 0) : Math.min(x, length);
+  };
+  const b = rel(begin, 0);
+  return [b, Math.max(rel(end, length), b)];
+}
+
+/**
+ * Float32Array over the heap. Its `subarray` results are of this class too and keep their parent
+ * (and so the block) alive; `slice`, `map` and `filter` give plain Float32Arrays in JS memory.
+ */
+class HeapFloat32Array extends Float32Array<ArrayBufferLike> {
+  static get [Symbol.species](): Float32ArrayConstructor {
+    return Float32Array;
+  }
+  override subarray(begin?: number, end?: number): Float32Array {
+    const [b, e] = bounds(this.length, begin, end);
+    const s = new HeapFloat32Array(this.buffer, this.byteOffset + b * 4, e - b);
+    parents.set(s, this);
+    return s;
+  }
+}
+
+/** Float64Array over the heap, as {@link HeapFloat32Array}. */
+class HeapFloat64Array extends Float64Array<ArrayBufferLike> {
+  static get [Symbol.species](): Float64ArrayConstructor {
+    return Float64Array;
+  }
+  override subarray(begin?: number, end?: number): Float64Array {
+    const [b, e] = bounds(this.length, begin, end);
+    const s = new HeapFloat64Array(this.buffer, this.byteOffset + b * 8, e - b);
+    parents.set(s, this);
+    return s;
+  }
+}
+
+/** Narrows an export to a function of the expected signature (checked by calling conventions, not at runtime). */
+function isFn<F>(v: unknown): v is F {
+  return typeof v === "function";
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Instantiates `backend`'s threaded build over `memory`; returns it with its reserved end, or null. */
+function instantiate(memory: WasmMemory, backend: HeapBackend): { k: HeapKernels; end: number } | null {
+  try {
+    const bytes = readFileSync(new URL(`../../build/${FILES[backend]}`, import.meta.url));
+    if (!WA.validate(bytes)) return null;
+    const ex = new WA.Instance(new WA.Module(bytes), { env: { memory } }).exports;
+    const { heapBase, workspaceBytes, gemm_f32, gemm_f64, axpy_f32, axpy_f64 } = ex;
+    if (
+      !isFn<() => number>(heapBase) ||
+      !isFn<() => number>(workspaceBytes) ||
+      !isFn<Gemm>(gemm_f32) ||
+      !isFn<Gemm>(gemm_f64) ||
+      !isFn<Axpy>(axpy_f32) ||
+      !isFn<Axpy>(axpy_f64)
+    ) {
+      return null;
+    }
+    const work = align64(Number(heapBase()));
+    const end = align64(work + Number(workspaceBytes()));
+    return { k: { f32: gemm_f32, f64: gemm_f64, axpyF32: axpy_f32, axpyF64: axpy_f64, work }, end };
+  } catch {
+    return null;
+  }
+}
+
+/** The heap, created at first use; null (reason in `heapFailure`) where shared memory is unavailable. */
+function getHeap(): Heap | null {
+  if (heap !== null || heapFailure !== "") return heap;
+  let memory: WasmMemory;
+  try {
+    memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  } catch (e) {
+    heapFailure = `shared WebAssembly memory unavailable (${message(e)})`;
+    return null;
+  }
+  // The first build instantiated decides the reserved region (both builds come from one source and
+  // lay out their static data alike; a build that would not fit the region is not used).
+  const module: Heap["module"] = {};
+  let start = 0;
+  for (const backend of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    const got = instantiate(memory, backend);
+    if (got !== null) {
+      module[backend] = got.k;
+      start = got.end;
+      break;
+    }
+  }
+  heap = { memory, start, module, free: [], used: new Map(), bytesInUse: 0 };
+  return heap;
+}
+
+/**
+ * The kernels of `backend` over the heap, or null (no heap, no such build, or its static data does
+ * not fit the region the first build reserved).
+ */
+export function heapKernels(backend: HeapBackend): HeapKernels | null {
+  const h = heap;
+  if (h === null) return null;
+  const have = h.module[backend];
+  if (have !== undefined) return have;
+  // a second build: instantiate it on a scratch memory first to learn its layout
+  const probe = instantiate(new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }), backend);
+  const fits = probe !== null && probe.end <= h.start;
+  const got = fits ? instantiate(h.memory, backend) : null;
+  h.module[backend] = got === null ? null : got.k;
+  return h.module[backend] ?? null;
+}
+
+/** Allocates `bytes` (rounded up to 64) in the heap; returns the offset, or -1 when it is full. */
+function reserve(h: Heap, bytes: number): number {
+  const size = Math.max(64, align64(bytes));
+  const free = h.free;
+  for (let i = 0; i < free.length; i++) {
+    const f = free[i]!;
+    if (f.size < size) continue;
+    const off = f.off;
+    if (f.size === size) free.splice(i, 1);
+    else {
+      f.off += size;
+      f.size -= size;
+    }
+    h.used.set(off, size);
+    h.bytesInUse += size;
+    return off;
+  }
+  // grow: extend a free segment that ends at the memory's end, or append past it
+  const have = h.memory.buffer.byteLength;
+  const last = free.at(-1);
+  const tailFree = last !== undefined && last.off + last.size === have ? last : null;
+  const off = tailFree !== null ? tailFree.off : Math.max(have, h.start);
+  const end = off + size;
+  if (end > MAX_PAGES * PAGE) return -1;
+  try {
+    h.memory.grow(Math.ceil((end - have) / PAGE));
+  } catch {
+    return -1;
+  }
+  if (tailFree !== null) free.pop();
+  // (bytes below h.start are the kernels' static data and workspace: never free)
+  const grown = h.memory.buffer.byteLength;
+  if (grown > end) addFree(h, end, grown - end);
+  h.used.set(off, size);
+  h.bytesInUse += size;
+  return off;
+}
+
+/** Returns the block at `off` to the free list (a no-op for an offset not allocated). */
+function release(h: Heap, off: number): void {
+  const size = h.used.get(off);
+  if (size === undefined) return;
+  h.used.delete(off);
+  h.bytesInUse -= size;
+  addFree(h, off, size);
+}
+
+/** Inserts a free segment, merging it with free neighbours. */
+function addFree(h: Heap, off: number, size: number): void {
+  const free = h.free;
+  let lo = 0;
+  let hi = free.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (free[mid]!.off < off) lo = mid + 1;
+    else hi = mid;
+  }
+  const prev = lo > 0 ? free[lo - 1]! : null;
+  const next = lo < free.length ? free[lo]! : null;
+  if (prev !== null && prev.off + prev.size === off) {
+    prev.size += size;
+    if (next !== null && prev.off + prev.size === next.off) {
+      prev.size += next.size;
+      free.splice(lo, 1);
+    }
+  } else if (next !== null && off + size === next.off) {
+    next.off = off;
+    next.size += size;
+  } else free.splice(lo, 0, { off, size });
+}
+
+/**
+ * A zero-filled array of `dtype` and `n` elements in the heap (a view that stays valid when the
+ * heap grows), or null when the heap is unavailable or full.
+ */
+export function heapArray(dtype: DType, n: number): FloatArray | null {
+  const h = getHeap();
+  if (h === null) return null;
+  const S = dtype === "float64" ? 8 : 4;
+  const off = reserve(h, n * S);
+  if (off < 0) return null;
+  const buf = h.memory.buffer;
+  buffers.add(buf);
+  const out = dtype === "float64" ? new HeapFloat64Array(buf, off, n) : new HeapFloat32Array(buf, off, n);
+  out.fill(0);
+  registry.register(out, off);
+  inUse = true;
+  return out;
+}
+
+/** Why `storage: "wasm"` is unavailable ("" when it is, or was never tried). */
+export function heapUnavailable(): string {
+  getHeap();
+  return heapFailure;
+}
+
+/** True when `a` is a view of the heap (a resident array or any view cut from one). */
+export function inHeap(a: FloatArray): boolean {
+  return inUse && buffers.has(a.buffer);
+}
+
+/** True once any resident array was made (until then no kernel checks residency). */
+export function heapInUse(): boolean {
+  return inUse;
+}
+
+/** The heap's memory (for the kernels' views), or null before the first resident array. */
+export function heapBuffer(): ArrayBufferLike | null {
+  if (heap === null) return null;
+  const buf = heap.memory.buffer;
+  buffers.add(buf);
+  return buf;
+}
+
+/** Scratch space for one kernel call: offset of `bytes` bytes, or -1 (heap full). Free with {@link heapFree}. */
+export function heapScratch(bytes: number): number {
+  const h = heap;
+  return h === null ? -1 : reserve(h, bytes);
+}
+
+/** Frees scratch space from {@link heapScratch}. */
+export function heapFree(off: number): void {
+  if (heap !== null) release(heap, off);
+}
+
+/** Internal, for tests and the soak: the heap's bytes in use, blocks, free segments and size. */
+export function heapStats(): { bytesInUse: number; blocks: number; freeSegments: number; memoryBytes: number } {
+  const h = heap;
+  if (h === null) return { bytesInUse: 0, blocks: 0, freeSegments: 0, memoryBytes: 0 };
+  return {
+    bytesInUse: h.bytesInUse,
+    blocks: h.used.size,
+    freeSegments: h.free.length,
+    memoryBytes: h.memory.buffer.byteLength,
+  };
+}
+
+/** Whether byte ranges [a, a + na) and [b, b + nb) overlap. */
+function overlaps(a: number, na: number, b: number, nb: number): boolean {
+  return a < b + nb && b < a + na;
+}
+
+/**
+ * `C = op(A)·op(B)` with the heap's kernels, using every operand that lives in the heap in place and
+ * copying the others through scratch space (A, B and C as in `gemm`; one dtype). Returns false,
+ * having done nothing, when the heap's kernels for `backend` or scratch space are unavailable.
+ */
+export function heapGemm(
+  backend: HeapBackend,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+): boolean {
+  const k = heapKernels(backend);
+  if (k === null) return false;
+  const f64 = C instanceof Float64Array;
+  const S = f64 ? 8 : 4;
+  const na = M * K;
+  const nb = K * N;
+  const nc = M * N;
+  const cIn = inHeap(C);
+  // an input that overlaps a resident C is copied: the kernel writes C while it reads its inputs
+  const aIn = inHeap(A) && !(cIn && overlaps(A.byteOffset, na * S, C.byteOffset, nc * S));
+  const bIn = inHeap(B) && !(cIn && overlaps(B.byteOffset, nb * S, C.byteOffset, nc * S));
+  const aBytes = aIn ? 0 : align64(na * S);
+  const bBytes = bIn ? 0 : align64(nb * S);
+  const cBytes = cIn ? 0 : align64(nc * S);
+  const scratch = aBytes + bBytes + cBytes;
+  const sOff = scratch > 0 ? heapScratch(scratch) : 0;
+  if (sOff < 0) return false;
+  try {
+    const buf = heapBuffer()!;
+    const aOff = aIn ? A.byteOffset : sOff;
+    const bOff = bIn ? B.byteOffset : sOff + aBytes;
+    const cOff = cIn ? C.byteOffset : sOff + aBytes + bBytes;
+    if (!aIn) copyIn(buf, aOff, A, na);
+    if (!bIn) copyIn(buf, bOff, B, nb);
+    (f64 ? k.f64 : k.f32)(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, k.work);
+    if (!cIn) copyOut(buf, cOff, nc === C.length ? C : C.subarray(0, nc));
+  } finally {
+    if (scratch > 0) heapFree(sOff);
+  }
+  return true;
+}
+
+/**
+ * `y += alpha·x` in place for a resident `y` (equal lengths, one dtype); `x` is used in place when
+ * it is resident too (and is `y` itself or does not overlap it), else copied into scratch space.
+ * Returns false, having done nothing, when `y` is not resident or the heap's kernels or scratch
+ * space are unavailable.
+ */
+export function heapAxpy(backend: HeapBackend, alpha: number, x: FloatArray, y: FloatArray): boolean {
+  if (!inHeap(y)) return false;
+  const k = heapKernels(backend);
+  if (k === null) return false;
+  const f64 = y instanceof Float64Array;
+  const S = f64 ? 8 : 4;
+  const n = y.length;
+  const xIn = inHeap(x) && (x.byteOffset === y.byteOffset || !overlaps(x.byteOffset, n * S, y.byteOffset, n * S));
+  const scratch = xIn ? 0 : align64(n * S);
+  const sOff = scratch > 0 ? heapScratch(scratch) : 0;
+  if (sOff < 0) return false;
+  try {
+    const xOff = xIn ? x.byteOffset : sOff;
+    if (!xIn) copyIn(heapBuffer()!, xOff, x, n);
+    (f64 ? k.axpyF64 : k.axpyF32)(n, alpha, xOff, y.byteOffset);
+  } finally {
+    if (scratch > 0) heapFree(sOff);
+  }
+  return true;
+}
