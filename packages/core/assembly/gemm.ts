@@ -2,15 +2,20 @@
 //
 // C[M×N] = op(A) · op(B), overwriting C, for f32 (f32x4) and f64 (f64x2). The source is compiled
 // twice by scripts/build-wasm.mjs: once with plain SIMD (mul + add) and once with relaxed SIMD
-// (fused multiply-add); `ASC_FEATURE_RELAXED_SIMD` picks the variant at compile time. Every
-// micro-kernel tile is 4 rows × two vectors (8 f32 or 4 f64 columns, 32 bytes), so one driver
-// serves both dtypes.
+// (fused multiply-add); `ASC_FEATURE_RELAXED_SIMD` picks the variant at compile time. The
+// micro-kernel tiles:
+// - f64, both builds: 4 rows × two f64x2 vectors (4 columns, 32 bytes per k);
+// - f32, plain SIMD: 4 rows × two f32x4 vectors (8 columns, 32 bytes per k);
+// - f32, relaxed SIMD: 3 rows × three f32x4 vectors (12 columns, 48 bytes per k).
+// One driver serves all three (`tileM`, `tileRowBytes`). The tile shape never changes the order in
+// which an element's products are summed, so results do not depend on it.
 //
-// Why 4 rows, not the 5 (mul + add) or 6 (FMA) of the performance notes: V8's TurboFan (Node 20)
-// schedules every load of the loop body before the arithmetic, so all MR A-splats, both B vectors
-// and the 2·MR accumulators are live at once. With MR = 4 that is 14 (15 with the mul temporary)
-// of the 15 usable xmm registers; MR = 5 or 6 spilled accumulators to the stack every iteration
-// and ran at ~20 GFLOP/s, MR = 4 runs at ~41 (plain) / ~48 (FMA) in L1.
+// Why these shapes: V8's TurboFan (Node 20) schedules every load of the loop body before the
+// arithmetic, so the A splats, the B vectors and the accumulators are live at once in the 15
+// usable xmm registers. 4×8 holds 8 accumulators (14 registers, 15 with the mul temporary); 5 or
+// 6 rows spilled accumulators to the stack every iteration and ran at ~20 GFLOP/s. With FMA, 3×12
+// holds 9 accumulators and needs no temporary: in L1 it runs ~5% faster than 4×8 (49.6 against
+// 47.4 GFLOP/s), and on the MLP step's products 2–13% faster; with mul + add it spills (~18).
 //
 // Layout: the caller (packages/core/src/kernels/wasm.ts) copies A, B into linear memory, passes a
 // workspace of `workspaceBytes()` bytes and reads C back. Operands are packed straight from their
@@ -18,14 +23,16 @@
 // [panel][k][NR]; k is blocked by ~KC, rows by MC (a multiple of MR that splits M evenly), columns
 // by NC. The k loop of the micro-kernel is a do-while, which V8 compiles far better than a for loop.
 
+/** Rows of the 4-row tiles (f64, and f32 in the plain build). */
 const MR: i32 = 4;
 const KC: i32 = 256;
+/** Rows of one packed A block at most (a 3-row tile may take it to 129: the region holds 256 f32). */
 const MC_MAX: i32 = MR * 32;
-const NC: i32 = 1024;
+const NC: i32 = 1032; // a multiple of both tile widths (8 and 12)
 
 /** Bytes of workspace `gemm_f32` / `gemm_f64` need: packed A, packed B and one edge tile. */
 export function workspaceBytes(): i32 {
-  return (MC_MAX * KC + KC * NC + MR * 4) * 8 + 256;
+  return (MC_MAX * KC + KC * (NC + 16)) * 8 + 512;
 }
 
 /** Start of memory free for the caller (past static data), 64-byte aligned. */
@@ -45,8 +52,8 @@ export function heapBase(): usize {
   return f64x2.add(c, f64x2.mul(a, b));
 }
 
-/** f32 micro-kernel: the MR×8 tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
-function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+/** f32 micro-kernel, 4×8 (the plain-SIMD build): the tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
+function kernelF32x4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = c00;
   let c10 = c00;
@@ -101,7 +108,97 @@ function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
   v128.store(c, c31, 16);
 }
 
-/** f64 micro-kernel: the MR×4 tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
+/**
+ * f32 micro-kernel, 3×12 (the relaxed-SIMD build): the tile at c (row stride ldc bytes) = (or +=,
+ * with acc) pa · pb. Nine accumulators, three B vectors and the A splats fit the registers only
+ * with fused multiply-add; with mul + add the temporaries spill (~18 GFLOP/s).
+ */
+function kernelF32x3x12(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c02 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c12 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let c22 = c00;
+  let it = kc;
+  do {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    let a = v128.load32_splat(pa);
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
+    c02 = madd32(a, b2, c02);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
+    c12 = madd32(a, b2, c12);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
+    c22 = madd32(a, b2, c22);
+    pa += 12;
+    pb += 48;
+  } while (--it != 0);
+  if (acc) {
+    let r = c;
+    c00 = f32x4.add(c00, v128.load(r));
+    c01 = f32x4.add(c01, v128.load(r, 16));
+    c02 = f32x4.add(c02, v128.load(r, 32));
+    r += ldc;
+    c10 = f32x4.add(c10, v128.load(r));
+    c11 = f32x4.add(c11, v128.load(r, 16));
+    c12 = f32x4.add(c12, v128.load(r, 32));
+    r += ldc;
+    c20 = f32x4.add(c20, v128.load(r));
+    c21 = f32x4.add(c21, v128.load(r, 16));
+    c22 = f32x4.add(c22, v128.load(r, 32));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c, c02, 32);
+  c += ldc;
+  v128.store(c, c10);
+  v128.store(c, c11, 16);
+  v128.store(c, c12, 32);
+  c += ldc;
+  v128.store(c, c20);
+  v128.store(c, c21, 16);
+  v128.store(c, c22, 32);
+}
+
+// @ts-ignore: decorator
+@inline function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) kernelF32x3x12(kc, pa, pb, c, ldc, acc);
+  else kernelF32x4x8(kc, pa, pb, c, ldc, acc);
+}
+
+/** Micro-kernel rows for element size S: 3 for f32 with FMA, else 4. */
+// @ts-ignore: decorator
+@inline function tileM(S: i32): i32 {
+  return S == 4 && ASC_FEATURE_RELAXED_SIMD ? 3 : 4;
+}
+
+/** Bytes of one k step of a packed B panel: 48 (12 f32) for f32 with FMA, else 32 (8 f32 or 4 f64). */
+// @ts-ignore: decorator
+@inline function tileRowBytes(S: i32): i32 {
+  return S == 4 && ASC_FEATURE_RELAXED_SIMD ? 48 : 32;
+}
+
+/** The micro-kernel's rows for this build and dtype (threads split C in whole tiles). */
+export function tileRows(f64: bool): i32 {
+  return tileM(f64 ? 8 : 4);
+}
+
+/** The micro-kernel's columns for this build and dtype. */
+export function tileCols(f64: bool): i32 {
+  return f64 ? 4 : tileRowBytes(4) / 4;
+}
+
+/** f64 micro-kernel: the 4×4 tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
 function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
   let c00 = f64x2.splat(0);
   let c01 = c00;
@@ -127,7 +224,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
     a = v128.load64_splat(pa, 24);
     c30 = madd64(a, b0, c30);
     c31 = madd64(a, b1, c31);
-    pa += <usize>(MR * 8);
+    pa += 32;
     pb += 32;
   } while (--it != 0);
   if (acc) {
@@ -165,6 +262,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
 // @ts-ignore: decorator
 @inline function packA<T>(transA: bool, lda: i32, a: usize, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
+  const MR = tileM(sizeof<T>());
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     const base = dst + <usize>(ir * kc) * S;
@@ -206,7 +304,8 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
 // @ts-ignore: decorator
 @inline function packB<T>(transB: bool, ldb: i32, b: usize, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
-  const NR = <i32>(32 / S);
+  const BR = <usize>tileRowBytes(sizeof<T>());
+  const NR = <i32>(BR / S);
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
     const base = dst + <usize>(jr * kc) * S;
@@ -218,12 +317,12 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
           for (let p = 0; p < kc; p++) {
             store<T>(d, load<T>(src));
             src += S;
-            d += 32;
+            d += BR;
           }
         } else {
           for (let p = 0; p < kc; p++) {
             store<T>(d, <T>0);
-            d += 32;
+            d += BR;
           }
         }
       }
@@ -234,8 +333,9 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
         for (let p = 0; p < kc; p++) {
           v128.store(d, v128.load(src));
           v128.store(d, v128.load(src, 16), 16);
+          if (BR == 48) v128.store(d, v128.load(src, 32), 32);
           src += <usize>ldb * S;
-          d += 32;
+          d += BR;
         }
       } else {
         for (let p = 0; p < kc; p++) {
@@ -243,7 +343,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
             store<T>(d + <usize>c * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
           }
           src += <usize>ldb * S;
-          d += 32;
+          d += BR;
         }
       }
     }
@@ -267,7 +367,9 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
 ): void {
   if (M <= 0 || N <= 0) return;
   const S = <usize>sizeof<T>();
-  const NR = <i32>(32 / S);
+  const BR = <usize>tileRowBytes(sizeof<T>());
+  const NR = <i32>(BR / S);
+  const MR = tileM(sizeof<T>());
   const ldc = <usize>ldcElems * S;
   if (K <= 0) {
     for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N * S);
@@ -275,7 +377,7 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
   }
   const pa = (work + 63) & ~(<usize>63);
   const pb = pa + <usize>(MC_MAX * KC) * 8;
-  const tile = pb + <usize>(KC * NC) * 8;
+  const tile = pb + <usize>(KC * (NC + 16)) * 8;
   // row blocks: a multiple of MR that splits M evenly; k blocks: as even as possible, ≤ KC
   const mBlocks = (M + MC_MAX - 1) / MC_MAX;
   const mcStep = (((M + mBlocks - 1) / mBlocks + MR - 1) / MR) * MR;
@@ -301,11 +403,11 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
               if (sizeof<T>() == 4) kernelF32(kc, ap, bp, cp, ldc, acc);
               else kernelF64(kc, ap, bp, cp, ldc, acc);
             } else {
-              if (sizeof<T>() == 4) kernelF32(kc, ap, bp, tile, 32, false);
-              else kernelF64(kc, ap, bp, tile, 32, false);
+              if (sizeof<T>() == 4) kernelF32(kc, ap, bp, tile, BR, false);
+              else kernelF64(kc, ap, bp, tile, BR, false);
               for (let r = 0; r < rows; r++) {
                 const cr = cp + <usize>r * ldc;
-                const tr = tile + <usize>r * 32;
+                const tr = tile + <usize>r * BR;
                 for (let q = 0; q < cols; q++) {
                   const t = load<T>(tr + <usize>q * S);
                   const o = cr + <usize>q * S;

@@ -13,6 +13,7 @@ import {
   THREAD_THRESHOLD,
 } from "../src/index.js";
 import { setWorkerForTests, threadStats } from "../src/kernels/threads.js";
+import { wasmKernels } from "../src/kernels/wasm.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };
 
@@ -72,12 +73,16 @@ describe("threaded gemm", () => {
       [4, 8, 1],
       [130, 1030, 300],
     ];
+    // the build's micro-kernel tile (3×12 for f32 with FMA, else 4×8; 4×4 for f64)
+    setKernelBackend("wasm");
+    const ex = wasmKernels()!.exports as Record<"tileRows" | "tileCols", (f64: number) => number>;
     for (const f32 of [true, false])
       for (const [tA, tB] of flags)
         for (const [M, N, K] of shapes) {
           const threaded = expectSame({ M, N, K, tA, tB, f32, seed: M + N + K });
           // a split needs two tiles along the split dimension
-          expect(threaded).toBe(Math.ceil(N / (f32 ? 8 : 4)) >= 2 || Math.ceil(M / 4) >= 2);
+          const [rows, cols] = [ex.tileRows(f32 ? 0 : 1), ex.tileCols(f32 ? 0 : 1)];
+          expect(threaded).toBe(Math.ceil(N / cols) >= 2 || Math.ceil(M / rows) >= 2);
         }
   });
 

@@ -100,10 +100,6 @@ const WORKER_SCRIPT = new URL("./gemm-worker.mjs", import.meta.url);
 let workerScript = WORKER_SCRIPT;
 let startTimeoutMs = START_TIMEOUT_MS;
 
-const MR = 4; // micro-kernel rows
-const TILE_COLS_F32 = 8; // micro-kernel columns: two vectors
-const TILE_COLS_F64 = 4;
-
 interface Pool {
   backend: WasmBackend;
   size: number;
@@ -118,6 +114,8 @@ interface Pool {
   workBytes: number;
   arena: number;
   seq: number;
+  /** The build's micro-kernel tile (rows, columns) per dtype: C is split in whole tiles. */
+  tile: { f32: [number, number]; f64: [number, number] };
 }
 
 let threads = DEFAULT_THREADS;
@@ -265,6 +263,7 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
   let f64: unknown;
   let work: number;
   let workBytes: number;
+  let tile: Pool["tile"];
   try {
     const bytes = readFileSync(new URL(`../../build/${file}`, import.meta.url));
     if (!WA.validate(bytes)) {
@@ -274,12 +273,23 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
     module = new WA.Module(bytes);
     memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const ex = new WA.Instance(module, { env: { memory } }).exports;
-    const { heapBase, workspaceBytes } = ex;
+    const { heapBase, workspaceBytes, tileRows, tileCols } = ex;
     f32 = ex.gemm_f32_ld;
     f64 = ex.gemm_f64_ld;
-    if (typeof heapBase !== "function" || typeof workspaceBytes !== "function") throw new Error("missing exports");
+    if (
+      typeof heapBase !== "function" ||
+      typeof workspaceBytes !== "function" ||
+      typeof tileRows !== "function" ||
+      typeof tileCols !== "function"
+    ) {
+      throw new Error("missing exports");
+    }
     work = align64(Number(heapBase()));
     workBytes = align64(Number(workspaceBytes()));
+    tile = {
+      f32: [Number(tileRows(0)), Number(tileCols(0))],
+      f64: [Number(tileRows(1)), Number(tileCols(1))],
+    };
   } catch (e) {
     failure = `threaded kernels unavailable (${file}: ${message(e)}; run node scripts/build-wasm.mjs)`;
     return null;
@@ -291,7 +301,21 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
   const arena = align64(work + size * workBytes);
   grow(memory, arena);
   const ctl = new Int32Array(new SharedArrayBuffer(size * STRIDE * 4));
-  const p: Pool = { backend, size, memory, ctl, workers: [], ports: [], f32, f64, work, workBytes, arena, seq: 0 };
+  const p: Pool = {
+    backend,
+    size,
+    memory,
+    ctl,
+    workers: [],
+    ports: [],
+    f32,
+    f64,
+    work,
+    workBytes,
+    arena,
+    seq: 0,
+    tile,
+  };
   pool = p;
   try {
     for (let w = 1; w < size; w++) {
@@ -362,20 +386,20 @@ export function threadedGemm(
 ): boolean {
   if (threads <= 1 || M * N * K < threshold || failure !== "" || K === 0) return false;
   const f64 = C instanceof Float64Array;
-  // split C along N (columns) when M ≤ N, else along M, in whole micro-kernel tiles
-  const colUnit = f64 ? TILE_COLS_F64 : TILE_COLS_F32;
-  const colUnits = Math.ceil(N / colUnit);
-  const rowUnits = Math.ceil(M / MR);
-  const byCols = (M <= N && colUnits >= 2) || rowUnits < 2;
-  const units = byCols ? colUnits : rowUnits;
-  const parts = Math.min(threads, units);
-  if (parts < 2) return false;
   let p = pool;
   if (p === null || p.backend !== backend || p.size < threads) {
     if (p !== null) void stopPool();
     p = createPool(backend, threads);
     if (p === null) return false;
   }
+  // split C along N (columns) when M ≤ N, else along M, in whole micro-kernel tiles
+  const [rowUnit, colUnit] = f64 ? p.tile.f64 : p.tile.f32;
+  const colUnits = Math.ceil(N / colUnit);
+  const rowUnits = Math.ceil(M / rowUnit);
+  const byCols = (M <= N && colUnits >= 2) || rowUnits < 2;
+  const units = byCols ? colUnits : rowUnits;
+  const parts = Math.min(threads, units);
+  if (parts < 2) return false;
   const S = f64 ? 8 : 4;
   const na = M * K;
   const nb = K * N;
@@ -409,8 +433,8 @@ export function threadedGemm(
       b += (transB ? j0 * ldb : j0) * S;
       c += j0 * S;
     } else {
-      const i0 = u0 * MR;
-      m = Math.min(M, u1 * MR) - i0;
+      const i0 = u0 * rowUnit;
+      m = Math.min(M, u1 * rowUnit) - i0;
       a += (transA ? i0 : i0 * lda) * S;
       c += i0 * N * S;
     }
