@@ -9,7 +9,7 @@ import {
   ShapeError,
 } from "./errors.js";
 import type { Node } from "./graph.js";
-import { heapArray, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
+import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
 import { type Rng, rngFrom } from "./random.js";
 import { checkShape, type Shape, shapeSize, shapesEqual } from "./shape.js";
 
@@ -269,7 +269,8 @@ export class Tensor {
     if (typeof value !== "number") {
       throw new ArgumentError("fill_", `fill_: value must be a number, got ${describeValue(value)}`);
     }
-    this.data.fill(value);
+    // resident data: the heap's kernel (TypedArray.prototype.fill is slow on shared memory)
+    if (!heapFill(this.data, value)) this.data.fill(value);
     this._version++;
     this._zeroAt = value === 0 ? this._version : -1;
     return this;
@@ -478,7 +479,8 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
   const opts = options ?? {};
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype);
   const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
-  if (value !== 0) data.fill(value);
+  // (-0 too: the array starts as +0)
+  if (!Object.is(value, 0) && !heapFill(data, value)) data.fill(value);
   return new Tensor(data, s, opts.requiresGrad === true);
 }
 

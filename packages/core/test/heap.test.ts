@@ -94,6 +94,28 @@ describe("storage option", () => {
   });
 });
 
+describe("fill", () => {
+  it("fill_ and full on resident tensors give what TypedArray.fill gives (rounding, NaN, −0, overflow)", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const n of [0, 1, 3, 4, 5, 1001]) {
+        for (const v of [0, 1.1, -0, Number.NaN, 1e40, -Number.MIN_VALUE, 3]) {
+          const w = zeros([n], { dtype, storage: "wasm" });
+          const ref = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+          ref.fill(v);
+          w.fill_(v);
+          expect(Array.from(w.data)).toEqual(Array.from(ref));
+          expect(Array.from(full([n], v, { dtype, storage: "wasm" }).data)).toEqual(Array.from(ref));
+          expect(Array.from(full([n], v, { dtype }).data)).toEqual(Array.from(ref));
+        }
+      }
+    }
+    // a subarray view is filled only over its own range
+    const w = resident([1, 2, 3, 4, 5, 6]);
+    new (Object.getPrototypeOf(tensor(1)).constructor)(w.data.subarray(1, 4), [3]).fill_(9);
+    expect(Array.from(w.data)).toEqual([1, 9, 9, 9, 5, 6]);
+  });
+});
+
 describe("resident views", () => {
   it("stay valid, with their values, when the heap grows", () => {
     const a = resident(Array.from({ length: 1000 }, (_, i) => i));

@@ -45,6 +45,8 @@ type Gemm = (
 ) => void;
 /** The axpy signature: (n, alpha, x, y), `y += alpha·x`. */
 type Axpy = (n: number, alpha: number, x: number, y: number) => void;
+/** The fill signature: (n, value, y), `y[i] = value`. */
+type Fill = (n: number, value: number, y: number) => void;
 
 /** One kernel build instantiated over the heap. */
 export interface HeapKernels {
@@ -52,6 +54,8 @@ export interface HeapKernels {
   f64: Gemm;
   axpyF32: Axpy;
   axpyF64: Axpy;
+  fillF32: Fill;
+  fillF64: Fill;
   /** The gemm workspace (inside the reserved region). */
   work: number;
 }
@@ -145,20 +149,33 @@ function instantiate(memory: WasmMemory, backend: HeapBackend): { k: HeapKernels
     const bytes = readFileSync(new URL(`../../build/${FILES[backend]}`, import.meta.url));
     if (!WA.validate(bytes)) return null;
     const ex = new WA.Instance(new WA.Module(bytes), { env: { memory } }).exports;
-    const { heapBase, workspaceBytes, gemm_f32, gemm_f64, axpy_f32, axpy_f64 } = ex;
+    const { heapBase, workspaceBytes, gemm_f32, gemm_f64, axpy_f32, axpy_f64, fill_f32, fill_f64 } = ex;
     if (
       !isFn<() => number>(heapBase) ||
       !isFn<() => number>(workspaceBytes) ||
       !isFn<Gemm>(gemm_f32) ||
       !isFn<Gemm>(gemm_f64) ||
       !isFn<Axpy>(axpy_f32) ||
-      !isFn<Axpy>(axpy_f64)
+      !isFn<Axpy>(axpy_f64) ||
+      !isFn<Fill>(fill_f32) ||
+      !isFn<Fill>(fill_f64)
     ) {
       return null;
     }
     const work = align64(Number(heapBase()));
     const end = align64(work + Number(workspaceBytes()));
-    return { k: { f32: gemm_f32, f64: gemm_f64, axpyF32: axpy_f32, axpyF64: axpy_f64, work }, end };
+    return {
+      k: {
+        f32: gemm_f32,
+        f64: gemm_f64,
+        axpyF32: axpy_f32,
+        axpyF64: axpy_f64,
+        fillF32: fill_f32,
+        fillF64: fill_f64,
+        work,
+      },
+      end,
+    };
   } catch {
     return null;
   }
@@ -291,10 +308,25 @@ export function heapArray(dtype: DType, n: number): FloatArray | null {
   const buf = h.memory.buffer;
   buffers.add(buf);
   const out = dtype === "float64" ? new HeapFloat64Array(buf, off, n) : new HeapFloat32Array(buf, off, n);
-  out.fill(0);
-  registry.register(out, off);
   inUse = true;
+  if (!heapFill(out, 0)) out.fill(0);
+  registry.register(out, off);
   return out;
+}
+
+/**
+ * Sets every element of a resident array to `value` with the heap's fill kernel and returns true;
+ * returns false, having done nothing, when `a` is not resident or no kernel build is loaded.
+ * (`TypedArray.prototype.fill` on shared memory runs element by element, ~8× slower: 224 against
+ * 29 µs for 784,000 float32 on these machines.)
+ */
+export function heapFill(a: FloatArray, value: number): boolean {
+  const h = heap;
+  if (h === null || !inHeap(a)) return false;
+  const k = h.module["wasm-relaxed-simd"] ?? h.module["wasm-simd"] ?? null;
+  if (k === null) return false;
+  (a instanceof Float64Array ? k.fillF64 : k.fillF32)(a.length, value, a.byteOffset);
+  return true;
 }
 
 /** Why `storage: "wasm"` is unavailable ("" when it is, or was never tried). */
