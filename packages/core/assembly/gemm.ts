@@ -170,6 +170,66 @@ function kernelF32x3x12(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc
   v128.store(c, c22, 32);
 }
 
+/**
+ * The last one or two rows of a 3-row f32 panel (relaxed-SIMD build) with all 12 columns: `rows`
+ * rows of the tile at c = (or +=, with acc) pa · pb, reading A from its 3-row packed layout. Sums
+ * in the same order as {@link kernelF32x3x12}, so results are the same as through a full tile.
+ */
+function kernelF32Rows12(rows: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c02 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c12 = c00;
+  let it = kc;
+  if (rows == 2) {
+    do {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const b2 = v128.load(pb, 32);
+      let a = v128.load32_splat(pa);
+      c00 = madd32(a, b0, c00);
+      c01 = madd32(a, b1, c01);
+      c02 = madd32(a, b2, c02);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd32(a, b0, c10);
+      c11 = madd32(a, b1, c11);
+      c12 = madd32(a, b2, c12);
+      pa += 12;
+      pb += 48;
+    } while (--it != 0);
+  } else {
+    do {
+      const a = v128.load32_splat(pa);
+      c00 = madd32(a, v128.load(pb), c00);
+      c01 = madd32(a, v128.load(pb, 16), c01);
+      c02 = madd32(a, v128.load(pb, 32), c02);
+      pa += 12;
+      pb += 48;
+    } while (--it != 0);
+  }
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c));
+    c01 = f32x4.add(c01, v128.load(c, 16));
+    c02 = f32x4.add(c02, v128.load(c, 32));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c, c02, 32);
+  if (rows == 2) {
+    const r = c + ldc;
+    if (acc) {
+      c10 = f32x4.add(c10, v128.load(r));
+      c11 = f32x4.add(c11, v128.load(r, 16));
+      c12 = f32x4.add(c12, v128.load(r, 32));
+    }
+    v128.store(r, c10);
+    v128.store(r, c11, 16);
+    v128.store(r, c12, 32);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
   if (ASC_FEATURE_RELAXED_SIMD) kernelF32x3x12(kc, pa, pb, c, ldc, acc);
@@ -402,6 +462,9 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
             if (rows == MR && cols == NR) {
               if (sizeof<T>() == 4) kernelF32(kc, ap, bp, cp, ldc, acc);
               else kernelF64(kc, ap, bp, cp, ldc, acc);
+            } else if (sizeof<T>() == 4 && ASC_FEATURE_RELAXED_SIMD && cols == NR) {
+              // the last 1 or 2 rows of a 3-row panel, straight into C
+              kernelF32Rows12(rows, kc, ap, bp, cp, ldc, acc);
             } else {
               if (sizeof<T>() == 4) kernelF32(kc, ap, bp, tile, BR, false);
               else kernelF64(kc, ap, bp, tile, BR, false);
