@@ -319,6 +319,51 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
  * Without transA, A is M×K (row i contiguous); with transA, A is K×M (the MR values of one k are
  * contiguous).
  */
+/**
+ * Packs one full 3-row f32 panel (the relaxed build's tile) with SIMD: `src` is op(A)'s element
+ * (row 0, k 0) of the panel. Without transA, four k of the three rows are loaded as three vectors
+ * and interleaved into [k][3] by six shuffles; with transA, each k's three values are contiguous
+ * and move as one 16-byte load and store (the fourth lane lands in the next k's slot, which the
+ * next store overwrites; the last k moves element by element, so nothing is read or written
+ * past the panel).
+ */
+function packA3(transA: bool, lda: i32, src: usize, kc: i32, d: usize): void {
+  if (transA) {
+    const step = <usize>lda << 2;
+    for (let p = 0; p < kc - 1; p++) {
+      v128.store(d, v128.load(src));
+      src += step;
+      d += 12;
+    }
+    store<f32>(d, load<f32>(src));
+    store<f32>(d, load<f32>(src, 4), 4);
+    store<f32>(d, load<f32>(src, 8), 8);
+    return;
+  }
+  const row = <usize>lda << 2;
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const r0 = v128.load(src);
+    const r1 = v128.load(src + row);
+    const r2 = v128.load(src + 2 * row);
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+    const t1 = i32x4.shuffle(r1, r2, 1, 5, 2, 6); // b1 c1 b2 c2
+    const t2 = i32x4.shuffle(r0, r1, 3, 7, 3, 7); // a3 b3 a3 b3
+    v128.store(d, i32x4.shuffle(t0, r2, 0, 1, 4, 2)); // a0 b0 c0 a1
+    v128.store(d, i32x4.shuffle(t1, r0, 0, 1, 6, 2), 16); // b1 c1 a2 b2
+    v128.store(d, i32x4.shuffle(r2, t2, 2, 4, 5, 3), 32); // c2 a3 b3 c3
+    src += 16;
+    d += 48;
+  }
+  for (; p < kc; p++) {
+    store<f32>(d, load<f32>(src));
+    store<f32>(d, load<f32>(src + row), 4);
+    store<f32>(d, load<f32>(src + 2 * row), 8);
+    src += 4;
+    d += 12;
+  }
+}
+
 // @ts-ignore: decorator
 @inline function packA<T>(transA: bool, lda: i32, a: usize, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
@@ -326,6 +371,10 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     const base = dst + <usize>(ir * kc) * S;
+    if (MR == 3 && rows == 3) {
+      packA3(transA, lda, a + (transA ? <usize>pc * <usize>lda + <usize>(ic + ir) : <usize>(ic + ir) * <usize>lda + <usize>pc) * 4, kc, base);
+      continue;
+    }
     if (transA) {
       let src = a + (<usize>pc * <usize>lda + <usize>(ic + ir)) * S;
       let d = base;
