@@ -5,7 +5,8 @@
  * scripts/build-wasm.mjs into packages/core/build/: a plain-SIMD build and a relaxed-SIMD (FMA)
  * build. At first use the best build that `WebAssembly.validate` accepts is instantiated
  * synchronously. Operands are copied into a persistent arena in the module's memory (grown as
- * needed) and the result copied back, which costs 1–3% of the multiply at n ≥ 256.
+ * needed) and the result copied back, which costs 1–3% of the multiply at n ≥ 256. Operands in
+ * storage `'wasm'` (kernels/heap.ts) are used in place by the heap's own instance instead.
  *
  * If the build is missing, WASM SIMD is unavailable, `GRADGRAPH_KERNELS=js` is set or
  * `setKernelBackend("js")` was called, `gemm` uses the pure-TypeScript kernel.
