@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ArgumentError, type Storage, tensor } from "@gradgraph/core";
+import { ArgumentError, randn, type Storage, tensor } from "@gradgraph/core";
 import { describe, expect, it } from "vitest";
 import {
   Affine,
@@ -70,6 +70,14 @@ describe("training with storage 'wasm'", () => {
       expect(js.model.params.every((p) => p.storage === "js")).toBe(true);
     });
   }
+
+  it("runs the README's example: params, grads and randn in storage 'wasm'", () => {
+    const net = new TwoLayerNet(784, 1000, 10, { storage: "wasm" });
+    expect(net.params.map((p) => p.storage)).toEqual(["wasm", "wasm", "wasm", "wasm"]);
+    expect(net.grads.map((g) => g.storage)).toEqual(["wasm", "wasm", "wasm", "wasm"]);
+    const W = randn([784, 1000], { seed: 1, storage: "wasm" });
+    expect(W.storage).toBe("wasm");
+  });
 
   it("TwoLayerNet takes a storage option and checks it", () => {
     const net = new TwoLayerNet(4, 6, 3, { seed: 3, storage: "wasm" });
