@@ -22,7 +22,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DType, FloatArray } from "../dtype.js";
-import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
+import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Where a tensor's data lives: a JS `ArrayBuffer` (`"js"`, the default) or WebAssembly memory. */
 export type Storage = "js" | "wasm";
@@ -31,18 +31,6 @@ export type Storage = "js" | "wasm";
 const MAX_PAGES = 32768;
 const PAGE = 65536;
 
-/** The gemm signature of the kernel builds: (transA, transB, M, N, K, a, b, c, work). */
-type Gemm = (
-  transA: number,
-  transB: number,
-  M: number,
-  N: number,
-  K: number,
-  a: number,
-  b: number,
-  c: number,
-  work: number,
-) => void;
 /** The axpy signature: (n, alpha, x, y), `y += alpha·x`. */
 type Axpy = (n: number, alpha: number, x: number, y: number) => void;
 /** The fill signature: (n, value, y), `y[i] = value`. */
@@ -50,8 +38,8 @@ type Fill = (n: number, value: number, y: number) => void;
 
 /** One kernel build instantiated over the heap. */
 export interface HeapKernels {
-  f32: Gemm;
-  f64: Gemm;
+  f32: WasmGemm;
+  f64: WasmGemm;
   axpyF32: Axpy;
   axpyF64: Axpy;
   fillF32: Fill;
@@ -153,8 +141,8 @@ function instantiate(memory: WasmMemory, backend: HeapBackend): { k: HeapKernels
     if (
       !isFn<() => number>(heapBase) ||
       !isFn<() => number>(workspaceBytes) ||
-      !isFn<Gemm>(gemm_f32) ||
-      !isFn<Gemm>(gemm_f64) ||
+      !isFn<WasmGemm>(gemm_f32) ||
+      !isFn<WasmGemm>(gemm_f64) ||
       !isFn<Axpy>(axpy_f32) ||
       !isFn<Axpy>(axpy_f64) ||
       !isFn<Fill>(fill_f32) ||

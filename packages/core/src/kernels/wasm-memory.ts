@@ -11,6 +11,19 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 
+/** The signature of the kernel builds' `gemm_f32` / `gemm_f64`: (transA, transB, M, N, K, a, b, c, work). */
+export type WasmGemm = (
+  transA: number,
+  transB: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  c: number,
+  work: number,
+) => void;
+
 /** The parts of the WebAssembly JS API the kernels use. */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean;

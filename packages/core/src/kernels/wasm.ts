@@ -17,7 +17,7 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
 import { heapGemm, heapInUse, inHeap } from "./heap.js";
 import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
-import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
+import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Which matmul implementation `gemm` uses for products above the size threshold. */
 export type KernelBackend = "wasm-relaxed-simd" | "wasm-simd" | "js";
@@ -39,19 +39,6 @@ export interface KernelInfo extends ThreadInfo {
   /** With the `"js"` backend under `"auto"`: why WASM is not used. */
   reason?: string;
 }
-
-/** The signature of the module's `gemm_f32` / `gemm_f64` exports. */
-type WasmGemm = (
-  transA: number,
-  transB: number,
-  M: number,
-  N: number,
-  K: number,
-  a: number,
-  b: number,
-  c: number,
-  work: number,
-) => void;
 
 /** The instantiated kernel module (internal: other kernel families use it through {@link wasmKernels}). */
 export interface Loaded {
