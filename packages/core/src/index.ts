@@ -51,7 +51,7 @@ export {
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
 export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 export { axpy, type BinaryKind, binaryInto } from "./kernels/elementwise.js";
-export type { Storage } from "./kernels/heap.js";
+export { type Storage, type StorageInfo, storageInfo } from "./kernels/heap.js";
 export { gemm } from "./kernels/matmul.js";
 export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./kernels/reduce.js";
 export {

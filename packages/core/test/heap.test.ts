@@ -18,7 +18,10 @@ import {
   randn,
   type Storage,
   setKernelBackend,
+  setThreads,
+  storageInfo,
   sumTo,
+  THREAD_THRESHOLD,
   tensor,
   zeros,
 } from "../src/index.js";
@@ -159,6 +162,17 @@ describe("resident views", () => {
 });
 
 describe("allocator", () => {
+  it("storageInfo reports the heap's use", () => {
+    const before = storageInfo();
+    const t = zeros([1000], { storage: "wasm" });
+    const after = storageInfo();
+    expect(after.wasmBytesInUse).toBe(before.wasmBytesInUse + 4032);
+    expect(after.wasmBlocks).toBe(before.wasmBlocks + 1);
+    expect(after.wasmMemoryBytes).toBeGreaterThanOrEqual(after.wasmBytesInUse);
+    expect(heapStats().bytesInUse).toBe(after.wasmBytesInUse);
+    expect(t.storage).toBe("wasm");
+  });
+
   it("reuses freed space and merges free neighbours", () => {
     resident([1]); // the heap exists
     const base = heapStats();
@@ -261,6 +275,26 @@ describe("kernels on resident operands", () => {
       );
     });
   }
+
+  it("with 2 threads, resident operands give the single-thread result", () => {
+    try {
+      for (const where of [
+        [true, true, true],
+        [false, true, false],
+      ] as const) {
+        const [M, N, K] = [64, 96, 300];
+        const ref = new Float32Array(M * N);
+        setThreads(1);
+        gemm(false, false, M, N, K, filled(M * K, false, false, 1), filled(K * N, false, false, 2), ref);
+        setThreads(2, { threshold: 0 });
+        const C = filled(M * N, false, where[2], 3);
+        gemm(false, false, M, N, K, filled(M * K, false, where[0], 1), filled(K * N, false, where[1], 2), C);
+        expect(Array.from(C)).toEqual(Array.from(ref));
+      }
+    } finally {
+      setThreads(1, { threshold: THREAD_THRESHOLD });
+    }
+  });
 
   it("a large product (WASM under auto) with resident operands matches JS storage", () => {
     for (const where of [

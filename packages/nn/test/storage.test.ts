@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ArgumentError, randn, type Storage, tensor } from "@gradgraph/core";
+import { ArgumentError, randn, type Storage, storageInfo, tensor } from "@gradgraph/core";
 import { describe, expect, it } from "vitest";
 import {
   Affine,
@@ -70,6 +70,20 @@ describe("training with storage 'wasm'", () => {
       expect(js.model.params.every((p) => p.storage === "js")).toBe(true);
     });
   }
+
+  it("keeps WebAssembly memory flat over a training loop (kernel scratch space is given back)", () => {
+    const model = mlp("wasm");
+    const opt = createOptimizer("sgd", { lr: 0.05 });
+    const step = () => {
+      model.forward(x, labels);
+      model.backward();
+      opt.update(model.params, model.grads);
+    };
+    for (let i = 0; i < 3; i++) step();
+    const before = storageInfo();
+    for (let i = 0; i < 40; i++) step();
+    expect(storageInfo()).toEqual(before);
+  });
 
   it("runs the README's example: params, grads and randn in storage 'wasm'", () => {
     const net = new TwoLayerNet(784, 1000, 10, { storage: "wasm" });

@@ -352,7 +352,7 @@ export function heapFree(off: number): void {
   if (heap !== null) release(heap, off);
 }
 
-/** Internal, for tests and the soak: the heap's bytes in use, blocks, free segments and size. */
+/** Internal, for tests: the heap's bytes in use, blocks, free segments and size (see `storageInfo`). */
 export function heapStats(): { bytesInUse: number; blocks: number; freeSegments: number; memoryBytes: number } {
   const h = heap;
   if (h === null) return { bytesInUse: 0, blocks: 0, freeSegments: 0, memoryBytes: 0 };
@@ -442,4 +442,24 @@ export function heapAxpy(backend: HeapBackend, alpha: number, x: FloatArray, y: 
     if (scratch > 0) heapFree(sOff);
   }
   return true;
+}
+
+/** What {@link storageInfo} reports. */
+export interface StorageInfo {
+  /** Bytes of WebAssembly memory held by live resident arrays and kernel scratch (64-byte blocks). */
+  wasmBytesInUse: number;
+  /** How many blocks those are. */
+  wasmBlocks: number;
+  /** The size of the shared WebAssembly memory (it grows, never shrinks; 0 before the first use). */
+  wasmMemoryBytes: number;
+}
+
+/**
+ * How much memory `storage: "wasm"` tensors take (like TensorFlow.js's `tf.memory()`). A block
+ * is freed when its array is garbage-collected, which happens only when the event loop turns, so
+ * these numbers may include tensors that are already unreachable.
+ */
+export function storageInfo(): StorageInfo {
+  const s = heapStats();
+  return { wasmBytesInUse: s.bytesInUse, wasmBlocks: s.blocks, wasmMemoryBytes: s.memoryBytes };
 }
