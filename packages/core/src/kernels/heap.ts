@@ -17,8 +17,8 @@
  * first fit from a sorted free list that merges neighbours. The heap grows page by page up to
  * 2 GiB (the threaded builds' declared maximum).
  *
- * Internal: the public surface is the `storage` option of the tensor factories and
- * `Tensor.storage`.
+ * Internal: the public surface is the `storage` option of the tensor factories,
+ * `Tensor.storage` and `storageInfo`.
  */
 import { readFileSync } from "node:fs";
 import type { DType, FloatArray } from "../dtype.js";
