@@ -230,6 +230,67 @@ function kernelF32Rows12(rows: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc
   }
 }
 
+/**
+ * The last 4 or 8 columns of a 12-column f32 panel (relaxed-SIMD build) for a full 3-row tile:
+ * `vecs` (1 or 2) vectors of each row of the tile at c = (or +=, with acc) pa · pb. Sums in the
+ * same order as {@link kernelF32x3x12}.
+ */
+function kernelF32Cols(vecs: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let it = kc;
+  if (vecs == 2) {
+    do {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd32(a, b0, c00);
+      c01 = madd32(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd32(a, b0, c10);
+      c11 = madd32(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd32(a, b0, c20);
+      c21 = madd32(a, b1, c21);
+      pa += 12;
+      pb += 48;
+    } while (--it != 0);
+  } else {
+    do {
+      const b0 = v128.load(pb);
+      c00 = madd32(v128.load32_splat(pa), b0, c00);
+      c10 = madd32(v128.load32_splat(pa, 4), b0, c10);
+      c20 = madd32(v128.load32_splat(pa, 8), b0, c20);
+      pa += 12;
+      pb += 48;
+    } while (--it != 0);
+  }
+  const r1 = c + ldc;
+  const r2 = r1 + ldc;
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c));
+    c10 = f32x4.add(c10, v128.load(r1));
+    c20 = f32x4.add(c20, v128.load(r2));
+  }
+  v128.store(c, c00);
+  v128.store(r1, c10);
+  v128.store(r2, c20);
+  if (vecs == 2) {
+    if (acc) {
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c11 = f32x4.add(c11, v128.load(r1, 16));
+      c21 = f32x4.add(c21, v128.load(r2, 16));
+    }
+    v128.store(c, c01, 16);
+    v128.store(r1, c11, 16);
+    v128.store(r2, c21, 16);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function kernelF32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
   if (ASC_FEATURE_RELAXED_SIMD) kernelF32x3x12(kc, pa, pb, c, ldc, acc);
@@ -514,6 +575,9 @@ function packA3(transA: bool, lda: i32, src: usize, kc: i32, d: usize): void {
             } else if (sizeof<T>() == 4 && ASC_FEATURE_RELAXED_SIMD && cols == NR) {
               // the last 1 or 2 rows of a 3-row panel, straight into C
               kernelF32Rows12(rows, kc, ap, bp, cp, ldc, acc);
+            } else if (sizeof<T>() == 4 && ASC_FEATURE_RELAXED_SIMD && rows == MR && (cols == 4 || cols == 8)) {
+              // the last 4 or 8 columns of a 12-column panel, straight into C
+              kernelF32Cols(cols >> 2, kc, ap, bp, cp, ldc, acc);
             } else {
               if (sizeof<T>() == 4) kernelF32(kc, ap, bp, tile, BR, false);
               else kernelF64(kc, ap, bp, tile, BR, false);
