@@ -8,7 +8,9 @@
 // - f32, plain SIMD: 4 rows × two f32x4 vectors (8 columns, 32 bytes per k);
 // - f32, relaxed SIMD: 3 rows × three f32x4 vectors (12 columns, 48 bytes per k).
 // One driver serves all three (`tileM`, `tileRowBytes`). The tile shape never changes the order in
-// which an element's products are summed, so results do not depend on it.
+// which an element's products are summed, so results do not depend on it. At the edges of C the
+// 3×12 tile has short kernels that write straight into C (the last 1–2 rows, or the last 4 or 8
+// columns); the other edge tiles are computed whole into a buffer and the valid part copied.
 //
 // Why these shapes: V8's TurboFan (Node 20) schedules every load of the loop body before the
 // arithmetic, so the A splats, the B vectors and the accumulators are live at once in the 15
