@@ -640,7 +640,19 @@ export const cases: FuzzCases = {
     names: ["Sequential.forward", "Sequential.backward", "Sequential.predict", "predict", ".forward", "backward"],
   },
   TwoLayerNet: {
-    argNames: ["inputSize", "hiddenSize", "outputSize", "options", "option", "seed", "dtype", "init", "W1", "W2"],
+    argNames: [
+      "inputSize",
+      "hiddenSize",
+      "outputSize",
+      "options",
+      "option",
+      "seed",
+      "dtype",
+      "storage",
+      "init",
+      "W1",
+      "W2",
+    ],
     arb: fc.tuple(sizeArb, sizeArb, sizeArb).chain(([i, h, o]) => {
       const ok = [i, h, o].every((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4);
       const [I, H, O] = ok ? ([i, h, o] as number[]) : [2, 2, 2];
@@ -658,7 +670,12 @@ export const cases: FuzzCases = {
         fc.constant(i),
         fc.constant(h),
         fc.constant(o),
-        optionsArb({ seed: seedArb, dtype: dtypeArb, init }),
+        optionsArb({
+          seed: seedArb,
+          dtype: dtypeArb,
+          storage: fc.oneof(fc.constantFrom("js", "wasm", "WASM"), junkArb),
+          init,
+        }),
       );
     }),
     call: (a) => new (nn.TwoLayerNet as unknown as AnyCtor)(...a),
@@ -670,6 +687,10 @@ export const cases: FuzzCases = {
       if (shapes !== `${i}x${h} ${h} ${h}x${o} ${o}`) throw new Error(`TwoLayerNet made params ${shapes}`);
       const dtype = (args[3] as { dtype?: DType } | undefined)?.dtype ?? "float32";
       if (net.params.some((p) => p.dtype !== dtype)) throw new Error(`TwoLayerNet ignored dtype ${dtype}`);
+      const storage = (args[3] as { storage?: string } | undefined)?.storage ?? "js";
+      if ([...net.params, ...net.grads].some((p) => p.storage !== storage)) {
+        throw new Error(`TwoLayerNet ignored storage ${storage}`);
+      }
     },
   },
   "TwoLayerNet.forward": {
