@@ -27,7 +27,7 @@ import {
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { allocLike, type BackwardOptions, seedGradient, Tensor } from "./tensor.js";
+import { type BackwardOptions, copyInStorageOf, seedGradient, Tensor } from "./tensor.js";
 
 // ---------------------------------------------------------------------------------------------
 // Modes
@@ -1082,11 +1082,7 @@ function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   if (cur === null) {
     // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
     if (create) leaf.grad = g;
-    else {
-      const data = allocLike(leaf.data, g.dtype, g.size);
-      data.set(g.data);
-      leaf.grad = new Tensor(data, g.shape);
-    }
+    else leaf.grad = new Tensor(copyInStorageOf(leaf.data, g.data), g.shape);
   } else if (create || cur.creator !== null) {
     leaf.grad = accumulate(cur, g, create);
   } else {

@@ -1,4 +1,4 @@
-import { allocArray, checkDType, DEFAULT_DTYPE, type DType, type FloatArray } from "./dtype.js";
+import { allocArray, checkDType, DEFAULT_DTYPE, type DType, dtypeOfArray, type FloatArray } from "./dtype.js";
 import {
   ArgumentError,
   DTypeError,
@@ -163,11 +163,8 @@ export class Tensor {
       if (!this._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
       }
-      if (this.grad === null) {
-        const data = allocLike(this.data, this.dtype, this.size);
-        data.set(g.data);
-        this.grad = new Tensor(data, this.shape);
-      } else {
+      if (this.grad === null) this.grad = new Tensor(copyInStorageOf(this.data, g.data), this.shape);
+      else {
         const acc = this.grad.data;
         for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g.data[i]!;
         this.grad._version++;
@@ -232,9 +229,7 @@ export class Tensor {
    */
   clone(): Tensor {
     if (!isTensor(this)) throw notATensor("clone", this);
-    const data = allocLike(this.data, this.dtype, this.size);
-    data.set(this.data);
-    return new Tensor(data, this.shape);
+    return new Tensor(copyInStorageOf(this.data, this.data), this.shape);
   }
 
   /**
@@ -367,11 +362,14 @@ function allocIn(fn: string, dtype: DType, n: number, storage: Storage): FloatAr
 }
 
 /**
- * @internal A zero-filled array of `n` elements in the same storage as `like` (JS memory when
- * `like` is resident but WebAssembly memory is full): for gradients of resident leaves.
+ * @internal A copy of `src` (same dtype and length) in the same storage as `like` (JS memory when
+ * `like` is resident but WebAssembly memory is full): for clones and gradients of resident leaves.
  */
-export function allocLike(like: FloatArray, dtype: DType, n: number): FloatArray {
-  return (inHeap(like) ? heapArray(dtype, n) : null) ?? allocArray(dtype, n);
+export function copyInStorageOf(like: FloatArray, src: FloatArray): FloatArray {
+  const dtype = dtypeOfArray(src);
+  const out = (inHeap(like) ? heapArray(dtype, src.length) : null) ?? allocArray(dtype, src.length);
+  out.set(src);
+  return out;
 }
 
 /**
