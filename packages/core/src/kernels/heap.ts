@@ -50,6 +50,12 @@ export interface HeapKernels {
 
 interface Heap {
   memory: WasmMemory;
+  /**
+   * The memory's current `SharedArrayBuffer`, held strongly and recorded in `buffers`: every view
+   * is made on it. (V8 may hand out a new wrapper object from `memory.buffer` once the last one
+   * was collected, which `buffers` would not know.)
+   */
+  buffer: ArrayBufferLike;
   /** First byte blocks may use: past the kernels' static data and workspace. */
   start: number;
   /** The kernel builds instantiated over the memory (null: tried, unusable). */
@@ -191,7 +197,9 @@ function getHeap(): Heap | null {
       break;
     }
   }
-  heap = { memory, start, module, free: [], used: new Map(), bytesInUse: 0 };
+  const buffer = memory.buffer;
+  buffers.add(buffer);
+  heap = { memory, buffer, start, module, free: [], used: new Map(), bytesInUse: 0 };
   return heap;
 }
 
@@ -230,7 +238,7 @@ function reserve(h: Heap, bytes: number): number {
     return off;
   }
   // grow: extend a free segment that ends at the memory's end, or append past it
-  const have = h.memory.buffer.byteLength;
+  const have = h.buffer.byteLength;
   const last = free.at(-1);
   const tailFree = last !== undefined && last.off + last.size === have ? last : null;
   const off = tailFree !== null ? tailFree.off : Math.max(have, h.start);
@@ -242,8 +250,11 @@ function reserve(h: Heap, bytes: number): number {
     return -1;
   }
   if (tailFree !== null) free.pop();
+  // a growth makes a new SharedArrayBuffer (the old ones stay valid): views of it are resident too
+  h.buffer = h.memory.buffer;
+  buffers.add(h.buffer);
   // (bytes below h.start are the kernels' static data and workspace: never free)
-  const grown = h.memory.buffer.byteLength;
+  const grown = h.buffer.byteLength;
   if (grown > end) addFree(h, end, grown - end);
   h.used.set(off, size);
   h.bytesInUse += size;
@@ -293,8 +304,7 @@ export function heapArray(dtype: DType, n: number): FloatArray | null {
   const S = dtype === "float64" ? 8 : 4;
   const off = reserve(h, n * S);
   if (off < 0) return null;
-  const buf = h.memory.buffer;
-  buffers.add(buf);
+  const buf = h.buffer;
   const out = dtype === "float64" ? new HeapFloat64Array(buf, off, n) : new HeapFloat32Array(buf, off, n);
   inUse = true;
   if (!heapFill(out, 0)) out.fill(0);
@@ -335,10 +345,7 @@ export function heapInUse(): boolean {
 
 /** The heap's memory (for the kernels' views), or null before the first resident array. */
 export function heapBuffer(): ArrayBufferLike | null {
-  if (heap === null) return null;
-  const buf = heap.memory.buffer;
-  buffers.add(buf);
-  return buf;
+  return heap === null ? null : heap.buffer;
 }
 
 /** Scratch space for one kernel call: offset of `bytes` bytes, or -1 (heap full). Free with {@link heapFree}. */
@@ -360,7 +367,7 @@ export function heapStats(): { bytesInUse: number; blocks: number; freeSegments:
     bytesInUse: h.bytesInUse,
     blocks: h.used.size,
     freeSegments: h.free.length,
-    memoryBytes: h.memory.buffer.byteLength,
+    memoryBytes: h.buffer.byteLength,
   };
 }
 
