@@ -467,10 +467,12 @@ describe("WASM softmax kernel", () => {
     const logp = alloc(f32, x.length);
     const p = alloc(f32, x.length);
     const p64 = new Float64Array(x.length);
+    const max = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       let m = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < n; j++) if (x[r * n + j]! > m) m = x[r * n + j]!;
       if (!Number.isFinite(m)) m = 0;
+      max[r] = m;
       let s = 0;
       for (let j = 0; j < n; j++) s += Math.exp(x[r * n + j]! - m);
       lse[r] = m + Math.log(s);
@@ -480,7 +482,7 @@ describe("WASM softmax kernel", () => {
         p64[r * n + j] = Math.exp(x[r * n + j]! - lse[r]!);
       }
     }
-    return { lse, logp, p, p64 };
+    return { lse, logp, p, p64, max };
   }
 
   it("softmax, log-softmax, lse and f64 probabilities along rows agree with the TS definitions", () => {
@@ -502,16 +504,27 @@ describe("WASM softmax kernel", () => {
             const tol = Math.abs(t) * eps * (16 + 4 * z + 4 * Math.sqrt(n)) + (f32 ? 1e-44 : 1e-320);
             if (!(Math.abs(w - t) <= tol)) throw new Error(`${what}: wasm ${w} js ${t} (z=${z}, n=${n})`);
           };
+          // for a result computed as a difference: |w − t| within ulps of t plus ulps of `mag`, the
+          // magnitude of the terms (x − lse, or max + log s, can cancel down to 0)
+          const closeAbs = (w: number, t: number, mag: number, what: string) => {
+            if (Object.is(w, t)) return;
+            const tol = eps * (Math.abs(t) * (16 + 4 * Math.sqrt(n)) + 4 * mag) + (f32 ? 1e-44 : 1e-320);
+            if (!(Math.abs(w - t) <= tol)) throw new Error(`${what}: wasm ${w} js ${t} (terms ${mag}, n=${n})`);
+          };
           setKernelBackend("wasm");
           const y = alloc(f32, x.length);
           const l = new Float64Array(rows);
           expect(wasmSoftmaxRows(0, x, n, y, l)).toBe(true);
-          const z = (i: number) => Math.abs(x[i]!) + Math.abs(ref.lse[Math.floor(i / n)]!);
-          for (let r = 0; r < rows; r++) close(l[r]!, ref.lse[r]!, 0, "lse");
+          // lse = max + log(s), s ≥ 1: a relative error in s is an absolute one in log(s), so lse
+          // carries ulps of |max| + |log s| + 1, not of itself (they nearly cancel at times)
+          const lseScale = (r: number) => Math.abs(ref.max[r]!) + Math.abs(ref.lse[r]! - ref.max[r]!) + 1;
+          const z = (i: number) => Math.abs(x[i]!) + lseScale(Math.floor(i / n));
+          for (let r = 0; r < rows; r++) {
+            closeAbs(l[r]!, ref.lse[r]!, lseScale(r), "lse");
+          }
           for (let i = 0; i < x.length; i++) close(y[i]!, ref.p[i]!, z(i), "softmax");
           expect(wasmSoftmaxRows(1, x, n, y, null)).toBe(true);
-          for (let i = 0; i < x.length; i++)
-            close(y[i]!, ref.logp[i]!, z(i) / Math.max(Math.abs(ref.logp[i]!), 1e-300), "logSoftmax");
+          for (let i = 0; i < x.length; i++) closeAbs(y[i]!, ref.logp[i]!, z(i), "logSoftmax");
           const p64 = new Float64Array(x.length);
           expect(wasmSoftmaxRows(3, x, n, p64, null)).toBe(true);
           for (let i = 0; i < x.length; i++) close(p64[i]!, ref.p64[i]!, z(i), "probs");
