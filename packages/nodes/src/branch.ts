@@ -18,7 +18,9 @@ import { fmtValue } from "./format.js";
 import { sum } from "./reduce.js";
 import { MAX_PIECES, reshape } from "./shape.js";
 
-interface BranchAttrs {
+/** Attributes of `branch`: how many copies. */
+export interface BranchAttrs {
+  /** The number of outputs, each a copy of the input. */
   readonly n: number;
 }
 
@@ -53,7 +55,9 @@ export function branch(x: Tensor, n = 2): Tensor[] {
   return branchOp([assertTensor("branch", "x", x)], { n });
 }
 
-interface RepeatAttrs {
+/** Attributes of `repeat` (`np.repeat`): the count and the axis. */
+export interface RepeatAttrs {
+  /** How many times each entry along `axis` is repeated. */
   readonly n: number;
   /** Normalised axis, or null to repeat the flattened input. */
   readonly axis: number | null;

@@ -29,21 +29,28 @@ export {
   sub,
   subOp,
 } from "./arithmetic.js";
-export { branch, branchOp, repeat, repeatOp } from "./branch.js";
+export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
-export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, sum, sumOp } from "./reduce.js";
+export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumAttrs, sum, sumOp } from "./reduce.js";
 export {
   broadcastTo,
+  type ConcatAttrs,
   concat,
   concatOp,
+  type GetItemAttrs,
   getItem,
   getItemOp,
+  type PadSliceAttrs,
   padSliceOp,
+  type ReshapeAttrs,
   type RowIndices,
   reshape,
   reshapeOp,
+  type ScatterRowsAttrs,
+  type SliceAttrs,
+  type SplitAttrs,
   scatterRowsOp,
   slice,
   sliceOp,
@@ -51,10 +58,11 @@ export {
   splitOp,
   stack,
   sumTo,
+  type TransposeAttrs,
   transpose,
   transposeOp,
 } from "./shape.js";
-export { logSoftmax, logSoftmaxInto, logSoftmaxOp, softmax, softmaxOp } from "./softmax.js";
+export { logSoftmax, logSoftmaxInto, logSoftmaxOp, type SoftmaxAttrs, softmax, softmaxOp } from "./softmax.js";
 export {
   abs,
   absOp,

@@ -24,9 +24,11 @@ import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
-interface SumAttrs {
+/** Attributes of `sum` (and of the reductions built on it): the axes and whether they are kept. */
+export interface SumAttrs {
   /** Normalised, sorted axes to reduce. */
   readonly axes: readonly number[];
+  /** Whether the reduced axes stay as size-1 dimensions. */
   readonly keepdims: boolean;
 }
 

@@ -35,7 +35,9 @@ export { broadcastTo, sumTo } from "@gradgraph/core";
 // ---------------------------------------------------------------------------------------------
 // reshape
 
-interface ReshapeAttrs {
+/** Attributes of `reshape`: the new shape. */
+export interface ReshapeAttrs {
+  /** The output shape; its size equals the input's. */
   readonly shape: readonly number[];
 }
 
@@ -255,7 +257,8 @@ function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
 // ---------------------------------------------------------------------------------------------
 // transpose
 
-interface TransposeAttrs {
+/** Attributes of `transpose`: the permutation of the axes. */
+export interface TransposeAttrs {
   /** A permutation of the axes (negative entries count from the end). */
   readonly axes: readonly number[];
 }
@@ -351,14 +354,16 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
 // ---------------------------------------------------------------------------------------------
 // getItem and its adjoint scatterRows
 
-interface GetItemAttrs {
+/** Attributes of `getItem`: which rows (entries of dimension 0) are taken. */
+export interface GetItemAttrs {
   /** Row indices into dimension 0 (negative count from the end). */
   readonly indices: RowIndices;
   /** True for a single integer index: the result drops dimension 0. */
   readonly drop: boolean;
 }
 
-interface ScatterRowsAttrs extends GetItemAttrs {
+/** Attributes of `scatterRows`, the adjoint of `getItem`: the rows and the result's row count. */
+export interface ScatterRowsAttrs extends GetItemAttrs {
   /** Size of dimension 0 of the result. */
   readonly rows: number;
 }
@@ -530,7 +535,8 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
 // ---------------------------------------------------------------------------------------------
 // slice and its adjoint padSlice
 
-interface SliceAttrs {
+/** Attributes of `slice`: a contiguous range `[start, end)` along one axis. */
+export interface SliceAttrs {
   /** The axis sliced (negative counts from the end). */
   readonly axis: number;
   /** First index kept, `0 <= start <= end`. */
@@ -539,7 +545,8 @@ interface SliceAttrs {
   readonly end: number;
 }
 
-interface PadSliceAttrs extends SliceAttrs {
+/** Attributes of `padSlice`, the adjoint of `slice`: zeros around the slice, `dim` long along `axis`. */
+export interface PadSliceAttrs extends SliceAttrs {
   /** Size of the result along `axis`. */
   readonly dim: number;
 }
@@ -677,12 +684,14 @@ export function slice(x: Tensor, start: number, end?: number | null, axis = 0): 
 // ---------------------------------------------------------------------------------------------
 // concat and split
 
-interface AxisAttrs {
+/** Attributes of `concat`: the axis the inputs are joined along. */
+export interface ConcatAttrs {
   /** The axis (negative counts from the end). */
   readonly axis: number;
 }
 
-interface SplitAttrs extends AxisAttrs {
+/** Attributes of `split`: the axis and the size of each piece. */
+export interface SplitAttrs extends ConcatAttrs {
   /** Size of each piece along `axis`; they sum to `x.shape[axis]`. */
   readonly sizes: readonly number[];
 }
@@ -718,7 +727,7 @@ function checkConcat(xs: readonly Tensor[], axis: unknown): void {
 }
 
 /** `concat`: joins its inputs along an existing axis; backward splits the gradient with `split`. */
-export const concatOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+export const concatOp: Op<ConcatAttrs> = defineOp<ConcatAttrs>({
   name: "concat",
   inputs: ["xs"],
   variadic: true,
