@@ -24,9 +24,17 @@ import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
-interface SumAttrs {
-  /** Normalised, sorted axes to reduce. */
+/**
+ * Attributes of the reduction ops ({@link sumOp}, {@link maxOp}, {@link logSumExpOp}), as the
+ * {@link sum}, {@link max} and {@link logSumExp} functions build them from {@link ReduceOptions}.
+ */
+export interface ReduceAttrs {
+  /**
+   * The axes to reduce, which must already be normalised to `0..rank−1` and sorted: the ops do not
+   * normalise them (the functions do), and a negative axis is not reduced.
+   */
   readonly axes: readonly number[];
+  /** Keep the reduced axes as size-1 dimensions. */
   readonly keepdims: boolean;
 }
 
@@ -43,7 +51,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 }
 
 /** `sum` over normalised axes; backward broadcasts the upstream gradient back to the input's shape. */
-export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
+export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: "sum",
   inputs: ["x"],
   forward([x], { axes, keepdims }, ctx) {
@@ -81,7 +89,7 @@ export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
 }
 
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
-function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
+function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): ReduceAttrs {
   if (options === null || typeof options !== "object") {
     throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${fmtValue(options)}`);
   }
@@ -90,7 +98,7 @@ function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
 }
 
 /** Checks the attributes of a reduction op called directly. */
-function checkReduceAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
+function checkReduceAttrs(fn: string, x: Tensor, attrs: ReduceAttrs | undefined): void {
   if (!Array.isArray(attrs?.axes)) {
     throw new ArgumentError(fn, `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`);
   }
@@ -98,12 +106,12 @@ function checkReduceAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): v
 }
 
 /** The output shape of a reduction: `kept` with the reduced axes dropped unless `keepdims`. */
-function reducedShape(shape: readonly number[], { axes, keepdims }: SumAttrs): number[] {
+function reducedShape(shape: readonly number[], { axes, keepdims }: ReduceAttrs): number[] {
   return keepdims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
 }
 
 /** Broadcasts a reduction's upstream gradient back to the input's shape. */
-function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: SumAttrs): Tensor {
+function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: ReduceAttrs): Tensor {
   return broadcastTo(keepdims ? gy : reshape(gy, keptShape(xShape, axes)), xShape);
 }
 
@@ -124,7 +132,7 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
  * each reduction (row-major order), like `torch.max(x, dim)` and `argmax`; with ties the others
  * get zero. NaN propagates.
  */
-export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
+export const maxOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: "max",
   inputs: ["x"],
   check([x], attrs) {
@@ -166,7 +174,7 @@ export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
 }
 
 /** `logSumExp`: `log Σ exp(x)` over the axes, computed stably; its gradient is the softmax. */
-export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
+export const logSumExpOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: "logSumExp",
   inputs: ["x"],
   check([x], attrs) {

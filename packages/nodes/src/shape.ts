@@ -35,7 +35,9 @@ export { broadcastTo, sumTo } from "@gradgraph/core";
 // ---------------------------------------------------------------------------------------------
 // reshape
 
-interface ReshapeAttrs {
+/** Attributes of {@link reshapeOp}. */
+export interface ReshapeAttrs {
+  /** The new shape: non-negative integers whose product is the input's size (no `-1` to infer). */
   readonly shape: readonly number[];
 }
 
@@ -255,7 +257,8 @@ function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
 // ---------------------------------------------------------------------------------------------
 // transpose
 
-interface TransposeAttrs {
+/** Attributes of {@link transposeOp}. */
+export interface TransposeAttrs {
   /** A permutation of the axes (negative entries count from the end). */
   readonly axes: readonly number[];
 }
@@ -351,14 +354,16 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
 // ---------------------------------------------------------------------------------------------
 // getItem and its adjoint scatterRows
 
-interface GetItemAttrs {
+/** Attributes of {@link getItemOp}. */
+export interface GetItemAttrs {
   /** Row indices into dimension 0 (negative count from the end). */
   readonly indices: RowIndices;
   /** True for a single integer index: the result drops dimension 0. */
   readonly drop: boolean;
 }
 
-interface ScatterRowsAttrs extends GetItemAttrs {
+/** Attributes of {@link scatterRowsOp}: those of the `getItem` it undoes, and the row count. */
+export interface ScatterRowsAttrs extends GetItemAttrs {
   /** Size of dimension 0 of the result. */
   readonly rows: number;
 }
@@ -530,7 +535,8 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
 // ---------------------------------------------------------------------------------------------
 // slice and its adjoint padSlice
 
-interface SliceAttrs {
+/** Attributes of {@link sliceOp}: bounds already clamped (the {@link slice} function clamps them). */
+export interface SliceAttrs {
   /** The axis sliced (negative counts from the end). */
   readonly axis: number;
   /** First index kept, `0 <= start <= end`. */
@@ -539,7 +545,8 @@ interface SliceAttrs {
   readonly end: number;
 }
 
-interface PadSliceAttrs extends SliceAttrs {
+/** Attributes of {@link padSliceOp}: the slice it undoes, and the size of the result along its axis. */
+export interface PadSliceAttrs extends SliceAttrs {
   /** Size of the result along `axis`. */
   readonly dim: number;
 }
@@ -677,12 +684,14 @@ export function slice(x: Tensor, start: number, end?: number | null, axis = 0): 
 // ---------------------------------------------------------------------------------------------
 // concat and split
 
-interface AxisAttrs {
+/** Attributes of {@link concatOp}. */
+export interface AxisAttrs {
   /** The axis (negative counts from the end). */
   readonly axis: number;
 }
 
-interface SplitAttrs extends AxisAttrs {
+/** Attributes of {@link splitOp}. */
+export interface SplitAttrs extends AxisAttrs {
   /** Size of each piece along `axis`; they sum to `x.shape[axis]`. */
   readonly sizes: readonly number[];
 }
@@ -933,11 +942,18 @@ function checkTensorList(fn: string, xs: unknown): Tensor[] {
 
 /** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */
 export const shapeOps = {
+  /** {@link transposeOp}, behind {@link transpose}. */
   transpose: transposeOp,
+  /** {@link getItemOp}, behind {@link getItem}. */
   getItem: getItemOp,
+  /** {@link scatterRowsOp}, the adjoint of `getItem` (its backward); no function of its own. */
   scatterRows: scatterRowsOp,
+  /** {@link sliceOp}, behind {@link slice}. */
   slice: sliceOp,
+  /** {@link padSliceOp}, the adjoint of `slice` (its backward); no function of its own. */
   padSlice: padSliceOp,
+  /** {@link concatOp}, behind {@link concat} and {@link stack}. */
   concat: concatOp,
+  /** {@link splitOp}, a multi-output op, behind {@link split}. */
   split: splitOp,
 } as const;

@@ -16,8 +16,12 @@ import { fmtAttrs } from "./format.js";
 import { sum } from "./reduce.js";
 import { exp } from "./unary.js";
 
-interface AxisAttrs {
-  /** Normalised axis. */
+/** Attributes of {@link softmaxOp} and {@link logSoftmaxOp}. */
+export interface SoftmaxAttrs {
+  /**
+   * The axis, which must already be normalised to `0..rank−1`: the ops do not normalise it (the
+   * {@link softmax} and {@link logSoftmax} functions do).
+   */
   readonly axis: number;
 }
 
@@ -49,7 +53,7 @@ export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: nu
   for (let i = 0; i < x.length; i++) out[i] = x[i]! - spread[i]!;
 }
 
-function checkAxis(fn: string, x: Tensor, attrs: AxisAttrs | undefined): void {
+function checkAxis(fn: string, x: Tensor, attrs: SoftmaxAttrs | undefined): void {
   if (typeof attrs?.axis !== "number") {
     throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${fmtAttrs(attrs)}`);
   }
@@ -64,7 +68,7 @@ const axisTest = {
 };
 
 /** `softmax`: `exp(x) / Σ exp(x)` along the axis; backward `y·(gy − Σ gy·y)`. */
-export const softmaxOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+export const softmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   name: "softmax",
   inputs: ["x"],
   check([x], attrs) {
@@ -98,7 +102,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 }
 
 /** `logSoftmax`: `x − logSumExp(x)` along the axis; backward `gy − exp(z)·Σ gy`. */
-export const logSoftmaxOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+export const logSoftmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   name: "logSoftmax",
   inputs: ["x"],
   check([x], attrs) {
