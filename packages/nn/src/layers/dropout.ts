@@ -22,6 +22,7 @@ export class Dropout extends BaseLayer {
   readonly name = "Dropout";
   /** Training mode (default true). */
   train = true;
+  /** The probability of zeroing each element in training, in [0, 1) (from the options; default 0.5). */
   readonly ratio: number;
   readonly #rng: Rng;
 

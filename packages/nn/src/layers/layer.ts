@@ -46,8 +46,9 @@ export abstract class BaseLayer implements Layer {
   abstract readonly name: string;
   readonly params: readonly Tensor[];
   readonly grads: readonly Tensor[];
-  /** The input and output of the last forward, for backward. */
+  /** The input of the last forward, for backward (`null` before the first forward). */
   protected lastInput: Tensor | null = null;
+  /** The recorded output of the last forward, which backward differentiates (`null` before the first forward). */
   protected lastOutput: Tensor | null = null;
 
   /**
