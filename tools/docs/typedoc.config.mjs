@@ -17,8 +17,11 @@ const config = {
   ],
   // Reads the sources through the `@gradgraph/source` export condition (see tsconfig.json).
   tsconfig: "./tsconfig.json",
+  plugin: ["./validate-exports.mjs"],
+  // Quiet: only problems are printed (`npm run docs` prints where the output went).
+  logLevel: "Warn",
   out: "../../out/docs",
-  readme: "none",
+  readme: "../../README.md",
   excludePrivate: true,
   excludeInternal: true,
   excludeExternals: true,
@@ -26,8 +29,10 @@ const config = {
   treatWarningsAsErrors: true,
   treatValidationWarningsAsErrors: true,
   validation: {
-    // A public signature that mentions a type the entry points do not export.
-    notExported: true,
+    // A public signature that mentions a type the entry points do not export. typedoc checks
+    // this for one package only; ./validate-exports.mjs runs the check for each package of
+    // `packagesRequiringDocumentation` instead, so it is off here.
+    notExported: false,
     // `{@link X}` that resolves to nothing.
     invalidLink: true,
     rewrittenLink: true,
@@ -53,6 +58,14 @@ const config = {
     "Method",
     "Accessor",
     "TypeAlias",
+  ],
+  // TODO(kernels rewrite): remove both entries once packages/core/src/kernels/wasm-ops.ts no
+  // longer types WasmUnaryKind and WasmGradKind as `keyof typeof` its private UNARY_CODE and
+  // GRAD_CODE tables (spell the kinds out as unions, or export the tables). That file is being
+  // rewritten, so it was left alone; the check fails on an entry that is no longer needed.
+  intentionallyNotExported: [
+    "@gradgraph/core/src/kernels/wasm-ops.ts:UNARY_CODE",
+    "@gradgraph/core/src/kernels/wasm-ops.ts:GRAD_CODE",
   ],
   // Symbols are only checked in these packages (typedoc's default is the package that runs it).
   // @gradgraph/docs is this package: its test fixtures must fail the same check.
