@@ -4,7 +4,18 @@
  */
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Application, Logger, LogLevel, type MinimalNode, type MinimalSourceFile, type TypeDocOptions } from "typedoc";
+import {
+  Application,
+  Logger,
+  LogLevel,
+  type MinimalNode,
+  type MinimalSourceFile,
+  type OptionsReader,
+  PackageJsonReader,
+  TSConfigReader,
+  type TypeDocOptions,
+  TypeDocReader,
+} from "typedoc";
 
 /** This folder (tools/docs). */
 export const DOCS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -50,10 +61,25 @@ class CollectingLogger extends Logger {
 }
 
 /**
+ * Sets option values after the config file is read and before the tsconfig is, so an overridden
+ * `tsconfig` is the one typedoc reads (options passed to bootstrap are applied too late for that).
+ */
+function overridesReader(overrides: Partial<TypeDocOptions>): OptionsReader {
+  return {
+    name: "gradgraph-docs-overrides",
+    order: 175,
+    supportsPackages: false,
+    read(container) {
+      for (const [key, value] of Object.entries(overrides)) container.setValue(key as keyof TypeDocOptions, value);
+    },
+  };
+}
+
+/**
  * Converts and validates the entry points of typedoc.config.mjs (or `overrides.entryPoints`),
  * then writes the HTML reference to the configured `out` folder when `emit` is true and nothing
- * was reported. Option values in `overrides` replace the config file's; give paths absolute.
- * Nothing is printed: the messages come back in the result.
+ * was reported. Option values in `overrides` replace the config file's (`tsconfig` included);
+ * give paths absolute. Nothing is printed: the messages come back in the result.
  */
 export async function runTypedoc({
   emit,
@@ -62,7 +88,12 @@ export async function runTypedoc({
   emit: boolean;
   overrides?: Partial<TypeDocOptions>;
 }): Promise<TypedocResult> {
-  const app = await Application.bootstrapWithPlugins({ options: CONFIG, ...overrides });
+  const app = await Application.bootstrapWithPlugins({ options: CONFIG }, [
+    new TypeDocReader(),
+    new PackageJsonReader(),
+    overridesReader(overrides),
+    new TSConfigReader(),
+  ]);
   const logger = new CollectingLogger();
   if (app.logger.hasErrors() || app.logger.hasWarnings()) {
     logger.messages.push(`error: typedoc could not read its options (${CONFIG}); its messages are printed above`);
