@@ -27,6 +27,7 @@ export class Dropout extends BaseLayer {
   readonly #rng: Rng;
 
   /**
+   * A dropout layer in training mode, with no parameters.
    * @throws ArgumentError naming `Dropout` when `ratio` is not in [0, 1), `seed` is not an
    *   integer, or `options` is not an object of those two.
    */

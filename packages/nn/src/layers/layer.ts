@@ -52,6 +52,7 @@ export abstract class BaseLayer implements Layer {
   protected lastOutput: Tensor | null = null;
 
   /**
+   * Registers the layer's parameters and gives each a zero gradient buffer (see {@link gradBufferFor}).
    * @param params - the layer's trainable tensors; each becomes a leaf that requires grad.
    * @throws ArgumentError naming the layer class when `params` is not an array of leaf tensors.
    */

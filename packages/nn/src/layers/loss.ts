@@ -36,6 +36,8 @@ export class SoftmaxWithLoss implements LossLayer {
   #loss: Tensor | null = null;
 
   /**
+   * The mean softmax cross-entropy of the scores against the labels; records the graph for
+   * `backward` and forgets the previous forward's probabilities.
    * @param x - scores, N×C.
    * @param t - one-hot N×C, or N class indices.
    * @returns the 0-d mean loss.
