@@ -34,8 +34,18 @@ export interface FitOptions {
   maxGrad?: number;
   /** Custom order of the rows for each epoch (e.g. the book's recorded shuffles); overrides `seed`. */
   shuffle?: (epoch: number) => ArrayLike<number>;
-  /** Where progress goes (default `process.stdout`); `null` for silence. */
+  /**
+   * Where progress goes: default `process.stdout` in Node.js, and elsewhere (a browser) the
+   * console, one `console.log` per line; `null` for silence.
+   */
   output?: ProgressOutput | null;
+}
+
+/** `process.stdout` where there is one (Node.js), else lines to `console.log` (a browser). */
+function defaultOutput(): ProgressOutput {
+  const stdout = (globalThis as { process?: { stdout?: ProgressOutput } }).process?.stdout;
+  if (stdout !== undefined && typeof stdout.write === "function") return stdout;
+  return { write: (s: string) => console.log(s.replace(/\n$/, "")) };
 }
 
 /** Trains a model with an optimizer, as the book's `Trainer` does. */
@@ -93,7 +103,7 @@ export class Trainer {
         `Trainer.fit: batchSize ${batchSize} is larger than the ${dataSize} rows of x`,
       );
     }
-    const out = options.output === undefined ? process.stdout : options.output;
+    const out = options.output === undefined ? defaultOutput() : options.output;
     const bar = out?.isTTY === true ? new ProgressBar(out, maxEpoch * maxIters) : null;
     const rng = new Rng(options.seed ?? 0);
     // the data are constants of training: a tensor that requires grad (or came out of a recorded

@@ -18,27 +18,34 @@ import {
   toFloat16Bits,
 } from "../src/io/index.js";
 
-// Faults injected into node:fs for the atomic-write tests; everything else is the real module.
-const faults = vi.hoisted(() => ({ write: "none" as "none" | "partial-then-enospc", fsync: false, writeCalls: 0 }));
-vi.mock("node:fs", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("node:fs")>();
-  const fail = (code: string, syscall: string): Error =>
-    Object.assign(new Error(`${code}: injected failure, ${syscall}`), { code, syscall });
-  const writeSync = ((fd: number, buffer: NodeJS.ArrayBufferView, offset?: number, length?: number): number => {
+// Faults injected into node:fs for the atomic-write tests. The checkpoint code reaches node:fs at
+// call time through process.getBuiltinModule (so the package bundles for browsers), which returns
+// the same module object as require("node:fs"): spies on that object's functions are what it sees.
+const faults = { write: "none" as "none" | "partial-then-enospc", fsync: false, writeCalls: 0 };
+const fsModule = process.getBuiltinModule("node:fs");
+const realWriteSync = fsModule.writeSync;
+const realFsyncSync = fsModule.fsyncSync;
+const fail = (code: string, syscall: string): Error =>
+  Object.assign(new Error(`${code}: injected failure, ${syscall}`), { code, syscall });
+function injectFaults(): void {
+  vi.spyOn(fsModule, "writeSync").mockImplementation(((
+    fd: number,
+    buffer: NodeJS.ArrayBufferView,
+    offset?: number,
+    length?: number,
+  ): number => {
     if (faults.write === "partial-then-enospc") {
       faults.writeCalls++;
-      if (faults.writeCalls === 1)
-        return actual.writeSync(fd, buffer, offset, Math.max(1, Math.floor((length ?? 2) / 2)));
+      if (faults.writeCalls === 1) return realWriteSync(fd, buffer, offset, Math.max(1, Math.floor((length ?? 2) / 2)));
       throw fail("ENOSPC", "write");
     }
-    return actual.writeSync(fd, buffer, offset, length);
-  }) as typeof actual.writeSync;
-  const fsyncSync = (fd: number): void => {
+    return realWriteSync(fd, buffer, offset, length);
+  }) as typeof realWriteSync);
+  vi.spyOn(fsModule, "fsyncSync").mockImplementation((fd: number): void => {
     if (faults.fsync) throw fail("EIO", "fsync");
-    actual.fsyncSync(fd);
-  };
-  return { ...actual, default: { ...actual, writeSync, fsyncSync }, writeSync, fsyncSync };
-});
+    realFsyncSync(fd);
+  });
+}
 
 // ------------------------------------------------------------------------------------------------
 // helpers
@@ -716,10 +723,12 @@ describe("saveParams / loadParams / loadParamsInto", () => {
     faults.write = "none";
     faults.fsync = false;
     faults.writeCalls = 0;
+    injectFaults();
   });
   afterEach(() => {
     faults.write = "none";
     faults.fsync = false;
+    vi.restoreAllMocks();
     rmSync(dir, { recursive: true, force: true });
   });
 

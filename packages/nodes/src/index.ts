@@ -35,20 +35,10 @@ export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp 
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
+export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumAttrs, sum, sumOp } from "./reduce.js";
 export {
-  logSumExp,
-  logSumExpOp,
-  max,
-  maxOp,
-  mean,
-  type ReduceAttrs,
-  type ReduceOptions,
-  sum,
-  sumOp,
-} from "./reduce.js";
-export {
-  type AxisAttrs,
   broadcastTo,
+  type ConcatAttrs,
   concat,
   concatOp,
   type GetItemAttrs,

@@ -25,10 +25,11 @@ import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
 /**
- * Attributes of the reduction ops ({@link sumOp}, {@link maxOp}, {@link logSumExpOp}), as the
+ * Attributes of `sum` and of the reductions built like it ({@link sumOp}, {@link maxOp},
+ * {@link logSumExpOp}), as the
  * {@link sum}, {@link max} and {@link logSumExp} functions build them from {@link ReduceOptions}.
  */
-export interface ReduceAttrs {
+export interface SumAttrs {
   /**
    * The axes to reduce, which must already be normalised to `0..rank−1` and sorted: the ops do not
    * normalise them (the functions do), and a negative axis is not reduced.
@@ -51,7 +52,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 }
 
 /** `sum` over normalised axes; backward broadcasts the upstream gradient back to the input's shape. */
-export const sumOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
+export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "sum",
   inputs: ["x"],
   forward([x], { axes, keepdims }, ctx) {
@@ -89,7 +90,7 @@ export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
 }
 
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
-function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): ReduceAttrs {
+function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
   if (options === null || typeof options !== "object") {
     throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${fmtValue(options)}`);
   }
@@ -98,7 +99,7 @@ function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): ReduceAttr
 }
 
 /** Checks the attributes of a reduction op called directly. */
-function checkReduceAttrs(fn: string, x: Tensor, attrs: ReduceAttrs | undefined): void {
+function checkSumAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
   if (!Array.isArray(attrs?.axes)) {
     throw new ArgumentError(fn, `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`);
   }
@@ -106,12 +107,12 @@ function checkReduceAttrs(fn: string, x: Tensor, attrs: ReduceAttrs | undefined)
 }
 
 /** The output shape of a reduction: `kept` with the reduced axes dropped unless `keepdims`. */
-function reducedShape(shape: readonly number[], { axes, keepdims }: ReduceAttrs): number[] {
+function reducedShape(shape: readonly number[], { axes, keepdims }: SumAttrs): number[] {
   return keepdims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
 }
 
 /** Broadcasts a reduction's upstream gradient back to the input's shape. */
-function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: ReduceAttrs): Tensor {
+function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: SumAttrs): Tensor {
   return broadcastTo(keepdims ? gy : reshape(gy, keptShape(xShape, axes)), xShape);
 }
 
@@ -132,11 +133,11 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
  * each reduction (row-major order), like `torch.max(x, dim)` and `argmax`; with ties the others
  * get zero. NaN propagates.
  */
-export const maxOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
+export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "max",
   inputs: ["x"],
   check([x], attrs) {
-    checkReduceAttrs("max", x!, attrs);
+    checkSumAttrs("max", x!, attrs);
     const empty = attrs.axes.some((a) => x!.shape[a] === 0);
     if (empty && shapeSize(reducedShape(x!.shape, attrs)) > 0) {
       throw new ShapeError(
@@ -174,11 +175,11 @@ export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
 }
 
 /** `logSumExp`: `log Σ exp(x)` over the axes, computed stably; its gradient is the softmax. */
-export const logSumExpOp: Op<ReduceAttrs> = defineOp<ReduceAttrs>({
+export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "logSumExp",
   inputs: ["x"],
   check([x], attrs) {
-    checkReduceAttrs("logSumExp", x!, attrs);
+    checkSumAttrs("logSumExp", x!, attrs);
   },
   forward([x], attrs, ctx) {
     const out = ctx.alloc(reducedShape(x!.shape, attrs));

@@ -35,9 +35,9 @@ export { broadcastTo, sumTo } from "@gradgraph/core";
 // ---------------------------------------------------------------------------------------------
 // reshape
 
-/** Attributes of {@link reshapeOp}. */
+/** Attributes of `reshape`: the new shape. */
 export interface ReshapeAttrs {
-  /** The new shape: non-negative integers whose product is the input's size (no `-1` to infer). */
+  /** The output shape: non-negative integers whose product is the input's size (no `-1` to infer). */
   readonly shape: readonly number[];
 }
 
@@ -257,7 +257,7 @@ function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
 // ---------------------------------------------------------------------------------------------
 // transpose
 
-/** Attributes of {@link transposeOp}. */
+/** Attributes of `transpose`: the permutation of the axes. */
 export interface TransposeAttrs {
   /** A permutation of the axes (negative entries count from the end). */
   readonly axes: readonly number[];
@@ -354,7 +354,7 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
 // ---------------------------------------------------------------------------------------------
 // getItem and its adjoint scatterRows
 
-/** Attributes of {@link getItemOp}. */
+/** Attributes of `getItem`: which rows (entries of dimension 0) are taken. */
 export interface GetItemAttrs {
   /** Row indices into dimension 0 (negative count from the end). */
   readonly indices: RowIndices;
@@ -362,7 +362,7 @@ export interface GetItemAttrs {
   readonly drop: boolean;
 }
 
-/** Attributes of {@link scatterRowsOp}: those of the `getItem` it undoes, and the row count. */
+/** Attributes of `scatterRows`, the adjoint of `getItem`: the rows and the result's row count. */
 export interface ScatterRowsAttrs extends GetItemAttrs {
   /** Size of dimension 0 of the result. */
   readonly rows: number;
@@ -535,7 +535,7 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
 // ---------------------------------------------------------------------------------------------
 // slice and its adjoint padSlice
 
-/** Attributes of {@link sliceOp}: bounds already clamped (the {@link slice} function clamps them). */
+/** Attributes of `slice`: a contiguous range `[start, end)` along one axis. */
 export interface SliceAttrs {
   /** The axis sliced (negative counts from the end). */
   readonly axis: number;
@@ -545,7 +545,7 @@ export interface SliceAttrs {
   readonly end: number;
 }
 
-/** Attributes of {@link padSliceOp}: the slice it undoes, and the size of the result along its axis. */
+/** Attributes of `padSlice`, the adjoint of `slice`: zeros around the slice, `dim` long along `axis`. */
 export interface PadSliceAttrs extends SliceAttrs {
   /** Size of the result along `axis`. */
   readonly dim: number;
@@ -684,14 +684,14 @@ export function slice(x: Tensor, start: number, end?: number | null, axis = 0): 
 // ---------------------------------------------------------------------------------------------
 // concat and split
 
-/** Attributes of {@link concatOp}. */
-export interface AxisAttrs {
+/** Attributes of `concat`: the axis the inputs are joined along. */
+export interface ConcatAttrs {
   /** The axis (negative counts from the end). */
   readonly axis: number;
 }
 
-/** Attributes of {@link splitOp}. */
-export interface SplitAttrs extends AxisAttrs {
+/** Attributes of `split`: the axis and the size of each piece. */
+export interface SplitAttrs extends ConcatAttrs {
   /** Size of each piece along `axis`; they sum to `x.shape[axis]`. */
   readonly sizes: readonly number[];
 }
@@ -727,7 +727,7 @@ function checkConcat(xs: readonly Tensor[], axis: unknown): void {
 }
 
 /** `concat`: joins its inputs along an existing axis; backward splits the gradient with `split`. */
-export const concatOp: Op<AxisAttrs> = defineOp<AxisAttrs>({
+export const concatOp: Op<ConcatAttrs> = defineOp<ConcatAttrs>({
   name: "concat",
   inputs: ["xs"],
   variadic: true,

@@ -1,11 +1,10 @@
 /**
  * Checkpoints on disk: `saveParams` (atomic), `loadParams` and `loadParamsInto`, in the
- * safetensors format (see `safetensors.ts`).
+ * safetensors format (see `safetensors.ts`). Node.js only: the file system is reached at call
+ * time (io/node.ts), so the package still bundles for a browser, where these throw.
  */
-import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
 import { ArgumentError, describeValue, type Tensor } from "@gradgraph/core";
+import { type NodeModules, nodeModules } from "./node.js";
 import {
   CheckpointError,
   type DecodeSafetensorsOptions,
@@ -39,9 +38,15 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
   const fn = "saveParams";
   checkPath(fn, path);
   const bytes = encodeWith(fn, "params", params, options); // fails before anything touches the disk
+  const { fs, path: paths, crypto } = nodeModules(fn);
+  const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = fs;
+  const { basename, dirname, join, resolve } = paths;
   const target = resolve(path);
   const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target).slice(0, 100)}.${process.pid}.${randomBytes(8).toString("hex")}.tmp`);
+  const tmp = join(
+    dir,
+    `.${basename(target).slice(0, 100)}.${process.pid}.${crypto.randomBytes(8).toString("hex")}.tmp`,
+  );
   let fd: number | null = null;
   let created = false;
   try {
@@ -72,7 +77,7 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
     }
     throw new CheckpointError(fn, `${fn}: could not write ${quote(path)}: ${errorText(err)}`, { cause: err });
   }
-  syncDirectory(dir);
+  syncDirectory(fs, dir);
 }
 
 /**
@@ -154,6 +159,7 @@ function readFile(fn: string, path: string, options: DecodeSafetensorsOptions): 
       `${fn}: options.maxBytes must be a non-negative number, got ${describeValue(maxBytes)}`,
     );
   }
+  const { closeSync, fstatSync, openSync, readSync } = nodeModules(fn).fs;
   let fd: number | null = null;
   try {
     fd = openSync(path, "r");
@@ -188,17 +194,17 @@ function readFile(fn: string, path: string, options: DecodeSafetensorsOptions): 
 }
 
 /** Flushes the directory entry of a rename to disk where the platform allows it (best effort). */
-function syncDirectory(dir: string): void {
+function syncDirectory(fs: NodeModules["fs"], dir: string): void {
   let fd: number | null = null;
   try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
   } catch {
     // not supported everywhere (e.g. Windows); the rename itself has already happened
   } finally {
     if (fd !== null) {
       try {
-        closeSync(fd);
+        fs.closeSync(fd);
       } catch {
         // ignore
       }

@@ -8,22 +8,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type DType, noGrad } from "@gradgraph/core";
-import { getItem } from "@gradgraph/nodes";
 import {
-  decisionBoundarySvg,
-  groupsFromLayers,
-  lossPlotSvg,
-  renderReportHtml,
-  renderSvg,
-  snapshot,
-  toDot,
-} from "@gradgraph/viz";
-import { loadSpiral } from "./datasets/spiral.js";
-import { saveParams } from "./io/index.js";
-import { accuracy } from "./metrics.js";
-import { TwoLayerNet } from "./models.js";
-import { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from "./optim/index.js";
-import { Trainer } from "./trainer.js";
+  accuracy,
+  createOptimizer,
+  loadSpiral,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  saveParams,
+  Trainer,
+  TwoLayerNet,
+} from "@gradgraph/nn";
+import { getItem } from "@gradgraph/nodes";
 
 /** The settings of one run, after parsing and validation. */
 export interface SpiralJobOptions {
@@ -35,6 +30,8 @@ export interface SpiralJobOptions {
   dtype: DType;
   seed: number;
   out: string;
+  /** Whether to draw the figures and write the report page (`--no-report` turns it off). */
+  report: boolean;
 }
 
 /** What a run produced. */
@@ -44,14 +41,15 @@ export interface SpiralJobResult {
   model: TwoLayerNet;
   finalLoss: number;
   accuracy: number;
+  /** The files written: always `loss` and `model`; the figures and the page unless `report` was off. */
   files: {
     loss: string;
     model: string;
-    lossPlot: string;
-    boundary: string;
-    dot: string;
-    graph: string;
-    report: string;
+    lossPlot?: string;
+    boundary?: string;
+    dot?: string;
+    graph?: string;
+    report?: string;
   };
 }
 
@@ -67,6 +65,7 @@ Trains the two-layer net of "Deep Learning from Scratch 2", chapter 1, on the sp
   --dtype T        float32 | float64 (default float32)
   --seed N         seed of the data, the weights and the shuffles (default 1984)
   --out DIR        output folder (default out/spiral)
+  --no-report      write only loss.json and model.safetensors (no figures, no report page)
   --help           this text
 `;
 
@@ -116,6 +115,7 @@ export function parseJobArgs(argv: readonly string[]): SpiralJobOptions | "help"
     dtype,
     seed: int("seed", v.seed, 1984, -(2 ** 31)),
     out: v.out ?? join("out", "spiral"),
+    report: v["no-report"] !== true,
   };
 }
 
@@ -133,6 +133,7 @@ function parse(argv: readonly string[]) {
       dtype: { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
+      "no-report": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -171,6 +172,12 @@ export async function runSpiralJob(
   const [W1, b1, W2, b2] = model.params;
   const named = { W1: W1!, b1: b1!, W2: W2!, b2: b2! };
   saveParams(modelFile, named);
+  if (!options.report)
+    return { options, trainer, model, finalLoss, accuracy: acc, files: { loss: lossFile, model: modelFile } };
+
+  // viz (vega, Graphviz) is loaded only here: the job without the report does not pay for it
+  const { decisionBoundarySvg, groupsFromLayers, lossPlotSvg, renderReportHtml, renderSvg, snapshot, toDot } =
+    await import("@gradgraph/viz");
 
   // figures: the loss curve, the decision boundary (the seed's figure 1-33), and the graph of one
   // recorded training step (a forward on the first mini-batch, then its backward, so gradients show)

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadParams } from "@gradgraph/nn";
 import { afterAll, describe, expect, it } from "vitest";
 import { main, parseJobArgs } from "../src/cli.js";
-import { loadParams } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +59,7 @@ describe("npm start (the spiral job)", () => {
         "7",
         "--out",
         "x",
+        "--no-report",
       ]),
     ).toEqual({
       epochs: 3,
@@ -69,15 +70,20 @@ describe("npm start (the spiral job)", () => {
       dtype: "float64",
       seed: 7,
       out: "x",
+      report: false,
     });
     const out = capture();
+    const quiet = join(dir, "quiet");
     expect(
       await main(
-        ["--epochs", "2", "--optimizer", "momentum", "--dtype", "float64", "--out", dir],
+        ["--epochs", "2", "--optimizer", "momentum", "--dtype", "float64", "--out", quiet, "--no-report"],
         out.stream,
         capture().stream,
       ),
     ).toBe(0);
+    // --no-report: the results and the checkpoint only
+    expect(readdirSync(quiet).sort()).toEqual(["loss.json", "model.safetensors"]);
+    expect(out.text.join("")).not.toContain("report.html");
   });
 
   it("--help prints usage; bad flags get a clear message and a non-zero exit", async () => {

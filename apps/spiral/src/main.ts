@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** `npm start`: the spiral job from the command line (see cli.ts). */
 import { main } from "./cli.js";
 
