@@ -6,7 +6,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   ssr: { resolve: { conditions: ["@gradgraph/source", "module", "node", "development|production"] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "test/*.test.ts"],
+    include: [
+      "packages/*/test/**/*.test.ts",
+      "apps/*/test/**/*.test.ts",
+      "tools/*/test/**/*.test.ts",
+      "test/*.test.ts",
+    ],
     testTimeout: 60_000,
     pool: "threads",
   },

@@ -8,6 +8,8 @@ export class GradgraphError extends Error {
   /** The op or public function that raised the error, e.g. `'matmul'` or `'tensor'`. */
   readonly op: string;
   /**
+   * Creates an error raised by `op`. `name` is set to the concrete class's name (`ShapeError`,
+   * `ArgumentError`, ...), so it shows in stack traces and `String(error)`.
    * @param op - the op or function name the message is about.
    * @param message - the full message; it should already name `op`.
    * @param options - standard `ErrorOptions` (for a `cause`).
@@ -77,8 +79,9 @@ export class AnomalyError extends GradgraphError {
   readonly nodeId: number | null;
   /** The stack trace of the user code that created the op. */
   readonly site: string | null;
-  /** Flat index of the first bad element, and its value. */
+  /** Flat (row-major) index of the first bad element in the output or gradient. */
   readonly index: number;
+  /** The bad value itself: `NaN`, `Infinity` or `-Infinity`. */
   readonly value: number;
 
   /** @internal */

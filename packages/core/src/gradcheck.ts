@@ -64,12 +64,15 @@ export interface GradcheckFault {
   op: string;
   /** The node's id (creation order). */
   nodeId: number;
-  /** Which input of the node has the wrong gradient, and its name. */
+  /** Which input of the node has the wrong gradient (its position among the op's inputs). */
   input: number;
+  /** That input's name in the op's definition (`b`, or `xs[2]` for a variadic op; `#i` if unnamed). */
   inputName: string;
-  /** The worst element of that input. */
+  /** The worst element of that input, as a multi-dimensional index. */
   index: number[];
+  /** The node's backward gradient at that element, in the node's dtype. */
   analytic: number;
+  /** The central-difference gradient at that element, in float64. */
   numeric: number;
   /** Where in the user's code the op was created (a stack frame), if known. */
   site: string | null;
@@ -103,9 +106,11 @@ export interface GradcheckReport {
   maxRelError: number;
   /** The element furthest outside (or closest to) the tolerance, or `null` if there are no elements. */
   worst: GradcheckElement | null;
-  /** The settings used. */
+  /** The central-difference step used. */
   eps: number;
+  /** The absolute tolerance used (given, or the dtype's default). */
   atol: number;
+  /** The relative tolerance used (given, or the dtype's default). */
   rtol: number;
   /** The dtype the function was checked in. */
   dtype: DType;

@@ -150,7 +150,9 @@ export function withCreationSites<T>(fn: () => T): T {
 
 /** A raw result of a forward: a typed array and its shape. */
 export interface RawArray {
+  /** The elements, row-major; its length must equal the product of `shape`. */
   readonly data: FloatArray;
+  /** The dimensions (`[]` for a scalar). */
   readonly shape: Shape;
 }
 
@@ -205,10 +207,15 @@ export interface BackwardContext<A = unknown> {
 
 /**
  * The engine's view of an op: a name, input names, how many outputs, forward over raw arrays and
- * backward over tensors. `defineOp` builds these from what a library author writes.
+ * backward over tensors. `defineOp` builds these from what a library author writes (an
+ * {@link OpSpec}); the engine's own ops (`cast`, `sumTo`, `broadcastTo`, `accumulateGrad`) are
+ * written as these directly. Read it from {@link Node.op} for inspection; calling `forward` or
+ * `backward` by hand bypasses every check.
  */
 export interface OpCore {
+  /** The op's name, as in error messages and graph exports (`'matmul'`, `'sumTo'`). */
   readonly name: string;
+  /** The names of the inputs, in order (`['a', 'b']`); for a variadic op, the one shared name. */
   readonly inputNames: readonly string[];
   /** True when the op takes any number of inputs, all named after `inputNames[0]`. */
   readonly variadic?: boolean;
@@ -216,7 +223,15 @@ export interface OpCore {
   readonly multi: boolean;
   /** The op's backward keeps no reference to gradients it receives or returns (see `OpSpec.ownsGradients`). */
   readonly ownsGradients?: boolean;
+  /**
+   * Computes the output (or, when `multi`, every output) from the prepared inputs (tensors, dtype
+   * promoted, already checked) and the attributes; see {@link OpSpec.forward}.
+   */
   forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray | readonly RawArray[];
+  /**
+   * Maps the output's gradient (an array of them when `multi`) to one gradient per input, `null`
+   * or `undefined` where none is needed; see {@link OpSpec.backward}.
+   */
   backward(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
 }
 
@@ -470,7 +485,9 @@ export interface SavedEntry {
   readonly index: number;
   /** The input's name (`b`, `xs[2]`) or `output k`. */
   readonly name: string;
+  /** The saved tensor's shape. */
   readonly shape: Shape;
+  /** The saved tensor's dtype. */
   readonly dtype: DType;
 }
 

@@ -74,7 +74,12 @@ export function jvp(
   f: (...inputs: Tensor[]) => Tensor,
   inputs: readonly Tensor[],
   tangents: readonly Tensor[],
-): { value: Tensor; jvp: Tensor } {
+): {
+  /** `f(inputs)`, detached from any graph. */
+  value: Tensor;
+  /** `J·t`, of the output's shape, detached (zeros when the output does not depend on the inputs). */
+  jvp: Tensor;
+} {
   checkFunctionArgs("jvp", f, inputs);
   checkVectors("jvp", "tangents", inputs, tangents);
   return enableGrad(() => {
@@ -97,7 +102,14 @@ export function hvp(
   f: (...inputs: Tensor[]) => Tensor,
   inputs: readonly Tensor[],
   vectors: readonly Tensor[],
-): { value: Tensor; grad: Tensor[]; hvp: Tensor[] } {
+): {
+  /** `f(inputs)`, a one-element tensor, detached from any graph. */
+  value: Tensor;
+  /** `∂f/∂x`, one detached tensor per input, of that input's shape. */
+  grad: Tensor[];
+  /** `H·v`, one detached tensor per input, of that input's shape. */
+  hvp: Tensor[];
+} {
   checkFunctionArgs("hvp", f, inputs);
   checkVectors("hvp", "vectors", inputs, vectors);
   return enableGrad(() => {

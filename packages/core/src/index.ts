@@ -1,6 +1,8 @@
 /**
  * @gradgraph/core: tensors, the define-by-run graph, reverse-mode autodiff, `defineOp` and
  * gradient checking. Ops live in `@gradgraph/nodes`; fast-check helpers in `@gradgraph/core/testing`.
+ *
+ * @module @gradgraph/core
  */
 export { allocArray, DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
 export {
@@ -40,6 +42,7 @@ export {
   isGradEnabled,
   Node,
   noGrad,
+  type OpCore,
   type RawArray,
   type SavedEntry,
   setAnomalyDetection,

@@ -36,7 +36,12 @@ export interface OpTestSpec<A> {
   /** Draws the attributes for given input shapes. */
   attrs?: (shapes: readonly Shape[], pick: Picker) => A;
   /** Draws shapes and attributes together, when they depend on each other (overrides both). */
-  cases?: (pick: Picker) => { shapes: Shape[]; attrs: A };
+  cases?: (pick: Picker) => {
+    /** One shape per input, in the op's input order. */
+    shapes: Shape[];
+    /** The attributes the op is called with for these shapes. */
+    attrs: A;
+  };
   /** Interval the input values are drawn from (default `[-2, 2]`). */
   domain?: readonly [number, number];
   /** Per-input intervals, overriding `domain` for the inputs they cover (e.g. a positive divisor). */

@@ -13,6 +13,7 @@ export class Rng {
   #spare: number | null = null;
 
   /**
+   * A generator seeded with `seed`: the same seed gives the same sequence.
    * @param seed - any 32-bit integer.
    * @throws ArgumentError when `seed` is not an integer.
    */

@@ -132,8 +132,9 @@ export class Tensor {
   }
 
   /**
-   * @throws GraphError when changing the flag of a non-leaf tensor; ArgumentError when set on
-   *   something that is not a tensor.
+   * Makes this leaf track gradients (true) or stop (false); the value is coerced with `Boolean`.
+   * @throws GraphError when set on a non-leaf tensor (even to its current value); ArgumentError
+   *   when set on something that is not a tensor.
    */
   set requiresGrad(flag: boolean) {
     if (!isTensor(this)) throw notATensor("requiresGrad", this);

@@ -2,6 +2,8 @@
  * @gradgraph/nn: chapter 1 of "Deep Learning from Scratch 2" as a library — layers with
  * `params`/`grads` whose gradients reverse-mode autodiff derives, optimizers, a Trainer, the
  * spiral data set and safetensors checkpoints.
+ *
+ * @module @gradgraph/nn
  */
 export { loadSpiral, type SpiralData, type SpiralOptions } from "./datasets/spiral.js";
 export {
@@ -52,6 +54,7 @@ export {
   OPTIMIZER_NAMES,
   type Optimizer,
   type OptimizerName,
+  type OptimizerOptionsByName,
   RMSprop,
   type RMSpropOptions,
   SGD,

@@ -24,7 +24,9 @@ import { Affine, type Layer, type LossLayer, Sigmoid, SoftmaxWithLoss } from "./
 
 /** What a Trainer needs from a model. */
 export interface Model {
+  /** Every trainable tensor, in a fixed order; an optimizer updates them in place. */
   readonly params: readonly Tensor[];
+  /** The gradient of each of `params`, same order and shapes; filled by `backward`. */
   readonly grads: readonly Tensor[];
   /** Scores for a batch (no loss). */
   predict(x: Tensor): Tensor;
@@ -36,13 +38,18 @@ export interface Model {
 
 /** A stack of layers followed by a loss layer. */
 export class Sequential implements Model {
+  /** The layers, applied in order by `predict`. */
   readonly layers: readonly Layer[];
+  /** The loss layer, applied by `forward` to the last layer's output. */
   readonly lossLayer: LossLayer;
+  /** Every layer's params in layer order, then the loss layer's. */
   readonly params: readonly Tensor[];
+  /** The gradient buffers of `params`, same order (each is the param's `.grad`). */
   readonly grads: readonly Tensor[];
   #loss: Tensor | null = null;
 
   /**
+   * A model of `layers` followed by `lossLayer`, with their params and grads gathered in order.
    * @param layers - applied in order by `predict`.
    * @param lossLayer - applied by `forward` (default `SoftmaxWithLoss`).
    * @throws ArgumentError naming `Sequential` when `layers` is not an array of layers or
@@ -101,8 +108,20 @@ export interface TwoLayerNetOptions {
    * `Tensor.storage` in @gradgraph/core).
    */
   storage?: Storage;
-  /** Start from these parameters (W1, b1, W2, b2) instead of a random draw, e.g. the book's. */
-  init?: { W1: Tensor; b1?: Tensor; W2: Tensor; b2?: Tensor };
+  /**
+   * Start from these parameters (W1, b1, W2, b2) instead of a random draw, e.g. the book's. They
+   * are copied into new tensors of the net's dtype and storage.
+   */
+  init?: {
+    /** The first weight, inputSize×hiddenSize (or any tensor of that many elements, read row-major). */
+    W1: Tensor;
+    /** The first bias, hiddenSize elements (e.g. shape [H] or [1, H]); default zeros. */
+    b1?: Tensor;
+    /** The second weight, hiddenSize×outputSize (or any tensor of that many elements). */
+    W2: Tensor;
+    /** The second bias, outputSize elements; default zeros. */
+    b2?: Tensor;
+  };
 }
 
 /**
@@ -112,6 +131,8 @@ export interface TwoLayerNetOptions {
  */
 export class TwoLayerNet extends Sequential {
   /**
+   * A net mapping `inputSize` features through `hiddenSize` sigmoid units to `outputSize` scores:
+   * W1 is inputSize×hiddenSize, b1 hiddenSize, W2 hiddenSize×outputSize, b2 outputSize.
    * @throws ArgumentError naming `TwoLayerNet` for sizes that are not positive integers (or whose
    *   weights would exceed 2^31 − 1 elements), a non-integer `seed`, `init` entries that are not
    *   Tensors, a `storage` other than `'js'` or `'wasm'`, or an unknown option; DTypeError for a

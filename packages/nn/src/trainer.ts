@@ -11,7 +11,12 @@ import { clipGradNorm, type Optimizer } from "./optim/index.js";
 
 /** Where progress goes: a stream with `write` (and `isTTY` for the progress bar). */
 export interface ProgressOutput {
+  /** Receives each progress line (ending in a newline), and the bar's redraws on a terminal. */
   write(text: string): unknown;
+  /**
+   * True for a terminal: `fit` then draws a progress bar, redrawn in place with `\r` and ANSI
+   * line clears, with the loss lines printed above it.
+   */
   isTTY?: boolean;
 }
 
@@ -45,7 +50,9 @@ function defaultOutput(): ProgressOutput {
 
 /** Trains a model with an optimizer, as the book's `Trainer` does. */
 export class Trainer {
+  /** The model trained: `fit` calls its `forward` and `backward` on each mini-batch. */
   readonly model: Model;
+  /** The optimizer that updates `model.params` from `model.grads` after each backward. */
   readonly optimizer: Optimizer;
   /** Average losses, one per `evalInterval` iterations (the book's `loss_list`). */
   lossList: number[] = [];
@@ -55,6 +62,7 @@ export class Trainer {
   currentEpoch = 0;
 
   /**
+   * A trainer of `model` with `optimizer`; its loss records start empty and its epoch count at 0.
    * @throws ArgumentError naming `Trainer` when `model` is not a model (params and grads arrays,
    *   forward and backward methods) or `optimizer` has no `update` method.
    */

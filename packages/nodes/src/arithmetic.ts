@@ -289,9 +289,14 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
 
 /** The op objects defined here beyond `add` and `mul`, by name, for the package's `ops`. */
 export const elementwiseOps = {
+  /** {@link subOp}, behind {@link sub}. */
   sub: subOp,
+  /** {@link divOp}, behind {@link div}. */
   div: divOp,
+  /** {@link negOp}, behind {@link neg}. */
   neg: negOp,
+  /** {@link maximumOp}, behind {@link maximum}. */
   maximum: maximumOp,
+  /** {@link minimumOp}, behind {@link minimum}. */
   minimum: minimumOp,
 } as const;

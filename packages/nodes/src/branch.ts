@@ -18,9 +18,9 @@ import { fmtValue } from "./format.js";
 import { sum } from "./reduce.js";
 import { MAX_PIECES, reshape } from "./shape.js";
 
-/** Attributes of `branch`: how many copies. */
+/** Attributes of {@link branchOp}. */
 export interface BranchAttrs {
-  /** The number of outputs, each a copy of the input. */
+  /** The number of copies, an integer in `1..MAX_PIECES` (2^20). */
   readonly n: number;
 }
 
@@ -55,11 +55,14 @@ export function branch(x: Tensor, n = 2): Tensor[] {
   return branchOp([assertTensor("branch", "x", x)], { n });
 }
 
-/** Attributes of `repeat` (`np.repeat`): the count and the axis. */
+/** Attributes of {@link repeatOp}. */
 export interface RepeatAttrs {
-  /** How many times each entry along `axis` is repeated. */
+  /** How many times each slice is repeated, a non-negative integer (0 gives an empty result). */
   readonly n: number;
-  /** Normalised axis, or null to repeat the flattened input. */
+  /**
+   * The axis, which must already be normalised to `0..rank−1` (the op does not normalise it;
+   * {@link repeat} does), or null to repeat the flattened input.
+   */
   readonly axis: number | null;
 }
 

@@ -2,6 +2,8 @@
  * @gradgraph/nodes: the differentiable ops, each a plain function defined with `defineOp`
  * exactly as a library author outside the project would define one. `ops` lists the op objects
  * themselves, for `checkOp` and graph tooling.
+ *
+ * @module @gradgraph/nodes
  */
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
@@ -82,21 +84,34 @@ export {
 
 /** Every op object of this package, by name. */
 export const ops = {
+  /** {@link addOp}, behind {@link add}. */
   add: addOp,
+  /** {@link mulOp}, behind {@link mul}. */
   mul: mulOp,
   ...elementwiseOps,
   ...powerOps,
   ...unaryOps,
+  /** {@link branchOp}, a multi-output op, behind {@link branch}. */
   branch: branchOp,
+  /** {@link repeatOp}, behind {@link repeat}. */
   repeat: repeatOp,
+  /** {@link sumOp}, behind {@link sum} and {@link mean}. */
   sum: sumOp,
+  /** {@link maxOp}, behind {@link max}. */
   max: maxOp,
+  /** {@link logSumExpOp}, behind {@link logSumExp}. */
   logSumExp: logSumExpOp,
+  /** {@link softmaxOp}, behind {@link softmax}. */
   softmax: softmaxOp,
+  /** {@link logSoftmaxOp}, behind {@link logSoftmax}. */
   logSoftmax: logSoftmaxOp,
+  /** {@link softmaxCrossEntropyOp}, behind {@link softmaxCrossEntropy}. */
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  /** {@link reshapeOp}, behind {@link reshape}. */
   reshape: reshapeOp,
   ...shapeOps,
+  /** {@link matmulOp}, behind {@link matmul}. */
   matmul: matmulOp,
+  /** {@link affineOp}, behind {@link affine}. */
   affine: affineOp,
 } as const;

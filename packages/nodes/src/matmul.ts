@@ -26,7 +26,9 @@ import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */
 export interface MatmulAttrs {
+  /** Use `a` with its last two dimensions swapped (`op(a) = aᵀ`), without copying it. */
   readonly transA: boolean;
+  /** Use `b` with its last two dimensions swapped (`op(b) = bᵀ`), without copying it. */
   readonly transB: boolean;
 }
 

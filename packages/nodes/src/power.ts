@@ -21,6 +21,7 @@ const POW_TEST_EXPONENTS = [-2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3] as const;
 
 /** Attributes of `powScalarOp`: the constant exponent. */
 export interface PowScalarAttrs {
+  /** The exponent, any number (a negative `x` with a non-integer `p` gives NaN, as `Math.pow`). */
   readonly p: number;
 }
 
@@ -143,4 +144,9 @@ export function pow(x: TensorLike, p: TensorLike): Tensor {
 }
 
 /** The op objects defined here, by name, for the package's `ops`. */
-export const powerOps = { pow: powOp, powScalar: powScalarOp } as const;
+export const powerOps = {
+  /** {@link powOp}: `x^p` with a tensor exponent, behind {@link pow}. */
+  pow: powOp,
+  /** {@link powScalarOp}: `x^p` for a constant number `p`, behind {@link pow} with a number exponent. */
+  powScalar: powScalarOp,
+} as const;

@@ -24,11 +24,18 @@ import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
-/** Attributes of `sum` (and of the reductions built on it): the axes and whether they are kept. */
+/**
+ * Attributes of `sum` and of the reductions built like it ({@link sumOp}, {@link maxOp},
+ * {@link logSumExpOp}), as the
+ * {@link sum}, {@link max} and {@link logSumExp} functions build them from {@link ReduceOptions}.
+ */
 export interface SumAttrs {
-  /** Normalised, sorted axes to reduce. */
+  /**
+   * The axes to reduce, which must already be normalised to `0..rank−1` and sorted: the ops do not
+   * normalise them (the functions do), and a negative axis is not reduced.
+   */
   readonly axes: readonly number[];
-  /** Whether the reduced axes stay as size-1 dimensions. */
+  /** Keep the reduced axes as size-1 dimensions. */
   readonly keepdims: boolean;
 }
 
@@ -92,7 +99,7 @@ function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
 }
 
 /** Checks the attributes of a reduction op called directly. */
-function checkReduceAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
+function checkSumAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
   if (!Array.isArray(attrs?.axes)) {
     throw new ArgumentError(fn, `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`);
   }
@@ -130,7 +137,7 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "max",
   inputs: ["x"],
   check([x], attrs) {
-    checkReduceAttrs("max", x!, attrs);
+    checkSumAttrs("max", x!, attrs);
     const empty = attrs.axes.some((a) => x!.shape[a] === 0);
     if (empty && shapeSize(reducedShape(x!.shape, attrs)) > 0) {
       throw new ShapeError(
@@ -172,7 +179,7 @@ export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "logSumExp",
   inputs: ["x"],
   check([x], attrs) {
-    checkReduceAttrs("logSumExp", x!, attrs);
+    checkSumAttrs("logSumExp", x!, attrs);
   },
   forward([x], attrs, ctx) {
     const out = ctx.alloc(reducedShape(x!.shape, attrs));

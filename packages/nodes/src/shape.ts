@@ -37,7 +37,7 @@ export { broadcastTo, sumTo } from "@gradgraph/core";
 
 /** Attributes of `reshape`: the new shape. */
 export interface ReshapeAttrs {
-  /** The output shape; its size equals the input's. */
+  /** The output shape: non-negative integers whose product is the input's size (no `-1` to infer). */
   readonly shape: readonly number[];
 }
 
@@ -942,11 +942,18 @@ function checkTensorList(fn: string, xs: unknown): Tensor[] {
 
 /** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */
 export const shapeOps = {
+  /** {@link transposeOp}, behind {@link transpose}. */
   transpose: transposeOp,
+  /** {@link getItemOp}, behind {@link getItem}. */
   getItem: getItemOp,
+  /** {@link scatterRowsOp}, the adjoint of `getItem` (its backward); no function of its own. */
   scatterRows: scatterRowsOp,
+  /** {@link sliceOp}, behind {@link slice}. */
   slice: sliceOp,
+  /** {@link padSliceOp}, the adjoint of `slice` (its backward); no function of its own. */
   padSlice: padSliceOp,
+  /** {@link concatOp}, behind {@link concat} and {@link stack}. */
   concat: concatOp,
+  /** {@link splitOp}, a multi-output op, behind {@link split}. */
   split: splitOp,
 } as const;

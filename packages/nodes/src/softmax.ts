@@ -16,9 +16,12 @@ import { fmtAttrs } from "./format.js";
 import { sum } from "./reduce.js";
 import { exp } from "./unary.js";
 
-/** Attributes of `softmax` and `logSoftmax`: the axis the probabilities are taken along. */
+/** Attributes of {@link softmaxOp} and {@link logSoftmaxOp}. */
 export interface SoftmaxAttrs {
-  /** Normalised axis. */
+  /**
+   * The axis, which must already be normalised to `0..rank−1`: the ops do not normalise it (the
+   * {@link softmax} and {@link logSoftmax} functions do).
+   */
   readonly axis: number;
 }
 

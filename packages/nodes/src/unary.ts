@@ -17,7 +17,6 @@ import {
 } from "@gradgraph/core";
 import { div, mul, sub } from "./arithmetic.js";
 
-/** `exp`: derivative `gy·y` with the saved output `y = exp(x)`. */
 const SIGMOID_GRAD = 0;
 const TANH_GRAD = 1;
 
@@ -38,6 +37,7 @@ function fused(gy: Tensor, y: Tensor, kind: number): Tensor {
   return new Tensor(out, y.shape);
 }
 
+/** `exp`: derivative `gy·y` with the saved output `y = exp(x)`. */
 export const expOp: Op = defineOp({
   name: "exp",
   inputs: ["x"],
@@ -283,11 +283,18 @@ export function relu(x: TensorLike): Tensor {
 
 /** The op objects defined here, by name, for the package's `ops`. */
 export const unaryOps = {
+  /** {@link expOp}, behind {@link exp}. */
   exp: expOp,
+  /** {@link logOp}, behind {@link log}. */
   log: logOp,
+  /** {@link sqrtOp}, behind {@link sqrt}. */
   sqrt: sqrtOp,
+  /** {@link absOp}, behind {@link abs}. */
   abs: absOp,
+  /** {@link sigmoidOp}, behind {@link sigmoid}. */
   sigmoid: sigmoidOp,
+  /** {@link tanhOp}, behind {@link tanh}. */
   tanh: tanhOp,
+  /** {@link reluOp}, behind {@link relu}. */
   relu: reluOp,
 } as const;

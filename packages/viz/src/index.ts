@@ -2,6 +2,8 @@
  * @gradgraph/viz: graph snapshots (immutable, graphlib-backed), Graphviz DOT export and SVG
  * rendering, training plots (vega-lite), and a self-contained report page. Depends on core only;
  * layers and parameter names come in through plain options.
+ *
+ * @module @gradgraph/viz
  */
 export { type DotOptions, type Rankdir, toDot } from "./dot.js";
 export {

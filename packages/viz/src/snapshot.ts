@@ -40,15 +40,21 @@ export type SnapshotOpInput = {
 
 /** One tensor an op saved for backward (a copy of `Node.saved`'s entry). */
 export type SnapshotSaved = {
+  /** Whether the op saved one of its inputs or one of its outputs. */
   readonly role: "input" | "output";
+  /** Its position among the op's inputs or outputs. */
   readonly index: number;
+  /** The input's name (`b`, `xs[2]`) or `output k`. */
   readonly name: string;
+  /** The saved tensor's shape. */
   readonly shape: readonly number[];
+  /** The saved tensor's dtype. */
   readonly dtype: DType;
 };
 
 /** A recorded op application. */
 export type SnapshotOpNode = {
+  /** Discriminates the node kinds of {@link SnapshotNode}. */
   readonly kind: "op";
   /** `op<k>`: the k-th recorded node in creation order. */
   readonly id: string;
@@ -76,7 +82,9 @@ export type SnapshotOpNode = {
 
 /** The gradient of a leaf, summarised. */
 export type SnapshotGrad = {
+  /** The gradient's shape (the leaf's). */
   readonly shape: readonly number[];
+  /** The gradient's dtype. */
   readonly dtype: DType;
   /** The L2 norm, computed in float64 (NaN when the gradient holds NaN). */
   readonly norm: number;
@@ -84,14 +92,25 @@ export type SnapshotGrad = {
 
 /** A leaf tensor feeding the graph: a parameter or an input that requires grad. */
 export type SnapshotLeafNode = {
+  /** Discriminates the node kinds of {@link SnapshotNode}. */
   readonly kind: "leaf";
   /** `leaf<k>`: the k-th leaf in first-use order. */
   readonly id: string;
+  /** k: position among the leaf nodes. */
   readonly order: number;
-  /** Its parameter name (from `params`, else from a group), or `null`. */
+  /**
+   * Its parameter name: the first name `options.params` gives it, else `<group>.params[i]` from
+   * the first group listing it, else `null`.
+   */
   readonly name: string | null;
+  /** The leaf tensor's shape. */
   readonly shape: readonly number[];
+  /** The leaf tensor's dtype. */
   readonly dtype: DType;
+  /**
+   * The tensor's `requiresGrad` when the snapshot was taken: true for the leaves an op consumed
+   * (only leaves that require grad are recorded), and false for an output that is a constant.
+   */
   readonly requiresGrad: boolean;
   /** Its `.grad`, or `null` when none is set. */
   readonly grad: SnapshotGrad | null;
@@ -101,12 +120,17 @@ export type SnapshotLeafNode = {
 
 /** One of the tensors the snapshot was taken of. */
 export type SnapshotOutputNode = {
+  /** Discriminates the node kinds of {@link SnapshotNode}. */
   readonly kind: "output";
   /** `out<k>`: the k-th output given. */
   readonly id: string;
+  /** k: position among the outputs given. */
   readonly order: number;
+  /** The output tensor's shape. */
   readonly shape: readonly number[];
+  /** The output tensor's dtype. */
   readonly dtype: DType;
+  /** The output tensor's `requiresGrad` (false when no recorded op or tracked leaf produced it). */
   readonly requiresGrad: boolean;
   /** The id of the op or leaf node that produced it. */
   readonly source: string;
@@ -133,16 +157,19 @@ export type SnapshotEdge = {
   readonly input: number;
   /** Input name at the consumer (`output` for an output node). */
   readonly inputName: string;
-  /** The tensor's shape and dtype. */
+  /** The tensor's shape. */
   readonly shape: readonly number[];
+  /** The tensor's dtype. */
   readonly dtype: DType;
 };
 
 /** A group of nodes (a layer), drawn as a cluster. */
 export type SnapshotGroup = {
+  /** Marks a group (groups are not nodes, but carry a `kind` like them). */
   readonly kind: "group";
   /** `group<k>`. */
   readonly id: string;
+  /** k: position in `options.groups`. */
   readonly order: number;
   /** The name given (`Affine[0]`). */
   readonly name: string;
@@ -158,11 +185,15 @@ export const SNAPSHOT_FORMAT = "gradgraph.graph-snapshot";
  * derive an edited copy with immer's `produce`; the live graph is never reachable from it.
  */
 export type GraphSnapshot = {
+  /** Always {@link SNAPSHOT_FORMAT}: marks the object as a snapshot (see {@link isGraphSnapshot}). */
   readonly format: typeof SNAPSHOT_FORMAT;
+  /** The version of this layout, 1. */
   readonly version: 1;
   /** Every node, in a topological order (producers before consumers). */
   readonly nodes: readonly SnapshotNode[];
+  /** Every edge, in the order of their consumers and, within one, of input position. */
   readonly edges: readonly SnapshotEdge[];
+  /** The groups (layer clusters), in the order `options.groups` gave them. */
   readonly groups: readonly SnapshotGroup[];
   /** The output node ids, in the order the outputs were given. */
   readonly outputs: readonly string[];
@@ -210,7 +241,14 @@ export type NodeRef =
   | number
   | Node
   | Tensor
-  | { readonly nodeId: number | null; readonly op?: string; readonly site?: string | null };
+  | {
+      /** A live `Node.id`, or `null` when none was recorded. */
+      readonly nodeId: number | null;
+      /** The op's name, matched when `nodeId` is not in the snapshot. */
+      readonly op?: string;
+      /** The op's creation site, preferred among op nodes of the same name. */
+      readonly site?: string | null;
+    };
 
 // ---------------------------------------------------------------------------------------------
 // Side table: live ids per snapshot, for `resolveNode` (numbers and weak keys only, so a snapshot

@@ -31,7 +31,10 @@ export class Tanh extends BaseLayer {
 /** `Softmax` over the last axis (class scores to probabilities). */
 export class Softmax extends BaseLayer {
   readonly name = "Softmax";
-  /** @throws ShapeError naming `Softmax.forward` for a 0-d x (no class axis). */
+  /**
+   * Softmax along the last axis: each slice of x along it becomes probabilities summing to 1.
+   * @throws ShapeError naming `Softmax.forward` for a 0-d x (no class axis).
+   */
   protected compute(x: Tensor): Tensor {
     checkClassAxis("Softmax.forward", "x", x);
     return softmax(x, -1);

@@ -22,10 +22,12 @@ export class Dropout extends BaseLayer {
   readonly name = "Dropout";
   /** Training mode (default true). */
   train = true;
+  /** The probability of zeroing each element in training, in [0, 1) (from the options; default 0.5). */
   readonly ratio: number;
   readonly #rng: Rng;
 
   /**
+   * A dropout layer in training mode, with no parameters.
    * @throws ArgumentError naming `Dropout` when `ratio` is not in [0, 1), `seed` is not an
    *   integer, or `options` is not an object of those two.
    */

@@ -46,11 +46,13 @@ export abstract class BaseLayer implements Layer {
   abstract readonly name: string;
   readonly params: readonly Tensor[];
   readonly grads: readonly Tensor[];
-  /** The input and output of the last forward, for backward. */
+  /** The input of the last forward, for backward (`null` before the first forward). */
   protected lastInput: Tensor | null = null;
+  /** The recorded output of the last forward, which backward differentiates (`null` before the first forward). */
   protected lastOutput: Tensor | null = null;
 
   /**
+   * Registers the layer's parameters and gives each a zero gradient buffer (see {@link gradBufferFor}).
    * @param params - the layer's trainable tensors; each becomes a leaf that requires grad.
    * @throws ArgumentError naming the layer class when `params` is not an array of leaf tensors.
    */

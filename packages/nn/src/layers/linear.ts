@@ -9,6 +9,7 @@ export class MatMul extends BaseLayer {
   readonly name = "MatMul";
 
   /**
+   * A layer over the given weight, which it trains in place (no copy).
    * @param W - the weight (D×H); it becomes a trainable leaf.
    * @throws ShapeError when W is not 2-D; ArgumentError when it is not a leaf Tensor.
    */
@@ -18,7 +19,11 @@ export class MatMul extends BaseLayer {
     if (W.rank !== 2) throw new ShapeError("MatMul", `MatMul: W must be 2-D, got shape ${fmtShape(W.shape)}`);
   }
 
-  /** @throws ShapeError naming `MatMul.forward` when x is not N×D for W of D×H. */
+  /**
+   * `x·W` as {@link matmul} computes it: N×H for x of N×D; any x whose last dimension is D works
+   * (a vector gives H elements, a batch [..., N, D] gives [..., N, H]).
+   * @throws ShapeError naming `MatMul.forward` when x is not N×D for W of D×H.
+   */
   protected compute(x: Tensor): Tensor {
     checkLinearInput("MatMul", this.params[0]!, x);
     return matmul(x, this.params[0]!);
@@ -30,6 +35,7 @@ export class Affine extends BaseLayer {
   readonly name = "Affine";
 
   /**
+   * A layer over the given weight and bias, which it trains in place (no copies).
    * @param W - the weight (D×H).
    * @param b - the bias (H, or 1×H); both become trainable leaves.
    * @throws ShapeError when W is not 2-D or b does not match W's columns; ArgumentError when
@@ -49,7 +55,11 @@ export class Affine extends BaseLayer {
     }
   }
 
-  /** @throws ShapeError naming `Affine.forward` when x is not N×D for W of D×H. */
+  /**
+   * `x·W + b`: N×H for x of N×D, in one fused op ({@link affine}); any other x whose last
+   * dimension is D goes through `matmul` and a broadcast add of `b`.
+   * @throws ShapeError naming `Affine.forward` when x is not N×D for W of D×H.
+   */
   protected compute(x: Tensor): Tensor {
     checkLinearInput("Affine", this.params[0]!, x);
     // a mini-batch (the usual case) takes the fused op: one output array, bias added in place

@@ -6,10 +6,22 @@ import { autodiffBackward } from "./layer.js";
 
 /** A loss layer: `forward(x, t)` returns a 0-d loss; `backward(dout = 1)` returns dx. */
 export interface LossLayer {
+  /** The layer's class name, for messages and graph clusters. */
   readonly name: string;
+  /** Trainable tensors (leaves that require grad); empty for `SoftmaxWithLoss`. */
   readonly params: readonly Tensor[];
+  /** Gradient buffers, one per param, same shapes; written in place by `backward`. */
   readonly grads: readonly Tensor[];
+  /**
+   * The loss of scores `x` (N×C) against labels `t` (one-hot N×C, or N class indices), as a 0-d
+   * tensor; records the graph for `backward`.
+   */
   forward(x: Tensor, t: Labels): Tensor;
+  /**
+   * Differentiates the last forward's loss: writes the parameters' gradients into `grads` and
+   * returns the gradient with respect to the scores `x` (N×C), or `null` when `x` does not
+   * require grad. `dout` (the loss's upstream gradient) defaults to 1.
+   */
   backward(dout?: Tensor): Tensor | null;
 }
 
@@ -24,6 +36,8 @@ export class SoftmaxWithLoss implements LossLayer {
   #loss: Tensor | null = null;
 
   /**
+   * The mean softmax cross-entropy of the scores against the labels; records the graph for
+   * `backward` and forgets the previous forward's probabilities.
    * @param x - scores, N×C.
    * @param t - one-hot N×C, or N class indices.
    * @returns the 0-d mean loss.
@@ -52,6 +66,14 @@ export class SoftmaxWithLoss implements LossLayer {
     return this.y;
   }
 
+  /**
+   * The gradient of the last forward's loss with respect to the scores: `dout·(softmax(x) − t)/N`
+   * (`dout` defaults to 1), by autodiff through the recorded loss.
+   * @returns dx (N×C), or `null` when `x` does not require grad.
+   * @throws GraphError naming `SoftmaxWithLoss.backward` before a forward, or when the last
+   *   forward was already differentiated; ArgumentError/ShapeError for a `dout` that is not a
+   *   0-d (or one-element) Tensor.
+   */
   backward(dout?: Tensor): Tensor | null {
     return autodiffBackward(this.name, this.#input, this.#loss, this.params, this.grads, dout);
   }

@@ -56,7 +56,11 @@ export class AdaGrad extends LearningRate implements Optimizer {
   readonly eps: number;
   readonly #state = new ParamState(1);
 
-  /** @throws ArgumentError for a bad options object or a hyper-parameter out of range. */
+  /**
+   * An optimizer with the given hyper-parameters (defaults in {@link AdaGradOptions}); per-parameter
+   * state is allocated on the first update.
+   * @throws ArgumentError for a bad options object or a hyper-parameter out of range.
+   */
   constructor(options: AdaGradOptions = {}) {
     const { lr = 0.01, eps = DEFAULT_EPS } = checkOptions("AdaGrad", options, ADAGRAD_KEYS);
     super("AdaGrad", lr);
@@ -101,7 +105,11 @@ export class RMSprop extends LearningRate implements Optimizer {
   readonly eps: number;
   readonly #state = new ParamState(1);
 
-  /** @throws ArgumentError for a bad options object or a hyper-parameter out of range. */
+  /**
+   * An optimizer with the given hyper-parameters (defaults in {@link RMSpropOptions}); per-parameter
+   * state is allocated on the first update.
+   * @throws ArgumentError for a bad options object or a hyper-parameter out of range.
+   */
   constructor(options: RMSpropOptions = {}) {
     const { lr = 0.01, decayRate = 0.99, eps = DEFAULT_EPS } = checkOptions("RMSprop", options, RMSPROP_KEYS);
     super("RMSprop", lr);
@@ -157,7 +165,11 @@ export class Adam extends LearningRate implements Optimizer {
   readonly #state = new ParamState(2);
   #iter = 0;
 
-  /** @throws ArgumentError for a bad options object or a hyper-parameter out of range. */
+  /**
+   * An optimizer with the given hyper-parameters (defaults in {@link AdamOptions}); per-parameter
+   * state is allocated on the first update.
+   * @throws ArgumentError for a bad options object or a hyper-parameter out of range.
+   */
   constructor(options: AdamOptions = {}) {
     const { lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = DEFAULT_EPS } = checkOptions("Adam", options, ADAM_KEYS);
     super("Adam", lr);

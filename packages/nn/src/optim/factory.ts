@@ -19,11 +19,17 @@ export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze([
 
 /** The options each optimizer name takes. */
 export interface OptimizerOptionsByName {
+  /** {@link SGD}'s options. */
   sgd: SGDOptions;
+  /** {@link Momentum}'s options. */
   momentum: MomentumOptions;
+  /** {@link Nesterov}'s options (the same as Momentum's). */
   nesterov: MomentumOptions;
+  /** {@link AdaGrad}'s options. */
   adagrad: AdaGradOptions;
+  /** {@link RMSprop}'s options. */
   rmsprop: RMSpropOptions;
+  /** {@link Adam}'s options. */
   adam: AdamOptions;
 }
 

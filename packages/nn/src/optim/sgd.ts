@@ -32,7 +32,10 @@ const MOMENTUM_KEYS = ["lr", "momentum"] as const;
  * Stateless, so `update` may be given any list of parameters on each call.
  */
 export class SGD extends LearningRate implements Optimizer {
-  /** @throws ArgumentError for a bad options object or an `lr` that is negative or not finite. */
+  /**
+   * An optimizer with the given learning rate (default 0.01).
+   * @throws ArgumentError for a bad options object or an `lr` that is negative or not finite.
+   */
   constructor(options: SGDOptions = {}) {
     const { lr = 0.01 } = checkOptions("SGD", options, SGD_KEYS);
     super("SGD", lr);
@@ -64,7 +67,11 @@ export class Momentum extends LearningRate implements Optimizer {
   readonly momentum: number;
   readonly #state = new ParamState(1);
 
-  /** @throws ArgumentError for a bad options object or a negative or non-finite hyper-parameter. */
+  /**
+   * An optimizer with the given hyper-parameters (defaults in {@link MomentumOptions}); the
+   * velocities are allocated on the first update.
+   * @throws ArgumentError for a bad options object or a negative or non-finite hyper-parameter.
+   */
   constructor(options: MomentumOptions = {}) {
     const { lr = 0.01, momentum = 0.9 } = checkOptions("Momentum", options, MOMENTUM_KEYS);
     super("Momentum", lr);
@@ -107,7 +114,11 @@ export class Nesterov extends LearningRate implements Optimizer {
   readonly momentum: number;
   readonly #state = new ParamState(1);
 
-  /** @throws ArgumentError for a bad options object or a negative or non-finite hyper-parameter. */
+  /**
+   * An optimizer with the given hyper-parameters (defaults in {@link MomentumOptions}); the
+   * velocities are allocated on the first update.
+   * @throws ArgumentError for a bad options object or a negative or non-finite hyper-parameter.
+   */
   constructor(options: MomentumOptions = {}) {
     const { lr = 0.01, momentum = 0.9 } = checkOptions("Nesterov", options, MOMENTUM_KEYS);
     super("Nesterov", lr);
