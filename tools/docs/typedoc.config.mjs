@@ -22,6 +22,11 @@ const config = {
   logLevel: "Warn",
   out: "../../out/docs",
   readme: "../../README.md",
+  // Source links from the repository field of the packages' package.json, not from a git remote
+  // (a clone may have none, and typedoc then warns, which fails the check).
+  disableGit: true,
+  gitRevision: "main",
+  sourceLinkTemplate: "https://github.com/gradgraph/gradgraph/blob/{gitRevision}/{path}#L{line}",
   excludePrivate: true,
   excludeInternal: true,
   excludeExternals: true,
