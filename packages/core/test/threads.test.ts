@@ -14,6 +14,7 @@ import {
 } from "../src/index.js";
 import { setWorkerForTests, threadStats } from "../src/kernels/threads.js";
 import { wasmKernels } from "../src/kernels/wasm.js";
+import { FAILS_JOB, FAILS_START, SILENT } from "./fixtures/gemm-workers.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };
 
@@ -155,13 +156,13 @@ describe("threaded gemm", () => {
     const c: Case = { M: 20, N: 40, K: 30, tA: true, tB: false, f32: false, seed: 7 };
     const expected = run(c, 1).out;
     const cases: [string, number, RegExp][] = [
-      ["gemm-worker-fails-start.mjs", 10_000, /gemm worker 1 failed to start: simulated start failure/],
-      ["gemm-worker-silent.mjs", 200, /gemm worker 1 did not start within 200 ms/],
-      ["gemm-worker-fails-job.mjs", 10_000, /gemm worker 1 failed: simulated product failure/],
+      [FAILS_START, 10_000, /gemm worker 1 failed to start: simulated start failure/],
+      [SILENT, 200, /gemm worker 1 did not start within 200 ms/],
+      [FAILS_JOB, 10_000, /gemm worker 1 failed: simulated product failure/],
     ];
     try {
-      for (const [file, timeout, reason] of cases) {
-        await setWorkerForTests(new URL(`./fixtures/${file}`, import.meta.url), timeout);
+      for (const [body, timeout, reason] of cases) {
+        await setWorkerForTests(body, timeout);
         const r = run(c, 2);
         expect(r.threaded).toBe(false);
         expect(Array.from(r.out)).toEqual(Array.from(expected));
