@@ -180,6 +180,47 @@ describe("threaded gemm", () => {
     expect(kernelInfo().threadsReason).toBeUndefined();
   });
 
+  it("without blocking at pool start (a browser's way), runs on one thread until every worker is READY", async () => {
+    const c: Case = { M: 20, N: 40, K: 30, tA: false, tB: true, f32: true, seed: 9 };
+    const expected = run(c, 1).out;
+    const poll = async (until: () => boolean) => {
+      for (let i = 0; i < 2000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      await setWorkerForTests(undefined, undefined, false);
+      // the pool is created by this product, whose workers cannot have started yet
+      const first = run(c, 2);
+      expect(first.threaded).toBe(false);
+      expect(threadStats().poolSize).toBe(2);
+      expect(Array.from(first.out)).toEqual(Array.from(expected));
+      expect(kernelInfo().threadsReason).toBeUndefined();
+      let last = first;
+      await poll(() => {
+        last = run(c, 2);
+        return last.threaded;
+      });
+      expect(last.threaded).toBe(true);
+      expect(Array.from(last.out)).toEqual(Array.from(expected));
+      // failures are seen by the non-blocking check too
+      for (const [body, timeout, reason] of [
+        [FAILS_START, 10_000, /gemm worker 1 failed to start: simulated start failure/],
+        [SILENT, 200, /gemm worker 1 did not start within 200 ms/],
+      ] as const) {
+        await setWorkerForTests(body, timeout, false);
+        expect(run(c, 2).threaded).toBe(false);
+        const { A, B, C } = operands(c);
+        await poll(() => {
+          gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, C()); // (run's setThreads would clear the failure)
+          return kernelInfo().threadsReason !== undefined;
+        });
+        expect(kernelInfo().threadsReason).toMatch(reason);
+        expect(threadStats().poolSize).toBe(0);
+      }
+    } finally {
+      await setWorkerForTests();
+    }
+  });
+
   it("setThreads rejects bad counts and thresholds, naming the function and the value", () => {
     for (const bad of [0, -1, 1.5, MAX_THREADS + 1, Number.NaN, Number.POSITIVE_INFINITY, "2", null, undefined]) {
       expect(() => setThreads(bad as number)).toThrow(ArgumentError);
