@@ -12,7 +12,7 @@
 import vm from "node:vm";
 import { build, transform } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
-import { gemm, kernelInfo, ready, setKernelBackend } from "../src/index.js";
+import { gemm, kernelInfo, setKernelBackend } from "../src/index.js";
 import { useWasmBuild } from "../src/kernels/wasm.js";
 
 const entry = (rel: string) => new URL(rel, import.meta.url).pathname;
