@@ -208,6 +208,9 @@ describe("threaded gemm", () => {
       ] as const) {
         await setWorkerForTests(body, timeout, false);
         expect(run(c, 2).threaded).toBe(false);
+        // let the event loop turn: a worker that failed and ended is reported with its own reason,
+        // whether the product's check or the worker's exit event sees it first
+        await new Promise((r) => setTimeout(r, 300));
         const { A, B, C } = operands(c);
         await poll(() => {
           gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, C()); // (run's setThreads would clear the failure)

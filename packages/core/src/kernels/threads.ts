@@ -454,7 +454,11 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
       const data: WorkerData = { module, memory, control, slot: w, text: textOffset(size, w) };
       p.workers.push(
         host.spawn(source, data, (why) => {
-          if (pool === p) fail(`gemm worker ${w} ${why}`);
+          if (pool !== p) return;
+          // a worker that wrote its reason and then ended: its own reason says more than the event
+          if (Atomics.load(ctl, w * STRIDE + STATE) === FAILED) {
+            fail(`gemm worker ${w} failed${p.ready ? "" : " to start"}: ${workerReason(p, w)}`);
+          } else fail(`gemm worker ${w} ${why}`);
         }),
       );
     }
