@@ -6,12 +6,22 @@
 // and index-threads.ts (index.ts plus the strided gemm) with shared memory imported as env.memory,
 // for packages/core/src/kernels/threads.ts (one instance per thread over one shared memory):
 //   kernels-threads-simd.wasm, kernels-threads-relaxed.wasm
-// The loader (packages/core/src/kernels/wasm.ts) picks the best one that WebAssembly.validate accepts.
-// Quiet on success; skips the build when the outputs are newer than the sources. `--force` rebuilds.
+// build/ is only an intermediate: the four builds are then inlined, as base64, into the generated
+// module packages/core/src/kernels/wasm-binaries.ts (gitignored, deterministic: the same .wasm files
+// give the same text), with layout facts read here by instantiating each build: heapBase() (the end
+// of its static data) and workspaceBytes() (gemm's packing workspace), so that the heap
+// (src/kernels/heap.ts) can reserve its region before any build is compiled. The threaded builds
+// must lay out their static data identically (both are instantiated over one heap memory); the
+// script fails if they do not. The loader (packages/core/src/kernels/loader.ts and wasm.ts) decodes
+// and compiles only the build it needs, at first use, and picks the best one that
+// WebAssembly.validate accepts.
+// Quiet on success; skips the compile when the .wasm outputs are newer than the sources, and
+// regenerates wasm-binaries.ts when it is missing or older than them. `--force` rebuilds everything.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const core = join(root, "packages", "core");
@@ -19,6 +29,7 @@ const assembly = join(core, "assembly");
 const entry = join(assembly, "index.ts");
 const threadsEntry = join(assembly, "index-threads.ts");
 const outDir = join(core, "build");
+const binariesModule = join(core, "src", "kernels", "wasm-binaries.ts");
 const self = fileURLToPath(import.meta.url);
 
 /** Pages (64 KiB) of the threaded builds' shared memory: 2 GiB at most, so pointers fit an i32. */
@@ -48,7 +59,12 @@ const sources = readdirSync(assembly).map((f) => join(assembly, f));
 const newest = Math.max(mtime(self), ...sources.map(mtime));
 const force = process.argv.includes("--force");
 const todo = builds.filter((b) => force || mtime(join(outDir, b.out)) < newest);
-if (todo.length === 0) process.exit(0);
+const newestOutput = Math.max(newest, ...builds.map((b) => mtime(join(outDir, b.out))));
+if (todo.length === 0 && mtime(binariesModule) >= newestOutput) process.exit(0);
+if (todo.length === 0) {
+  writeBinaries();
+  process.exit(0);
+}
 
 const ascBin = join(core, "node_modules", "assemblyscript", "bin", "asc.js");
 if (!existsSync(ascBin)) {
@@ -89,4 +105,84 @@ function compile(b) {
 
 const errors = (await Promise.all(todo.map(compile))).filter((e) => e !== "");
 for (const e of errors) console.error(`build-wasm: ${e}`);
-process.exit(errors.length > 0 ? 1 : 0);
+if (errors.length > 0) process.exit(1);
+writeBinaries();
+
+/**
+ * Instantiates one build (over a fresh shared memory when it imports one) and reads its layout:
+ * heapBase(), workspaceBytes() and the static data below heapBase.
+ */
+function layout(bytes) {
+  const module = new WebAssembly.Module(bytes);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: THREADS_MAX_PAGES, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const mem = ex.memory instanceof WebAssembly.Memory ? ex.memory : memory;
+  const heapBase = Number(ex.heapBase());
+  const workspaceBytes = Number(ex.workspaceBytes());
+  const statics = Buffer.from(new Uint8Array(mem.buffer, 0, heapBase));
+  return { heapBase, workspaceBytes, statics };
+}
+
+/** Writes wasm-binaries.ts from the four .wasm files (exits with a message when one cannot be read). */
+function writeBinaries() {
+  try {
+    // Node 20 accepts relaxed SIMD only behind this flag (ignored where it shipped)
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+  } catch {
+    // a V8 without the flag: relaxed SIMD is on
+  }
+  const entries = [];
+  let threadedStatics = null;
+  for (const b of builds) {
+    const file = join(outDir, b.out);
+    let bytes;
+    let facts;
+    try {
+      bytes = readFileSync(file);
+      facts = layout(bytes);
+    } catch (e) {
+      console.error(`build-wasm: cannot read the layout of ${file}: ${e instanceof Error ? e.message : e}`);
+      process.exit(1);
+    }
+    if (b.source === threadsEntry) {
+      if (threadedStatics !== null && !threadedStatics.equals(facts.statics)) {
+        console.error(
+          "build-wasm: the threaded builds lay out their static data differently; the heap needs one layout",
+        );
+        process.exit(1);
+      }
+      threadedStatics = facts.statics;
+    }
+    const name = b.out.replace(/\.wasm$/, "");
+    entries.push(
+      `  "${name}": {\n` +
+        `    heapBase: ${facts.heapBase},\n` +
+        `    workspaceBytes: ${facts.workspaceBytes},\n` +
+        `    base64:\n      "${bytes.toString("base64")}",\n` +
+        "  },",
+    );
+  }
+  const text = `// Generated by scripts/build-wasm.mjs from packages/core/build/*.wasm: do not edit, not committed.
+// The four kernel builds as base64 (decoded with atob, only the build in use, at first use, by
+// loader.ts) and each build's layout, read at build time by instantiating it.
+
+/** The kernel builds: single-thread, and threaded (shared memory imported as env.memory). */
+export type WasmBuildName = "kernels-simd" | "kernels-relaxed" | "kernels-threads-simd" | "kernels-threads-relaxed";
+
+/** One build: its layout and its bytes. */
+export interface WasmBuildData {
+  /** heapBase(): the first byte past the build's static data (64-byte aligned). */
+  heapBase: number;
+  /** workspaceBytes(): the size of gemm's packing workspace, placed at heapBase. */
+  workspaceBytes: number;
+  /** The .wasm file, base64. */
+  base64: string;
+}
+
+/** Every build, by name. */
+export const WASM_BUILDS: Readonly<Record<WasmBuildName, WasmBuildData>> = {
+${entries.join("\n")}
+};
+`;
+  writeFileSync(binariesModule, text);
+}

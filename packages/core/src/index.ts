@@ -71,6 +71,7 @@ export {
   type KernelBackendOption,
   type KernelInfo,
   kernelInfo,
+  ready,
   setKernelBackend,
 } from "./kernels/wasm.js";
 export {

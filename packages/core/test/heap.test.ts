@@ -25,7 +25,8 @@ import {
   tensor,
   zeros,
 } from "../src/index.js";
-import { heapFree, heapScratch, heapStats, inHeap } from "../src/kernels/heap.js";
+import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/heap.js";
+import { buildLayout } from "../src/kernels/loader.js";
 import { mul } from "./helpers.js";
 
 v8.setFlagsFromString("--expose-gc");
@@ -162,6 +163,18 @@ describe("resident views", () => {
 });
 
 describe("allocator", () => {
+  it("in Node, attaches the kernels at once, over a region reserved from the build-time layout", () => {
+    const t = zeros([16], { storage: "wasm" });
+    for (const backend of ["wasm-simd", "wasm-relaxed-simd"] as const) {
+      const k = heapKernels(backend); // both builds fit the region (relaxed SIMD is on in Node 20)
+      expect(k).not.toBeNull();
+      const { workspaceBytes } = buildLayout(
+        backend === "wasm-simd" ? "kernels-threads-simd" : "kernels-threads-relaxed",
+      );
+      expect(t.data.byteOffset).toBeGreaterThanOrEqual(k!.work + workspaceBytes);
+    }
+  });
+
   it("storageInfo reports the heap's use", () => {
     const before = storageInfo();
     const t = zeros([1000], { storage: "wasm" });

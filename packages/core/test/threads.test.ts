@@ -14,6 +14,7 @@ import {
 } from "../src/index.js";
 import { setWorkerForTests, threadStats } from "../src/kernels/threads.js";
 import { wasmKernels } from "../src/kernels/wasm.js";
+import { FAILS_JOB, FAILS_START, SILENT } from "./fixtures/gemm-workers.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };
 
@@ -155,13 +156,13 @@ describe("threaded gemm", () => {
     const c: Case = { M: 20, N: 40, K: 30, tA: true, tB: false, f32: false, seed: 7 };
     const expected = run(c, 1).out;
     const cases: [string, number, RegExp][] = [
-      ["gemm-worker-fails-start.mjs", 10_000, /gemm worker 1 failed to start: simulated start failure/],
-      ["gemm-worker-silent.mjs", 200, /gemm worker 1 did not start within 200 ms/],
-      ["gemm-worker-fails-job.mjs", 10_000, /gemm worker 1 failed: simulated product failure/],
+      [FAILS_START, 10_000, /gemm worker 1 failed to start: simulated start failure/],
+      [SILENT, 200, /gemm worker 1 did not start within 200 ms/],
+      [FAILS_JOB, 10_000, /gemm worker 1 failed: simulated product failure/],
     ];
     try {
-      for (const [file, timeout, reason] of cases) {
-        await setWorkerForTests(new URL(`./fixtures/${file}`, import.meta.url), timeout);
+      for (const [body, timeout, reason] of cases) {
+        await setWorkerForTests(body, timeout);
         const r = run(c, 2);
         expect(r.threaded).toBe(false);
         expect(Array.from(r.out)).toEqual(Array.from(expected));
@@ -177,6 +178,50 @@ describe("threaded gemm", () => {
     // a setThreads call clears the failure
     expect(run(c, 2).threaded).toBe(true);
     expect(kernelInfo().threadsReason).toBeUndefined();
+  });
+
+  it("without blocking at pool start (a browser's way), runs on one thread until every worker is READY", async () => {
+    const c: Case = { M: 20, N: 40, K: 30, tA: false, tB: true, f32: true, seed: 9 };
+    const expected = run(c, 1).out;
+    const poll = async (until: () => boolean) => {
+      for (let i = 0; i < 2000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      await setWorkerForTests(undefined, undefined, false);
+      // the pool is created by this product, whose workers cannot have started yet
+      const first = run(c, 2);
+      expect(first.threaded).toBe(false);
+      expect(threadStats().poolSize).toBe(2);
+      expect(Array.from(first.out)).toEqual(Array.from(expected));
+      expect(kernelInfo().threadsReason).toBeUndefined();
+      let last = first;
+      await poll(() => {
+        last = run(c, 2);
+        return last.threaded;
+      });
+      expect(last.threaded).toBe(true);
+      expect(Array.from(last.out)).toEqual(Array.from(expected));
+      // failures are seen by the non-blocking check too
+      for (const [body, timeout, reason] of [
+        [FAILS_START, 10_000, /gemm worker 1 failed to start: simulated start failure/],
+        [SILENT, 200, /gemm worker 1 did not start within 200 ms/],
+      ] as const) {
+        await setWorkerForTests(body, timeout, false);
+        expect(run(c, 2).threaded).toBe(false);
+        // let the event loop turn: a worker that failed and ended is reported with its own reason,
+        // whether the product's check or the worker's exit event sees it first
+        await new Promise((r) => setTimeout(r, 300));
+        const { A, B, C } = operands(c);
+        await poll(() => {
+          gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, C()); // (run's setThreads would clear the failure)
+          return kernelInfo().threadsReason !== undefined;
+        });
+        expect(kernelInfo().threadsReason).toMatch(reason);
+        expect(threadStats().poolSize).toBe(0);
+      }
+    } finally {
+      await setWorkerForTests();
+    }
   });
 
   it("setThreads rejects bad counts and thresholds, naming the function and the value", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { ArgumentError, gemm, kernelInfo, setKernelBackend } from "../src/index.js";
+import { ArgumentError, gemm, kernelInfo, ready, setKernelBackend } from "../src/index.js";
 import { useWasmBuild } from "../src/kernels/wasm.js";
 import { naiveGemm as naive } from "./helpers.js";
 
@@ -132,5 +132,32 @@ describe("WASM gemm", () => {
     expect(() => gemm(false, false, -1, 2, 2, new Float32Array(4), new Float32Array(4), new Float32Array(4))).toThrow(
       ArgumentError,
     );
+  });
+
+  it("ready() resolves at once in Node, with what kernelInfo reports, and respects the backend option", async () => {
+    /** Resolves with ready()'s value if it settles before a timer of 0 ms fires, else with "later". */
+    const settleAtOnce = () =>
+      Promise.race([ready(), new Promise<"later">((resolve) => setTimeout(() => resolve("later"), 0))]);
+    const info = await settleAtOnce();
+    expect(info).toEqual(kernelInfo());
+    if (process.env.GRADGRAPH_KERNELS === "js") {
+      expect(info).toMatchObject({ backend: "js", reason: "GRADGRAPH_KERNELS=js" });
+    } else {
+      expect(["wasm-relaxed-simd", "wasm-simd"]).toContain(info !== "later" && info.backend);
+    }
+    setKernelBackend("js");
+    expect(await settleAtOnce()).toMatchObject({ backend: "js", option: "js", reason: "setKernelBackend('js')" });
+    const before = process.env.GRADGRAPH_KERNELS;
+    process.env.GRADGRAPH_KERNELS = "js";
+    try {
+      setKernelBackend("auto");
+      expect(await settleAtOnce()).toMatchObject({ backend: "js", option: "auto", reason: "GRADGRAPH_KERNELS=js" });
+      setKernelBackend("wasm"); // the explicit option wins over the environment
+      expect(await settleAtOnce()).toMatchObject({ backend: kernelInfo().backend, option: "wasm", threshold: 0 });
+      expect(kernelInfo().backend).not.toBe("js");
+    } finally {
+      if (before === undefined) delete process.env.GRADGRAPH_KERNELS;
+      else process.env.GRADGRAPH_KERNELS = before;
+    }
   });
 });

@@ -7,8 +7,15 @@
  * view of it would turn into an empty array. A shared memory's `SharedArrayBuffer` is never
  * detached: after a growth `memory.buffer` is a new, longer `SharedArrayBuffer` over the same
  * bytes and the old views stay valid. The kernels over the heap are the threaded builds
- * (`kernels-threads-*.wasm`, compiled for an imported shared memory), one instance per build, on
- * this thread.
+ * (`kernels-threads-*`, compiled for an imported shared memory), one instance per build, on
+ * this thread. In a browser, shared memory exists only on a cross-origin-isolated page.
+ *
+ * Before compile: the heap does not need its kernels to exist. Its memory is created, and the
+ * region the kernels' static data and gemm workspace take is reserved, from the layout that
+ * scripts/build-wasm.mjs read from every build (wasm-binaries.ts), so blocks can be handed out at
+ * once. The kernel instance is attached when its module is available: at once in Node (synchronous
+ * compilation), after `WebAssembly.compile` and `WebAssembly.instantiate` elsewhere. Until then
+ * gemm, axpy and fill on resident arrays take the copy path or the TypeScript loops.
  *
  * Lifetime: a block is freed when the typed array it was handed out as is garbage-collected (a
  * `FinalizationRegistry`). Views made with `subarray` keep that array alive (the arrays handed out
@@ -20,8 +27,8 @@
  * Internal: the public surface is the `storage` option of the tensor factories,
  * `Tensor.storage` and `storageInfo`.
  */
-import { readFileSync } from "node:fs";
 import type { DType, FloatArray } from "../dtype.js";
+import { buildLayout, compileAsync, isNode, moduleNow, type WasmBuildName } from "./loader.js";
 import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Where a tensor's data lives: a JS `ArrayBuffer` (`"js"`, the default) or WebAssembly memory. */
@@ -56,10 +63,12 @@ interface Heap {
    * was collected, which `buffers` would not know.)
    */
   buffer: ArrayBufferLike;
-  /** First byte blocks may use: past the kernels' static data and workspace. */
+  /** First byte blocks may use: past every threaded build's static data and workspace. */
   start: number;
-  /** The kernel builds instantiated over the memory (null: tried, unusable). */
+  /** The kernel builds instantiated over the memory (null: tried, unusable; absent: not yet). */
   module: Partial<Record<HeapBackend, HeapKernels | null>>;
+  /** Asynchronous attachments in flight (outside Node), by build. */
+  attaching: Partial<Record<HeapBackend, Promise<void>>>;
   /** Free segments, sorted by offset, never adjacent (merged). */
   free: { off: number; size: number }[];
   /** Allocated blocks: offset → size. */
@@ -70,10 +79,19 @@ interface Heap {
 /** The WASM builds that have a threaded twin usable over the heap. */
 export type HeapBackend = "wasm-relaxed-simd" | "wasm-simd";
 
-const FILES: Record<HeapBackend, string> = {
-  "wasm-relaxed-simd": "kernels-threads-relaxed.wasm",
-  "wasm-simd": "kernels-threads-simd.wasm",
+const BUILD: Record<HeapBackend, WasmBuildName> = {
+  "wasm-relaxed-simd": "kernels-threads-relaxed",
+  "wasm-simd": "kernels-threads-simd",
 };
+
+/** The best build first: the heap attaches the first that works when it is created. */
+const PREFERENCE: readonly HeapBackend[] = ["wasm-relaxed-simd", "wasm-simd"];
+
+/** The end of a build's reserved region: static data, then gemm's workspace (64-byte aligned). */
+function reservedEnd(backend: HeapBackend): number {
+  const { heapBase, workspaceBytes } = buildLayout(BUILD[backend]);
+  return align64(align64(heapBase) + workspaceBytes);
+}
 
 let heap: Heap | null = null;
 /** Why the heap could not be created ("" when it was, or was never tried). */
@@ -137,43 +155,94 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Instantiates `backend`'s threaded build over `memory`; returns it with its reserved end, or null. */
-function instantiate(memory: WasmMemory, backend: HeapBackend): { k: HeapKernels; end: number } | null {
-  try {
-    const bytes = readFileSync(new URL(`../../build/${FILES[backend]}`, import.meta.url));
-    if (!WA.validate(bytes)) return null;
-    const ex = new WA.Instance(new WA.Module(bytes), { env: { memory } }).exports;
-    const { heapBase, workspaceBytes, gemm_f32, gemm_f64, axpy_f32, axpy_f64, fill_f32, fill_f64 } = ex;
-    if (
-      !isFn<() => number>(heapBase) ||
-      !isFn<() => number>(workspaceBytes) ||
-      !isFn<WasmGemm>(gemm_f32) ||
-      !isFn<WasmGemm>(gemm_f64) ||
-      !isFn<Axpy>(axpy_f32) ||
-      !isFn<Axpy>(axpy_f64) ||
-      !isFn<Fill>(fill_f32) ||
-      !isFn<Fill>(fill_f64)
-    ) {
-      return null;
-    }
-    const work = align64(Number(heapBase()));
-    const end = align64(work + Number(workspaceBytes()));
-    return {
-      k: {
-        f32: gemm_f32,
-        f64: gemm_f64,
-        axpyF32: axpy_f32,
-        axpyF64: axpy_f64,
-        fillF32: fill_f32,
-        fillF64: fill_f64,
-        work,
-      },
-      end,
-    };
-  } catch {
+/**
+ * The heap kernels from an instance's exports, or null when they lack one or their region would
+ * pass `start` (the build-time layout and the module disagree).
+ */
+function kernelsOf(ex: Record<string, unknown>, start: number): HeapKernels | null {
+  const { heapBase, workspaceBytes, gemm_f32, gemm_f64, axpy_f32, axpy_f64, fill_f32, fill_f64 } = ex;
+  if (
+    !isFn<() => number>(heapBase) ||
+    !isFn<() => number>(workspaceBytes) ||
+    !isFn<WasmGemm>(gemm_f32) ||
+    !isFn<WasmGemm>(gemm_f64) ||
+    !isFn<Axpy>(axpy_f32) ||
+    !isFn<Axpy>(axpy_f64) ||
+    !isFn<Fill>(fill_f32) ||
+    !isFn<Fill>(fill_f64)
+  ) {
     return null;
   }
+  const work = align64(Number(heapBase()));
+  if (align64(work + Number(workspaceBytes())) > start) return null;
+  return {
+    f32: gemm_f32,
+    f64: gemm_f64,
+    axpyF32: axpy_f32,
+    axpyF64: axpy_f64,
+    fillF32: fill_f32,
+    fillF64: fill_f64,
+    work,
+  };
 }
+
+/**
+ * Attaches `backend`'s kernels to the heap if its module can be had now (Node: compiled here;
+ * elsewhere: compiled earlier), else starts attaching them in the background. Records null when
+ * the build is unusable. Instantiating writes the build's static data below `start` (every
+ * threaded build has the same, which scripts/build-wasm.mjs checks), never into a block.
+ */
+function attach(h: Heap, backend: HeapBackend): void {
+  if (h.module[backend] !== undefined || h.attaching[backend] !== undefined) return;
+  if (!isNode()) {
+    const done = compileAsync(BUILD[backend])
+      .then(async (m) => {
+        if (typeof m === "string") return null;
+        return kernelsOf((await WA.instantiate(m, { env: { memory: h.memory } })).exports, h.start);
+      })
+      .catch(() => null)
+      .then((k) => {
+        h.module[backend] = k;
+        delete h.attaching[backend];
+      });
+    h.attaching[backend] = done;
+    return;
+  }
+  const m = moduleNow(BUILD[backend]);
+  let k: HeapKernels | null = null;
+  if (m !== undefined && typeof m !== "string") {
+    try {
+      k = kernelsOf(new WA.Instance(m, { env: { memory: h.memory } }).exports, h.start);
+    } catch {
+      k = null;
+    }
+  }
+  h.module[backend] = k;
+}
+
+/** Attaches the best threaded build that works (in the background outside Node). */
+function attachBest(h: Heap): void {
+  if (isNode()) {
+    for (const backend of PREFERENCE) {
+      attach(h, backend);
+      if (h.module[backend]) return;
+    }
+    return;
+  }
+  const chain = (async () => {
+    for (const backend of PREFERENCE) {
+      attach(h, backend);
+      await h.attaching[backend];
+      if (h.module[backend]) return;
+    }
+  })();
+  pendingBest = chain.then(() => {
+    pendingBest = null;
+  });
+}
+
+/** The heap's first attachment in flight (outside Node), for {@link heapPending}. */
+let pendingBest: Promise<void> | null = null;
 
 /** The heap, created at first use; null (reason in `heapFailure`) where shared memory is unavailable. */
 function getHeap(): Heap | null {
@@ -182,42 +251,44 @@ function getHeap(): Heap | null {
   try {
     memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   } catch (e) {
-    heapFailure = `shared WebAssembly memory unavailable (${message(e)})`;
+    const isolated = (globalThis as { crossOriginIsolated?: unknown }).crossOriginIsolated;
+    heapFailure =
+      `shared WebAssembly memory unavailable (${message(e)})` +
+      (isolated === false ? "; the page is not cross-origin isolated (serve it with COOP/COEP headers)" : "");
     return null;
   }
-  // The first build instantiated decides the reserved region (both builds come from one source and
-  // lay out their static data alike; a build that would not fit the region is not used).
-  const module: Heap["module"] = {};
-  let start = 0;
-  for (const backend of ["wasm-relaxed-simd", "wasm-simd"] as const) {
-    const got = instantiate(memory, backend);
-    if (got !== null) {
-      module[backend] = got.k;
-      start = got.end;
-      break;
-    }
-  }
+  // The region below `start` is reserved for the kernels' static data and gemm workspace, from the
+  // build-time layout of every threaded build, so that any of them can be attached later.
+  const start = Math.max(...PREFERENCE.map(reservedEnd));
   const buffer = memory.buffer;
   buffers.add(buffer);
-  heap = { memory, buffer, start, module, free: [], used: new Map(), bytesInUse: 0 };
+  heap = { memory, buffer, start, module: {}, attaching: {}, free: [], used: new Map(), bytesInUse: 0 };
+  attachBest(heap);
   return heap;
 }
 
 /**
- * The kernels of `backend` over the heap, or null (no heap, no such build, or its static data does
- * not fit the region the first build reserved).
+ * The kernels of `backend` over the heap, or null (no heap, no such build, or not attached yet:
+ * outside Node this starts attaching them, and the next calls use them once they are).
  */
 export function heapKernels(backend: HeapBackend): HeapKernels | null {
   const h = heap;
   if (h === null) return null;
   const have = h.module[backend];
   if (have !== undefined) return have;
-  // a second build: instantiate it on a scratch memory first to learn its layout
-  const probe = instantiate(new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }), backend);
-  const fits = probe !== null && probe.end <= h.start;
-  const got = fits ? instantiate(h.memory, backend) : null;
-  h.module[backend] = got === null ? null : got.k;
+  attach(h, backend);
   return h.module[backend] ?? null;
+}
+
+/**
+ * Internal: a promise that settles when the kernel attachments in flight are done (outside Node),
+ * or null when none is (always in Node).
+ */
+export function heapPending(): Promise<void> | null {
+  const h = heap;
+  if (h === null) return null;
+  const all = [pendingBest, ...Object.values(h.attaching)].filter((p): p is Promise<void> => p != null);
+  return all.length === 0 ? null : Promise.all(all).then(() => undefined);
 }
 
 /** Allocates `bytes` (rounded up to 64) in the heap; returns the offset, or -1 when it is full. */

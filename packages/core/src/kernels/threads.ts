@@ -1,11 +1,13 @@
 /**
- * Multi-threaded WebAssembly matrix multiply over `worker_threads` and shared memory.
+ * Multi-threaded WebAssembly matrix multiply over workers and shared memory: `worker_threads` in
+ * Node, Web Workers in a browser.
  *
  * With {@link setThreads}(n > 1), products with `M·N·K` at or above the thread threshold are split
  * across the calling thread and n − 1 workers. All of them instantiate the threaded kernel build
- * (packages/core/build/kernels-threads-{relaxed,simd}.wasm, the same AssemblyScript source as the
- * single-thread build, compiled with shared imported memory) over one shared `WebAssembly.Memory`.
- * The memory holds, in order: static data, one gemm packing workspace per thread, then A, B and C.
+ * (kernels-threads-{relaxed,simd}, the same AssemblyScript source as the single-thread build,
+ * compiled with shared imported memory; inlined in the package, see loader.ts) over one shared
+ * `WebAssembly.Memory`. The memory holds, in order: static data, one gemm packing workspace per
+ * thread, then A, B and C.
  *
  * One product: the calling thread copies A and B into the shared memory once, cuts C into column
  * blocks (when `M ≤ N`, e.g. the MLP forward (100×784)·(784×1000): every thread then packs all of
@@ -17,10 +19,21 @@
  * every element in the same order as the single-thread kernel of the same build, so threaded
  * results are bit-identical to single-thread ones.
  *
+ * Workers run an inline source (gemm-worker.ts), so no script file travels with the package. In
+ * Node they are `worker_threads` workers (reached at first use through `process.getBuiltinModule`),
+ * `unref()`ed so they never keep the process alive, and pool creation waits (`Atomics.wait`) until
+ * every worker has reported READY. In a browser they are Web Workers made from a `Blob` URL, used
+ * only when the page is `crossOriginIsolated` (shared memory) and the calling thread may block (a
+ * worker: `Atomics.wait` is not allowed on a browser's main thread); otherwise products run on one
+ * thread and `kernelInfo().threadsReason` says why. There pool creation does not wait (a nested
+ * worker may not start until its creator yields): products run on one thread until a non-blocking
+ * check sees every worker READY. Outside Node the threaded build is compiled asynchronously first,
+ * with the same one-thread fallback meanwhile.
+ *
  * The pool is created lazily, by the first product that needs it, and re-created when the thread
- * count grows past it or the WASM build changes. Workers are `unref()`ed: they never keep the process alive. If
- * the threaded build is missing or a worker fails to start or fails in a product, the product (and
- * every later one, until the next {@link setThreads} call) runs single-threaded and
+ * count grows past it or the WASM build changes. If the threaded build is unusable, workers cannot
+ * be made here, or a worker fails to start or fails in a product, the product (and every later
+ * one, until the next {@link setThreads} call) runs single-threaded and
  * `kernelInfo().threadsReason` says why. A worker that does not answer (killed from outside, or
  * hung) is given up on after 10 s plus the product's expected time, with the same fallback.
  *
@@ -29,10 +42,25 @@
  * thread steals the time slice of the thread it waits for, and small threaded products ran 10–50×
  * slower than single-thread ones in that state.
  */
-import { readFileSync } from "node:fs";
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, optionsObject } from "../errors.js";
+import {
+  DONE,
+  EXIT,
+  FAILED,
+  GEMM_WORKER_BODY,
+  JOB,
+  KIND,
+  P,
+  READY,
+  SEQ,
+  STATE,
+  STRIDE,
+  TEXT_CHARS,
+  TEXT_LEN,
+  workerSource,
+} from "./gemm-worker.js";
+import { isNode, moduleNow, nodeBuiltin } from "./loader.js";
 import { align64, copyIn, copyOut, WA, type WasmMemory } from "./wasm-memory.js";
 
 /** The WASM builds the single-thread loader can pick (a threaded twin exists for each). */
@@ -80,33 +108,114 @@ export const THREAD_THRESHOLD = 4_000_000;
 /** The default thread count (see {@link setThreads} for why it is 1). */
 export const DEFAULT_THREADS = 1;
 
-// Control block: one slot of STRIDE Int32 per thread (slot 0, the caller's, is unused), 128 bytes
-// apart so workers do not share cache lines. The same layout is in gemm-worker.mjs.
-const STRIDE = 32;
-const SEQ = 0; // job number, written by the caller
-const DONE = 1; // job number last finished, written by the worker
-const STATE = 2; // STARTING, READY or FAILED, written by the worker
-const KIND = 3; // JOB or EXIT
-const P = 4; // params: f64, transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work
-const READY = 1;
-const FAILED = 2;
-const JOB = 0;
-const EXIT = 1;
 /** How long pool creation waits for the workers to instantiate the kernels. */
 const START_TIMEOUT_MS = 20_000;
 /** How long a product waits for a worker beyond its expected time before giving up on the pool. */
 const HANG_MS = 10_000;
-const WORKER_SCRIPT = new URL("./gemm-worker.mjs", import.meta.url);
-let workerScript = WORKER_SCRIPT;
+let workerBody = GEMM_WORKER_BODY;
 let startTimeoutMs = START_TIMEOUT_MS;
+/** Test hook: wait for the workers at pool creation (true: Node's way) or check without blocking. */
+let blockingStart: boolean | undefined;
+
+/** A started worker, in Node or a browser. */
+interface WorkerHandle {
+  terminate(): unknown;
+}
+
+/** What the worker receives (Node: `workerData`; a browser: its first message). */
+interface WorkerData {
+  module: object;
+  memory: WasmMemory;
+  control: SharedArrayBuffer;
+  slot: number;
+  /** Byte offset of the slot's reason text in `control`. */
+  text: number;
+}
+
+/** How workers are made in this runtime. */
+interface Host {
+  /** Whether pool creation may block until the workers report READY. */
+  blockingStart: boolean;
+  /** Starts a worker running `source` with `data`; `onFail` gets why it died, if it does. */
+  spawn(source: string, data: WorkerData, onFail: (why: string) => void): WorkerHandle;
+  /** Frees what the pool's workers needed (a browser's `Blob` URL). */
+  close(): void;
+}
+
+/** The parts of a browser's globals the Web Worker host uses (no DOM lib here). */
+interface WebGlobals {
+  crossOriginIsolated?: unknown;
+  Worker?: new (
+    url: string,
+  ) => {
+    postMessage(data: unknown): void;
+    terminate(): void;
+    onerror: ((e: { message?: unknown }) => void) | null;
+  };
+  Blob?: new (parts: string[], options: { type: string }) => object;
+  URL?: { createObjectURL?(blob: object): string; revokeObjectURL?(url: string): void };
+  WorkerGlobalScope?: abstract new () => object;
+}
+
+/** The `worker_threads` host, or why there is none. */
+function nodeHost(): Host | string {
+  const wt = nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads");
+  if (wt === undefined) return "node:worker_threads unavailable (process.getBuiltinModule needs Node ≥ 20.16)";
+  return {
+    blockingStart: true,
+    spawn(source, data, onFail) {
+      const worker = new wt.Worker(source, { eval: true, workerData: data, execArgv: [] });
+      worker.unref();
+      worker.on("error", (e) => onFail(`failed: ${message(e)}`));
+      worker.on("exit", (code) => onFail(`exited (code ${code})`));
+      return worker;
+    },
+    close() {},
+  };
+}
+
+/** The Web Worker host, or why threads cannot run here. */
+function webHost(): Host | string {
+  const g = globalThis as WebGlobals;
+  const { Worker, Blob, URL } = g;
+  if (typeof Worker !== "function" || typeof Blob !== "function" || typeof URL?.createObjectURL !== "function") {
+    return "no Worker or worker_threads in this runtime";
+  }
+  if (g.crossOriginIsolated !== true) {
+    return "the page is not cross-origin isolated (serve it with COOP/COEP headers): no shared memory for threads";
+  }
+  const scope = g.WorkerGlobalScope;
+  if (typeof scope !== "function" || !(globalThis instanceof scope)) {
+    return "Atomics.wait is not allowed on a browser's main thread: call gradgraph from a Web Worker to use threads";
+  }
+  let url: string | null = null;
+  return {
+    blockingStart: false,
+    spawn(source, data, onFail) {
+      url ??= URL.createObjectURL!(new Blob([source], { type: "text/javascript" }));
+      const worker = new Worker(url);
+      worker.onerror = (e) => onFail(`failed: ${typeof e.message === "string" ? e.message : "error"}`);
+      worker.postMessage(data);
+      return worker;
+    },
+    close() {
+      if (url !== null) URL.revokeObjectURL?.(url);
+      url = null;
+    },
+  };
+}
 
 interface Pool {
   backend: WasmBackend;
   size: number;
   memory: WasmMemory;
   ctl: Int32Array;
-  workers: Worker[];
-  ports: MessagePort[];
+  host: Host;
+  workers: WorkerHandle[];
+  /** True once every worker reported READY. */
+  ready: boolean;
+  /** When an unready pool is given up on (ms since the epoch). */
+  startDeadline: number;
   f32: StridedGemm;
   f64: StridedGemm;
   /** Workspace of thread t at `work + t * workBytes`. */
@@ -137,7 +246,9 @@ export interface ThreadOptions {
 
 /**
  * Sets how many threads large WebAssembly matrix products use: the calling thread plus `n − 1`
- * `worker_threads` workers, created at the first product that needs them. `1` (the default) turns
+ * workers (`worker_threads` in Node; in a browser, Web Workers, only when the page is
+ * `crossOriginIsolated` and gradgraph runs in a Web Worker itself), created at the first product
+ * that needs them (in a browser, products run on one thread until the workers have started). `1` (the default) turns
  * threading off. Workers already started stay idle (blocked in `Atomics.wait`, no CPU) until
  * {@link shutdownThreads}; a larger count replaces the pool at the next large product, a smaller one
  * uses part of it. Products below the threshold (see {@link ThreadOptions}),
@@ -206,12 +317,16 @@ export function threadInfo(): ThreadInfo {
 }
 
 /**
- * Internal, for tests: the script the next pool's workers run and how long their start may take
- * (both restored to the real ones when called without arguments). Stops the current pool.
+ * Internal, for tests: the body the next pool's workers run after gemm-worker.ts's prelude (which
+ * gives it `start`, `failWith`, `report` and the layout constants), how long their start may take,
+ * and whether pool creation blocks until they are READY (Node's way) or checks without blocking
+ * (a browser's way); all restored to the real ones when called without arguments. Stops the
+ * current pool.
  */
-export function setWorkerForTests(script?: URL, timeoutMs?: number): Promise<void> {
-  workerScript = script ?? WORKER_SCRIPT;
+export function setWorkerForTests(body?: string, timeoutMs?: number, blocking?: boolean): Promise<void> {
+  workerBody = body ?? GEMM_WORKER_BODY;
   startTimeoutMs = timeoutMs ?? START_TIMEOUT_MS;
+  blockingStart = blocking;
   return stopPool();
 }
 
@@ -230,19 +345,24 @@ function stopPool(): Promise<void> {
     Atomics.add(p.ctl, s + SEQ, 1);
     Atomics.notify(p.ctl, s + SEQ);
   }
-  for (const port of p.ports) port.close();
-  return Promise.all(p.workers.map((w) => w.terminate())).then(() => undefined);
+  const done = Promise.all(p.workers.map((w) => w.terminate())).then(() => undefined);
+  p.host.close();
+  return done;
 }
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Reads what a worker posted about its failure, if anything. */
+/** Byte offset of slot `w`'s reason text in the control block. */
+function textOffset(size: number, w: number): number {
+  return size * STRIDE * 4 + w * TEXT_CHARS * 2;
+}
+
+/** Reads what a worker wrote about its failure, if anything. */
 function workerReason(p: Pool, w: number): string {
-  const port = p.ports[w - 1];
-  const m = port === undefined ? undefined : receiveMessageOnPort(port);
-  return m === undefined ? "" : String(m.message);
+  const n = Math.min(Math.max(Atomics.load(p.ctl, w * STRIDE + TEXT_LEN), 0), TEXT_CHARS);
+  return String.fromCharCode(...new Uint16Array(p.ctl.buffer, textOffset(p.size, w), n));
 }
 
 function fail(reason: string): void {
@@ -254,10 +374,24 @@ function isStrided(v: unknown): v is StridedGemm {
   return typeof v === "function";
 }
 
-/** Creates the pool for `backend` (its threaded twin), or records why it cannot and returns null. */
+/**
+ * Creates the pool for `backend` (its threaded twin), or returns null: having recorded why in
+ * `failure` when threads cannot work, or with no failure while the build is still compiling
+ * (outside Node: the product runs on one thread and a later one tries again).
+ */
 function createPool(backend: WasmBackend, size: number): Pool | null {
-  const file = backend === "wasm-relaxed-simd" ? "kernels-threads-relaxed.wasm" : "kernels-threads-simd.wasm";
-  let module: object;
+  const file = backend === "wasm-relaxed-simd" ? "kernels-threads-relaxed" : "kernels-threads-simd";
+  const host = isNode() ? nodeHost() : webHost();
+  if (typeof host === "string") {
+    failure = host;
+    return null;
+  }
+  const module = moduleNow(file);
+  if (module === undefined) return null; // compiling in the background
+  if (typeof module === "string") {
+    failure = `threaded kernels unavailable (${module})`;
+    return null;
+  }
   let memory: WasmMemory;
   let f32: unknown;
   let f64: unknown;
@@ -265,12 +399,6 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
   let workBytes: number;
   let tile: Pool["tile"];
   try {
-    const bytes = readFileSync(new URL(`../../build/${file}`, import.meta.url));
-    if (!WA.validate(bytes)) {
-      failure = `${file} does not validate on this engine`;
-      return null;
-    }
-    module = new WA.Module(bytes);
     memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const ex = new WA.Instance(module, { env: { memory } }).exports;
     const { heapBase, workspaceBytes, tileRows, tileCols } = ex;
@@ -291,23 +419,26 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
       f64: [Number(tileRows(1)), Number(tileCols(1))],
     };
   } catch (e) {
-    failure = `threaded kernels unavailable (${file}: ${message(e)}; run node scripts/build-wasm.mjs)`;
+    failure = `threaded kernels unavailable (${file}.wasm: ${message(e)})`;
     return null;
   }
   if (!isStrided(f32) || !isStrided(f64)) {
-    failure = `threaded kernels unavailable (${file} lacks gemm_f32_ld/gemm_f64_ld)`;
+    failure = `threaded kernels unavailable (${file}.wasm lacks gemm_f32_ld/gemm_f64_ld)`;
     return null;
   }
   const arena = align64(work + size * workBytes);
   grow(memory, arena);
-  const ctl = new Int32Array(new SharedArrayBuffer(size * STRIDE * 4));
+  const control = new SharedArrayBuffer(textOffset(size, size));
+  const ctl = new Int32Array(control, 0, size * STRIDE);
   const p: Pool = {
     backend,
     size,
     memory,
     ctl,
+    host,
     workers: [],
-    ports: [],
+    ready: false,
+    startDeadline: Date.now() + startTimeoutMs,
     f32,
     f64,
     work,
@@ -317,49 +448,67 @@ function createPool(backend: WasmBackend, size: number): Pool | null {
     tile,
   };
   pool = p;
+  const source = workerSource(workerBody);
   try {
     for (let w = 1; w < size; w++) {
-      const { port1, port2 } = new MessageChannel();
-      port1.unref();
-      const worker = new Worker(workerScript, {
-        workerData: { module, memory, control: ctl.buffer, slot: w, port: port2 },
-        transferList: [port2],
-        execArgv: [],
-      });
-      worker.unref();
-      worker.on("error", (e) => {
-        if (pool === p) fail(`gemm worker ${w} failed: ${message(e)}`);
-      });
-      worker.on("exit", (code) => {
-        if (pool === p) fail(`gemm worker ${w} exited (code ${code})`);
-      });
-      p.workers.push(worker);
-      p.ports.push(port1);
+      const data: WorkerData = { module, memory, control, slot: w, text: textOffset(size, w) };
+      p.workers.push(
+        host.spawn(source, data, (why) => {
+          if (pool !== p) return;
+          // a worker that wrote its reason and then ended: its own reason says more than the event
+          if (Atomics.load(ctl, w * STRIDE + STATE) === FAILED) {
+            fail(`gemm worker ${w} failed${p.ready ? "" : " to start"}: ${workerReason(p, w)}`);
+          } else fail(`gemm worker ${w} ${why}`);
+        }),
+      );
     }
   } catch (e) {
     fail(`could not start gemm workers: ${message(e)}`);
     return null;
   }
-  const deadline = Date.now() + startTimeoutMs;
+  if (!(blockingStart ?? host.blockingStart)) return p; // checked by started() before each product
   for (let w = 1; w < size; w++) {
     const i = w * STRIDE + STATE;
     for (;;) {
       const state = Atomics.load(ctl, i);
       if (state === READY) break;
-      const left = deadline - Date.now();
+      const left = p.startDeadline - Date.now();
       if (state === FAILED || left <= 0) {
-        const why = workerReason(p, w);
-        fail(
-          state === FAILED
-            ? `gemm worker ${w} failed to start: ${why}`
-            : `gemm worker ${w} did not start within ${startTimeoutMs} ms${why ? `: ${why}` : ""}`,
-        );
+        startFailure(p, w, state === FAILED);
         return null;
       }
       Atomics.wait(ctl, i, state, Math.min(left, 100));
     }
   }
+  p.ready = true;
   return p;
+}
+
+/** Records why worker `w` did not start (it failed, or the start timed out) and stops the pool. */
+function startFailure(p: Pool, w: number, failed: boolean): void {
+  const why = workerReason(p, w);
+  fail(
+    failed
+      ? `gemm worker ${w} failed to start: ${why}`
+      : `gemm worker ${w} did not start within ${startTimeoutMs} ms${why ? `: ${why}` : ""}`,
+  );
+}
+
+/**
+ * Without blocking: true once every worker of `p` reported READY; false while some are starting,
+ * or when one failed or the start timed out (then recorded, the pool stopped).
+ */
+function started(p: Pool): boolean {
+  if (p.ready) return true;
+  const late = Date.now() > p.startDeadline;
+  for (let w = 1; w < p.size; w++) {
+    const state = Atomics.load(p.ctl, w * STRIDE + STATE);
+    if (state === READY) continue;
+    if (state === FAILED || late) startFailure(p, w, state === FAILED);
+    return false;
+  }
+  p.ready = true;
+  return true;
 }
 
 /** Grows `memory` to at least `end` bytes. */
@@ -392,6 +541,7 @@ export function threadedGemm(
     p = createPool(backend, threads);
     if (p === null) return false;
   }
+  if (!started(p)) return false; // workers still starting (browser): this product on one thread
   // split C along N (columns) when M ≤ N, else along M, in whole micro-kernel tiles
   const [rowUnit, colUnit] = f64 ? p.tile.f64 : p.tile.f32;
   const colUnits = Math.ceil(N / colUnit);

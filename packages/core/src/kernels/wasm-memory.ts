@@ -33,9 +33,16 @@ export interface WasmApi {
     imports: Record<string, Record<string, unknown>>,
   ) => { readonly exports: Record<string, unknown> };
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  /** Compiles asynchronously (allowed on a browser's main thread, unlike `new Module` of large modules). */
+  compile(bytes: Uint8Array): Promise<object>;
+  /** Instantiates a compiled module asynchronously. */
+  instantiate(
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ): Promise<{ readonly exports: Record<string, unknown> }>;
 }
 
-/** The global `WebAssembly` object, typed. */
+/** The global `WebAssembly` object, typed (undefined in a runtime without WebAssembly). */
 export const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** Rounds a byte offset up to a multiple of 64 (arithmetic, not bitwise: offsets may pass 2³¹). */

@@ -1,21 +1,24 @@
 /**
- * WebAssembly SIMD matrix multiply backend.
+ * WebAssembly SIMD matrix multiply backend, and the single-thread kernel module every WASM kernel
+ * family uses.
  *
- * The kernels are AssemblyScript (packages/core/assembly/, entry index.ts) compiled at install time by
- * scripts/build-wasm.mjs into packages/core/build/: a plain-SIMD build and a relaxed-SIMD (FMA)
- * build. At first use the best build that `WebAssembly.validate` accepts is instantiated
- * synchronously. Operands are copied into a persistent arena in the module's memory (grown as
+ * The kernels are AssemblyScript (packages/core/assembly/, entry index.ts) compiled by
+ * scripts/build-wasm.mjs into a plain-SIMD build and a relaxed-SIMD (FMA) build, inlined in the
+ * package as base64 (kernels/wasm-binaries.ts, generated; see kernels/loader.ts). At first use the
+ * best build that `WebAssembly.validate` accepts is instantiated: synchronously in Node, and
+ * asynchronously elsewhere (a browser), where every kernel uses TypeScript until {@link ready}'s
+ * promise resolves. Operands are copied into a persistent arena in the module's memory (grown as
  * needed) and the result copied back, which costs 1–3% of the multiply at n ≥ 256. Operands in
  * storage `'wasm'` (kernels/heap.ts) are used in place by the heap's own instance instead.
  *
- * If the build is missing, WASM SIMD is unavailable, `GRADGRAPH_KERNELS=js` is set or
- * `setKernelBackend("js")` was called, `gemm` uses the pure-TypeScript kernel.
+ * If no build validates, WebAssembly is unavailable, `GRADGRAPH_KERNELS=js` is set (read at first
+ * use and by every `setKernelBackend` call, never at load) or `setKernelBackend("js")` was called,
+ * `gemm` uses the pure-TypeScript kernel.
  */
-import { readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
-import { heapGemm, heapInUse, inHeap } from "./heap.js";
+import { heapGemm, heapInUse, heapPending, inHeap } from "./heap.js";
+import { compileAsync, compileSync, envVar, isNode, type WasmBuildName } from "./loader.js";
 import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
 import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
@@ -59,15 +62,20 @@ export interface Loaded {
  */
 export const WASM_THRESHOLD = 512;
 
-const BUILDS: readonly { file: string; backend: Loaded["backend"] }[] = [
-  { file: "kernels-relaxed.wasm", backend: "wasm-relaxed-simd" },
-  { file: "kernels-simd.wasm", backend: "wasm-simd" },
+const BUILDS: readonly { name: WasmBuildName; backend: Loaded["backend"] }[] = [
+  { name: "kernels-relaxed", backend: "wasm-relaxed-simd" },
+  { name: "kernels-simd", backend: "wasm-simd" },
 ];
 
+/** What kernelInfo says while the kernels compile asynchronously. */
+const COMPILING = "WebAssembly kernels compiling; await ready()";
+
 let option: KernelBackendOption = "auto";
-/** undefined: not tried yet; null: tried and unavailable (see `failure`). */
+/** undefined: not tried yet (or still compiling); null: tried and unavailable (see `failure`). */
 let loaded: Loaded | null | undefined;
 let failure = "";
+/** The asynchronous load in flight or done (outside Node); null before the first use. */
+let loading: Promise<void> | null = null;
 
 function isFunction(v: unknown): v is WasmGemm {
   return typeof v === "function";
@@ -77,86 +85,136 @@ function isThunk(v: unknown): v is () => number {
   return typeof v === "function";
 }
 
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The imports of the single-thread builds (they own their memory). */
+function imports(): Record<string, Record<string, unknown>> {
+  return {
+    env: {
+      abort: () => {
+        throw new GradgraphError("gemm", "gemm: WebAssembly kernel aborted");
+      },
+    },
+  };
+}
+
+/** The kernel module from an instance's exports, or why they do not fit. */
+function fromExports(exports: Record<string, unknown>, backend: Loaded["backend"]): Loaded | string {
+  const { memory, gemm_f32, gemm_f64, heapBase, workspaceBytes } = exports;
+  if (
+    !(memory instanceof WA.Memory) ||
+    !isFunction(gemm_f32) ||
+    !isFunction(gemm_f64) ||
+    !isThunk(heapBase) ||
+    !isThunk(workspaceBytes)
+  ) {
+    return "lacks the expected exports";
+  }
+  const base = Number(heapBase());
+  const workBytes = Number(workspaceBytes());
+  return { backend, memory, exports, f32: gemm_f32, f64: gemm_f64, base, workBytes };
+}
+
 /**
- * Reads and instantiates the best valid build (or only `only`); records why when none works.
+ * Instantiates the best valid build (or only `only`) synchronously; records why when none works.
+ * Needs the module compiled: in Node it compiles here, elsewhere only a finished compilation counts.
  */
 function load(only?: Loaded["backend"]): Loaded | null {
-  try {
-    // Node 20 accepts relaxed SIMD only behind this flag; it must be set before compiling.
-    setFlagsFromString("--experimental-wasm-relaxed-simd");
-  } catch {
-    // unknown flag in a newer V8 (relaxed SIMD shipped): validate decides below
-  }
   const reasons: string[] = [];
-  for (const { file, backend } of BUILDS) {
+  for (const { name, backend } of BUILDS) {
     if (only !== undefined && backend !== only) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(new URL(`../../build/${file}`, import.meta.url));
-    } catch {
-      reasons.push(`${file} not built (run node scripts/build-wasm.mjs)`);
-      continue;
-    }
-    if (!WA.validate(bytes)) {
-      reasons.push(`${file} does not validate on this engine`);
+    const module = compileSync(name);
+    if (typeof module === "string") {
+      reasons.push(module);
       continue;
     }
     try {
-      const instance = new WA.Instance(new WA.Module(bytes), {
-        env: {
-          abort: () => {
-            throw new GradgraphError("gemm", "gemm: WebAssembly kernel aborted");
-          },
-        },
-      });
-      const { memory, gemm_f32, gemm_f64, heapBase, workspaceBytes } = instance.exports;
-      if (
-        !(memory instanceof WA.Memory) ||
-        !isFunction(gemm_f32) ||
-        !isFunction(gemm_f64) ||
-        !isThunk(heapBase) ||
-        !isThunk(workspaceBytes)
-      ) {
-        reasons.push(`${file} lacks the expected exports`);
-        continue;
-      }
-      const base = Number(heapBase());
-      const workBytes = Number(workspaceBytes());
-      return { backend, memory, exports: instance.exports, f32: gemm_f32, f64: gemm_f64, base, workBytes };
+      const got = fromExports(new WA.Instance(module, imports()).exports, backend);
+      if (typeof got !== "string") return got;
+      reasons.push(`${name}.wasm ${got}`);
     } catch (e) {
-      reasons.push(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+      reasons.push(`${name}.wasm: ${message(e)}`);
     }
   }
   failure = reasons.join("; ");
   return null;
 }
 
-/** `GRADGRAPH_KERNELS=js`, read at load and again by every `setKernelBackend` call (not per product). */
-let envJs = process.env.GRADGRAPH_KERNELS === "js";
+/** As {@link load}, asynchronously (`WebAssembly.compile`, then `WebAssembly.instantiate`). */
+async function loadAsync(): Promise<Loaded | null> {
+  const reasons: string[] = [];
+  for (const { name, backend } of BUILDS) {
+    const module = await compileAsync(name);
+    if (typeof module === "string") {
+      reasons.push(module);
+      continue;
+    }
+    try {
+      const got = fromExports((await WA.instantiate(module, imports())).exports, backend);
+      if (typeof got !== "string") return got;
+      reasons.push(`${name}.wasm ${got}`);
+    } catch (e) {
+      reasons.push(`${name}.wasm: ${message(e)}`);
+    }
+  }
+  failure = reasons.join("; ");
+  return null;
+}
+
+/**
+ * Starts loading the kernels if nothing was tried yet: synchronously in Node, else in the
+ * background (`loaded` stays undefined, and kernels use TypeScript, until it finishes).
+ */
+function startLoading(): void {
+  if (loaded !== undefined || loading !== null) return;
+  if (isNode()) {
+    loaded = load();
+    return;
+  }
+  loading = loadAsync().then(
+    (m) => {
+      if (loaded === undefined) loaded = m; // unless useWasmBuild chose one meanwhile
+    },
+    (e: unknown) => {
+      failure = message(e);
+      if (loaded === undefined) loaded = null;
+    },
+  );
+}
+
+/** `GRADGRAPH_KERNELS=js`, read at first use and again by every `setKernelBackend` call (not per product). */
+let envJs: boolean | undefined;
 
 function envForcesJs(): boolean {
+  if (envJs === undefined) envJs = envVar("GRADGRAPH_KERNELS") === "js";
   return envJs;
 }
 
-/** The loaded module if WASM should be used under the current option, else null. */
+/** The loaded module if WASM should be used under the current option (and is compiled), else null. */
 function active(): Loaded | null {
   if (option === "js") return null;
   if (option === "auto" && envForcesJs()) return null;
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) {
+    startLoading();
+    if (loaded === undefined) return null;
+  }
   return loaded;
 }
 
 /**
  * Chooses the matmul backend. `"auto"` (the default) uses the fastest WASM build for products
  * above a size threshold and falls back to TypeScript when WASM SIMD is unavailable or the
- * environment sets `GRADGRAPH_KERNELS=js` (read when the module loads and on every call of this
- * function); `"js"` always uses the TypeScript kernel; `"wasm"`
- * sends every product, however small, to WASM (mainly for tests).
+ * environment sets `GRADGRAPH_KERNELS=js` (read at first use and on every call of this
+ * function; a runtime without `process` has no such variable); `"js"` always uses the TypeScript
+ * kernel; `"wasm"` sends every product, however small, to WASM (mainly for tests).
  * @throws ArgumentError if `backend` is not one of the three options.
- * @throws GradgraphError for `"wasm"` when no WASM build can be loaded (the message says why).
+ * @throws GradgraphError for `"wasm"` when no WASM build can be loaded (the message says why), or,
+ * outside Node, while the kernels are still compiling (await {@link ready} first).
  */
 export function setKernelBackend(backend: KernelBackendOption): void {
-  envJs = process.env.GRADGRAPH_KERNELS === "js";
+  envJs = envVar("GRADGRAPH_KERNELS") === "js";
   if (backend !== "auto" && backend !== "js" && backend !== "wasm") {
     throw new ArgumentError(
       "setKernelBackend",
@@ -164,7 +222,13 @@ export function setKernelBackend(backend: KernelBackendOption): void {
     );
   }
   if (backend === "wasm") {
-    if (loaded === undefined) loaded = load();
+    startLoading();
+    if (loaded === undefined) {
+      throw new GradgraphError(
+        "setKernelBackend",
+        "setKernelBackend: WebAssembly kernels still compiling; await ready() before choosing 'wasm'",
+      );
+    }
     if (loaded === null) {
       throw new GradgraphError("setKernelBackend", `setKernelBackend: WebAssembly kernels unavailable: ${failure}`);
     }
@@ -176,7 +240,8 @@ export function setKernelBackend(backend: KernelBackendOption): void {
  * Internal, for benchmarks and tests (not exported from the package index): replaces the loaded
  * module by the given WASM build and selects the `"wasm"` option, or restores `"auto"` with the
  * best build when `build` is undefined.
- * @throws GradgraphError when that build cannot be loaded.
+ * @throws GradgraphError when that build cannot be loaded (outside Node it compiles synchronously,
+ * which a browser refuses on its main thread: call it after {@link ready}).
  */
 export function useWasmBuild(build: "wasm-relaxed-simd" | "wasm-simd" | undefined): void {
   const m = load(build);
@@ -185,13 +250,49 @@ export function useWasmBuild(build: "wasm-relaxed-simd" | "wasm-simd" | undefine
   option = build === undefined ? "auto" : "wasm";
 }
 
-/** Reports which matmul backend `gemm` uses (loading the WASM module if not yet loaded). */
+/**
+ * Reports which matmul backend `gemm` uses (loading the WASM module if not yet loaded: in Node at
+ * once; elsewhere this starts the compilation, and until it finishes the backend is `"js"` with
+ * the reason "WebAssembly kernels compiling; await ready()").
+ */
 export function kernelInfo(): KernelInfo {
   const m = active();
   if (m) return { backend: m.backend, option, threshold: option === "wasm" ? 0 : WASM_THRESHOLD, ...threadInfo() };
   const reason =
-    option === "js" ? "setKernelBackend('js')" : envForcesJs() ? "GRADGRAPH_KERNELS=js" : failure || "unavailable";
+    option === "js"
+      ? "setKernelBackend('js')"
+      : envForcesJs()
+        ? "GRADGRAPH_KERNELS=js"
+        : loaded === undefined
+          ? COMPILING
+          : failure || "unavailable";
   return { backend: "js", option, threshold: 0, reason, ...threadInfo() };
+}
+
+/**
+ * Waits until the WebAssembly kernels are live and reports them, as {@link kernelInfo} does.
+ *
+ * In Node the kernels compile synchronously at first use, so the promise resolves at once. In a
+ * browser they compile asynchronously (`WebAssembly.compile`): the first kernel use, or this call,
+ * starts the compilation, and until it finishes every op runs on the TypeScript kernels (ops never
+ * fail or wait for it). The promise resolves when the compilation is over, and also waits for the
+ * kernels of `storage: "wasm"` tensors if a heap exists. It respects {@link setKernelBackend} and
+ * `GRADGRAPH_KERNELS=js` like `kernelInfo`: under the `"js"` backend it resolves at once, without
+ * compiling anything.
+ *
+ * It never rejects for missing WebAssembly: where no build can run (no WebAssembly, no SIMD, a
+ * build that does not validate), it resolves with `backend: "js"` and a `reason` saying why.
+ * @returns the {@link KernelInfo} at the time the kernels are ready (or known to be unavailable).
+ */
+export function ready(): Promise<KernelInfo> {
+  active(); // starts the load where WASM is wanted (in Node, loads now)
+  const kernels = loaded === undefined ? loading : null;
+  const heap = heapPending();
+  if (kernels === null && heap === null) return Promise.resolve(kernelInfo());
+  return Promise.all([kernels, heap]).then(() => {
+    const more = heapPending(); // a heap made meanwhile
+    return more === null ? kernelInfo() : more.then(() => kernelInfo());
+  });
 }
 
 /**
