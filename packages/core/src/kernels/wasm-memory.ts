@@ -51,17 +51,50 @@ export function align64(x: number): number {
 }
 
 /**
+ * Whole-buffer views of the memory copied into or out of last: reused while the buffer stays the
+ * same, so a copy makes no typed array of its own (creating one is a C++ call that costs more than
+ * copying a small operand).
+ */
+let viewBuf: ArrayBufferLike | null = null;
+let viewF32: Float32Array<ArrayBufferLike> = new Float32Array(0);
+let viewF64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+
+function views(buf: ArrayBufferLike): void {
+  if (buf === viewBuf) return;
+  viewBuf = buf;
+  viewF32 = new Float32Array(buf, 0, buf.byteLength >>> 2);
+  viewF64 = new Float64Array(buf, 0, buf.byteLength >>> 3);
+}
+
+/**
  * Copies the first `n` elements of `src` (all of them by default) into memory at byte `off`; the
  * buffer must already be large enough.
  */
 export function copyIn(buf: ArrayBufferLike, off: number, src: FloatArray, n = src.length): void {
   const s = n === src.length ? src : src.subarray(0, n);
-  if (src instanceof Float64Array) new Float64Array(buf, off, n).set(s);
+  views(buf);
+  if (src instanceof Float64Array) {
+    if (off % 8 === 0) viewF64.set(s, off / 8);
+    else new Float64Array(buf, off, n).set(s);
+  } else if (off % 4 === 0) viewF32.set(s, off / 4);
   else new Float32Array(buf, off, n).set(s);
 }
 
 /** Copies `dst.length` elements at byte `off` of memory into `dst`. */
 export function copyOut(buf: ArrayBufferLike, off: number, dst: FloatArray): void {
-  if (dst instanceof Float64Array) dst.set(new Float64Array(buf, off, dst.length));
-  else dst.set(new Float32Array(buf, off, dst.length));
+  views(buf);
+  const n = dst.length;
+  const v = dst instanceof Float64Array ? viewF64 : viewF32;
+  const S = dst instanceof Float64Array ? 8 : 4;
+  if (off % S !== 0) {
+    dst.set(S === 8 ? new Float64Array(buf, off, n) : new Float32Array(buf, off, n));
+    return;
+  }
+  const o = off / S;
+  if (n <= SMALL_COPY) {
+    for (let i = 0; i < n; i++) dst[i] = v[o + i]!;
+  } else dst.set(v.subarray(o, o + n));
 }
+
+/** Up to this many elements a copy out of memory is a loop: cheaper than the view `set` needs. */
+const SMALL_COPY = 64;

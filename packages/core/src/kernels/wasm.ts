@@ -47,6 +47,8 @@ export interface KernelInfo extends ThreadInfo {
 export interface Loaded {
   backend: "wasm-relaxed-simd" | "wasm-simd";
   memory: WasmMemory;
+  /** `memory.buffer` as of the last {@link ensureMemory} (refreshed when it grows). */
+  buffer: ArrayBufferLike;
   /** All of the module's exports, for kernel families beyond gemm. */
   exports: Record<string, unknown>;
   f32: WasmGemm;
@@ -114,7 +116,7 @@ function fromExports(exports: Record<string, unknown>, backend: Loaded["backend"
   }
   const base = Number(heapBase());
   const workBytes = Number(workspaceBytes());
-  return { backend, memory, exports, f32: gemm_f32, f64: gemm_f64, base, workBytes };
+  return { backend, memory, buffer: memory.buffer, exports, f32: gemm_f32, f64: gemm_f64, base, workBytes };
 }
 
 /**
@@ -319,9 +321,15 @@ export function arenaStart(m: Loaded): number {
 
 /** Internal: grows `m`'s memory to hold at least `end` bytes and returns its (possibly new) buffer. */
 export function ensureMemory(m: Loaded, end: number): ArrayBufferLike {
-  const have = m.memory.buffer.byteLength;
-  if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
-  return m.memory.buffer;
+  let buf = m.buffer;
+  // byteLength 0: detached by a growth made elsewhere (reading memory.buffer is a C++ call, so the
+  // buffer is kept between calls)
+  if (end > buf.byteLength || buf.byteLength === 0) {
+    const have = m.memory.buffer.byteLength;
+    if (end > have) m.memory.grow(Math.ceil((end - have) / 65536));
+    buf = m.buffer = m.memory.buffer;
+  }
+  return buf;
 }
 
 /**
