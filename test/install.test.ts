@@ -7,7 +7,7 @@
  *     WASM kernels;
  *   - the project's tsc passes with `skipLibCheck: false` and no @types/node (with and without the
  *     DOM library);
- *   - the packages' README examples compile and run the same way;
+ *   - the README examples (the repository's and each package's) compile and run the same way;
  *   - an esbuild browser bundle of the same code (no plugins) runs in headless Chromium on the
  *     WASM kernels;
  *   - the installed size of core + nodes + nn stays under 8 MB.
@@ -92,9 +92,13 @@ beforeAll(() => {
   for (const f of ["smoke.ts", "node-main.ts", "browser-main.ts"]) {
     cpSync(join(root, "test", "consumer", f), join(app, "src", f));
   }
-  // the packages' README examples, each a module of its own
-  for (const name of LIBRARIES) {
-    tsBlocks(readFileSync(join(root, "packages", name, "README.md"), "utf8")).forEach((code, i) => {
+  // the README examples (the repository's and each package's), each a module of its own
+  const readmes: [string, string][] = [
+    ["root", join(root, "README.md")],
+    ...LIBRARIES.map((name): [string, string] => [name, join(root, "packages", name, "README.md")]),
+  ];
+  for (const [name, file] of readmes) {
+    tsBlocks(readFileSync(file, "utf8")).forEach((code, i) => {
       writeFileSync(join(app, "src", `readme-${name}-${i}.ts`), `${code}\nexport {};\n`);
     });
   }
@@ -175,9 +179,10 @@ describe("installed with npm into a project outside the workspace", () => {
     expect(out.trim()).toBe("2");
   });
 
-  it("every package README example compiles (above) and runs with plain node", () => {
+  it("every README example (the repository's and each package's) compiles (above) and runs with plain node", () => {
     const examples = readdirSync(join(app, "build")).filter((f) => f.startsWith("readme-"));
-    expect(examples.length).toBeGreaterThanOrEqual(4);
+    expect(examples.filter((f) => f.startsWith("readme-root-")).length).toBeGreaterThanOrEqual(8);
+    expect(examples.length).toBeGreaterThanOrEqual(12);
     for (const f of examples) run(process.execPath, [join("build", f)], { cwd: app });
   }, 120_000);
 
