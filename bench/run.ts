@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { type DType, type FloatArray, gemm, kernelInfo, randn, type Tensor } from "@gradgraph/core";
 import { add, matmul, mul, sum } from "@gradgraph/nodes";
 import { MLP, nnSummary, nnWorkloads } from "./nn.js";
+import { measureStartup, STARTUP_RUNS, startupSummary } from "./startup.js";
 import { initTfjs, TF_BACKENDS, tfjsSanityCheck, tfjsTensorCount, tfjsWorkloads } from "./tfjs.js";
 import type { Impl, Unit, Workload } from "./workload.js";
 
@@ -489,6 +490,8 @@ async function main(): Promise<void> {
   const log = (msg: string): void => {
     if (tty) process.stderr.write(`\r\x1b[K${msg}`);
   };
+  // the whole spiral job as a process, first, while this process is still idle
+  const startup = measureStartup(STARTUP_RUNS, log);
   const tfjs = await initTfjs();
   meta.tfjs = `${tfjs.version} (cpu: pure JS; wasm: ${tfjs.wasmSimd ? "SIMD" : "no SIMD"}, ${tfjs.wasmThreads} thread${tfjs.wasmThreads === 1 ? "" : "s"}; production mode)`;
   sanityCheck();
@@ -527,6 +530,8 @@ async function main(): Promise<void> {
     ...nnSummary((id) => results.find((r) => r.id === id)!.median),
     `The MLP step is forward, backward, SGD update (lr ${MLP.lr}) and the loss read back, on one fixed random batch; TensorFlow.js live tensors: ${tensorsBefore} before timing, ${tensorsAfter} after${tensorsAfter === tensorsBefore ? " (flat)" : " (GREW: a leak)"}.`,
     ...comparison(results),
+    "",
+    ...startupSummary(startup),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 
@@ -545,7 +550,7 @@ async function main(): Promise<void> {
       matmulSizes: MATMUL_SIZES,
       largeSamples: LARGE_SAMPLES,
     };
-    writeFileSync(file, `${JSON.stringify({ meta, settings, seconds, results }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ meta, settings, seconds, results, startup }, null, 2)}\n`);
     process.stdout.write(`\nwrote ${file}\n`);
   }
 }
