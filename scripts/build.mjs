@@ -15,6 +15,7 @@
 // Prints one line per step (unless --quiet); exits non-zero with tsc's messages when a build fails.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
@@ -83,6 +84,8 @@ function entryPoints(dir) {
 
 /** Bundles a package's entry points into dist/ (see the header). */
 function bundle(dir) {
+  // loaded here, not at the top: scripts/setup.mjs imports this file before the install that brings esbuild
+  const { buildSync } = createRequire(import.meta.url)("esbuild");
   buildSync({
     entryPoints: entryPoints(dir),
     outdir: join(dir, "dist"),
