@@ -1,6 +1,7 @@
 /**
  * `npm run demo [-- --port N]`: builds the playground into apps/playground/dist/ and serves it on
- * 127.0.0.1 (port 8080 by default), cross-origin isolated, until Ctrl-C. Prints the URL.
+ * 127.0.0.1 (port 8080 by default), cross-origin isolated, until Ctrl-C. Prints the URL. The port
+ * is bound before the build, so a busy port fails at once and leaves dist/ alone.
  */
 import { parseArgs } from "node:util";
 import { buildPlayground, DEFAULT_OUT_DIR } from "./build.js";
@@ -24,13 +25,6 @@ async function main(): Promise<number> {
     console.error(`error: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const t0 = performance.now();
-  const { files } = await buildPlayground(DEFAULT_OUT_DIR);
-  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  console.log(
-    `playground: built apps/playground/dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
-      `(main.js ${kib(files["main.js"]!)}, worker.js ${kib(files["worker.js"]!)})`,
-  );
   let served: Awaited<ReturnType<typeof serveDir>>;
   try {
     served = await serveDir(DEFAULT_OUT_DIR, port);
@@ -43,6 +37,19 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  const t0 = performance.now();
+  let files: Record<string, number>;
+  try {
+    ({ files } = await buildPlayground(DEFAULT_OUT_DIR));
+  } catch (e) {
+    await served.close();
+    throw e;
+  }
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(
+    `playground: built apps/playground/dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
+      `(main.js ${kib(files["main.js"]!)}, worker.js ${kib(files["worker.js"]!)})`,
+  );
   console.log(`playground: serving on ${served.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

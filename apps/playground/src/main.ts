@@ -32,6 +32,7 @@ const ui = {
   accuracy: byId("accuracy", HTMLElement),
   trainTime: byId("train-time", HTMLElement),
   wallTime: byId("wall-time", HTMLElement),
+  redraws: byId("redraws", HTMLElement),
   lossFigure: byId("fig-loss", HTMLElement),
   boundaryFigure: byId("fig-boundary", HTMLElement),
   graphFigure: byId("fig-graph", HTMLElement),
@@ -58,6 +59,8 @@ let kernelsReady = false;
 let running: number | null = null;
 let lastRun = 0;
 let stopTimer: ReturnType<typeof setTimeout> | undefined;
+/** Figure redraws of the run in progress, and the milliseconds the worker spent drawing them. */
+let redraws = { count: 0, ms: 0 };
 
 function send(message: ToWorker): void {
   worker.postMessage(message);
@@ -101,6 +104,8 @@ function receive(message: FromWorker): void {
     case "figures":
       setFigure(ui.lossFigure, message.lossSvg, message.epoch);
       setFigure(ui.boundaryFigure, message.boundarySvg, message.epoch);
+      redraws = { count: redraws.count + 1, ms: redraws.ms + message.renderMs };
+      ui.redraws.textContent = `${redraws.count} redraw${redraws.count === 1 ? "" : "s"}, ${(redraws.ms / redraws.count).toFixed(0)} ms each`;
       break;
     case "done":
       showProgress(message, message.stopped ? `stopped after ${message.epoch} epochs` : "finished");
@@ -183,7 +188,8 @@ function start(): void {
   ui.progress.max = config.epochs;
   ui.progress.value = 0;
   ui.epoch.textContent = `0 / ${config.epochs}`;
-  for (const el of [ui.loss, ui.accuracy, ui.trainTime, ui.wallTime]) el.textContent = "–";
+  for (const el of [ui.loss, ui.accuracy, ui.trainTime, ui.wallTime, ui.redraws]) el.textContent = "–";
+  redraws = { count: 0, ms: 0 };
   delete ui.accuracy.dataset.value;
   updateButton();
   send({ type: "start", run: running, config });

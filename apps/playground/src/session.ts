@@ -13,8 +13,8 @@ import type { TrainConfig } from "./protocol.js";
 export const BATCH_SIZE = 30;
 /** Iterations averaged into one `lossList` entry: one entry per epoch. */
 export const EVAL_INTERVAL = 10;
-/** Grid cells per axis of the live decision boundary (viz's default is 100; 60 renders ~2× faster). */
-export const BOUNDARY_RESOLUTION = 60;
+/** Grid cells per axis of the decision boundary (viz's default; vega's fixed costs dominate the render, not the grid). */
+export const BOUNDARY_RESOLUTION = 100;
 
 /** Both training figures, as SVG markup; null where the run diverged (see {@link SpiralSession.figures}). */
 export interface Figures {
@@ -123,8 +123,8 @@ export class SpiralSession {
         : await lossPlotSvg(finite, {
             evalInterval: EVAL_INTERVAL,
             title: "Training loss (average of each epoch's 10 mini-batches)",
-            width: 420,
-            height: 260,
+            width: 400,
+            height: 300,
           });
     let boundarySvg: string | null = null;
     try {

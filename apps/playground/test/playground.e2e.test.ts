@@ -131,6 +131,7 @@ describe.skipIf(!chromiumAvailable)("the playground in headless Chromium", () =>
     expect(await text(page, "#accuracy")).toBe(`${(100 * acc).toFixed(1)}%`);
     expect(Number.parseFloat(await text(page, "#loss"))).toBeLessThan(0.3);
     expect(await text(page, "#train-time")).toMatch(/^\d+\.\d+ s$/);
+    expect(await text(page, "#redraws")).toMatch(/^\d+ redraws, \d+ ms each$/);
     expect(await text(page, "#start")).toBe("Start training");
     expect(await page.isDisabled("#epochs")).toBe(false);
 
