@@ -5,9 +5,10 @@
  * SGD step of a 784-1000-10 ReLU MLP (the workload compared with TensorFlow.js in bench/tfjs.ts).
  */
 import { type DType, Rng, randn, type Storage, setThreads, type Tensor, tensor } from "@gradgraph/core";
-import { Affine, loadSpiral, ReLU, Sequential, SGD, SoftmaxWithLoss, Trainer, TwoLayerNet } from "@gradgraph/nn";
+import { Affine, loadSpiral, ReLU, Sequential, SGD, SoftmaxWithLoss, TwoLayerNet } from "@gradgraph/nn";
 import { getItem } from "@gradgraph/nodes";
 import { type Mat, RefTwoLayerNet } from "../packages/nn/test/reference.js";
+import { gradgraphSpiralRun, SPIRAL_JOB } from "./spiral.js";
 import type { Workload } from "./workload.js";
 
 /** A benchmarked configuration, as bench/run.ts measures it. */
@@ -101,22 +102,18 @@ function mlpStep(threads = 1, storage: Storage = "js"): Workload {
   };
 }
 
-/** The whole spiral job's training loop, 300 epochs × 10 steps, silent. */
+/** The whole spiral job's training loop, 300 epochs × 10 steps, silent (bench/spiral.ts). */
 function spiralLoop(dtype: DType): NnWorkload {
   const { x, t } = loadSpiral({ seed: 1984, dtype });
   return {
     id: `spiral/${dtype}`,
     bench: "spiral training loop",
-    label: `3,000 SGD steps, 2-10-3, batch 30, ${dtype}`,
+    label: `${SPIRAL_JOB}, ${dtype}`,
     unit: "ms/run",
     work: 1,
     run(iters) {
       let s = 0;
-      for (let i = 0; i < iters; i++) {
-        const tr = new Trainer(new TwoLayerNet(2, 10, 3, { seed: i, dtype }), new SGD({ lr: 1 }));
-        tr.fit(x, t, { maxEpoch: 300, batchSize: 30, evalInterval: 10, seed: i, output: null });
-        s += tr.lossList.at(-1)!;
-      }
+      for (let i = 0; i < iters; i++) s += gradgraphSpiralRun(x, t, i, dtype);
       return s;
     },
   };

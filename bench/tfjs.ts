@@ -8,13 +8,14 @@
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Rng, randn } from "@gradgraph/core";
-import { loadSpiral, TwoLayerNet } from "@gradgraph/nn";
+import { randn } from "@gradgraph/core";
 import { matmul } from "@gradgraph/nodes";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { MLP, mlpData } from "./nn.js";
+import { SPIRAL_JOB } from "./spiral.js";
+import { tfjsSpiralData, tfjsSpiralRun } from "./spiral-tfjs.js";
 import type { Impl, Workload } from "./workload.js";
 
 // tfjs-core's Node bundle registers no gradient functions (the @tensorflow/tfjs union package
@@ -144,60 +145,22 @@ function mlpWorkload(backend: TfBackend): Workload {
 }
 
 /**
- * The spiral job's training loop as bench/nn.ts runs it with gradgraph's Trainer: a fresh
- * 2-10-3 net (the same initial weights, from `TwoLayerNet`), Affine → sigmoid → Affine →
- * softmax cross-entropy, SGD lr 1.0, 300 epochs of 10 shuffled mini-batches of 30 (the same
- * shuffles), each batch gathered with `tf.gather`, the loss read back every step and averaged
- * every 10 steps. Call with `backend` active.
+ * The spiral job's training loop as bench/nn.ts runs it with gradgraph's Trainer
+ * (bench/spiral-tfjs.ts, shared with the browser benchmark). Call with `backend` active.
  */
 function spiralWorkload(backend: TfBackend): Workload {
-  const { x: xs, t: ts } = loadSpiral({ seed: 1984, dtype: "float32" });
-  const x = tf.tensor2d(xs.data as Float32Array, [300, 2]);
-  const t = tf.tensor2d(ts.data as Float32Array, [300, 3]);
-  const batchSize = 30;
-  const idx = new Int32Array(batchSize);
+  const data = tfjsSpiralData();
   return onBackend(backend, {
     id: `spiral/float32/${implOf(backend)}`,
     bench: "spiral training loop",
-    label: "3,000 SGD steps, 2-10-3, batch 30, float32",
+    label: `${SPIRAL_JOB}, float32`,
     unit: "ms/run",
     work: 1,
     samples: 5,
     warmupIters: 1,
     run(iters) {
       let s = 0;
-      for (let i = 0; i < iters; i++) {
-        const net = new TwoLayerNet(2, 10, 3, { seed: i, dtype: "float32" });
-        const vars = tf.tidy(() => net.params.map((p) => tf.variable(tf.tensor(p.data, [...p.shape]))));
-        const [W1, b1, W2, b2] = vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-        const opt = tf.train.sgd(1.0);
-        const rng = new Rng(i);
-        let total = 0;
-        let last = 0;
-        for (let epoch = 0; epoch < 300; epoch++) {
-          const order = rng.permutation(300);
-          for (let iter = 0; iter < 10; iter++) {
-            for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
-            total += tf.tidy(() => {
-              const rows = tf.tensor1d(idx, "int32");
-              const bx = tf.gather(x, rows);
-              const bt = tf.gather(t, rows);
-              const loss = (): tf.Scalar => {
-                const h = tf.sigmoid(tf.add(tf.matMul(bx, W1), b1));
-                return tf.losses.softmaxCrossEntropy(bt, tf.add(tf.matMul(h, W2), b2)) as tf.Scalar;
-              };
-              return opt.minimize(loss, true, vars)!.dataSync()[0]!;
-            });
-            if ((iter + 1) % 10 === 0) {
-              last = total / 10;
-              total = 0;
-            }
-          }
-        }
-        opt.dispose();
-        for (const v of vars) v.dispose();
-        s += last;
-      }
+      for (let i = 0; i < iters; i++) s += tfjsSpiralRun(data, i);
       return s;
     },
   });
