@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, chromiumAvailable, chromiumRequired, launchChromium, serveStatic } from "./browser.js";
+import { CHROMIUM, chromiumAvailable, chromiumRequired, launchChromium, serveDir } from "../scripts/browser.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -235,7 +235,7 @@ describe.skipIf(!chromiumAvailable && !chromiumRequired)("bundled with esbuild f
       join(www, "index.html"),
       '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>gradgraph</title><pre id="result"></pre><script type="module" src="bundle.js"></script>',
     );
-    const server = await serveStatic(www, false);
+    const server = await serveDir(www, 0, false);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

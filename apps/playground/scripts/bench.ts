@@ -11,10 +11,9 @@ import { rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CHROMIUM, chromiumAvailable, launchChromium } from "../../../test/browser.js";
+import { CHROMIUM, chromiumAvailable, launchChromium, serveDir } from "../../../scripts/browser.js";
 import { type BenchApi, type Sample, type Stats, summarize } from "../bench/summary.js";
 import { APP_DIR, buildBench } from "./build.js";
-import { serveDir } from "./serve.js";
 
 const USAGE = "usage: npm run bench:browser -- [--rounds N (7)] [--warmup N (2)] | [--serve [--port N (8081)]]";
 

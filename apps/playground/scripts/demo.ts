@@ -4,8 +4,8 @@
  * is bound before the build, so a busy port fails at once and leaves dist/ alone.
  */
 import { parseArgs } from "node:util";
+import { serveDir } from "../../../scripts/browser.js";
 import { buildPlayground, DEFAULT_OUT_DIR } from "./build.js";
-import { serveDir } from "./serve.js";
 
 const USAGE = "usage: npm run demo -- [--port N]   (default 8080; 0 picks a free port)";
 

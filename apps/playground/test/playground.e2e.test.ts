@@ -13,9 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, chromiumAvailable, chromiumRequired, launchChromium } from "../../../test/browser.js";
+import {
+  CHROMIUM,
+  chromiumAvailable,
+  chromiumRequired,
+  launchChromium,
+  type Served,
+  serveDir,
+} from "../../../scripts/browser.js";
 import { buildPlayground } from "../scripts/build.js";
-import { type Served, serveDir } from "../scripts/serve.js";
 
 if (!chromiumAvailable && !chromiumRequired) {
   console.warn(
