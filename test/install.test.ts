@@ -9,7 +9,8 @@
  *     DOM library);
  *   - the README examples (the repository's and each package's) compile and run the same way;
  *   - an esbuild browser bundle of the same code (no plugins) runs in headless Chromium on the
- *     WASM kernels;
+ *     WASM kernels, and in a Web Worker of a cross-origin-isolated page large products split
+ *     across Web Workers (setThreads), bit for bit equal to one thread;
  *   - the installed size of core + nodes + nn stays under 8 MB.
  */
 import { type ExecFileSyncOptions, execFileSync } from "node:child_process";
@@ -89,7 +90,7 @@ beforeAll(() => {
   );
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"], { cwd: app });
   cpSync(join(root, "test", "consumer", "tsconfig.json"), join(app, "tsconfig.json"));
-  for (const f of ["smoke.ts", "node-main.ts", "browser-main.ts"]) {
+  for (const f of ["smoke.ts", "node-main.ts", "browser-main.ts", "threads-worker.ts"]) {
     cpSync(join(root, "test", "consumer", f), join(app, "src", f));
   }
   // the README examples (the repository's and each package's), each a module of its own
@@ -256,6 +257,55 @@ describe.skipIf(!chromiumAvailable && !chromiumRequired)("bundled with esbuild f
       expect(r.lossList).toBe(300);
       expect(r.accuracy as number).toBeGreaterThan(0.9);
       expect(r.product).toBe(productOfA());
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 120_000);
+
+  it("splits large products across Web Workers in a worker of a cross-origin-isolated page, bit for bit", async () => {
+    expect(chromiumAvailable, `no Chromium at ${CHROMIUM}: run bash scripts/ensure-chromium.sh`).toBe(true);
+    const www = join(app, "www-threads");
+    mkdirSync(www, { recursive: true });
+    const result = await build({
+      entryPoints: [join(app, "src", "threads-worker.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      outfile: join(www, "threads-worker.js"),
+      logLevel: "silent",
+    });
+    expect(result.errors).toEqual([]);
+    writeFileSync(
+      join(www, "index.html"),
+      `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>gradgraph threads</title><pre id="result"></pre>
+<script type="module">
+const w = new Worker("threads-worker.js", { type: "module" });
+w.onmessage = (e) => { document.getElementById("result").textContent = JSON.stringify(e.data); };
+w.onerror = (e) => { document.getElementById("result").textContent = JSON.stringify({ error: String(e.message) }); };
+</script>`,
+    );
+    const server = await serveDir(www); // cross-origin isolated
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(server.url);
+      await page.waitForFunction('(document.getElementById("result")?.textContent ?? "") !== ""', null, {
+        timeout: 60_000,
+      });
+      const r = JSON.parse((await page.textContent("#result")) ?? "{}") as Record<string, unknown>;
+      expect(r.error).toBeUndefined();
+      expect(r.crossOriginIsolated).toBe(true);
+      expect(r.backend).toMatch(/^wasm-/);
+      expect(r.threadsReason).toBeNull();
+      expect(r.threadedProducts as number).toBeGreaterThan(0);
+      expect(r.bitIdentical).toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

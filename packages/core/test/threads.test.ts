@@ -132,6 +132,7 @@ describe("threaded gemm", () => {
     const o = operands(big);
     gemm(false, false, 100, 100, 100, o.A, o.B, o.C());
     expect(threadStats().threadedCalls).toBe(before + 1);
+    expect(kernelInfo().threadedProducts).toBe(before + 1); // the public count of the same
     setThreads(1);
     expect(kernelInfo()).toMatchObject({ threads: 1, threadThreshold: 1e6 });
   });

@@ -307,11 +307,16 @@ export interface ThreadInfo {
   threadThreshold: number;
   /** Why large products run on one thread despite `threads > 1` (absent while threads work). */
   threadsReason?: string;
+  /**
+   * How many products have run split across threads since the library loaded (0 until a pool is
+   * up: in a browser, large products run on one thread until the workers have started).
+   */
+  threadedProducts: number;
 }
 
 /** Internal: the thread fields of `kernelInfo()`. */
 export function threadInfo(): ThreadInfo {
-  const info: ThreadInfo = { threads, threadThreshold: threshold };
+  const info: ThreadInfo = { threads, threadThreshold: threshold, threadedProducts: threadedCalls };
   if (failure !== "") info.threadsReason = failure;
   return info;
 }
