@@ -52,6 +52,16 @@ function du(dir: string): number {
   return n;
 }
 
+/** The text after `// prints:` on each line of an example, in order (what it shows it prints). */
+function printsComments(source: string): string[] {
+  return [...source.matchAll(/\/\/ prints: (.*)$/gm)].map((m) => m[1]!.replace(/ \(.*\)$/, "").trim());
+}
+
+/** A printed line with its spaces removed (console.log's spacing is not the README's). */
+function squash(line: string): string {
+  return line.replace(/\s+/g, "");
+}
+
 /** The TypeScript code blocks of a markdown file. */
 function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -180,11 +190,26 @@ describe("installed with npm into a project outside the workspace", () => {
     expect(out.trim()).toBe("2");
   });
 
-  it("every README example (the repository's and each package's) compiles (above) and runs with plain node", () => {
+  it("every README example (the repository's and each package's) compiles (above), runs with plain node and prints what it shows", () => {
     const examples = readdirSync(join(app, "build")).filter((f) => f.startsWith("readme-"));
     expect(examples.filter((f) => f.startsWith("readme-root-")).length).toBeGreaterThanOrEqual(8);
     expect(examples.length).toBeGreaterThanOrEqual(12);
-    for (const f of examples) run(process.execPath, [join("build", f)], { cwd: app });
+    let checked = 0;
+    for (const f of examples) {
+      const out = run(process.execPath, [join("build", f)], { cwd: app });
+      // each `// prints: …` comment is a line the example must print, in order (spaces ignored)
+      const source = readFileSync(join(app, "src", f.replace(/\.js$/, ".ts")), "utf8");
+      const shown = printsComments(source);
+      const printed = out.split("\n").map(squash);
+      let at = 0;
+      for (const line of shown) {
+        const found = printed.indexOf(squash(line), at);
+        expect(found, `${f}: shows "${line}" but prints:\n${out}`).toBeGreaterThanOrEqual(0);
+        at = found + 1;
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
   }, 120_000);
 
   it("core + nodes + nn install in under 8 MB (viz, with its plotting stack, is separate)", () => {
