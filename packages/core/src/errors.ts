@@ -54,6 +54,8 @@ export function describeValue(value: unknown): string {
   switch (typeof value) {
     case "number":
       return `number ${value}`;
+    case "bigint":
+      return `bigint ${value.toString().length > 40 ? `${value.toString().slice(0, 40)}…` : value}n`;
     case "string":
       return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
     case "object": {

@@ -15,7 +15,7 @@
 import { allocArray, type DType } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
 import { applyOp, enableGrad, grad, inputLabel, Node, noGrad, userFrame, withDebugRecording } from "./graph.js";
-import { Rng } from "./random.js";
+import { checkSeed, Rng, type Seed } from "./random.js";
 import { Tensor } from "./tensor.js";
 
 /** A function under test: tensors in, one tensor or several out. */
@@ -47,8 +47,8 @@ export interface GradcheckOptions {
    * checked with a generic weight and a transposed or permuted gradient cannot cancel out.
    */
   gradOutput?: Tensor | readonly Tensor[];
-  /** Seed of the random output weights (default 0). */
-  seed?: number;
+  /** Seed of the random output weights (default 0): a safe integer or a BigInt, as `Rng` takes. */
+  seed?: Seed;
   /** Indices of the inputs to check (default: all); the others are held constant. */
   wrt?: readonly number[];
   /**
@@ -196,7 +196,7 @@ export function numericalGradIn(
  * recording for the analytic gradients, and in float64 for the numeric ones.
  * @returns a report; it does not throw on a failed check (see `assertGradcheck`).
  * @throws ArgumentError naming `gradcheck` and the argument for bad arguments (as `numericalGrad`,
- *   and a `seed` that is not an integer, a negative or non-numeric `atol`/`rtol`, a non-boolean
+ *   and a `seed` that `Rng` would refuse (see `checkSeed`), a negative or non-numeric `atol`/`rtol`, a non-boolean
  *   `localize`), and whatever `f` throws.
  */
 export function gradcheck(
@@ -228,10 +228,7 @@ export function gradcheckIn(
       throw new ArgumentError(fn, `${fn}: ${k} must be a non-negative number, got ${describeValue(v)}`);
     }
   }
-  const seed = options.seed ?? 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new ArgumentError(fn, `${fn}: seed must be an integer, got ${describeValue(seed)}`);
-  }
+  const seed = checkSeed(fn, options.seed ?? 0);
   if (options.localize !== undefined && typeof options.localize !== "boolean") {
     throw new ArgumentError(fn, `${fn}: localize must be a boolean, got ${describeValue(options.localize)}`);
   }

@@ -13,14 +13,14 @@ import {
   type TensorFunction,
 } from "./gradcheck.js";
 import { enableGrad, grad } from "./graph.js";
-import { Rng } from "./random.js";
+import { checkSeed, Rng, type Seed } from "./random.js";
 import { shapesEqual } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 /** Options of `gradgradcheck`. */
 export interface GradgradcheckOptions extends GradcheckOptions {
-  /** Seed of the random first-order output weights (default 1). */
-  gradOutputSeed?: number;
+  /** Seed of the random first-order output weights (default 1): a safe integer or a BigInt, as `Rng` takes. */
+  gradOutputSeed?: Seed;
 }
 
 /**
@@ -29,8 +29,8 @@ export interface GradgradcheckOptions extends GradcheckOptions {
  * analytic gradient — a Hessian-vector-style product through the recorded backward — is compared
  * with central differences of `g` in float64.
  * @returns the report of the check of `g` (see `gradcheck`).
- * @throws ArgumentError naming `gradgradcheck` for bad arguments (a `gradOutputSeed` that is not
- *   an integer included; the other options as `gradcheck`), and whatever `f` throws.
+ * @throws ArgumentError naming `gradgradcheck` for bad arguments (a `gradOutputSeed` that `Rng`
+ *   would refuse included, see `checkSeed`; the other options as `gradcheck`), and whatever `f` throws.
  */
 export function gradgradcheck(
   f: TensorFunction,
@@ -39,13 +39,7 @@ export function gradgradcheck(
 ): GradcheckReport {
   checkFunctionArgs("gradgradcheck", f, inputs);
   options = optionsObject("gradgradcheck", options);
-  const seed = options.gradOutputSeed ?? 1;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new ArgumentError(
-      "gradgradcheck",
-      `gradgradcheck: gradOutputSeed must be an integer, got ${describeValue(seed)}`,
-    );
-  }
+  const seed = checkSeed("gradgradcheck", options.gradOutputSeed ?? 1, "gradOutputSeed");
   const rng = new Rng(seed);
   const probe = enableGrad(() => outputsOf("gradgradcheck", f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
   const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));

@@ -95,7 +95,7 @@ export {
   type OpTestSpec,
   type Picker,
 } from "./op.js";
-export { permutationFrom, Rng } from "./random.js";
+export { checkSeed, permutationFrom, Rng, type Seed } from "./random.js";
 export {
   broadcastShapes,
   checkShape,

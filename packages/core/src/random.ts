@@ -1,27 +1,106 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { ArgumentError, describeValue } from "./errors.js";
 
 /**
- * A seedable random number generator (xoroshiro128+ from `pure-rand`). gradgraph never uses
- * `Math.random`: the same seed always gives the same numbers.
+ * A seed: a signed 64-bit integer, given as a number (any safe integer, |seed| ≤ 2^53 − 1) or as a
+ * BigInt from −2^63 to 2^63 − 1. A number and the BigInt of the same value are the same seed
+ * (`1` and `1n` give the same stream); any two different seeds give different streams.
+ */
+export type Seed = number | bigint;
+
+const MIN_SEED = -(2n ** 63n);
+const MAX_SEED = 2n ** 63n - 1n;
+const MASK64 = 2n ** 64n - 1n;
+/** splitmix64's increment, 2^64 / φ rounded to odd. */
+const GOLDEN_GAMMA = 0x9e3779b97f4a7c15n;
+
+/**
+ * Checks a seed as `Rng` does and returns it unchanged: a safe-integer number or a BigInt from
+ * −2^63 to 2^63 − 1 (see `Seed`). For functions that take a seed option and build their `Rng`
+ * later, so that a bad seed is reported under their own name.
+ * @param fn - the function named in the error message.
+ * @param seed - the value to check.
+ * @param name - the argument named in the error message (default `'seed'`).
+ * @throws ArgumentError naming `fn` and `name` for anything else: a non-integer, NaN, ±Infinity,
+ *   a number beyond ±(2^53 − 1) (where numbers no longer hold every integer: give a BigInt), a
+ *   BigInt outside the signed 64-bit range, a string or any other type.
+ */
+export function checkSeed(fn: string, seed: unknown, name = "seed"): Seed {
+  if (typeof seed === "bigint") {
+    if (seed < MIN_SEED || seed > MAX_SEED) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: ${name} must be a signed 64-bit integer (from -2^63 to 2^63 - 1), got ${describeValue(seed)}`,
+      );
+    }
+    return seed;
+  }
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    throw new ArgumentError(fn, `${fn}: ${name} must be an integer, got ${describeValue(seed)}`);
+  }
+  if (!Number.isSafeInteger(seed)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: ${name} must be a safe integer (at most 2^53 - 1 in magnitude; give a BigInt for a larger seed), got ${describeValue(seed)}`,
+    );
+  }
+  return seed;
+}
+
+/** splitmix64's output function (Steele, Lea & Flood 2014; Vigna's splitmix64.c): a bijection of 64-bit words. */
+function mix64(z: bigint): bigint {
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * @internal The first `count` outputs of splitmix64 started at `seed` (taken modulo 2^64, so a
+ * negative seed is its two's complement), as unsigned 64-bit BigInts.
+ */
+export function splitmix64(seed: bigint, count: number): bigint[] {
+  let state = BigInt.asUintN(64, seed);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    state = (state + GOLDEN_GAMMA) & MASK64;
+    out.push(mix64(state));
+  }
+  return out;
+}
+
+/**
+ * xoroshiro128+'s 128-bit state for a (checked) seed: the first two splitmix64 outputs of the
+ * seed, as its authors recommend. splitmix64 is a bijection of the seed, so different seeds give
+ * different states, and it is never all zeros. Returned as pure-rand's four signed 32-bit halves:
+ * high and low word of s0, then of s1.
+ */
+function stateOf(seed: Seed): number[] {
+  const [s0, s1] = splitmix64(BigInt(seed), 2) as [bigint, bigint];
+  const half = (v: bigint) => Number(BigInt.asIntN(32, v));
+  return [half(s0 >> 32n), half(s0), half(s1 >> 32n), half(s1)];
+}
+
+/**
+ * A seedable random number generator: xoroshiro128+ (from `pure-rand`), its 128-bit state set
+ * from the seed by splitmix64. gradgraph never uses `Math.random`: the same seed always gives the
+ * same numbers, bit for bit.
  */
 export class Rng {
   readonly #gen: RandomGenerator;
   #spare: number | null = null;
 
   /**
-   * A generator seeded with `seed`: the same seed gives the same sequence.
-   * @param seed - any 32-bit integer.
-   * @throws ArgumentError when `seed` is not an integer.
+   * A generator seeded with `seed`: the same seed gives the same sequence, different seeds give
+   * different ones (no truncation: `2^32 + 1984` is not `1984`).
+   * @param seed - a signed 64-bit integer: any safe-integer number, or a BigInt from −2^63 to
+   *   2^63 − 1; `n` and `BigInt(n)` are the same seed (see `Seed`).
+   * @throws ArgumentError naming `Rng` when `seed` is anything else (see `checkSeed`).
    */
-  constructor(seed: number) {
-    if (typeof seed !== "number" || !Number.isInteger(seed)) {
-      throw new ArgumentError("Rng", `Rng: seed must be an integer, got ${describeValue(seed)}`);
-    }
-    this.#gen = xoroshiro128plus(seed | 0);
+  constructor(seed: Seed) {
+    this.#gen = xoroshiro128plusFromState(stateOf(checkSeed("Rng", seed)));
   }
 
   /** A uniform number in `[0, 1)` with 53 random bits. */
@@ -91,9 +170,10 @@ export function permutationFrom(source: { int(min: number, max: number): number 
 
 /**
  * Returns the generator to use from `{ seed }` or `{ rng }` options.
- * @throws ArgumentError naming `fn` when neither or both are given, or when `rng` is not an `Rng`.
+ * @throws ArgumentError naming `fn` when neither or both are given, when `rng` is not an `Rng`,
+ *   or when `seed` is not a seed (see `checkSeed`).
  */
-export function rngFrom(fn: string, options: { seed?: number; rng?: Rng }): Rng {
+export function rngFrom(fn: string, options: { seed?: Seed; rng?: Rng }): Rng {
   const { seed, rng } = options;
   if (rng !== undefined && seed !== undefined) {
     throw new ArgumentError(fn, `${fn}: give either seed or rng, not both`);
@@ -107,8 +187,5 @@ export function rngFrom(fn: string, options: { seed?: number; rng?: Rng }): Rng 
   if (seed === undefined) {
     throw new ArgumentError(fn, `${fn}: a seed or an rng is required (gradgraph never draws from Math.random)`);
   }
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new ArgumentError(fn, `${fn}: seed must be an integer, got ${describeValue(seed)}`);
-  }
-  return new Rng(seed);
+  return new Rng(checkSeed(fn, seed));
 }

@@ -10,7 +10,7 @@ import {
 } from "./errors.js";
 import type { Node } from "./graph.js";
 import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
-import { type Rng, rngFrom } from "./random.js";
+import { type Rng, rngFrom, type Seed } from "./random.js";
 import { checkShape, type Shape, shapeSize, shapesEqual } from "./shape.js";
 
 /** Options of `Tensor.backward`. */
@@ -485,10 +485,12 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
 
 /**
  * A tensor of `shape` with standard normal entries from a seeded generator: pass `seed` for a
- * fresh generator or `rng` to continue an existing `Rng`'s stream.
- * @throws ArgumentError when neither or both of `seed` and `rng` are given.
+ * fresh generator (`new Rng(seed)`: a safe integer or a BigInt) or `rng` to continue an existing
+ * `Rng`'s stream.
+ * @throws ArgumentError naming `randn` when neither or both of `seed` and `rng` are given, or
+ *   when `seed` is not a seed (see `checkSeed`).
  */
-export function randn(shape: readonly number[], options: TensorOptions & { seed?: number; rng?: Rng }): Tensor {
+export function randn(shape: readonly number[], options: TensorOptions & { seed?: Seed; rng?: Rng }): Tensor {
   const s = checkShape("randn", shape);
   const opts = options ?? {};
   const rng = rngFrom("randn", opts);

@@ -259,7 +259,16 @@ export const cases: FuzzCases = {
     check: anyResult,
   },
   Rng: {
-    arb: fc.tuple(fc.oneof(fc.integer(), junkArb)),
+    // seeds: 32-bit, safe and unsafe integers, BigInts in and out of the signed 64-bit range, junk
+    arb: fc.tuple(
+      fc.oneof(
+        fc.integer(),
+        fc.maxSafeInteger(),
+        fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }),
+        fc.constantFrom(2 ** 53, -(2 ** 53), 1e300, 2n ** 63n, -(2n ** 63n) - 1n),
+        junkArb,
+      ),
+    ),
     call: (a) => new (Rng as unknown as new (...x: unknown[]) => unknown)(...a),
     check: anyResult,
   },

@@ -7,11 +7,13 @@
  */
 import {
   ArgumentError,
+  checkSeed,
   type DType,
   DTypeError,
   describeValue,
   fmtShape,
   GraphError,
+  type Seed,
   ShapeError,
   shapesEqual,
   Tensor,
@@ -41,13 +43,12 @@ export function optionsIn<O extends object>(fn: string, options: unknown, allowe
   return options as O;
 }
 
-/** A seed option: an integer, or `fallback` when undefined. @throws ArgumentError naming `fn`. */
-export function seedIn(fn: string, seed: unknown, fallback: number): number {
-  if (seed === undefined) return fallback;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    throw new ArgumentError(fn, `${fn}: seed must be an integer, got ${describeValue(seed)}`);
-  }
-  return seed;
+/**
+ * A seed option as `Rng` takes it (a safe integer or a signed 64-bit BigInt, unchanged), or
+ * `fallback` when undefined. @throws ArgumentError naming `fn` (see core's `checkSeed`).
+ */
+export function seedIn(fn: string, seed: unknown, fallback: Seed): Seed {
+  return seed === undefined ? fallback : checkSeed(fn, seed);
 }
 
 /** A dtype option, default float32. @throws DTypeError naming `fn`. */

@@ -12,6 +12,7 @@ import {
   GraphError,
   Rng,
   randn,
+  type Seed,
   ShapeError,
   type Storage,
   type Tensor,
@@ -98,8 +99,8 @@ export class Sequential implements Model {
 
 /** Options of `TwoLayerNet`. */
 export interface TwoLayerNetOptions {
-  /** Seed of the weight initialisation (default 0). */
-  seed?: number;
+  /** Seed of the weight initialisation (default 0): a safe integer or a BigInt, as `Rng` takes. */
+  seed?: Seed;
   /** Parameter dtype (default float32). */
   dtype?: DType;
   /**
@@ -134,7 +135,7 @@ export class TwoLayerNet extends Sequential {
    * A net mapping `inputSize` features through `hiddenSize` sigmoid units to `outputSize` scores:
    * W1 is inputSize×hiddenSize, b1 hiddenSize, W2 hiddenSize×outputSize, b2 outputSize.
    * @throws ArgumentError naming `TwoLayerNet` for sizes that are not positive integers (or whose
-   *   weights would exceed 2^31 − 1 elements), a non-integer `seed`, `init` entries that are not
+   *   weights would exceed 2^31 − 1 elements), a `seed` that `Rng` refuses, `init` entries that are not
    *   Tensors, a `storage` other than `'js'` or `'wasm'`, or an unknown option; DTypeError for a
    *   bad `dtype`; ShapeError for `init` tensors of the wrong sizes.
    */

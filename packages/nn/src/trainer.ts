@@ -3,7 +3,16 @@
  * `| epoch 1 | iter 10 / 10 | time 0[s] | loss 1.10` every `evalInterval` iterations, and keeps
  * the averaged losses in `lossList`.
  */
-import { ArgumentError, assertTensor, describeValue, fmtShape, Rng, ShapeError, Tensor } from "@gradgraph/core";
+import {
+  ArgumentError,
+  assertTensor,
+  describeValue,
+  fmtShape,
+  Rng,
+  type Seed,
+  ShapeError,
+  Tensor,
+} from "@gradgraph/core";
 import { getItem, type Labels } from "@gradgraph/nodes";
 import { checkModelLike, optionsIn, positiveIntIn, seedIn } from "./checks.js";
 import type { Model } from "./models.js";
@@ -28,8 +37,11 @@ export interface FitOptions {
   batchSize?: number;
   /** Print and record the average loss every this many iterations (default 20). */
   evalInterval?: number;
-  /** Seed of the per-epoch shuffles (default 0): the same seed gives the same run, bit for bit. */
-  seed?: number;
+  /**
+   * Seed of the per-epoch shuffles (default 0): a safe integer or a BigInt, as `Rng` takes. The same seed gives the same
+   * run, bit for bit.
+   */
+  seed?: Seed;
   /** Clip the global gradient norm to this value before each update. */
   maxGrad?: number;
   /** Custom order of the rows for each epoch (e.g. the book's recorded shuffles); overrides `seed`. */
@@ -82,7 +94,7 @@ export class Trainer {
    * Trains on `x` (N×D) and labels `t` (N×C one-hot, or N class indices).
    * @throws ArgumentError naming `Trainer.fit` and the argument for an x that is not a Tensor,
    *   sizes that are not positive integers, a `batchSize` larger than N, class indices that are
-   *   not integers, a non-integer `seed`, a `maxGrad` that is not a number > 0, a `shuffle` that
+   *   not integers, a `seed` that `Rng` refuses, a `maxGrad` that is not a number > 0, a `shuffle` that
    *   is not a function or returns anything but enough integer row indices in [0, N), an `output`
    *   without a `write` method, or an unknown option; ShapeError when labels and rows disagree;
    *   and the model's errors for batches it rejects (e.g. class indices out of range).

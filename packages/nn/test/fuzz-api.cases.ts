@@ -131,7 +131,10 @@ const dtypeArb: fc.Arbitrary<unknown> = mostly(
   fc.constantFrom<unknown>("float32", "float64"),
   fc.oneof(fc.constantFrom<unknown>("int32", "F32"), junkArb),
 );
-const seedArb: fc.Arbitrary<unknown> = mostly(fc.integer(), junkArb);
+const seedArb: fc.Arbitrary<unknown> = mostly(
+  fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+  fc.oneof(junkArb, fc.constantFrom(2 ** 53, -1e300, 2n ** 63n, -(2n ** 63n) - 1n)),
+);
 const hyperArb: fc.Arbitrary<unknown> = mostly(
   fc.oneof(fc.double({ min: 0, max: 0.99, noNaN: true }), fc.constant(0)),
   fc.oneof(fc.constantFrom<unknown>(-1, 1, 2, Number.NaN, Number.POSITIVE_INFINITY), junkArb),

@@ -19,7 +19,11 @@ export interface CheckOpOptions<A> extends OpTestSpec<A> {
   dtype?: DType;
   /** Number of generated cases (default 40). */
   numRuns?: number;
-  /** Seed, to replay a reported failure. */
+  /**
+   * fast-check's seed, to replay a reported failure: a 32-bit signed integer, as the report prints
+   * it (fast-check folds anything wider into 32 bits, so wider seeds are refused). Not an `Rng`
+   * seed: the gradient checks' own weights come from `gradcheck`'s default seed.
+   */
   seed?: number;
   /** Bounds on generated shapes (default ranks 0..3, dimensions 0..4). */
   shape?: ShapeConstraints;
@@ -46,7 +50,8 @@ interface DrawnCase {
  * Runs a property-based gradcheck of `op` (made by `defineOp` or `defineMultiOutputOp`).
  * @returns the number of cases checked.
  * @throws GradcheckError with the op's name, the shrunk failing case (shapes, attributes, input
- *   values, worst element) and the `seed`/`path` to replay it; `ArgumentError` for a non-op.
+ *   values, worst element) and the `seed`/`path` to replay it; `ArgumentError` for a non-op
+ *   or a `seed` that is not a 32-bit signed integer.
  */
 export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = {}): number {
   if (typeof op !== "function" || typeof (op as { spec?: unknown }).spec !== "object") {
@@ -106,7 +111,7 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   });
 
   const params: fc.Parameters<[fc.GeneratorValue]> = { numRuns: options.numRuns ?? 40 };
-  if (options.seed !== undefined) params.seed = options.seed;
+  if (options.seed !== undefined) params.seed = fastCheckSeed(options.seed);
   const details = fc.check(property, params);
   if (!details.failed) return details.numRuns;
   const c = lastFailing as DrawnCase | null;
@@ -134,6 +139,17 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   // shortcut is not replayable through fc.gen's shrinker, so it is not offered.)
   lines.push(`  replay: checkOp(op, { seed: ${details.seed}, numRuns: ${params.numRuns} })`);
   throw new GradcheckError(spec.name, lines.join("\n"), { cause: details.errorInstance });
+}
+
+/** A fast-check seed: fast-check keeps 32 bits of it (`seed | 0`, folding the rest in), so only those are taken. */
+function fastCheckSeed(seed: unknown): number {
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < -(2 ** 31) || seed > 2 ** 31 - 1) {
+    throw new ArgumentError(
+      "checkOp",
+      `checkOp: seed must be a 32-bit signed integer (fast-check's seed, as a failure report prints it), got ${describeValue(seed)}`,
+    );
+  }
+  return seed;
 }
 
 function drawShapes(kind: OpTestSpec<unknown>["shapes"], arity: number, pick: Picker, c: ShapeConstraints): Shape[] {

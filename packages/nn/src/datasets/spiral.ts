@@ -1,11 +1,14 @@
 /** The book's spiral data set (`dataset/spiral.py`): three interleaved arms in 2-D. */
-import { ArgumentError, allocArray, type DType, describeValue, Rng, Tensor } from "@gradgraph/core";
+import { ArgumentError, allocArray, type DType, describeValue, Rng, type Seed, Tensor } from "@gradgraph/core";
 import { dtypeIn, MAX_ELEMENTS, optionsIn, seedIn } from "../checks.js";
 
 /** Options of `loadSpiral`. */
 export interface SpiralOptions {
-  /** Seed of the angle noise (default 1984, the book's numpy seed; the draws differ from numpy's). */
-  seed?: number;
+  /**
+   * Seed of the angle noise (default 1984, the book's numpy seed; the draws differ from numpy's):
+   * a safe integer or a BigInt, as `Rng` takes.
+   */
+  seed?: Seed;
   /** Points per class (default 100). */
   pointsPerClass?: number;
   /** Number of classes (default 3). */
@@ -28,7 +31,7 @@ export interface SpiralData {
  * The book's generator: for class j and point i of N, radius r = i/N, angle
  * θ = 4j + 4r + 0.2·randn, point (r·sin θ, r·cos θ), one-hot label j.
  * @throws ArgumentError naming `loadSpiral` and the option for counts that are not positive
- *   integers (or so large that the targets would exceed 2^31 − 1 elements), a non-integer seed,
+ *   integers (or so large that the targets would exceed 2^31 − 1 elements), a seed `Rng` refuses,
  *   an unknown option or an options argument that is not an object; DTypeError for a bad dtype.
  */
 export function loadSpiral(options: SpiralOptions = {}): SpiralData {

@@ -1,5 +1,5 @@
 /** Dropout with a seeded generator (inverted dropout, as PyTorch). */
-import { ArgumentError, allocArray, describeValue, Rng, Tensor } from "@gradgraph/core";
+import { ArgumentError, allocArray, describeValue, Rng, type Seed, Tensor } from "@gradgraph/core";
 import { mul } from "@gradgraph/nodes";
 import { optionsIn, seedIn } from "../checks.js";
 import { BaseLayer } from "./layer.js";
@@ -8,8 +8,8 @@ import { BaseLayer } from "./layer.js";
 export interface DropoutOptions {
   /** Probability of zeroing each element in training (default 0.5). */
   ratio?: number;
-  /** Seed of the mask generator (default 0). */
-  seed?: number;
+  /** Seed of the mask generator (default 0): a safe integer or a BigInt, as `Rng` takes. */
+  seed?: Seed;
 }
 
 /**
@@ -28,8 +28,8 @@ export class Dropout extends BaseLayer {
 
   /**
    * A dropout layer in training mode, with no parameters.
-   * @throws ArgumentError naming `Dropout` when `ratio` is not in [0, 1), `seed` is not an
-   *   integer, or `options` is not an object of those two.
+   * @throws ArgumentError naming `Dropout` when `ratio` is not in [0, 1), `seed` is not a
+   *   seed `Rng` takes, or `options` is not an object of those two.
    */
   constructor(options: DropoutOptions = {}) {
     options = optionsIn("Dropout", options, ["ratio", "seed"]);
