@@ -123,45 +123,48 @@ export class Trainer {
     let lossCount = 0;
     const start = performance.now();
     const idx = new Int32Array(batchSize);
-    for (let epoch = 0; epoch < maxEpoch; epoch++) {
-      const order = options.shuffle
-        ? checkOrder(options.shuffle(this.currentEpoch), this.currentEpoch, maxIters * batchSize, dataSize)
-        : rng.permutation(dataSize);
-      for (let iter = 0; iter < maxIters; iter++) {
-        for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
-        const bx = getItem(x, idx);
-        let bt: Labels;
-        if (labelArray === null) bt = getItem(t as Tensor, idx);
-        else {
-          // a plain array: a fresh Int32Array over 64 bytes (off-heap) or Int32Array.from with a map
-          // function each cost about a microsecond per batch
-          const labels: number[] = [];
-          for (let k = 0; k < batchSize; k++) labels.push(labelArray[idx[k]!]!);
-          bt = labels;
+    try {
+      for (let epoch = 0; epoch < maxEpoch; epoch++) {
+        const order = options.shuffle
+          ? checkOrder(options.shuffle(this.currentEpoch), this.currentEpoch, maxIters * batchSize, dataSize)
+          : rng.permutation(dataSize);
+        for (let iter = 0; iter < maxIters; iter++) {
+          for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
+          const bx = getItem(x, idx);
+          let bt: Labels;
+          if (labelArray === null) bt = getItem(t as Tensor, idx);
+          else {
+            // a plain array: a fresh Int32Array over 64 bytes (off-heap) or Int32Array.from with a map
+            // function each cost about a microsecond per batch
+            const labels: number[] = [];
+            for (let k = 0; k < batchSize; k++) labels.push(labelArray[idx[k]!]!);
+            bt = labels;
+          }
+          const loss = this.model.forward(bx, bt);
+          this.model.backward();
+          if (options.maxGrad !== undefined) clipGradNorm(this.model.grads, options.maxGrad);
+          this.optimizer.update(this.model.params, this.model.grads);
+          const l = loss.item();
+          this.batchLosses.push(l);
+          totalLoss += l;
+          lossCount++;
+          if ((iter + 1) % evalInterval === 0) {
+            const avg = totalLoss / lossCount;
+            const elapsed = (performance.now() - start) / 1000;
+            const line = `| epoch ${this.currentEpoch + 1} | iter ${iter + 1} / ${maxIters} | time ${Math.floor(elapsed)}[s] | loss ${avg.toFixed(2)}\n`;
+            if (bar) bar.line(line);
+            else out?.write(line);
+            this.lossList.push(avg);
+            totalLoss = 0;
+            lossCount = 0;
+          }
+          bar?.tick(this.currentEpoch + 1, maxEpoch);
         }
-        const loss = this.model.forward(bx, bt);
-        this.model.backward();
-        if (options.maxGrad !== undefined) clipGradNorm(this.model.grads, options.maxGrad);
-        this.optimizer.update(this.model.params, this.model.grads);
-        const l = loss.item();
-        this.batchLosses.push(l);
-        totalLoss += l;
-        lossCount++;
-        if ((iter + 1) % evalInterval === 0) {
-          const avg = totalLoss / lossCount;
-          const elapsed = (performance.now() - start) / 1000;
-          const line = `| epoch ${this.currentEpoch + 1} | iter ${iter + 1} / ${maxIters} | time ${Math.floor(elapsed)}[s] | loss ${avg.toFixed(2)}\n`;
-          if (bar) bar.line(line);
-          else out?.write(line);
-          this.lossList.push(avg);
-          totalLoss = 0;
-          lossCount = 0;
-        }
-        bar?.tick(this.currentEpoch + 1, maxEpoch);
+        this.currentEpoch++;
       }
-      this.currentEpoch++;
+    } finally {
+      bar?.done(); // also when a step throws: no bar is left on the screen above the error
     }
-    bar?.done();
     return this;
   }
 }

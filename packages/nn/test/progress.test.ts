@@ -4,6 +4,8 @@
  * synchronous, so Node.js's SIGWINCH handler would not update `columns` during it), erases a bar
  * a narrower terminal reflowed onto two rows, and leaves no bar behind. The real terminal check is apps/spiral/test/progress-tmux.test.ts.
  */
+import type { Tensor } from "@gradgraph/core";
+import type { Labels } from "@gradgraph/nodes";
 import { describe, expect, it } from "vitest";
 import { loadSpiral, type ProgressOutput, SGD, Trainer, TwoLayerNet } from "../src/index.js";
 
@@ -118,6 +120,33 @@ describe("the progress bar", () => {
     // after each loss line, the bar comes back at once
     const i = chunks.indexOf(lines[0]!);
     expect(bars([chunks[i + 1]!])).toHaveLength(1);
+    expect(chunks.at(-1)).toBe("\r\x1b[K");
+  });
+
+  it("erases the bar when a step throws, so the error is not printed after it", () => {
+    const chunks: string[] = [];
+    const { x, t } = loadSpiral({ seed: 1 });
+    const net = new TwoLayerNet(2, 4, 3, { seed: 1 });
+    let steps = 0;
+    const model = {
+      params: net.params,
+      grads: net.grads,
+      predict: (b: Tensor) => net.predict(b),
+      forward: (b: Tensor, l: Labels) => {
+        if (++steps === 15) throw new Error("boom");
+        return net.forward(b, l);
+      },
+      backward: (d?: number) => net.backward(d),
+    };
+    expect(() =>
+      new Trainer(model, new SGD({ lr: 1 })).fit(x, t, {
+        maxEpoch: 4,
+        batchSize: 30,
+        seed: 1,
+        output: { isTTY: true, columns: 80, write: (s: string) => chunks.push(s) },
+      }),
+    ).toThrow("boom");
+    expect(bars(chunks).length).toBeGreaterThan(0);
     expect(chunks.at(-1)).toBe("\r\x1b[K");
   });
 
