@@ -3,44 +3,61 @@
  * seed's hyper-parameters, prints progress, the final loss and training accuracy, and writes to
  * `out/spiral/`: `loss.json`, `model.safetensors`, the loss curve and decision boundary
  * (`loss.svg`, `boundary.svg`), the recorded graph (`graph.dot`, `graph.svg`) and `report.html`.
+ *
+ * Everything that can be checked is checked before training: the flags (args.ts), then the output
+ * folder (outdir.ts), which is created at once. Every file is written atomically. An error ends
+ * the run with one line on stderr (and `run with --help for usage` after a usage error), exit
+ * code 2 for usage errors and 1 for the rest; `--verbose` adds the stack trace.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { type DType, noGrad } from "@gradgraph/core";
+import { join } from "node:path";
+import { GradgraphError, noGrad } from "@gradgraph/core";
 import {
   accuracy,
   createOptimizer,
   loadSpiral,
-  OPTIMIZER_NAMES,
-  type OptimizerName,
+  type ProgressOutput,
   saveParams,
   Trainer,
   TwoLayerNet,
+  writeFileAtomic,
 } from "@gradgraph/nn";
-import { getItem } from "@gradgraph/nodes";
+import { DEFAULT_LR, parseJobArgs, type SpiralJobOptions, USAGE, UsageError } from "./args.js";
+import { OutputError, prepareOutputDir, reason, removeCreated } from "./outdir.js";
 
-/** The settings of one run, after parsing and validation. */
-export interface SpiralJobOptions {
-  epochs: number;
-  hidden: number;
-  lr: number;
-  batch: number;
-  optimizer: OptimizerName;
-  dtype: DType;
-  seed: number;
-  out: string;
-  /** Whether to draw the figures and write the report page (`--no-report` turns it off). */
-  report: boolean;
+export {
+  DEFAULT_LR,
+  LIMITS,
+  parseJobArgs,
+  SPIRAL_POINTS,
+  type SpiralJobOptions,
+  TUNED_LR,
+  USAGE,
+  UsageError,
+} from "./args.js";
+export { type OutputDir, OutputError, prepareOutputDir } from "./outdir.js";
+
+/** Training ended with a loss that is not finite (too large a learning rate): exit code 1. */
+export class TrainingError extends GradgraphError {
+  /** A training failure of the spiral job (`op` is `"spiral"`). */
+  constructor(message: string) {
+    super("spiral", message);
+  }
 }
 
 /** What a run produced. */
 export interface SpiralJobResult {
+  /** The settings it ran with. */
   options: SpiralJobOptions;
+  /** The trainer, with its loss records. */
   trainer: Trainer;
+  /** The trained net. */
   model: TwoLayerNet;
+  /** The loss on the whole data set after training. */
   finalLoss: number;
+  /** The training accuracy, in [0, 1]. */
   accuracy: number;
+  /** Milliseconds spent in `Trainer.fit`. */
+  trainingMs: number;
   /** The files written: always `loss` and `model`; the figures and the page unless `report` was off. */
   files: {
     loss: string;
@@ -53,221 +70,148 @@ export interface SpiralJobResult {
   };
 }
 
-const USAGE = `usage: npm start -- [options]
-
-Trains the two-layer net of "Deep Learning from Scratch 2", chapter 1, on the spiral data set.
-
-  --epochs N       epochs (default 300)
-  --hidden N       hidden units (default 10)
-  --lr X           learning rate (default 1.0)
-  --batch N        mini-batch size (default 30)
-  --optimizer NAME ${OPTIMIZER_NAMES.join(" | ")} (default sgd)
-  --dtype T        float32 | float64 (default float32)
-  --seed N         seed of the data, the weights and the shuffles (default 1984)
-  --out DIR        output folder (default out/spiral)
-  --no-report      write only loss.json and model.safetensors (no figures, no report page)
-  --help           this text
-`;
-
-/** A command-line problem: a message for the user and a non-zero exit. */
-export class UsageError extends Error {}
-
-/**
- * Parses the job's flags.
- * @throws UsageError naming the flag and the value for unknown flags or bad values.
- */
-export function parseJobArgs(argv: readonly string[]): SpiralJobOptions | "help" {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help === true) return "help";
-  const int = (name: string, s: string | undefined, dflt: number, min: number): number => {
-    if (s === undefined) return dflt;
-    const n = Number(s);
-    if (!/^-?\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(s)}`);
-    }
-    return n;
-  };
-  const lr = v.lr === undefined ? 1.0 : Number(v.lr);
-  if (!(Number.isFinite(lr) && lr > 0))
-    throw new UsageError(`--lr must be a positive number, got ${JSON.stringify(v.lr)}`);
-  const optimizer = (v.optimizer ?? "sgd") as OptimizerName;
-  if (!OPTIMIZER_NAMES.includes(optimizer)) {
-    throw new UsageError(
-      `--optimizer must be one of ${OPTIMIZER_NAMES.join(", ")}, got ${JSON.stringify(v.optimizer)}`,
-    );
-  }
-  const dtype = (v.dtype ?? "float32") as DType;
-  if (dtype !== "float32" && dtype !== "float64") {
-    throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(v.dtype)}`);
-  }
-  return {
-    epochs: int("epochs", v.epochs, 300, 1),
-    hidden: int("hidden", v.hidden, 10, 1),
-    lr,
-    batch: int("batch", v.batch, 30, 1),
-    optimizer,
-    dtype,
-    seed: int("seed", v.seed, 1984, -(2 ** 31)),
-    out: v.out ?? join("out", "spiral"),
-    report: v["no-report"] !== true,
-  };
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      epochs: { type: "string" },
-      hidden: { type: "string" },
-      lr: { type: "string" },
-      batch: { type: "string" },
-      optimizer: { type: "string" },
-      dtype: { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      "no-report": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+/** The first line of a run: the net, the optimizer with its effective learning rate, the rest. */
+export function describeRun(o: SpiralJobOptions): string {
+  const lr = o.lr === DEFAULT_LR[o.optimizer] ? `lr ${o.lr} (default)` : `lr ${o.lr}`;
+  return `spiral: TwoLayerNet(2, ${o.hidden}, 3), ${o.optimizer} ${lr}, batch ${o.batch}, ${o.epochs} epochs, ${o.dtype}, seed ${o.seed}`;
 }
 
 /**
- * Runs the spiral job: data, model, training (progress to `output`), evaluation and the files.
- * @throws UsageError when the batch size exceeds the 300 points.
+ * Runs the spiral job: checks and creates the output folder, prints the run's first line, then
+ * data, model, training (progress to `output`), evaluation and the files, each written
+ * atomically. When it fails, the folders it created are removed again if still empty.
+ * @throws OutputError for a bad `options.out` (before anything else happens) or a file that
+ *   cannot be written; TrainingError when the final loss is not finite; UsageError for a batch
+ *   larger than the data.
  */
 export async function runSpiralJob(
   options: SpiralJobOptions,
-  output: { write(s: string): unknown; isTTY?: boolean } | null = process.stdout,
+  output: ProgressOutput | null = process.stdout,
 ): Promise<SpiralJobResult> {
-  const { x, t, labels } = loadSpiral({ seed: options.seed, dtype: options.dtype });
-  if (options.batch > x.shape[0]!)
-    throw new UsageError(`--batch ${options.batch} is larger than the ${x.shape[0]} data points`);
-  const model = new TwoLayerNet(2, options.hidden, 3, { seed: options.seed, dtype: options.dtype });
-  const trainer = new Trainer(model, createOptimizer(options.optimizer, { lr: options.lr }));
-  trainer.fit(x, t, {
-    maxEpoch: options.epochs,
-    batchSize: options.batch,
-    evalInterval: 10,
-    seed: options.seed,
-    output,
-  });
-  const finalLoss = noGrad(() => model.forward(x, t).item());
-  const acc = accuracy(model, x, t);
-  const dir = resolve(options.out);
-  mkdirSync(dir, { recursive: true });
-  const lossFile = join(dir, "loss.json");
-  writeFileSync(
-    lossFile,
-    `${JSON.stringify({ options, evalInterval: 10, lossList: trainer.lossList, finalLoss, accuracy: acc }, null, 1)}\n`,
-  );
-  const modelFile = join(dir, "model.safetensors");
-  const [W1, b1, W2, b2] = model.params;
-  const named = { W1: W1!, b1: b1!, W2: W2!, b2: b2! };
-  saveParams(modelFile, named);
-  if (!options.report)
-    return { options, trainer, model, finalLoss, accuracy: acc, files: { loss: lossFile, model: modelFile } };
-
-  // viz (vega, Graphviz) is loaded only here: the job without the report does not pay for it
-  const { decisionBoundarySvg, groupsFromLayers, lossPlotSvg, renderReportHtml, renderSvg, snapshot, toDot } =
-    await import("@gradgraph/viz");
-
-  // figures: the loss curve, the decision boundary (the seed's figure 1-33), and the graph of one
-  // recorded training step (a forward on the first mini-batch, then its backward, so gradients show)
-  const lossSvg = await lossPlotSvg(trainer.lossList, {
-    evalInterval: 10,
-    title: "Training loss (average every 10 iterations)",
-  });
-  const boundarySvg = await decisionBoundarySvg({
-    predict: (points) => model.predict(points),
-    x,
-    labels,
-    title: "Decision boundary on the spiral data",
-  });
-  const batch = Int32Array.from({ length: options.batch }, (_, i) => i * Math.floor(x.shape[0]! / options.batch));
-  const loss = model.forward(
-    getItem(x, batch),
-    Int32Array.from(batch, (i) => labels[i]!),
-  );
-  const graphSnapshot = snapshot(loss, { params: named, groups: groupsFromLayers(model.layers) });
-  model.backward();
-  const dot = toDot(graphSnapshot, { rankdir: "TB", showSaved: true, title: "TwoLayerNet: one training step" });
-  const graphSvg = await renderSvg(dot);
-  const files = {
-    loss: lossFile,
-    model: modelFile,
-    lossPlot: join(dir, "loss.svg"),
-    boundary: join(dir, "boundary.svg"),
-    dot: join(dir, "graph.dot"),
-    graph: join(dir, "graph.svg"),
-    report: join(dir, "report.html"),
-  };
-  writeFileSync(files.lossPlot, lossSvg);
-  writeFileSync(files.boundary, boundarySvg);
-  writeFileSync(files.dot, dot);
-  writeFileSync(files.graph, graphSvg);
-  const o = options;
-  writeFileSync(
-    files.report,
-    renderReportHtml({
-      title: "gradgraph: the spiral job (Deep Learning from Scratch 2, chapter 1)",
-      hyperParams: {
-        model: `TwoLayerNet(2, ${o.hidden}, 3)`,
-        optimizer: o.optimizer,
-        "learning rate": o.lr,
-        "batch size": o.batch,
-        epochs: o.epochs,
-        dtype: o.dtype,
-        seed: o.seed,
-      },
+  const startedAt = new Date();
+  const started = performance.now();
+  const { dir, created } = prepareOutputDir(options.out);
+  try {
+    output?.write(`${describeRun(options)}\n`);
+    const { x, t, labels } = loadSpiral({ seed: options.seed, dtype: options.dtype });
+    if (options.batch > x.shape[0]!) {
+      throw new UsageError(`--batch ${options.batch} is larger than the ${x.shape[0]} data points`);
+    }
+    const model = new TwoLayerNet(2, options.hidden, 3, { seed: options.seed, dtype: options.dtype });
+    const trainer = new Trainer(model, createOptimizer(options.optimizer, { lr: options.lr }));
+    const fitStart = performance.now();
+    trainer.fit(x, t, {
+      maxEpoch: options.epochs,
+      batchSize: options.batch,
+      evalInterval: 10,
+      seed: options.seed,
+      output,
+    });
+    const trainingMs = performance.now() - fitStart;
+    const finalLoss = noGrad(() => model.forward(x, t).item());
+    if (!Number.isFinite(finalLoss)) {
+      throw new TrainingError(
+        `training diverged: the final loss is ${finalLoss} (${options.optimizer} at lr ${options.lr}); try a smaller --lr`,
+      );
+    }
+    const acc = accuracy(model, x, t);
+    const lossFile = join(dir, "loss.json");
+    const { verbose: _, ...settings } = options;
+    writeOutput(
+      lossFile,
+      `${JSON.stringify({ options: settings, evalInterval: 10, lossList: trainer.lossList, finalLoss, accuracy: acc }, null, 1)}\n`,
+    );
+    const modelFile = join(dir, "model.safetensors");
+    const [W1, b1, W2, b2] = model.params;
+    const named = { W1: W1!, b1: b1!, W2: W2!, b2: b2! };
+    writeOutput(modelFile, named);
+    const result: SpiralJobResult = {
+      options,
+      trainer,
+      model,
       finalLoss,
       accuracy: acc,
-      lossSvg,
-      boundarySvg,
-      graphSvg,
-    }),
-  );
-  return { options, trainer, model, finalLoss, accuracy: acc, files };
+      trainingMs,
+      files: { loss: lossFile, model: modelFile },
+    };
+    if (!options.report) return result;
+    // viz (vega, Graphviz) is loaded only here: the job without the report does not pay for it
+    const { writeReport } = await import("./report.js");
+    result.files = {
+      ...result.files,
+      ...(await writeReport({ ...result, dir, x, labels, params: named, startedAt, started, write: writeOutput })),
+    };
+    return result;
+  } catch (e) {
+    removeCreated(created);
+    throw e;
+  }
 }
 
-/** Entry point: parses `argv`, runs the job, reports; returns the exit code. */
+/** Writes one output file atomically: text as UTF-8, or named tensors as a checkpoint. */
+function writeOutput(file: string, content: string | Parameters<typeof saveParams>[1]): void {
+  try {
+    if (typeof content === "string") writeFileAtomic(file, content);
+    else saveParams(file, content);
+  } catch (e) {
+    const cause = e instanceof Error && e.cause !== undefined ? e.cause : e;
+    throw new OutputError(`cannot write ${file}: ${reason(cause)}`, { cause: e });
+  }
+}
+
+/**
+ * Entry point: parses `argv`, runs the job, reports; returns the exit code. Never throws: every
+ * error becomes one line on `err` (`error: …`), followed by `run with --help for usage` for a
+ * usage error (exit code 2), or by the stack trace with `--verbose` for any other (exit code 1).
+ */
 export async function main(
   argv: readonly string[],
-  out: { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+  out: ProgressOutput = process.stdout,
   err: { write(s: string): unknown } = process.stderr,
 ): Promise<number> {
-  let options: SpiralJobOptions | "help";
+  let verbose = argv.includes("--verbose");
   try {
-    options = parseJobArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err.write(`error: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (options === "help") {
-    out.write(USAGE);
+    const options = parseJobArgs(argv);
+    if (options === "help") {
+      out.write(USAGE);
+      return 0;
+    }
+    verbose = options.verbose === true;
+    const r = await runSpiralJob(options, out);
+    out.write(`final loss ${r.finalLoss.toFixed(4)}, training accuracy ${(100 * r.accuracy).toFixed(1)}%\n`);
+    for (const f of Object.values(r.files)) out.write(`wrote ${f}\n`);
     return 0;
-  }
-  const o = options;
-  out.write(
-    `spiral: TwoLayerNet(2, ${o.hidden}, 3), ${o.optimizer} lr ${o.lr}, batch ${o.batch}, ${o.epochs} epochs, ${o.dtype}, seed ${o.seed}\n`,
-  );
-  let r: SpiralJobResult;
-  try {
-    r = await runSpiralJob(o, out);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err.write(`error: ${e.message}\n`);
-    return 2;
+    err.write(`error: ${oneLine(e)}\n`);
+    if (e instanceof UsageError) {
+      err.write("run with --help for usage\n");
+      return 2;
+    }
+    if (verbose) err.write(stackText(e));
+    return 1;
   }
-  out.write(`final loss ${r.finalLoss.toFixed(4)}, training accuracy ${(100 * r.accuracy).toFixed(1)}%\n`);
-  for (const f of Object.values(r.files)) out.write(`wrote ${f}\n`);
-  return 0;
+}
+
+/** An error's message on one line; the class name too for errors that are not gradgraph's. */
+export function oneLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const text = message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join(" ");
+  if (e instanceof GradgraphError || !(e instanceof Error)) return text;
+  return (e as { code?: unknown }).code !== undefined || e.name === "Error" ? text : `${e.name}: ${text}`;
+}
+
+/** The stack of `e` and of each `cause`, for `--verbose`. */
+function stackText(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
+    const text = cur instanceof Error ? (cur.stack ?? `${cur.name}: ${cur.message}`) : String(cur);
+    parts.push(depth === 0 ? text : `caused by: ${text}`);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return `${parts.join("\n")}\n`;
 }

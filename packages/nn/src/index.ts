@@ -22,6 +22,7 @@ export {
   type SafetensorsDType,
   saveParams,
   toFloat16Bits,
+  writeFileAtomic,
 } from "./io/index.js";
 export {
   Affine,

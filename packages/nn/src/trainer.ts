@@ -27,6 +27,14 @@ export interface ProgressOutput {
    * line clears, with the loss lines printed above it.
    */
   isTTY?: boolean;
+  /**
+   * The terminal's width in columns (a Node.js TTY stream's `columns`), read at every redraw;
+   * the bar never reaches the last column. Default 80. Node.js updates `columns` on SIGWINCH from
+   * the event loop, which a synchronous `fit` blocks: so before each redraw the bar asks a
+   * Node.js TTY stream to re-read its size (`_refreshSize()`, what Node.js's own SIGWINCH handler
+   * calls), and a resize during training is seen at once.
+   */
+  columns?: number;
 }
 
 /** Options of `Trainer.fit`. */
@@ -127,45 +135,48 @@ export class Trainer {
     let lossCount = 0;
     const start = performance.now();
     const idx = new Int32Array(batchSize);
-    for (let epoch = 0; epoch < maxEpoch; epoch++) {
-      const order = options.shuffle
-        ? checkOrder(options.shuffle(this.currentEpoch), this.currentEpoch, maxIters * batchSize, dataSize)
-        : rng.permutation(dataSize);
-      for (let iter = 0; iter < maxIters; iter++) {
-        for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
-        const bx = getItem(x, idx);
-        let bt: Labels;
-        if (labelArray === null) bt = getItem(t as Tensor, idx);
-        else {
-          // a plain array: a fresh Int32Array over 64 bytes (off-heap) or Int32Array.from with a map
-          // function each cost about a microsecond per batch
-          const labels: number[] = [];
-          for (let k = 0; k < batchSize; k++) labels.push(labelArray[idx[k]!]!);
-          bt = labels;
+    try {
+      for (let epoch = 0; epoch < maxEpoch; epoch++) {
+        const order = options.shuffle
+          ? checkOrder(options.shuffle(this.currentEpoch), this.currentEpoch, maxIters * batchSize, dataSize)
+          : rng.permutation(dataSize);
+        for (let iter = 0; iter < maxIters; iter++) {
+          for (let k = 0; k < batchSize; k++) idx[k] = order[iter * batchSize + k]!;
+          const bx = getItem(x, idx);
+          let bt: Labels;
+          if (labelArray === null) bt = getItem(t as Tensor, idx);
+          else {
+            // a plain array: a fresh Int32Array over 64 bytes (off-heap) or Int32Array.from with a map
+            // function each cost about a microsecond per batch
+            const labels: number[] = [];
+            for (let k = 0; k < batchSize; k++) labels.push(labelArray[idx[k]!]!);
+            bt = labels;
+          }
+          const loss = this.model.forward(bx, bt);
+          this.model.backward();
+          if (options.maxGrad !== undefined) clipGradNorm(this.model.grads, options.maxGrad);
+          this.optimizer.update(this.model.params, this.model.grads);
+          const l = loss.item();
+          this.batchLosses.push(l);
+          totalLoss += l;
+          lossCount++;
+          if ((iter + 1) % evalInterval === 0) {
+            const avg = totalLoss / lossCount;
+            const elapsed = (performance.now() - start) / 1000;
+            const line = `| epoch ${this.currentEpoch + 1} | iter ${iter + 1} / ${maxIters} | time ${Math.floor(elapsed)}[s] | loss ${avg.toFixed(2)}\n`;
+            if (bar) bar.line(line);
+            else out?.write(line);
+            this.lossList.push(avg);
+            totalLoss = 0;
+            lossCount = 0;
+          }
+          bar?.tick(this.currentEpoch + 1, maxEpoch);
         }
-        const loss = this.model.forward(bx, bt);
-        this.model.backward();
-        if (options.maxGrad !== undefined) clipGradNorm(this.model.grads, options.maxGrad);
-        this.optimizer.update(this.model.params, this.model.grads);
-        const l = loss.item();
-        this.batchLosses.push(l);
-        totalLoss += l;
-        lossCount++;
-        if ((iter + 1) % evalInterval === 0) {
-          const avg = totalLoss / lossCount;
-          const elapsed = (performance.now() - start) / 1000;
-          const line = `| epoch ${this.currentEpoch + 1} | iter ${iter + 1} / ${maxIters} | time ${Math.floor(elapsed)}[s] | loss ${avg.toFixed(2)}\n`;
-          if (bar) bar.line(line);
-          else out?.write(line);
-          this.lossList.push(avg);
-          totalLoss = 0;
-          lossCount = 0;
-        }
-        bar?.tick(this.currentEpoch + 1, maxEpoch);
+        this.currentEpoch++;
       }
-      this.currentEpoch++;
+    } finally {
+      bar?.done(); // also when a step throws: no bar is left on the screen above the error
     }
-    bar?.done();
     return this;
   }
 }
@@ -249,34 +260,103 @@ function checkLabels(t: Labels, rows: number): void {
   }
 }
 
-/** A one-line progress bar for terminals, redrawn in place; the seed's lines print above it. */
+/** Widest bar, in `#` and `-` cells. */
+const BAR_CELLS = 30;
+/** Narrowest bar drawn; below it only the percentage and the epoch are shown. */
+const MIN_BAR_CELLS = 10;
+
+/**
+ * A one-line progress bar for terminals, redrawn in place; the seed's lines print above it.
+ *
+ * It always fits the terminal: the line is at most `columns − 1` characters (so the cursor never
+ * reaches the last column, where terminals wrap or hold a pending wrap), the bar shrinks with the
+ * width and disappears below `MIN_BAR_CELLS`, leaving the percentage and epoch, cut to fit. The
+ * width is read at every redraw. After the terminal got narrower than the last line drawn, that
+ * line was reflowed onto several rows (as xterm.js, VTE, iTerm2, Windows Terminal and tmux do):
+ * the redraw moves up to the first of them and clears to the end of the screen, so no fragment
+ * of an old bar stays behind.
+ */
 class ProgressBar {
   readonly #out: ProgressOutput;
   readonly #total: number;
   #done = 0;
-  #last = -1;
+  /** The last text drawn: a new one is written only when it differs. */
+  #shown = "";
+  /** Its length on screen (0: nothing is drawn). */
+  #drawnLength = 0;
+  #epoch = 0;
+  #maxEpoch = 0;
 
   constructor(out: ProgressOutput, total: number) {
     this.#out = out;
     this.#total = total;
   }
 
+  /** The terminal width now: the stream's `columns` after a refresh (see `ProgressOutput`), else 80. */
+  #columns(): number {
+    const out = this.#out as ProgressOutput & { _refreshSize?: unknown };
+    if (typeof out._refreshSize === "function") {
+      try {
+        out._refreshSize();
+      } catch {
+        // not a terminal any more (e.g. closed): the last known width
+      }
+    }
+    const cols: unknown = out.columns;
+    return typeof cols === "number" && Number.isInteger(cols) && cols > 0 ? cols : 80;
+  }
+
+  /** The bar's text for a terminal `columns` wide: at most `columns − 1` characters. */
+  #render(columns: number): string {
+    const room = Math.max(columns - 1, 1);
+    const pct = Math.floor((100 * this.#done) / this.#total);
+    const status = `${String(pct).padStart(3)}% epoch ${this.#epoch}/${this.#maxEpoch}`;
+    const cells = Math.min(BAR_CELLS, room - status.length - 3);
+    if (cells < MIN_BAR_CELLS) return status.trimStart().slice(0, room);
+    const filled = Math.round((cells * this.#done) / this.#total);
+    return `[${"#".repeat(filled)}${"-".repeat(cells - filled)}] ${status}`;
+  }
+
+  /**
+   * What erases the bar now on screen: a carriage return and a line clear, or, when the terminal
+   * got narrower and reflowed it onto several rows, a move up to its first row and a clear to the
+   * end of the screen. The cursor ends at the start of the bar's (first) row.
+   */
+  #erase(columns: number): string {
+    if (this.#drawnLength === 0) return "\r\x1b[K";
+    const rows = Math.ceil(this.#drawnLength / columns);
+    return rows > 1 ? `\x1b[${rows - 1}A\r\x1b[J` : "\r\x1b[K";
+  }
+
+  #draw(force: boolean): void {
+    const columns = this.#columns();
+    const text = this.#render(columns);
+    const reflowed = this.#drawnLength > columns - 1;
+    if (!force && !reflowed && text === this.#shown) return;
+    this.#out.write(`${this.#erase(columns)}${text}`);
+    this.#shown = text;
+    this.#drawnLength = text.length;
+  }
+
   tick(epoch: number, maxEpoch: number): void {
     this.#done++;
-    const pct = Math.floor((100 * this.#done) / this.#total);
-    if (pct === this.#last) return;
-    this.#last = pct;
-    const width = 30;
-    const filled = Math.round((width * this.#done) / this.#total);
-    this.#out.write(`\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${pct}% epoch ${epoch}/${maxEpoch}`);
+    this.#epoch = epoch;
+    this.#maxEpoch = maxEpoch;
+    this.#draw(false);
   }
 
+  /** Prints a loss line above the bar: erases the bar, writes the line, draws the bar again. */
   line(text: string): void {
-    this.#out.write(`\r\x1b[K${text}`);
-    this.#last = -1;
+    this.#out.write(`${this.#erase(this.#columns())}${text}`);
+    this.#drawnLength = 0;
+    this.#shown = "";
+    if (this.#done > 0) this.#draw(true);
   }
 
+  /** Erases the bar: the cursor ends at the start of an empty row. */
   done(): void {
-    this.#out.write("\r\x1b[K");
+    this.#out.write(this.#erase(this.#columns()));
+    this.#drawnLength = 0;
+    this.#shown = "";
   }
 }

@@ -865,6 +865,19 @@ export const cases: FuzzCases = {
     check: anyResult,
     runs: 0.5,
   },
+  writeFileAtomic: {
+    // never over @valid.safetensors, which the loadParamsInto cases read
+    arb: fc.tuple(
+      mostly(
+        fc.constant("@out.txt"),
+        pathArb.filter((p) => p !== "@valid.safetensors"),
+      ),
+      mostly(fc.oneof(fc.string(), fc.uint8Array({ maxLength: 64 })), junkArb),
+    ),
+    call: ([p, d]) => (nn.writeFileAtomic as AnyFn)(resolvePath(p), d),
+    check: anyResult,
+    runs: 0.5,
+  },
   encodeSafetensors: {
     arb: fc.tuple(namedTensorsArb, encodeOptionsArb),
     call: (a) => (nn.encodeSafetensors as AnyFn)(...a),

@@ -69,7 +69,7 @@ describe("Trainer", () => {
       output: tty.out,
     });
     const shown = tty.chunks.join("");
-    expect(shown).toMatch(/\[#+-*\] \d+% epoch 1\/2/);
+    expect(shown).toMatch(/\[#+-*\] +\d+% epoch 1\/2/);
     expect(shown).toMatch(/\| epoch 2 \| iter 10 \/ 10 \| time 0\[s\] \| loss/);
   });
 

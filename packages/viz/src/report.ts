@@ -1,7 +1,8 @@
 /**
  * The training report: one self-contained HTML page (inline CSS and SVG, no scripts, no external
- * resources) with the run's hyper-parameters, its final loss and accuracy, and three figures —
- * the loss curve, the decision boundary and the computational graph.
+ * resources) with the run's hyper-parameters, its final loss and accuracy, the run's metadata
+ * (date, commit, wall time, versions: whatever the caller gives), and three figures — the loss
+ * curve, the decision boundary and the computational graph.
  */
 import { ArgumentError, describeValue } from "@gradgraph/core";
 import { escapeXml, insertSvgTitle } from "./plots/vega.js";
@@ -22,6 +23,12 @@ export interface ReportInput {
   title: string;
   /** Hyper-parameters as name → value, shown as a table in insertion order (plain text). */
   hyperParams: Record<string, string | number>;
+  /**
+   * The run's metadata as name → value (plain text), e.g. date, commit, wall time, kernel backend
+   * and versions: shown in insertion order as the `#run` table, each row's `<td>` with the id
+   * `run-<name>` (lower case, runs of other characters as `-`). Omitted: no such section.
+   */
+  metadata?: Record<string, string | number>;
   /** The final loss (a finite number). */
   finalLoss: number;
   /** The accuracy as a fraction in [0, 1], shown as a percentage. */
@@ -47,12 +54,14 @@ const DEFAULT_CAPTIONS = {
  * values, captions) is HTML-escaped; the SVGs are inlined as markup after dropping an XML
  * declaration, DOCTYPE and leading comments, and each gets a root `<title>` (its caption) when it
  * has none. The figures are `<figure id="fig-loss">`, `<figure id="fig-boundary">` and
- * `<figure id="fig-graph">`, each with a `<figcaption>`. A Content-Security-Policy meta tag
- * forbids scripts and every external load, so the page stays self-contained. The output depends
- * only on the input (no dates, no random ids).
+ * `<figure id="fig-graph">`, each with a `<figcaption>`; `metadata`, when given, is the `#run`
+ * table after the result. A Content-Security-Policy meta tag forbids scripts and every external
+ * load, so the page stays self-contained. The output depends only on the input (no dates of its
+ * own, no random ids).
  * @returns the page, starting with `<!DOCTYPE html>`.
  * @throws ArgumentError naming `renderReportHtml` and the argument when the title or a caption is
- *   not a string, a hyper-parameter is not a string or finite number, `finalLoss` is not finite,
+ *   not a string, a hyper-parameter or metadata value is not a string or finite number,
+ *   `hyperParams` or `metadata` is not an object, `finalLoss` is not finite,
  *   `accuracy` is not in [0, 1], or an SVG is not a single `<svg>…</svg>` element or contains a
  *   script, an event handler, `foreignObject`, a `javascript:` URL or an external reference.
  */
@@ -74,6 +83,20 @@ export function renderReportHtml(input: ReportInput): string {
       );
     }
     return `<tr><th scope="row">${escapeXml(name)}</th><td>${escapeXml(String(value))}</td></tr>`;
+  });
+  const meta: unknown = input.metadata;
+  if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta))) {
+    throw new ArgumentError(fn, `${fn}: metadata must be an object of names to values, got ${describeValue(meta)}`);
+  }
+  const metaRows = Object.entries((meta ?? {}) as Record<string, unknown>).map(([name, value]) => {
+    if (typeof value === "number" ? !Number.isFinite(value) : typeof value !== "string") {
+      throw new ArgumentError(
+        fn,
+        `${fn}: metadata.${name} must be a string or a finite number, got ${describeValue(value)}`,
+      );
+    }
+    const id = `run-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+    return `<tr><th scope="row">${escapeXml(name)}</th><td id="${escapeXml(id)}">${escapeXml(String(value))}</td></tr>`;
   });
   const finalLoss: unknown = input.finalLoss;
   if (typeof finalLoss !== "number" || !Number.isFinite(finalLoss)) {
@@ -129,7 +152,19 @@ export function renderReportHtml(input: ReportInput): string {
 <dt>Accuracy</dt><dd id="accuracy">${(100 * accuracy).toFixed(1)}%</dd>
 </dl>
 </section>
-<section id="hyper-parameters" aria-labelledby="hyper-parameters-h">
+${
+  meta === undefined
+    ? ""
+    : `<section id="run" aria-labelledby="run-h">
+<h2 id="run-h">Run</h2>
+<table>
+<tbody>
+${metaRows.length > 0 ? metaRows.join("\n") : '<tr><td colspan="2">(none)</td></tr>'}
+</tbody>
+</table>
+</section>
+`
+}<section id="hyper-parameters" aria-labelledby="hyper-parameters-h">
 <h2 id="hyper-parameters-h">Hyper-parameters</h2>
 <table>
 <thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead>

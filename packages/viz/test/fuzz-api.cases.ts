@@ -396,6 +396,7 @@ export const cases: FuzzCases = {
       "input",
       "title",
       "hyperParams",
+      "metadata",
       "finalLoss",
       "accuracy",
       "lossSvg",
@@ -415,6 +416,13 @@ export const cases: FuzzCases = {
                   maxKeys: 3,
                 }),
                 fc.oneof(fc.constant({ lr: Number.NaN }), fc.constant({ x: null }), junkArb),
+              ),
+              metadata: fc.oneof(
+                fc.constant(undefined),
+                fc.dictionary(hostileArb, fc.oneof(hostileArb, fc.double({ noNaN: true, noDefaultInfinity: true })), {
+                  maxKeys: 3,
+                }),
+                fc.oneof(fc.constant({ date: Number.POSITIVE_INFINITY }), fc.constant({ commit: null }), junkArb),
               ),
               finalLoss: mostly(
                 fc.double({ noNaN: true, noDefaultInfinity: true }),

@@ -8,13 +8,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { noGrad } from "@gradgraph/core";
+import { noGrad, type Tensor } from "@gradgraph/core";
 import { accuracy, loadSpiral, SGD, Trainer, TwoLayerNet } from "@gradgraph/nn";
-import { instance } from "@viz-js/viz";
+import { getItem } from "@gradgraph/nodes";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toDot } from "../src/dot.js";
 import { decisionBoundarySvg, lossPlotSvg } from "../src/plots/index.js";
+import { renderSvg } from "../src/render.js";
 import { renderReportHtml } from "../src/report.js";
+import { groupsFromLayers } from "../src/snapshot.js";
 
 const CHROMIUM = process.env.GRADGRAPH_CHROMIUM ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -69,14 +72,43 @@ describe.skipIf(!available)("the report in headless Chromium", () => {
     expect(trainer.lossList).toHaveLength(20);
     const finalLoss = noGrad(() => model.forward(x, t).item());
     const acc = accuracy(model, x, t);
-    const viz = await instance();
-    const graphSvg = viz.renderString(
-      'digraph G { label="Computational graph"; x -> affine; W1 -> affine; affine -> sigmoid -> loss; }',
-      { format: "svg" },
+    // the graph as the spiral job draws it: one step after its backward, every layer a cluster
+    // (the loss too), the parameters with their gradients' norms
+    const rows = Int32Array.from({ length: 30 }, (_, i) => i * 10);
+    let h = getItem(x, rows);
+    const outputs: Tensor[] = [];
+    for (const layer of model.layers) {
+      h = layer.forward(h);
+      outputs.push(h);
+    }
+    const loss = model.lossLayer.forward(
+      h,
+      Int32Array.from(rows, (i) => labels[i]!),
     );
+    outputs.push(loss);
+    for (const g of model.grads) g.fill_(0); // the gradients of this step only, as Sequential.backward
+    loss.backward(undefined, { retainGraph: true });
+    const [W1, b1, W2, b2] = model.params;
+    const dot = toDot(loss, {
+      params: { W1: W1!, b1: b1!, W2: W2!, b2: b2! },
+      groups: groupsFromLayers([...model.layers, model.lossLayer], outputs),
+      showGrad: true,
+      showSaved: true,
+      title: "Computational graph",
+    });
+    const graphSvg = await renderSvg(dot);
+    const metadata = {
+      date: "2026-01-02T03:04:05.000Z",
+      commit: "abc1234",
+      "wall time": "1.23 s (training 0.45 s)",
+      "kernel backend": "wasm-simd, 1 thread",
+      "Node.js": process.version,
+      gradgraph: "@gradgraph/spiral 0.2.0 (core 0.2.0, nodes 0.2.0, nn 0.2.0, viz 0.2.0)",
+    };
     const html = renderReportHtml({
       title: "Spiral run <e2e>",
       hyperParams: { epochs: 20, hidden: 10, lr: 1, batch: 30, optimizer: "sgd", seed: 1984 },
+      metadata,
       finalLoss,
       accuracy: acc,
       lossSvg: await lossPlotSvg(trainer.lossList, { evalInterval: 10 }),
@@ -125,6 +157,24 @@ describe.skipIf(!available)("the report in headless Chromium", () => {
     await expect(page.locator("#fig-boundary g.mark-symbol.role-mark > path").count()).resolves.toBe(300);
     await expect(page.locator("#fig-loss g.mark-line.role-mark > path").count()).resolves.toBe(1);
     await expect(page.locator("script").count()).resolves.toBe(0);
+    // the run's metadata: a visible table, one row per entry, in order
+    await expect(page.locator("section#run").isVisible()).resolves.toBe(true);
+    await expect(page.locator("section#run th").allTextContents()).resolves.toEqual(Object.keys(metadata));
+    await expect(page.locator("section#run td").allTextContents()).resolves.toEqual(Object.values(metadata));
+    await expect(page.locator("#run-date").textContent()).resolves.toBe(metadata.date);
+    // the graph: the four layers as clusters, and a gradient norm on each of the four parameters
+    const graph = page.locator("#fig-graph svg");
+    const clusters = graph.locator("g.cluster");
+    await expect(clusters.count()).resolves.toBe(4);
+    for (const [k, name] of ["Affine[0]", "Sigmoid[1]", "Affine[2]", "SoftmaxWithLoss[3]"].entries()) {
+      await expect(clusters.nth(k).locator("text").first().textContent()).resolves.toBe(name);
+      await expect(clusters.nth(k).isVisible()).resolves.toBe(true);
+    }
+    const norms = await graph.locator("text", { hasText: /^grad \[[\d, ]+\], norm \d/ }).allTextContents();
+    expect(norms).toHaveLength(4);
+    const expected = model.grads.map((g) => Number(Math.hypot(...g.data).toPrecision(4)));
+    expect(norms.map((n) => Number(/norm (\S+)/.exec(n)![1]))).toEqual(expected);
+    for (const n of expected) expect(n).toBeGreaterThan(0);
 
     const shot = join(tmpdir(), "gradgraph-report-e2e.png");
     try {

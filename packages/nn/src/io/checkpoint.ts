@@ -1,10 +1,11 @@
 /**
  * Checkpoints on disk: `saveParams` (atomic), `loadParams` and `loadParamsInto`, in the
- * safetensors format (see `safetensors.ts`). Node.js only: the file system is reached at call
- * time (io/node.ts), so the package still bundles for a browser, where these throw.
+ * safetensors format (see `safetensors.ts`), and the atomic write itself, `writeFileAtomic`.
+ * Node.js only: the file system is reached at call time (io/node.ts), so the package still
+ * bundles for a browser, where these throw.
  */
 import { ArgumentError, describeValue, type Tensor } from "@gradgraph/core";
-import { type NodeModules, nodeModules } from "./node.js";
+import { type NodeModules, nodeModules, removeStaleTemporaries, tempPrefix } from "./node.js";
 import {
   CheckpointError,
   type DecodeSafetensorsOptions,
@@ -21,11 +22,14 @@ import {
 const MAX_LISTED = 10;
 
 /**
- * Saves named tensors to `path` as a safetensors file, atomically: the bytes go to a new
- * temporary file in the same directory (a unique name), are flushed with fsync, and the file is
- * then renamed over `path`. Readers see either the old checkpoint or the new one, never a partial
- * file; on any failure the temporary file is removed and an existing file at `path` is left as
- * it was. (A symbolic link at `path` is replaced by the file, not followed.)
+ * Saves named tensors to `path` as a safetensors file, atomically (see {@link writeFileAtomic}):
+ * the bytes go to a new temporary file `.<name>.<pid>.<random hex>.tmp` in the same directory,
+ * are flushed with fsync, and the file is then renamed over `path`. Readers see either the old
+ * checkpoint or the new one, never a partial file; on any failure the temporary file is removed
+ * and an existing file at `path` is left as it was. A save killed mid-write (SIGKILL, power loss)
+ * cannot remove its temporary file: the next save to the same path does, before it writes (see
+ * {@link writeFileAtomic} for which files count as stale). (A symbolic link at `path` is replaced
+ * by the file, not followed.)
  *
  * @param path - the checkpoint file; its directory must exist.
  * @param params - the tensors by name (a plain object or a Map).
@@ -38,15 +42,54 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
   const fn = "saveParams";
   checkPath(fn, path);
   const bytes = encodeWith(fn, "params", params, options); // fails before anything touches the disk
-  const { fs, path: paths, crypto } = nodeModules(fn);
+  writeAtomic(fn, path, bytes);
+}
+
+/**
+ * Writes `data` to the file `path` atomically, as `saveParams` writes checkpoints: to a new
+ * temporary file `.<name>.<pid>.<16 hex digits>.tmp` beside `path` (created exclusively, never
+ * following a link), flushed with fsync, then renamed over `path`, and the directory flushed where
+ * the platform allows. A reader, or a process killed at any moment, sees the old file or the new
+ * one, never a partial one. On failure the temporary file is removed and `path` is untouched.
+ *
+ * Before writing it removes the stale temporary files of `path` that killed writes left behind:
+ * regular files in the same directory whose name is exactly the pattern above for this `path`
+ * (the name cut to its first 100 characters, as the writer cuts it) and whose process is gone (no
+ * live process has that pid), or that nobody has written to for over an hour (the pid may have
+ * been reused, or the writer is stopped). A concurrent write by another live process keeps its
+ * temporary file. Files of other names, and the temporary files of other paths, are never
+ * touched. (Liveness is judged on this machine: on a network file system shared with writers on
+ * other machines, such a writer's temporary file can be taken for stale, and its write then fails
+ * with ENOENT; it never corrupts `path`.)
+ *
+ * @param path - the file to write; its directory must exist.
+ * @param data - the content: bytes, or a string written as UTF-8.
+ * @throws ArgumentError naming `writeFileAtomic` when `path` is not a non-empty string or `data`
+ *   is neither a string nor a Uint8Array.
+ * @throws CheckpointError naming `writeFileAtomic` and the path when a file operation fails (the
+ *   Node error, with its `code`, is the `cause`), or where there is no Node.js file system.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const fn = "writeFileAtomic";
+  checkPath(fn, path);
+  let bytes: Uint8Array;
+  if (typeof data === "string") bytes = new TextEncoder().encode(data);
+  else if (data instanceof Uint8Array) bytes = data;
+  else throw new ArgumentError(fn, `${fn}: data must be a string or a Uint8Array, got ${describeValue(data)}`);
+  writeAtomic(fn, path, bytes);
+}
+
+/** The atomic write behind `saveParams` and `writeFileAtomic`; errors name `fn`. */
+function writeAtomic(fn: string, path: string, bytes: Uint8Array): void {
+  const modules = nodeModules(fn);
+  const { fs, path: paths, crypto } = modules;
   const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = fs;
   const { basename, dirname, join, resolve } = paths;
   const target = resolve(path);
   const dir = dirname(target);
-  const tmp = join(
-    dir,
-    `.${basename(target).slice(0, 100)}.${process.pid}.${crypto.randomBytes(8).toString("hex")}.tmp`,
-  );
+  const base = basename(target);
+  removeStaleTemporaries(modules, dir, base);
+  const tmp = join(dir, `${tempPrefix(base)}${process.pid}.${crypto.randomBytes(8).toString("hex")}.tmp`);
   let fd: number | null = null;
   let created = false;
   try {

@@ -1,5 +1,5 @@
 /** Checkpoints in the safetensors format: in-memory encode/decode and atomic save/load on disk. */
-export { loadParams, loadParamsInto, saveParams } from "./checkpoint.js";
+export { loadParams, loadParamsInto, saveParams, writeFileAtomic } from "./checkpoint.js";
 export { fromFloat16Bits, toFloat16Bits } from "./float16.js";
 export {
   CheckpointError,
