@@ -3,7 +3,7 @@
  * checks every value before anything runs. A problem is a `UsageError` with a one-line message
  * naming the flag and the value.
  */
-import { type DType, GradgraphError } from "@gradgraph/core";
+import { type DType, GradgraphError, type Seed } from "@gradgraph/core";
 import { OPTIMIZER_NAMES, type OptimizerName } from "@gradgraph/nn";
 
 /** The settings of one run, after parsing and validation. */
@@ -20,8 +20,11 @@ export interface SpiralJobOptions {
   optimizer: OptimizerName;
   /** The dtype of the data and the parameters. */
   dtype: DType;
-  /** Seed of the data, the weights and the shuffles: a 32-bit integer. */
-  seed: number;
+  /**
+   * Seed of the data, the weights and the shuffles: a signed 64-bit integer (a number when it is a
+   * safe integer, else a BigInt), as `Rng` takes it.
+   */
+  seed: Seed;
   /** The output folder, as given (resolved against the working directory when used). */
   out: string;
   /** Whether to draw the figures and write the report page (`--no-report` turns it off). */
@@ -76,7 +79,6 @@ export const LIMITS = Object.freeze({
   epochs: { min: 1, max: 1_000_000 },
   hidden: { min: 1, max: 100_000 },
   batch: { min: 1, max: SPIRAL_POINTS },
-  seed: { min: -(2 ** 31), max: 2 ** 31 - 1 },
 });
 
 const VALUE_FLAGS = ["epochs", "hidden", "lr", "batch", "optimizer", "dtype", "seed", "out"] as const;
@@ -100,7 +102,7 @@ Trains the two-layer net of "Deep Learning from Scratch 2", chapter 1, on the sp
   --batch N        mini-batch size, 1 to ${SPIRAL_POINTS} (default 30)
   --optimizer NAME ${OPTIMIZER_NAMES.join(" | ")} (default sgd)
   --dtype T        float32 | float64 (default float32)
-  --seed N         seed of the data, the weights and the shuffles, a 32-bit integer (default 1984)
+  --seed N         seed of the data, the weights and the shuffles, a signed 64-bit integer (default 1984)
   --out DIR        output folder, created if missing (default out/spiral)
   --no-report      write only loss.json and model.safetensors (no figures, no report page)
   --verbose        print the stack trace of an unexpected error
@@ -175,7 +177,7 @@ export function parseJobArgs(argv: readonly string[]): SpiralJobOptions | "help"
     batch: integer("batch", values.batch, 30),
     optimizer,
     dtype,
-    seed: integer("seed", values.seed, 1984),
+    seed: seed(values.seed),
     out,
     report: !on.has("no-report"),
     verbose: on.has("verbose"),
@@ -203,6 +205,20 @@ function integer(name: keyof typeof LIMITS, s: string | undefined, dflt: number)
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${quote(s)}`);
   }
   return n;
+}
+
+/** The smallest and largest seed: a signed 64-bit integer, as `Rng` takes it. */
+const SEED_MIN = -(2n ** 63n);
+const SEED_MAX = 2n ** 63n - 1n;
+
+/** `--seed`: any signed 64-bit integer, a number when it is safe and a BigInt beyond (never cut). */
+function seed(s: string | undefined): Seed {
+  if (s === undefined) return 1984;
+  const n = /^[+-]?\d+$/.test(s) ? BigInt(s) : null;
+  if (n === null || n < SEED_MIN || n > SEED_MAX) {
+    throw new UsageError(`--seed must be an integer from ${SEED_MIN} to ${SEED_MAX}, got ${quote(s)}`);
+  }
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 function positiveNumber(name: string, s: string): number {

@@ -119,7 +119,7 @@ export async function runSpiralJob(
     const { verbose: _, ...settings } = options;
     writeOutput(
       lossFile,
-      `${JSON.stringify({ options: settings, evalInterval: 10, lossList: trainer.lossList, finalLoss, accuracy: acc }, null, 1)}\n`,
+      `${JSON.stringify({ options: settings, evalInterval: 10, lossList: trainer.lossList, finalLoss, accuracy: acc }, bigintAsString, 1)}\n`,
     );
     const modelFile = join(dir, "model.safetensors");
     const [W1, b1, W2, b2] = model.params;
@@ -214,4 +214,9 @@ function stackText(e: unknown): string {
     cur = cur instanceof Error ? cur.cause : undefined;
   }
   return `${parts.join("\n")}\n`;
+}
+
+/** JSON for a seed beyond the safe integers: its decimal digits, as a string. */
+function bigintAsString(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }

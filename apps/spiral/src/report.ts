@@ -133,7 +133,7 @@ export async function writeReport(ctx: ReportContext): Promise<ReportFiles> {
       "batch size": o.batch,
       epochs: o.epochs,
       dtype: o.dtype,
-      seed: o.seed,
+      seed: String(o.seed),
     },
     metadata: runMetadata(ctx),
     finalLoss: ctx.finalLoss,

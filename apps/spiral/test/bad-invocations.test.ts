@@ -146,10 +146,16 @@ const CASES: Case[] = [
   },
   { name: "--batch larger than the data", args: ["--batch", "1000"], code: 2, message: int("batch", 1, 300, "1000") },
   {
-    name: "--seed beyond 32 bits",
-    args: ["--seed", "4294967296"],
+    name: "--seed beyond 64 bits",
+    args: ["--seed", "9223372036854775808"],
     code: 2,
-    message: int("seed", -2147483648, 2147483647, "4294967296"),
+    message: '--seed must be an integer from -9223372036854775808 to 9223372036854775807, got "9223372036854775808"',
+  },
+  {
+    name: "--seed not an integer",
+    args: ["--seed", "1.5"],
+    code: 2,
+    message: '--seed must be an integer from -9223372036854775808 to 9223372036854775807, got "1.5"',
   },
   {
     name: "--optimizer unknown",

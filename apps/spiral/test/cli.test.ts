@@ -215,6 +215,10 @@ describe("flags", () => {
       verbose: false,
     });
     expect(parseJobArgs(["--out", "-dash"])).toMatchObject({ out: "-dash" }); // a value may start with "-"
+    // seeds: any signed 64-bit integer, never cut to 32 bits (4294969280 is not 1984)
+    expect(parseJobArgs(["--seed", "4294969280"])).toMatchObject({ seed: 4294969280 });
+    expect(parseJobArgs(["--seed", "9223372036854775807"])).toMatchObject({ seed: 9223372036854775807n });
+    expect(parseJobArgs(["--seed", "-9223372036854775808"])).toMatchObject({ seed: -9223372036854775808n });
     for (const h of [["--help"], ["-h"], ["--bogus", "--help"], ["--epochs", "0", "-h"]])
       expect(parseJobArgs(h)).toBe("help");
   });
