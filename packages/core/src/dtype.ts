@@ -106,7 +106,9 @@ function takePooled(f64: boolean, size: number): FloatArray | null {
 
 /**
  * Allocates a zero-filled typed array of `dtype` with `size` elements. Small arrays are views of
- * a shared slab: use `byteOffset`/`byteLength`, never assume `data.buffer` is the array's own.
+ * a shared slab: use `byteOffset`/`byteLength`, never assume `data.buffer` is the array's own, and
+ * never transfer it (`postMessage(x, [data.buffer])` would detach every tensor on that slab):
+ * transfer a copy, `data.slice().buffer`.
  * Large ones may be reused arrays that a backward pass proved dead (zero-filled again).
  */
 export function allocArray(dtype: DType, size: number): FloatArray {
@@ -122,7 +124,9 @@ export function allocArray(dtype: DType, size: number): FloatArray {
     }
     return out;
   }
-  if (slabOffset + bytes > SLAB_BYTES) {
+  // (a slab whose buffer a user transferred away, through some tensor's `data.buffer`, reads
+  // byteLength 0: start a new one)
+  if (slabOffset + bytes > SLAB_BYTES || slab.byteLength === 0) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }

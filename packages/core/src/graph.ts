@@ -27,7 +27,16 @@ import {
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { type BackwardOptions, copyInStorageOf, seedGradient, Tensor } from "./tensor.js";
+import {
+  type BackwardOptions,
+  copyInStorageOf,
+  describeNonTensor,
+  isTensor,
+  registerNodeCheck,
+  seedGradient,
+  Tensor,
+} from "./tensor.js";
+import { checkCallback } from "./validate.js";
 
 // ---------------------------------------------------------------------------------------------
 // Modes
@@ -59,9 +68,7 @@ export function isGradEnabled(): boolean {
  * async function, since the mode would not cover what runs after its first `await`.
  */
 export function noGrad<T>(fn: () => T): T {
-  if (typeof fn !== "function") {
-    throw new ArgumentError("noGrad", `noGrad: fn must be a function, got ${describeValue(fn)}`);
-  }
+  checkCallback("noGrad", "fn", fn);
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -73,6 +80,7 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Runs `fn` with recording switched on, even inside `noGrad`. Scoped like `noGrad`. */
 export function enableGrad<T>(fn: () => T): T {
+  checkCallback("enableGrad", "fn", fn);
   const prev = gradEnabled;
   gradEnabled = true;
   try {
@@ -90,6 +98,7 @@ export function enableGrad<T>(fn: () => T): T {
  * synchronous, like `noGrad`.
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  checkCallback("detectAnomaly", "fn", fn);
   const prev = anomaly;
   anomaly = true;
   try {
@@ -121,6 +130,7 @@ export function isAnomalyDetectionEnabled(): boolean {
  * gradcheck's fault localisation; costs memory, so it is off by default.
  */
 export function withDebugRecording<T>(fn: () => T): T {
+  checkCallback("withDebugRecording", "fn", fn);
   const prev = captureInputs;
   captureInputs = true;
   try {
@@ -136,6 +146,7 @@ export function withDebugRecording<T>(fn: () => T): T {
  * and error reports switch it on.
  */
 export function withCreationSites<T>(fn: () => T): T {
+  checkCallback("withCreationSites", "fn", fn);
   const prev = captureSites;
   captureSites = true;
   try {
@@ -243,6 +254,17 @@ export interface OpCore {
  * inputs, what forward saved, and the op's local derivative. Nodes are created by ops, never by
  * hand; they are exposed for inspection (graph export, error reports).
  */
+/** The key only `applyOp` passes to Node's constructor: nodes are recorded by ops, not made by hand. */
+const RECORD: unique symbol = Symbol("gradgraph.record");
+
+/** The brand check of nodes, set in Node's static block. */
+let nodeBrand: (value: object) => boolean;
+
+/** @internal True for a node recorded by an op (checked by a private brand, not the prototype). */
+export function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null && nodeBrand(value);
+}
+
 export class Node implements BackwardContext {
   /** Creation order: a node's id is larger than the ids of every node it depends on. */
   readonly id: number;
@@ -278,9 +300,18 @@ export class Node implements BackwardContext {
   /** @internal */ _mark = 0;
   /** @internal */ _needed = 0;
   /** @internal */ _acc: (Tensor | null)[] | null = null;
+  #recorded = true;
 
-  /** @internal */
+  static {
+    nodeBrand = (v) => #recorded in v;
+  }
+
+  /**
+   * @internal Nodes are recorded by ops: any other caller gets a GraphError.
+   * @throws GraphError naming `Node` unless called by the engine.
+   */
   constructor(
+    key: typeof RECORD,
     op: OpCore,
     attrs: unknown,
     inputs: readonly Tensor[],
@@ -288,6 +319,12 @@ export class Node implements BackwardContext {
     dtype: DType,
     ctx: ForwardCtx,
   ) {
+    if (key !== RECORD) {
+      throw new GraphError(
+        "Node",
+        "Node: nodes are recorded by ops (see defineOp); they cannot be constructed directly",
+      );
+    }
     this.id = ++nodeCounter;
     this.op = op;
     this.attrs = attrs;
@@ -385,6 +422,7 @@ export class Node implements BackwardContext {
     if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
     const g = leaf.grad;
     if (g === null || g.creator !== null || g._zeroAt !== g._version || g.dtype !== leaf.dtype) return null;
+    if (Object.isFrozen(g)) return null;
     if (!shapesEqual(g.shape, leaf.shape)) return null;
     const data = g.data;
     const next = this.next;
@@ -466,7 +504,10 @@ export class Node implements BackwardContext {
  * sources: where in the user's code an op was created. `null` when there is none.
  */
 export function userFrame(stack: string | null): string | null {
-  if (stack === null) return null;
+  if (stack === null || stack === undefined) return null;
+  if (typeof stack !== "string") {
+    throw new ArgumentError("userFrame", `userFrame: stack must be a string or null, got ${describeValue(stack)}`);
+  }
   for (const line of stack.split("\n").slice(1)) {
     const l = line.trim();
     if (!l.startsWith("at ")) continue;
@@ -582,7 +623,7 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
       if (anomaly && !inBackward) checkForward(op, r.data, 0, null);
       return new Tensor(r.data, r.shape);
     }
-    const node = new Node(op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
+    const node = new Node(RECORD, op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
     const out = new Tensor(r.data, r.shape, true, node, 0);
     if (ctx.saveOut) node._savedOutputs = [out];
     if (anomaly && !inBackward) checkForward(op, r.data, 0, node);
@@ -597,6 +638,7 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
   const raws = (raw as readonly RawArray[]).map((r, k) => checkRaw(op, r, k));
   if (!record) return raws.map((r) => new Tensor(r.data, r.shape));
   const node = new Node(
+    RECORD,
     op,
     attrs,
     inputs,
@@ -702,13 +744,12 @@ export function grad(
   // must not take minutes to skip
   for (let k = 0; k < outputs.length; k++) {
     const o: unknown = outputs[k];
-    if (!(o instanceof Tensor))
-      throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeValue(o)}`);
+    if (!isTensor(o))
+      throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeNonTensor(o)}`);
   }
   for (let k = 0; k < inputs.length; k++) {
     const t: unknown = inputs[k];
-    if (!(t instanceof Tensor))
-      throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeValue(t)}`);
+    if (!isTensor(t)) throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeNonTensor(t)}`);
     if (!t._requiresGrad) {
       throw new GraphError(
         "grad",
@@ -972,10 +1013,10 @@ function hasSlot(slots: [number, number][] | undefined, s: number): boolean {
 
 /** Brings a gradient returned by `n`'s backward for input `j` to that input's shape and dtype. */
 function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
-  if (!(g instanceof Tensor)) {
+  if (!isTensor(g)) {
     throw new GraphError(
       n.op.name,
-      `${n.op.name}: backward returned ${describeValue(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
+      `${n.op.name}: backward returned ${describeNonTensor(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
     );
   }
   const shape = n.inputShape(j)!;
@@ -1081,7 +1122,7 @@ function returnsBuffer(gx: unknown, input: number, data: FloatArray): boolean {
  */
 function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
   const cur = leaf.grad;
-  if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version) return false;
+  if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version || Object.isFrozen(cur)) return false;
   if (g.dtype !== leaf.dtype || cur.dtype !== leaf.dtype || shapesEqual(g.shape, leaf.shape)) return false;
   if (!shapesEqual(cur.shape, leaf.shape) || !isBroadcastableTo(leaf.shape, g.shape)) return false;
   if (g.data === cur.data) return false;
@@ -1096,6 +1137,12 @@ function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
  */
 function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   const cur = leaf.grad;
+  if (Object.isFrozen(leaf) || (cur !== null && cur.creator === null && !create && Object.isFrozen(cur))) {
+    throw new GraphError(
+      "backward",
+      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${Object.isFrozen(leaf) ? "the leaf" : "its .grad"} is frozen (Object.freeze); use grad() for frozen leaves`,
+    );
+  }
   if (cur === null) {
     // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
     if (create) leaf.grad = g;
@@ -1184,7 +1231,7 @@ const castOp: OpCore = {
 };
 
 function checkTensorArg(fn: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeValue(x)}`);
+  if (!isTensor(x)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeNonTensor(x)}`);
   return x;
 }
 
@@ -1249,3 +1296,5 @@ function castRaw(g: Tensor, dtype: DType): Tensor {
   out.set(g.data);
   return new Tensor(out, g.shape);
 }
+
+registerNodeCheck(isNode);

@@ -8,7 +8,8 @@ import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { Shape } from "./shape.js";
-import { Tensor, type TensorLike } from "./tensor.js";
+import { describeNonTensor, isTensor, Tensor, type TensorLike } from "./tensor.js";
+import { isArray } from "./validate.js";
 
 /**
  * A source of choices for property tests, independent of any testing library: `checkOp` backs it
@@ -233,7 +234,7 @@ function prepare<A, N extends readonly string[]>(
 ): readonly Tensor[] {
   const names = spec.inputs;
   const op = spec.name;
-  if (!Array.isArray(inputs)) {
+  if (!isArray(inputs)) {
     throw new ArgumentError(
       op,
       `${op}: inputs must be an array of ${names.length} tensors (${names.join(", ")}), got ${describeValue(inputs)}`,
@@ -253,14 +254,14 @@ function prepare<A, N extends readonly string[]>(
   let numbers = false;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
-    if (x instanceof Tensor) {
+    if (isTensor(x)) {
       if (dtype === null) dtype = x.dtype;
       else if (dtype !== x.dtype) mixed = true;
     } else if (typeof x === "number") numbers = true;
     else {
       throw new ArgumentError(
         op,
-        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeValue(x)}`,
+        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
       );
     }
   }

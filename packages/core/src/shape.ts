@@ -1,4 +1,5 @@
 import { ArgumentError, describeValue, fmtShape, ShapeError } from "./errors.js";
+import { isArray } from "./validate.js";
 
 /** A tensor's shape: one non-negative integer per dimension; `[]` is a 0-d scalar. */
 export type Shape = readonly number[];
@@ -43,7 +44,7 @@ export const MAX_RANK = 64;
  *   it has more than `MAX_TENSOR_SIZE` elements.
  */
 export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] {
-  if (!Array.isArray(shape)) {
+  if (!isArray(shape)) {
     throw new ShapeError(fn, `${fn}: ${arg} must be an array of non-negative integers, got ${describeValue(shape)}`);
   }
   if (shape.length > MAX_RANK) {
@@ -52,7 +53,7 @@ export function checkShape(fn: string, shape: unknown, arg = "shape"): number[] 
   const out = new Array<number>(shape.length);
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
-    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+    if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
       throw new ShapeError(fn, `${fn}: ${arg}[${i}] must be a non-negative integer, got ${describeValue(d)}`);
     }
     out[i] = d;

@@ -5,9 +5,6 @@
  */
 import {
   allocArray,
-  type BinaryKind,
-  binaryInto,
-  broadcastInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
@@ -18,8 +15,8 @@ import {
   shapeSize,
   Tensor,
   type TensorLike,
-  wasmUnary,
 } from "@gradgraph/core";
+import { type BinaryKind, binaryInto, broadcastInto, wasmUnary } from "@gradgraph/core/kernels";
 
 /**
  * @internal The forward of a broadcasting binary op: allocates the output of the broadcast shape

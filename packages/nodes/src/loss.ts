@@ -14,8 +14,8 @@ import {
   ShapeError,
   shapesEqual,
   Tensor,
-  wasmSoftmaxProbs,
 } from "@gradgraph/core";
+import { wasmSoftmaxProbs } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtValue } from "./format.js";
 import { mean, sum } from "./reduce.js";

@@ -6,22 +6,20 @@
 import {
   allocArray,
   assertTensor,
-  binaryInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
   fmtShape,
-  gemm,
   isGradEnabled,
   type Op,
   type Shape,
   ShapeError,
   stridesOf,
   sumTo,
-  sumToInto,
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
+import { binaryInto, gemm, sumToInto } from "@gradgraph/core/kernels";
 import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */

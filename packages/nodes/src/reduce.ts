@@ -4,21 +4,17 @@
  */
 import {
   ArgumentError,
-  argmaxMaskInto,
   assertTensor,
-  broadcastInto,
   broadcastTo,
   defineOp,
   fmtShape,
-  logSumExpToInto,
-  maxToInto,
   normalizeAxes,
   type Op,
   ShapeError,
   shapeSize,
-  sumToInto,
   Tensor,
 } from "@gradgraph/core";
+import { argmaxMaskInto, broadcastInto, logSumExpToInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";

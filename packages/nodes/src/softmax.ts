@@ -2,15 +2,13 @@
 import {
   ArgumentError,
   assertTensor,
-  broadcastInto,
   defineOp,
   type FloatArray,
-  logSumExpToInto,
   normalizeAxis,
   type Op,
   type Tensor,
-  wasmSoftmaxRows,
 } from "@gradgraph/core";
+import { broadcastInto, logSumExpToInto, wasmSoftmaxRows } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs } from "./format.js";
 import { sum } from "./reduce.js";

@@ -2,7 +2,8 @@
  * First-order optimizers of "Deep Learning from Scratch" (common/optimizer.py): plain SGD,
  * momentum SGD and Nesterov's accelerated gradient.
  */
-import { axpy, type Tensor } from "@gradgraph/core";
+import type { Tensor } from "@gradgraph/core";
+import { axpy } from "@gradgraph/core/kernels";
 import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
 
 /** Options of `SGD`. */
