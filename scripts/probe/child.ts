@@ -3,7 +3,7 @@
  * reporting on file descriptor 3 a line before each call (`S i`) and one after (`R i outcome ms
  * detail`), so that the parent (run.ts) can tell a hang or a crash from a slow call.
  */
-import { writeSync } from "node:fs";
+import { existsSync, readFileSync, writeSync } from "node:fs";
 import { GradgraphError } from "@gradgraph/core";
 import { buildPlan, materialize } from "./plan.js";
 
@@ -25,7 +25,12 @@ let current = -1;
 process.on("uncaughtException", (e) => out(`A ${current} ${JSON.stringify(String(e))}`));
 process.on("unhandledRejection", (e) => out(`A ${current} ${JSON.stringify(String(e))}`));
 
-const { calls, baselines } = await buildPlan(modules, only === undefined ? null : new RegExp(only));
+const cacheFile = arg("baselines");
+const cached =
+  cacheFile !== undefined && existsSync(cacheFile)
+    ? (JSON.parse(readFileSync(cacheFile, "utf8")) as Record<string, number[] | null>)
+    : null;
+const { calls, baselines } = await buildPlan(modules, only === undefined ? null : new RegExp(only), cached);
 if (from === 0) {
   for (const [name, b] of baselines) out(`B ${JSON.stringify(name)} ${JSON.stringify(b)}`);
   out(

@@ -199,8 +199,11 @@ const RECEIVERS: Readonly<Record<string, () => unknown>> = {
 export async function buildPlan(
   modules: readonly (readonly [string, Record<string, unknown>])[],
   filter: RegExp | null,
+  cached: Readonly<Record<string, number[] | null>> | null = null,
   budgetMs = 1500,
 ): Promise<{ calls: PlannedCall[]; baselines: Map<string, number[] | null> }> {
+  const search = async (e: Entry): Promise<number[] | null> =>
+    cached !== null && e.name in cached ? cached[e.name]! : findBaseline(e, budgetMs);
   const entries: Entry[] = [];
   for (const [name, ns] of modules) {
     const top = entriesOf(name, ns);
@@ -223,7 +226,7 @@ export async function buildPlan(
   const baselines = new Map<string, number[] | null>();
   for (const entry of entries) {
     if (filter !== null && !filter.test(entry.name)) continue;
-    const b = await findBaseline(entry, budgetMs);
+    const b = await search(entry);
     baselines.set(entry.name, b);
     const baseline = b ?? new Array<number>(Math.max(entry.length, 1)).fill(UNDEFINED);
     const positions = Math.max(baseline.length, 1);

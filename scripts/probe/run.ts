@@ -31,6 +31,8 @@ const hangMs = Number(arg("hang-ms") ?? 4000);
 const slowMs = Number(arg("slow-ms") ?? 1000);
 const child = fileURLToPath(new URL("./child.ts", import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), "gg-probe-"));
+/** The baselines the first child found, for the children restarted after a hang or a crash. */
+const cache = join(cwd, "baselines.json");
 
 interface Finding {
   call: number;
@@ -56,6 +58,10 @@ function runFrom(from: number): Promise<number> {
       `--modules=${modules}`,
     ];
     if (only !== undefined) args.push(`--only=${only}`);
+    if (from > 0) {
+      writeFileSync(cache, JSON.stringify(baselines));
+      args.push(`--baselines=${cache}`);
+    }
     const p = spawn(process.execPath, args, { cwd, stdio: ["ignore", "ignore", "pipe", "pipe"] });
     let stderr = "";
     if (process.env.PROBE_DEBUG) p.stderr!.pipe(process.stderr);

@@ -17,10 +17,21 @@ export class GradgraphError extends Error {
    */
   constructor(op: string, message: string, options?: ErrorOptions) {
     // an error must be constructible from anything: a Symbol or an object would make `Error` throw
-    super(typeof message === "string" ? message : describeValue(message), options);
+    super(typeof message === "string" ? message : describeValue(message), errorOptions(options));
     this.name = new.target.name;
     this.op = typeof op === "string" ? op : describeValue(op);
   }
+}
+
+/** `options` when Error's constructor can read it: an object that is not a revoked Proxy. */
+function errorOptions(options: unknown): ErrorOptions | undefined {
+  if (options === null || typeof options !== "object") return undefined;
+  try {
+    Array.isArray(options);
+  } catch {
+    return undefined;
+  }
+  return options as ErrorOptions;
 }
 
 /** Incompatible or invalid shapes: rank, broadcasting, inner dimensions, negative sizes. */
@@ -169,14 +180,18 @@ export class AnomalyError extends GradgraphError {
       value: number;
     },
   ) {
-    const cause = new Error(`${op} was created here`);
-    if (details.site !== null) cause.stack = details.site.replace(/^Error\b[^\n]*/, `${op} was created here`);
-    super(op, message, { cause });
-    this.phase = details.phase;
-    this.nodeId = details.nodeId;
-    this.site = details.site;
-    this.index = details.index;
-    this.value = details.value;
+    // made by the engine; from anywhere else, whatever it is given becomes a well-formed error
+    const name = typeof op === "string" ? op : describeValue(op);
+    const d: Partial<Record<keyof typeof details, unknown>> = errorOptions(details) !== undefined ? details : {};
+    const site = typeof d.site === "string" ? d.site : null;
+    const cause = new Error(`${name} was created here`);
+    if (site !== null) cause.stack = site.replace(/^Error\b[^\n]*/, `${name} was created here`);
+    super(name, message, { cause });
+    this.phase = d.phase === "backward" ? "backward" : "forward";
+    this.nodeId = typeof d.nodeId === "number" ? d.nodeId : null;
+    this.site = site;
+    this.index = typeof d.index === "number" ? d.index : -1;
+    this.value = typeof d.value === "number" ? d.value : Number.NaN;
   }
 }
 

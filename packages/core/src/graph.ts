@@ -6,6 +6,7 @@
  */
 import {
   allocArray,
+  allocUnchecked,
   beginTracking,
   type DType,
   endTracking,
@@ -20,13 +21,22 @@ import {
   DTypeError,
   describeValue,
   fmtShape,
+  type GradgraphError,
   GraphError,
   optionsObject,
   ShapeError,
 } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
-import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
+import {
+  checkShape,
+  isBroadcastableTo,
+  MAX_TENSOR_SIZE,
+  type Shape,
+  shapeSize,
+  shapesEqual,
+  validSize,
+} from "./shape.js";
 import {
   type BackwardOptions,
   copyInStorageOf,
@@ -36,7 +46,7 @@ import {
   seedGradient,
   Tensor,
 } from "./tensor.js";
-import { checkCallback } from "./validate.js";
+import { checkCallback, isArray } from "./validate.js";
 
 // ---------------------------------------------------------------------------------------------
 // Modes
@@ -561,7 +571,25 @@ class ForwardCtx implements ForwardContext {
   }
 
   alloc(shape: Shape, dtype: DType = this.dtype): RawArray {
-    return { data: allocArray(dtype, shapeSize(shape)), shape };
+    const n = validSize(shape);
+    if (n < 0 || n > MAX_TENSOR_SIZE || (dtype !== "float32" && dtype !== "float64")) throw this.badAlloc(shape, dtype);
+    return { data: allocUnchecked(dtype, n), shape };
+  }
+
+  /** The error for `alloc` with an invalid shape or dtype. */
+  private badAlloc(shape: unknown, dtype: unknown): GradgraphError {
+    if (dtype !== "float32" && dtype !== "float64") {
+      return new DTypeError(
+        this.op,
+        `${this.op}: ctx.alloc: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`,
+      );
+    }
+    try {
+      checkShape(`${this.op}: ctx.alloc`, shape);
+    } catch (e) {
+      return e as ShapeError;
+    }
+    return new ShapeError(this.op, `${this.op}: ctx.alloc: shape ${fmtShape(shape as Shape)} is invalid`);
   }
 
   saveInputs(...indices: number[]): void {
@@ -570,10 +598,14 @@ class ForwardCtx implements ForwardContext {
       this.savedInputs = new Array<Tensor | undefined>(n);
       this.savedVersions = new Array<number>(n).fill(0);
     }
-    for (const i of indices) {
-      const t = this.inputs[i];
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!;
+      const t = Number.isInteger(i) && i >= 0 ? this.inputs[i] : undefined;
       if (t === undefined) {
-        throw new GraphError(this.op, `${this.op}: forward saves input ${i}, but the op has ${n} inputs`);
+        throw new GraphError(
+          this.op,
+          `${this.op}: forward saves input ${describeValue(i)}, but the op has ${n} inputs (indices 0 to ${n - 1})`,
+        );
       }
       this.savedInputs[i] = t;
       this.savedVersions![i] = t._version;
@@ -635,7 +667,15 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
       `${op.name}: forward of a multi-output op must return an array, got ${describeValue(raw)}`,
     );
   }
-  const raws = (raw as readonly RawArray[]).map((r, k) => checkRaw(op, r, k));
+  // an index loop: a hole of a (huge, sparse) array fails at once instead of being skipped
+  const list = raw as readonly RawArray[];
+  const raws = new Array<RawArray>(Math.min(list.length, MAX_OUTPUTS));
+  for (let k = 0; k < list.length; k++) {
+    if (k === MAX_OUTPUTS) {
+      throw new GraphError(op.name, `${op.name}: forward returned ${list.length} outputs, more than ${MAX_OUTPUTS}`);
+    }
+    raws[k] = checkRaw(op, list[k]!, k);
+  }
   if (!record) return raws.map((r) => new Tensor(r.data, r.shape));
   const node = new Node(
     RECORD,
@@ -651,6 +691,9 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
   if (anomaly && !inBackward) for (let k = 0; k < raws.length; k++) checkForward(op, raws[k]!.data, k, node);
   return outs;
 }
+
+/** Most outputs a multi-output op may return. */
+const MAX_OUTPUTS = 2 ** 20;
 
 /** Index of the first NaN or infinity in `data`, or −1. */
 function firstNonFinite(data: FloatArray): number {
@@ -691,8 +734,7 @@ function checkRaw(op: OpCore, r: RawArray, k: number): RawArray {
     r !== null &&
     typeof r === "object" &&
     (r.data instanceof Float32Array || r.data instanceof Float64Array) &&
-    Array.isArray(r.shape) &&
-    shapeSize(r.shape) === r.data.length;
+    validSize(r.shape) === r.data.length;
   if (!ok) {
     const what =
       r !== null && typeof r === "object" && Array.isArray(r.shape)
@@ -736,8 +778,8 @@ export function grad(
   options: GradOptions = {},
 ): Tensor[] {
   options = optionsObject("grad", options);
-  const outputs: readonly Tensor[] = Array.isArray(output) ? output : [output as Tensor];
-  if (!Array.isArray(inputs)) {
+  const outputs: readonly Tensor[] = isArray(output) ? (output as readonly Tensor[]) : [output as Tensor];
+  if (!isArray(inputs)) {
     throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);
   }
   // index loops, not forEach: a hole of a sparse array must fail here, and a huge sparse array

@@ -101,6 +101,7 @@ export {
   assertTensor,
   type BackwardOptions,
   full,
+  isTensor,
   type NestedArray,
   ones,
   randn,

@@ -27,6 +27,15 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
+/** True for a Float32Array or Float64Array; false for anything else, a revoked Proxy included. */
+function isFloatArray(v: unknown): v is FloatArray {
+  try {
+    return v instanceof Float32Array || v instanceof Float64Array;
+  } catch {
+    return false;
+  }
+}
+
 /** The brand and integrity check behind `isTensor`, set in Tensor's static block. */
 let intact: (value: object) => boolean;
 
@@ -102,7 +111,7 @@ export class Tensor {
    * @throws ArgumentError when `data`'s buffer was detached, or `creator` is not a graph node.
    */
   constructor(data: FloatArray, shape: Shape, requiresGrad = false, creator: Node | null = null, outputIndex = 0) {
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    if (!isFloatArray(data)) {
       throw new DTypeError("Tensor", `Tensor: data must be a Float32Array or Float64Array, got ${describeValue(data)}`);
     }
     // the shape is checked and its size computed in one pass (this constructor runs once per op)

@@ -5,11 +5,11 @@
 import { ArgumentError, describeValue } from "./errors.js";
 
 /**
- * True for a function that cannot be called without `new`: a class, or a built-in constructor
+ * @internal True for a function that cannot be called without `new`: a class, or a built-in constructor
  * such as `Map` (their `prototype` is read-only; an ordinary function's is writable, and arrow
  * functions, methods and async functions have none).
  */
-function isConstructorOnly(f: (...args: never[]) => unknown): boolean {
+export function isConstructorOnly(f: (...args: never[]) => unknown): boolean {
   if (f.prototype === undefined) return false;
   return Object.getOwnPropertyDescriptor(f, "prototype")?.writable === false;
 }
@@ -47,4 +47,12 @@ export function isRevoked(value: object): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * @internal True for an object whose properties can be read: not null, not a primitive, not a
+ * revoked Proxy (a Proxy whose traps throw is one: its errors are the caller's to see).
+ */
+export function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !isRevoked(value);
 }

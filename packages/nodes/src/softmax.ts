@@ -17,8 +17,8 @@ import { exp } from "./unary.js";
 /** Attributes of {@link softmaxOp} and {@link logSoftmaxOp}. */
 export interface SoftmaxAttrs {
   /**
-   * The axis, which must already be normalised to `0..rank−1`: the ops do not normalise it (the
-   * {@link softmax} and {@link logSoftmax} functions do).
+   * The axis, in `-rank..rank-1` (negative counts from the end); the ops normalise it before
+   * computing, as the {@link softmax} and {@link logSoftmax} functions do.
    */
   readonly axis: number;
 }
@@ -52,7 +52,7 @@ export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: nu
 }
 
 function checkAxis(fn: string, x: Tensor, attrs: SoftmaxAttrs | undefined): void {
-  if (typeof attrs?.axis !== "number") {
+  if (attrs === null || typeof attrs !== "object" || typeof attrs.axis !== "number") {
     throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${fmtAttrs(attrs)}`);
   }
   normalizeAxis(fn, attrs.axis, x.rank);
@@ -72,6 +72,7 @@ export const softmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   check([x], attrs) {
     checkAxis("softmax", x!, attrs);
   },
+  normalize: ([x], attrs) => ({ axis: normalizeAxis("softmax", attrs.axis, x!.rank) }),
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
     // along the last axis, large: exp(x − lse) in one WASM SIMD kernel
@@ -106,6 +107,7 @@ export const logSoftmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   check([x], attrs) {
     checkAxis("logSoftmax", x!, attrs);
   },
+  normalize: ([x], attrs) => ({ axis: normalizeAxis("logSoftmax", attrs.axis, x!.rank) }),
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
     logSoftmaxInto(x!.data, x!.shape, axis, out.data);
