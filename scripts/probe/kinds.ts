@@ -160,6 +160,8 @@ export const KINDS: readonly BadKind[] = [
   { name: "nested 10000 deep", make: () => deepRegular(10_000) },
   { name: "frozen {}", make: () => Object.freeze({}) },
   { name: "frozen [2,3]", make: () => Object.freeze([2, 3]) },
+  // as a receiver: the method's own kind of object, frozen (see plan.ts); as an argument, {}
+  { name: "frozen instance", make: () => Object.freeze({}) },
   { name: "frozen tensor", make: () => Object.freeze(tensor([[1, 2, 3]], { requiresGrad: true })) },
   { name: "Object.create(Tensor.prototype)", make: () => Object.create(Tensor.prototype) },
   {

@@ -70,6 +70,21 @@ export const POOL: readonly (() => unknown)[] = [
   () => undefined,
   () => "float64",
   () => [1, 2, 3],
+  // attributes of nodes' op objects
+  () => ({ axes: [1], keepdims: false }),
+  () => ({ axis: 1 }),
+  () => ({ transA: false, transB: true }),
+  () => ({ p: 2 }),
+  () => ({ n: 2, axis: 0 }),
+  () => ({ shape: [3, 2] }),
+  () => ({ axes: [1, 0] }),
+  () => ({ indices: [0, 1], drop: false }),
+  () => ({ indices: [0, 1], drop: false, rows: 3 }),
+  () => ({ axis: 1, start: 0, end: 2 }),
+  () => ({ axis: 1, start: 0, end: 3, dim: 4 }),
+  () => ({ axis: 1, sizes: [1, 2] }),
+  () => [tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], { requiresGrad: true }), tensor([[1, 0, 0], [0, 1, 0]])],
+  () => [tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], { requiresGrad: true }), tensor([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])],
 ];
 
 /** The index of `undefined` in POOL. */
@@ -243,7 +258,7 @@ export function materialize(c: PlannedCall): { self: unknown; args: unknown[] } 
   const args = c.baseline.map((i) => POOL[i]!());
   if (args.length === 0) args.push(undefined);
   let self = c.entry.receiver === null ? undefined : c.entry.receiver();
-  if (c.position === -1) self = c.kind.make();
+  if (c.position === -1) self = c.kind.name === "frozen instance" ? Object.freeze(self) : c.kind.make();
   else args[c.position] = c.kind.make();
   return { self, args };
 }

@@ -270,7 +270,10 @@ const RECORD: unique symbol = Symbol("gradgraph.record");
 /** The brand check of nodes, set in Node's static block. */
 let nodeBrand: (value: object) => boolean;
 
-/** @internal True for a node recorded by an op (checked by a private brand, not the prototype). */
+/**
+ * True for a node recorded by an op (a tensor's `creator`), checked by a private brand, not the
+ * prototype: an object made with `Object.create(Node.prototype)` is not a node. Never throws.
+ */
 export function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && nodeBrand(value);
 }

@@ -41,6 +41,7 @@ export {
   grad,
   isAnomalyDetectionEnabled,
   isGradEnabled,
+  isNode,
   Node,
   noGrad,
   type OpCore,

@@ -77,3 +77,14 @@ export function isInt32Array(v: unknown): v is Int32Array {
     return false;
   }
 }
+
+/** True when a typed array's buffer was detached (transferred): it reads length 0 and cannot be read. */
+export function isDetached(a: ArrayBufferView): boolean {
+  if (a.byteLength !== 0) return false;
+  try {
+    new Uint8Array(a.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}

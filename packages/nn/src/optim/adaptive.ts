@@ -4,7 +4,15 @@
  * is the `eps` option here.
  */
 import type { Tensor } from "@gradgraph/core";
-import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
+import {
+  checkHyper,
+  checkOptimizerThis,
+  checkOptions,
+  checkUpdateArgs,
+  LearningRate,
+  type Optimizer,
+  ParamState,
+} from "./optimizer.js";
 
 /** The book's constant in the denominators, `1e-7`: the default `eps`. */
 export const DEFAULT_EPS = 1e-7;
@@ -69,6 +77,7 @@ export class AdaGrad extends LearningRate implements Optimizer {
 
   /** One AdaGrad step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("AdaGrad.update", this, (v: object) => #state in v);
     checkUpdateArgs("AdaGrad.update", params, grads);
     this.#state.check("AdaGrad.update", params);
     const hs = this.#state.ensure(params)[0]!;
@@ -119,6 +128,7 @@ export class RMSprop extends LearningRate implements Optimizer {
 
   /** One RMSprop step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("RMSprop.update", this, (v: object) => #state in v);
     checkUpdateArgs("RMSprop.update", params, grads);
     this.#state.check("RMSprop.update", params);
     const hs = this.#state.ensure(params)[0]!;
@@ -180,11 +190,13 @@ export class Adam extends LearningRate implements Optimizer {
 
   /** The number of updates done so far (the book's `iter`, the `t` of the bias correction). */
   get iter(): number {
+    checkOptimizerThis("Adam.iter", this, (v: object) => #iter in v);
     return this.#iter;
   }
 
   /** One Adam step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Adam.update", this, (v: object) => #state in v);
     checkUpdateArgs("Adam.update", params, grads);
     this.#state.check("Adam.update", params);
     const state = this.#state.ensure(params);

@@ -1,5 +1,6 @@
 /** Gradient clipping by global norm, as the book's `clip_grads` and PyTorch's `clip_grad_norm_`. */
-import { ArgumentError, describeValue, Tensor } from "@gradgraph/core";
+import { ArgumentError, assertTensor, describeValue, type Tensor } from "@gradgraph/core";
+import { isArray } from "../checks.js";
 
 /**
  * Clips gradients by their global L2 norm: with `norm = √(Σ over all grads of Σ g²)`, when
@@ -15,7 +16,7 @@ import { ArgumentError, describeValue, Tensor } from "@gradgraph/core";
  * @throws ArgumentError when `grads` is not an array of Tensors or `maxNorm` is not a number > 0.
  */
 export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number {
-  if (!Array.isArray(grads)) {
+  if (!isArray(grads)) {
     throw new ArgumentError(
       "clipGradNorm",
       `clipGradNorm: grads must be an array of Tensors, got ${describeValue(grads)}`,
@@ -29,8 +30,13 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number 
   }
   for (let i = 0; i < grads.length; i++) {
     const g: unknown = grads[i];
-    if (!(g instanceof Tensor)) {
-      throw new ArgumentError("clipGradNorm", `clipGradNorm: grads[${i}] must be a Tensor, got ${describeValue(g)}`);
+    assertTensor("clipGradNorm", `grads[${i}]`, g);
+    // checked before anything changes: clipping rescales every gradient in place
+    if (Object.isFrozen(g)) {
+      throw new ArgumentError(
+        "clipGradNorm",
+        `clipGradNorm: grads[${i}] is frozen (Object.freeze) and cannot be rescaled`,
+      );
     }
   }
   let sumSq = 0;

@@ -4,7 +4,15 @@
  */
 import type { Tensor } from "@gradgraph/core";
 import { axpy } from "@gradgraph/core/kernels";
-import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
+import {
+  checkHyper,
+  checkOptimizerThis,
+  checkOptions,
+  checkUpdateArgs,
+  LearningRate,
+  type Optimizer,
+  ParamState,
+} from "./optimizer.js";
 
 /** Options of `SGD`. */
 export interface SGDOptions {
@@ -44,6 +52,7 @@ export class SGD extends LearningRate implements Optimizer {
 
   /** `p ← p − lr·g` for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("SGD.update", this);
     checkUpdateArgs("SGD.update", params, grads);
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
@@ -81,6 +90,7 @@ export class Momentum extends LearningRate implements Optimizer {
 
   /** One momentum step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Momentum.update", this, (v: object) => #state in v);
     checkUpdateArgs("Momentum.update", params, grads);
     this.#state.check("Momentum.update", params);
     const vs = this.#state.ensure(params)[0]!;
@@ -128,6 +138,7 @@ export class Nesterov extends LearningRate implements Optimizer {
 
   /** One Nesterov step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Nesterov.update", this, (v: object) => #state in v);
     checkUpdateArgs("Nesterov.update", params, grads);
     this.#state.check("Nesterov.update", params);
     const vs = this.#state.ensure(params)[0]!;
