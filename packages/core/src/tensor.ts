@@ -155,11 +155,14 @@ export class Tensor {
    */
   get rank(): number {
     // a try/catch rather than a receiver check: free on the hot path (ops read rank often)
+    let n: unknown;
     try {
-      return this.shape.length;
+      n = this.shape.length;
     } catch {
       throw notATensor("rank", this);
     }
+    if (typeof n !== "number") throw notATensor("rank", this);
+    return n;
   }
 
   /**
@@ -456,6 +459,25 @@ export interface TensorOptions {
 }
 
 /**
+ * The options of a factory as an object (`{}` for undefined or null).
+ * @throws ArgumentError naming `fn` for anything but an object, a tensor included (its getters
+ *   `requiresGrad` and `storage` would be read as options).
+ */
+function factoryOptions<O extends object>(fn: string, options: O | null | undefined): O {
+  const opts = optionsObject(fn, options);
+  let proto: unknown = null;
+  try {
+    proto = Object.getPrototypeOf(opts);
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws: its other traps will speak for it
+  }
+  if (proto === Tensor.prototype) {
+    throw new ArgumentError(fn, `${fn}: options must be an object like { dtype, requiresGrad }, got a Tensor`);
+  }
+  return opts;
+}
+
+/**
  * Checks a user-supplied storage option (undefined: `'js'`).
  * @throws ArgumentError naming `fn` for anything but `'js'` or `'wasm'`.
  */
@@ -505,7 +527,7 @@ export function tensor(
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): Tensor {
   // null from JavaScript means no options, like undefined
-  const opts = optionsObject("tensor", options);
+  const opts = factoryOptions("tensor", options);
   if (typeof values === "object" && values !== null && !isArray(values) && isRevoked(values)) {
     throw new ArgumentError("tensor", "tensor: values is a revoked Proxy");
   }
@@ -695,7 +717,7 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
   if (typeof value !== "number") {
     throw new ArgumentError(fn, `${fn}: value must be a number, got ${describeValue(value)}`);
   }
-  const opts = optionsObject(fn, options);
+  const opts = factoryOptions(fn, options);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype);
   const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
   // (-0 too: the array starts as +0)
@@ -710,7 +732,7 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
  */
 export function randn(shape: readonly number[], options: TensorOptions & { seed?: number; rng?: Rng }): Tensor {
   const s = checkShape("randn", shape);
-  const opts = optionsObject("randn", options);
+  const opts = factoryOptions("randn", options);
   const rng = rngFrom("randn", opts);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
   const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage));

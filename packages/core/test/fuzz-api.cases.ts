@@ -13,6 +13,7 @@ import {
   gradcheck,
   gradgradcheck,
   hvp,
+  isTensor,
   jvp,
   noGrad,
   numericalGrad,
@@ -164,7 +165,7 @@ function memberCases(): Record<string, FuzzCase> {
         if (v !== (self as { shape: unknown[] }).shape.length) throw new Error(`${name} returned ${String(v)}`);
         return;
       }
-      if (!(self instanceof Tensor) || (self as { data?: unknown }).data === undefined) {
+      if (!isTensor(self)) {
         throw new Error(`${name} returned instead of throwing for the receiver ${String(describeSafe(self))}`);
       }
     };

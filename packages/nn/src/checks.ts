@@ -16,7 +16,7 @@ import {
   isTensor,
   ShapeError,
   shapesEqual,
-  type Tensor,
+  Tensor,
 } from "@gradgraph/core";
 
 /** Most elements a tensor may have (core's limit, 2^31 − 1). */
@@ -29,7 +29,7 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
  */
 export function optionsIn<O extends object>(fn: string, options: unknown, allowed: readonly string[]): O {
   if (options === undefined || options === null) return {} as O;
-  if (typeof options !== "object" || isArrayOrRevoked(options)) {
+  if (typeof options !== "object" || isArrayOrRevoked(options) || isTensorLike(options)) {
     throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
@@ -338,5 +338,17 @@ export function notAnInstance(member: string, cls: string, self: unknown): Argum
 export function assertNotFrozen(member: string, what: string, self: object): void {
   if (Object.isFrozen(self)) {
     throw new ArgumentError(member, `${member}: ${what} is frozen (Object.freeze), and ${member} must update it`);
+  }
+}
+
+/**
+ * True for a tensor, or an object with Tensor's prototype: not an options object (its getters,
+ * `storage` and `requiresGrad`, would be read as options, and throw for a fake).
+ */
+function isTensorLike(v: object): boolean {
+  try {
+    return Object.getPrototypeOf(v) === Tensor.prototype;
+  } catch {
+    return false;
   }
 }
