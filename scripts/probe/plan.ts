@@ -83,8 +83,33 @@ export const POOL: readonly (() => unknown)[] = [
   () => ({ axis: 1, start: 0, end: 2 }),
   () => ({ axis: 1, start: 0, end: 3, dim: 4 }),
   () => ({ axis: 1, sizes: [1, 2] }),
-  () => [tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], { requiresGrad: true }), tensor([[1, 0, 0], [0, 1, 0]])],
-  () => [tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], { requiresGrad: true }), tensor([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])],
+  () => [
+    tensor(
+      [
+        [0.1, 0.2, 0.3],
+        [0.4, 0.5, 0.6],
+      ],
+      { requiresGrad: true },
+    ),
+    tensor([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]),
+  ],
+  () => [
+    tensor(
+      [
+        [0.1, 0.2, 0.3],
+        [0.4, 0.5, 0.6],
+      ],
+      { requiresGrad: true },
+    ),
+    tensor([
+      [0.1, 0.2],
+      [0.3, 0.4],
+      [0.5, 0.6],
+    ]),
+  ],
 ];
 
 /** The index of `undefined` in POOL. */
