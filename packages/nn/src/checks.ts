@@ -327,7 +327,7 @@ export function isInstance<T>(v: unknown, C: abstract new (...args: never[]) => 
 export function notAnInstance(member: string, cls: string, self: unknown): ArgumentError {
   return new ArgumentError(
     member,
-    `${member}: this must be a ${cls} (the method was called on another value, e.g. detached from its object), got ${describeValue(self)}`,
+    `${member}: this must be ${/^[AEIOU]/.test(cls) ? "an" : "a"} ${cls} (the method was called on another value, e.g. detached from its object), got ${describeValue(self)}`,
   );
 }
 
