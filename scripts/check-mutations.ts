@@ -61,8 +61,8 @@ const MUTATIONS: readonly Mutation[] = [
   {
     name: "the shape helpers loop over any length (2^32-long array-likes)",
     file: "packages/core/src/shape.ts",
-    from: "  if (shape.length > MAX_RANK) {\n    throw new ShapeError(fn, `${fn}: ${arg} has ${shape.length} dimensions",
-    to: "  if (shape.length > Number.POSITIVE_INFINITY) {\n    throw new ShapeError(fn, `${fn}: ${arg} has ${shape.length} dimensions",
+    from: "  if (shape.length > MAX_RANK) {\n    throw new ShapeError(fn, `$" + "{fn}: $" + "{arg} has",
+    to: "  if (shape.length > Number.POSITIVE_INFINITY) {\n    throw new ShapeError(fn, `$" + "{fn}: $" + "{arg} has",
     test: "packages/core/test/fuzz-api.test.ts",
     filter: "issue 1: shape helpers",
   },
@@ -133,8 +133,8 @@ const MUTATIONS: readonly Mutation[] = [
   {
     name: "gemm interpolates its sizes into its message",
     file: "packages/core/src/kernels/matmul.ts",
-    from: "got ${describeValue(v)}`);\n    }\n  }\n}",
-    to: "got ${String(v)}`);\n    }\n  }\n}",
+    from: "got $" + "{describeValue(v)}`);\n    }\n  }\n}",
+    to: "got $" + "{String(v)}`);\n    }\n  }\n}",
     test: "packages/core/test/validation.test.ts",
     filter: "gemm and axpy",
   },

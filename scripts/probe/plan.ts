@@ -252,13 +252,16 @@ export async function buildPlan(
     for (const [key, value] of Object.entries(ns)) {
       if (!isClass(value)) continue;
       const ctorEntry = top.find((e) => e.name === `${name}:new ${key}`)!;
-      const b = await findBaseline(ctorEntry, budgetMs);
-      if (b === null) continue;
-      const make = () =>
-        ctorEntry.call(
-          undefined,
-          b.map((i) => POOL[i]!()),
-        );
+      let make = RECEIVERS[key];
+      if (make === undefined) {
+        const b = await search(ctorEntry);
+        if (b === null) continue;
+        make = () =>
+          ctorEntry.call(
+            undefined,
+            b.map((i) => POOL[i]!()),
+          );
+      }
       entries.push(...memberEntries(name, key, value as new () => unknown, make));
     }
   }

@@ -45,6 +45,7 @@ import {
   registerNodeCheck,
   seedGradient,
   Tensor,
+  TRUSTED,
 } from "./tensor.js";
 import { checkCallback, isArray } from "./validate.js";
 
@@ -264,6 +265,42 @@ export interface OpCore {
  * inputs, what forward saved, and the op's local derivative. Nodes are created by ops, never by
  * hand; they are exposed for inspection (graph export, error reports).
  */
+/** The error for a Node member used on something that is not a node. */
+function checkNodeThis(member: string, self: unknown): void {
+  if (!isNode(self)) {
+    throw new ArgumentError(
+      `Node.${member}`,
+      `Node.${member}: this must be a Node (the method was called on another value, e.g. detached from its node), got ${describeValue(self)}`,
+    );
+  }
+}
+
+/**
+ * Checks an input or output index of a Node method (op authors call them from backward).
+ * @throws ArgumentError naming the op and `Node.<member>`.
+ */
+function checkIndex(n: Node, member: string, arg: string, i: unknown, count: number): number {
+  if (typeof i === "number" && Number.isInteger(i) && i >= 0 && i < count) return i;
+  throw new ArgumentError(
+    n.op.name,
+    `${n.op.name}: Node.${member}: ${arg} must be an integer in [0, ${count}), got ${describeValue(i)}`,
+  );
+}
+
+/** Shape of input `i` of `n` as recorded, for a checked index (conform's hot path). */
+function recordedShape(n: Node, i: number): Shape | null {
+  const nx = n.next[i];
+  if (nx === null || nx === undefined) return null;
+  return nx instanceof Node ? nx.outShapes[n.nextSlot[i]!]! : nx.shape;
+}
+
+/** Dtype of input `i` of `n` as recorded, for a checked index. */
+function recordedDtype(n: Node, i: number): DType | null {
+  const nx = n.next[i];
+  if (nx === null || nx === undefined) return null;
+  return nx.dtype;
+}
+
 /** The key only `applyOp` passes to Node's constructor: nodes are recorded by ops, not made by hand. */
 const RECORD: unique symbol = Symbol("gradgraph.record");
 
@@ -308,15 +345,14 @@ export class Node implements BackwardContext {
   /** @internal */ _savedInputs: (Tensor | undefined)[] | null;
   /** @internal */ _savedVersions: number[] | null;
   /** @internal */ _savedOutputs: Tensor[] | null = null;
-  /** @internal */ _stash: unknown;
+  /** What forward kept with `ctx.stash` (private: the node's brand, see `isNode`). */
+  #stash: unknown;
   /** @internal */ readonly _hasSaved: boolean;
   /** @internal */ _mark = 0;
   /** @internal */ _needed = 0;
   /** @internal */ _acc: (Tensor | null)[] | null = null;
-  #recorded = true;
-
   static {
-    nodeBrand = (v) => #recorded in v;
+    nodeBrand = (v) => #stash in v;
   }
 
   /**
@@ -359,25 +395,37 @@ export class Node implements BackwardContext {
     this.dtype = dtype;
     this._savedInputs = ctx.savedInputs;
     this._savedVersions = ctx.savedVersions;
-    this._stash = ctx.stashValue;
+    this.#stash = ctx.stashValue;
     this._hasSaved = ctx.savedInputs !== null || ctx.saveOut || ctx.stashValue !== undefined;
     this._siteError = captureSites ? new Error() : null;
     this.debugInputs = captureInputs ? inputs : null;
   }
 
-  /** Where the op was created (a stack trace), when recorded under `withCreationSites`. */
+  /**
+   * Where the op was created (a stack trace), when recorded under `withCreationSites`.
+   * @throws ArgumentError naming `Node.site` when read from something that is not a node.
+   */
   get site(): string | null {
+    checkNodeThis("site", this);
     return this._siteError?.stack ?? null;
   }
 
-  /** The op's name. */
+  /**
+   * The op's name.
+   * @throws ArgumentError naming `Node.opName` when read from something that is not a node.
+   */
   get opName(): string {
+    checkNodeThis("opName", this);
     return this.op.name;
   }
 
-  /** The value forward kept with `ctx.stash`. */
+  /**
+   * The value forward kept with `ctx.stash`.
+   * @throws ArgumentError naming `Node.stashed` when read from something that is not a node.
+   */
   get stashed(): unknown {
-    return this._stash;
+    checkNodeThis("stashed", this);
+    return this.#stash;
   }
 
   /**
@@ -385,6 +433,7 @@ export class Node implements BackwardContext {
    * saved input and output, with its shape and dtype. Empty once a backward released the node.
    */
   get saved(): readonly SavedEntry[] {
+    checkNodeThis("saved", this);
     const out: SavedEntry[] = [];
     const ins = this._savedInputs;
     if (ins !== null) {
@@ -404,21 +453,29 @@ export class Node implements BackwardContext {
     return out;
   }
 
-  /** Shape of input `i` as recorded (known for inputs that need a gradient). */
+  /**
+   * Shape of input `i` as recorded (known for inputs that need a gradient).
+   * @throws ArgumentError naming `Node.inputShape` when `i` is not an input index, or when called
+   *   on something that is not a node.
+   */
   inputShape(i: number): Shape | null {
-    const nx = this.next[i];
-    if (nx === null || nx === undefined) return null;
-    return nx instanceof Node ? nx.outShapes[this.nextSlot[i]!]! : nx.shape;
+    checkNodeThis("inputShape", this);
+    return recordedShape(this, checkIndex(this, "inputShape", "i", i, this.next.length));
   }
 
-  /** Dtype of input `i` as recorded (known for inputs that need a gradient). */
+  /**
+   * Dtype of input `i` as recorded (known for inputs that need a gradient).
+   * @throws ArgumentError naming `Node.inputDtype` when `i` is not an input index, or when called
+   *   on something that is not a node.
+   */
   inputDtype(i: number): DType | null {
-    const nx = this.next[i];
-    if (nx === null || nx === undefined) return null;
-    return nx instanceof Node ? nx.dtype : nx.dtype;
+    checkNodeThis("inputDtype", this);
+    return recordedDtype(this, checkIndex(this, "inputDtype", "i", i, this.next.length));
   }
 
   gradInPlace(k = 0): FloatArray | null {
+    checkNodeThis("gradInPlace", this);
+    checkIndex(this, "gradInPlace", "k", k, this.outShapes.length);
     if (!targetsOn || this.op.ownsGradients !== true || currentRefs === null) return null;
     const gy = currentGy;
     const g = gy instanceof Tensor ? (k === 0 ? gy : undefined) : gy?.[k];
@@ -430,6 +487,8 @@ export class Node implements BackwardContext {
   }
 
   gradTarget(i: number): FloatArray | null {
+    checkNodeThis("gradTarget", this);
+    checkIndex(this, "gradTarget", "i", i, this.next.length);
     if (!targetsOn) return null;
     const leaf = this.next[i];
     if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
@@ -455,6 +514,8 @@ export class Node implements BackwardContext {
   }
 
   input(i: number): Tensor {
+    checkNodeThis("input", this);
+    checkIndex(this, "input", "i", i, this.next.length);
     const saved = this._savedInputs;
     const name = inputLabel(this.op, i);
     if (saved === null || saved[i] === undefined) {
@@ -476,6 +537,8 @@ export class Node implements BackwardContext {
   }
 
   output(k = 0): Tensor {
+    checkNodeThis("output", this);
+    checkIndex(this, "output", "k", k, this.outShapes.length);
     const saved = this._savedOutputs;
     if (saved === null) {
       if (this.released) throw releasedError(this);
@@ -496,6 +559,18 @@ export class Node implements BackwardContext {
 
   /** @internal Entry point of `Tensor.backward` for tensors this node produced. */
   runBackward(root: Tensor, gradOutput: Tensor, options: BackwardOptions): void {
+    checkNodeThis("runBackward", this);
+    if (
+      !isTensor(root) ||
+      root.creator !== this ||
+      !isTensor(gradOutput) ||
+      !shapesEqual(gradOutput.shape, root.shape)
+    ) {
+      throw new ArgumentError(
+        "Node.runBackward",
+        "Node.runBackward: root must be a tensor this node produced and gradOutput a tensor of its shape (use root.backward(gradOutput))",
+      );
+    }
     const opts = optionsObject("backward", options);
     const create = opts.createGraph === true;
     const retain = opts.retainGraph ?? create;
@@ -504,10 +579,19 @@ export class Node implements BackwardContext {
 
   /** @internal Frees what forward saved. */
   _release(): void {
-    this._savedInputs = null;
+    checkNodeThis("_release", this);
+    // (a frozen node cannot drop what it saved: its first field write throws, before any other)
+    try {
+      this._savedInputs = null;
+    } catch {
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: node #${this.id} is frozen (Object.freeze) and cannot be released`,
+      );
+    }
     this._savedVersions = null;
     this._savedOutputs = null;
-    this._stash = undefined;
+    this.#stash = undefined;
     this.released = true;
   }
 }
@@ -656,10 +740,10 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     const r = checkRaw(op, raw as RawArray, 0);
     if (!record) {
       if (anomaly && !inBackward) checkForward(op, r.data, 0, null);
-      return new Tensor(r.data, r.shape);
+      return new Tensor(r.data, r.shape, false, null, 0, TRUSTED);
     }
     const node = new Node(RECORD, op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
-    const out = new Tensor(r.data, r.shape, true, node, 0);
+    const out = new Tensor(r.data, r.shape, true, node, 0, TRUSTED);
     if (ctx.saveOut) node._savedOutputs = [out];
     if (anomaly && !inBackward) checkForward(op, r.data, 0, node);
     return out;
@@ -679,7 +763,7 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     }
     raws[k] = checkRaw(op, list[k]!, k);
   }
-  if (!record) return raws.map((r) => new Tensor(r.data, r.shape));
+  if (!record) return raws.map((r) => new Tensor(r.data, r.shape, false, null, 0, TRUSTED));
   const node = new Node(
     RECORD,
     op,
@@ -689,7 +773,7 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     raws.length > 0 ? dtypeOf(raws[0]!.data) : dtype,
     ctx,
   );
-  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k));
+  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k, TRUSTED));
   if (ctx.saveOut) node._savedOutputs = outs;
   if (anomaly && !inBackward) for (let k = 0; k < raws.length; k++) checkForward(op, raws[k]!.data, k, node);
   return outs;
@@ -1064,8 +1148,8 @@ function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
       `${n.op.name}: backward returned ${describeNonTensor(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
     );
   }
-  const shape = n.inputShape(j)!;
-  const dtype = n.inputDtype(j)!;
+  const shape = recordedShape(n, j)!;
+  const dtype = recordedDtype(n, j)!;
   if (!shapesEqual(g.shape, shape)) {
     if (!isBroadcastableTo(shape, g.shape)) {
       throw new GraphError(
@@ -1167,40 +1251,53 @@ function returnsBuffer(gx: unknown, input: number, data: FloatArray): boolean {
  */
 function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
   const cur = leaf.grad;
-  if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version || Object.isFrozen(cur)) return false;
+  if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version) return false;
   if (g.dtype !== leaf.dtype || cur.dtype !== leaf.dtype || shapesEqual(g.shape, leaf.shape)) return false;
   if (!shapesEqual(cur.shape, leaf.shape) || !isBroadcastableTo(leaf.shape, g.shape)) return false;
   if (g.data === cur.data) return false;
+  // the version first: it throws for a frozen .grad before its data changes (accumulateGrad then
+  // reports it); a try/catch costs nothing here, where Object.isFrozen on every delivery did
+  try {
+    cur._version++;
+  } catch {
+    return false;
+  }
   sumToInto(g.data, g.shape, cur.data, leaf.shape);
-  cur._version++;
   return true;
 }
 
 /**
  * Adds `g` into a leaf's `.grad`: in place when it exists (bumping its version; a copy when the
  * grad was zeroed by `fill_(0)` and not changed since), else a copy.
+ * @throws GraphError naming `backward` when the leaf (which needs a new `.grad`) or its `.grad`
+ *   (which would be changed in place) is frozen; nothing is changed then.
  */
 function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   const cur = leaf.grad;
-  if (Object.isFrozen(leaf) || (cur !== null && cur.creator === null && !create && Object.isFrozen(cur))) {
+  // writing to a frozen object throws a TypeError: each write below comes before any other change
+  // it would imply, and the TypeError becomes a GraphError
+  try {
+    if (cur === null) {
+      // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
+      leaf.grad = create ? g : new Tensor(copyInStorageOf(leaf.data, g.data), g.shape);
+    } else if (create || cur.creator !== null) {
+      leaf.grad = accumulate(cur, g, create);
+    } else {
+      // a .grad zeroed by fill_(0) and unchanged since (same version) takes a copy: 0 + g = g
+      // (when backward wrote it in place through gradTarget, g.data is cur.data: nothing to copy)
+      const zeroed = cur._zeroAt === cur._version;
+      cur._version++;
+      if (zeroed) {
+        if (g.data !== cur.data) cur.data.set(g.data);
+      } else addInPlace(cur.data, g.data);
+    }
+  } catch (e) {
+    const frozen = Object.isFrozen(leaf) ? "the leaf" : cur !== null && Object.isFrozen(cur) ? "its .grad" : null;
+    if (!(e instanceof TypeError) || frozen === null) throw e;
     throw new GraphError(
       "backward",
-      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${Object.isFrozen(leaf) ? "the leaf" : "its .grad"} is frozen (Object.freeze); use grad() for frozen leaves`,
+      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
     );
-  }
-  if (cur === null) {
-    // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
-    if (create) leaf.grad = g;
-    else leaf.grad = new Tensor(copyInStorageOf(leaf.data, g.data), g.shape);
-  } else if (create || cur.creator !== null) {
-    leaf.grad = accumulate(cur, g, create);
-  } else {
-    // a .grad zeroed by fill_(0) and unchanged since (same version) takes a copy: 0 + g = g
-    // (when backward wrote it in place through gradTarget, g.data is cur.data: nothing to copy)
-    if (cur._zeroAt === cur._version) {
-      if (g.data !== cur.data) cur.data.set(g.data);
-    } else addInPlace(cur.data, g.data);
-    cur._version++;
   }
 }
 

@@ -8,7 +8,7 @@ import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { Shape } from "./shape.js";
-import { describeNonTensor, isTensor, Tensor, type TensorLike } from "./tensor.js";
+import { describeNonTensor, isTensor, isTensorFast, Tensor, type TensorLike } from "./tensor.js";
 import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
 
 /**
@@ -170,9 +170,13 @@ export function defineOp<A = undefined, const N extends readonly string[] = read
     let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
     if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
-    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
-    if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
-    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+    try {
+      spec.check?.(tensors as unknown as InputTensors<N>, attrs);
+      if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
+      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+    } catch (e) {
+      throw brokenInput(spec, inputs) ?? e;
+    }
   };
   return Object.assign(fn, { opName: spec.name, spec, multiOutput: false as const }) as Op<A>;
 }
@@ -192,11 +196,37 @@ export function defineMultiOutputOp<A = undefined, const N extends readonly stri
     let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
     if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
-    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
-    if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
-    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+    try {
+      spec.check?.(tensors as unknown as InputTensors<N>, attrs);
+      if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
+      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+    } catch (e) {
+      throw brokenInput(spec, inputs) ?? e;
+    }
   };
   return Object.assign(fn, { opName: spec.name, spec, multiOutput: true as const }) as MultiOp<A>;
+}
+
+/**
+ * When an op failed, the error for an input that passed `prepare`'s brand check but is not an
+ * intact tensor (its `data` or `shape` deleted or replaced), which is what made it fail; else null.
+ */
+function brokenInput<A, N extends readonly string[]>(
+  spec: SpecBase<A, N>,
+  inputs: readonly TensorLike[],
+): ArgumentError | null {
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    if (typeof x !== "number" && !isTensor(x)) {
+      const names = spec.inputs;
+      const name = spec.variadic === true ? `${names[0]}[${i}]` : names[i];
+      return new ArgumentError(
+        spec.name,
+        `${spec.name}: input ${i} (${name}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
+      );
+    }
+  }
+  return null;
 }
 
 /** The error for attributes that are a revoked Proxy (nothing can be read from one). */
@@ -274,7 +304,7 @@ function prepare<A, N extends readonly string[]>(
   let numbers = false;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
-    if (isTensor(x)) {
+    if (isTensorFast(x)) {
       if (dtype === null) dtype = x.dtype;
       else if (dtype !== x.dtype) mixed = true;
     } else if (typeof x === "number") numbers = true;
