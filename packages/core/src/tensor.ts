@@ -111,6 +111,7 @@ export class Tensor {
     }
   }
 
+  /** @internal Sets the version at which `data` was last zeroed (see the getter). */
   set _zeroAt(version: number) {
     if (typeof version !== "number") {
       throw new ArgumentError("Tensor._zeroAt", `Tensor._zeroAt: must be a number, got ${describeValue(version)}`);
