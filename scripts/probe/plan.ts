@@ -110,6 +110,9 @@ export const POOL: readonly (() => unknown)[] = [
       [0.5, 0.6],
     ]),
   ],
+  // Trainer.fit: labels of three rows, one small epoch
+  () => [0, 1, 2],
+  () => ({ maxEpoch: 1, batchSize: 3 }),
 ];
 
 /** The index of `undefined` in POOL. */
@@ -231,8 +234,12 @@ export function memberEntries(
 }
 
 /** Instances of classes that their constructor cannot make from POOL values, by class name. */
-const RECEIVERS: Readonly<Record<string, () => unknown>> = {
+const RECEIVERS: Readonly<Record<string, (ns: Record<string, unknown>) => unknown>> = {
   Node: () => sumTo(tensor([[1, 2]], { requiresGrad: true }), [2]).creator,
+  Trainer: (ns) => {
+    const C = ns as Record<string, new (...a: unknown[]) => unknown>;
+    return new C.Trainer!(new C.TwoLayerNet!(2, 3, 3), new C.SGD!());
+  },
 };
 
 /** Builds the plan for the given modules: entries, their baselines, and the calls. */
@@ -252,7 +259,8 @@ export async function buildPlan(
     for (const [key, value] of Object.entries(ns)) {
       if (!isClass(value)) continue;
       const ctorEntry = top.find((e) => e.name === `${name}:new ${key}`)!;
-      let make = RECEIVERS[key];
+      const known = RECEIVERS[key];
+      let make = known === undefined ? undefined : () => known(ns);
       if (make === undefined) {
         const b = await search(ctorEntry);
         if (b === null) continue;
