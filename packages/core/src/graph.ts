@@ -494,7 +494,13 @@ export class Node implements BackwardContext {
     if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
     const g = leaf.grad;
     if (g === null || g.creator !== null || g._zeroAt !== g._version || g.dtype !== leaf.dtype) return null;
-    if (Object.isFrozen(g)) return null;
+    // a frozen .grad cannot take the gradient in place (its version bump would fail after the write)
+    try {
+      // biome-ignore lint/correctness/noSelfAssign: the write is the test
+      g._version = g._version;
+    } catch {
+      return null;
+    }
     if (!shapesEqual(g.shape, leaf.shape)) return null;
     const data = g.data;
     const next = this.next;

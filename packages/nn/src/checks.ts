@@ -332,12 +332,30 @@ export function notAnInstance(member: string, cls: string, self: unknown): Argum
 }
 
 /**
- * Throws when `self` is frozen (Object.freeze): `member` must write to it.
- * @throws ArgumentError naming `member`.
+ * The error for an object that `member` must write to but cannot (frozen with Object.freeze).
+ * Callers make their first write inside a try/catch and throw this from the catch: free, where
+ * Object.isFrozen before every call costs a call into the runtime.
  */
-export function assertNotFrozen(member: string, what: string, self: object): void {
-  if (Object.isFrozen(self)) {
-    throw new ArgumentError(member, `${member}: ${what} is frozen (Object.freeze), and ${member} must update it`);
+export function frozenError(member: string, what: string): ArgumentError {
+  return new ArgumentError(member, `${member}: ${what} is frozen (Object.freeze), and ${member} must update it`);
+}
+
+/**
+ * Marks every parameter modified before anything is changed (the optimizers and clipGradNorm
+ * change `data` in place): a frozen one throws here, with nothing changed yet.
+ * @throws ArgumentError naming `fn` and the parameter.
+ */
+export function markAllModified(fn: string, arg: string, tensors: readonly Tensor[]): void {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    try {
+      t.markModified();
+    } catch {
+      throw new ArgumentError(
+        fn,
+        `${fn}: ${arg}[${i}] ${t.toString()} is frozen (Object.freeze) and cannot be updated`,
+      );
+    }
   }
 }
 

@@ -127,10 +127,16 @@ export class Sequential implements Model {
         `backward: dout must be a number or a one-element Tensor, got ${describeValue(dout)}`,
       );
     }
-    // every parameter's .grad is re-pointed at its buffer below: none may be frozen
+    // every parameter's .grad is re-pointed at its zeroed buffer below: each write is tried
+    // first (writing .grad to itself, marking the buffer modified), so a frozen one throws before
+    // anything changes
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i]!;
-      if (Object.isFrozen(p) || Object.isFrozen(this.grads[i]!)) {
+      try {
+        // biome-ignore lint/correctness/noSelfAssign: the write is the test
+        p.grad = p.grad;
+        this.grads[i]!.markModified();
+      } catch {
         throw new ArgumentError(
           "backward",
           `backward: params[${i}] ${p.toString()} or its gradient buffer is frozen (Object.freeze); parameters must be writable`,

@@ -41,7 +41,7 @@ describe("frozen tensors", () => {
       expect(p[0]!.toArray()).toEqual(W().toArray());
     }
     const grads = [W(), frozen(W())];
-    expect(() => clipGradNorm(grads, 1e-3)).toThrow(/^clipGradNorm: grads\[1\] is frozen/);
+    expect(() => clipGradNorm(grads, 1e-3)).toThrow(/^clipGradNorm: grads\[1\] Tensor\(float32, \[2, 2\]\) is frozen/);
     expect(grads[0]!.toArray()).toEqual(W().toArray());
   });
 

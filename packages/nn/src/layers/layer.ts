@@ -13,7 +13,7 @@ import {
   type Tensor,
   zeros,
 } from "@gradgraph/core";
-import { assertNotFrozen, checkBackwardArgs, checkParam, checkParamList, notAnInstance } from "../checks.js";
+import { checkBackwardArgs, checkParam, checkParamList, frozenError, notAnInstance } from "../checks.js";
 
 /** The brand check of layers (a private field of BaseLayer, which a fake object lacks). */
 let isLayer: (value: object) => boolean;
@@ -100,7 +100,6 @@ export abstract class BaseLayer implements Layer {
     checkLayerThis("BaseLayer.forward", this);
     const fn = `${typeof this.name === "string" ? this.name : "BaseLayer"}.forward`;
     assertTensor(fn, "x", x);
-    assertNotFrozen(fn, "the layer", this);
     if (typeof this.compute !== "function") {
       throw new ArgumentError(
         fn,
@@ -108,7 +107,11 @@ export abstract class BaseLayer implements Layer {
       );
     }
     const y = this.compute(x);
-    this.lastInput = x;
+    try {
+      this.lastInput = x;
+    } catch {
+      throw frozenError(fn, "the layer");
+    }
     this.lastOutput = y;
     return y;
   }

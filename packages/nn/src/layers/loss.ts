@@ -1,7 +1,7 @@
 /** The seed's SoftmaxWithLoss layer: softmax and cross-entropy in one, backward `(y − t)/N`. */
 import { assertTensor, GraphError, type Tensor } from "@gradgraph/core";
 import { type Labels, softmax, softmaxCrossEntropy } from "@gradgraph/nodes";
-import { assertNotFrozen, checkLabelsFor, notAnInstance } from "../checks.js";
+import { checkLabelsFor, frozenError, notAnInstance } from "../checks.js";
 import { autodiffBackward } from "./layer.js";
 
 /** The brand check of SoftmaxWithLoss (its private field). */
@@ -61,12 +61,15 @@ export class SoftmaxWithLoss implements LossLayer {
   forward(x: Tensor, t: Labels): Tensor {
     checkLossThis("SoftmaxWithLoss.forward", this);
     assertTensor("SoftmaxWithLoss.forward", "x", x);
-    assertNotFrozen("SoftmaxWithLoss.forward", "the layer", this);
     checkLabelsFor("SoftmaxWithLoss.forward", "t", x, t);
     const loss = softmaxCrossEntropy(x, t);
+    try {
+      this.y = null;
+    } catch {
+      throw frozenError("SoftmaxWithLoss.forward", "the layer");
+    }
     this.#input = x;
     this.#loss = loss;
-    this.y = null;
     return loss;
   }
 
@@ -80,8 +83,12 @@ export class SoftmaxWithLoss implements LossLayer {
       throw new GraphError("SoftmaxWithLoss.probabilities", "SoftmaxWithLoss.probabilities: call forward first");
     }
     if (this.y === null) {
-      assertNotFrozen("SoftmaxWithLoss.probabilities", "the layer", this);
-      this.y = softmax(this.#input.detach());
+      const y = softmax(this.#input.detach());
+      try {
+        this.y = y;
+      } catch {
+        throw frozenError("SoftmaxWithLoss.probabilities", "the layer");
+      }
     }
     return this.y;
   }

@@ -4,6 +4,7 @@
  * is the `eps` option here.
  */
 import type { Tensor } from "@gradgraph/core";
+import { markAllModified } from "../checks.js";
 import {
   checkHyper,
   checkOptimizerThis,
@@ -80,6 +81,8 @@ export class AdaGrad extends LearningRate implements Optimizer {
     checkOptimizerThis("AdaGrad.update", this, (v: object) => #state in v);
     checkUpdateArgs("AdaGrad.update", params, grads);
     this.#state.check("AdaGrad.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("AdaGrad.update", "params", params);
     const hs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const eps = this.eps;
@@ -93,7 +96,6 @@ export class AdaGrad extends LearningRate implements Optimizer {
         h[j] = h[j]! + gj * gj;
         p[j] = p[j]! - (lr * gj) / (Math.sqrt(h[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }
@@ -131,6 +133,8 @@ export class RMSprop extends LearningRate implements Optimizer {
     checkOptimizerThis("RMSprop.update", this, (v: object) => #state in v);
     checkUpdateArgs("RMSprop.update", params, grads);
     this.#state.check("RMSprop.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("RMSprop.update", "params", params);
     const hs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const eps = this.eps;
@@ -146,7 +150,6 @@ export class RMSprop extends LearningRate implements Optimizer {
         h[j] = d * h[j]! + c * gj * gj;
         p[j] = p[j]! - (lr * gj) / (Math.sqrt(h[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }
@@ -199,6 +202,8 @@ export class Adam extends LearningRate implements Optimizer {
     checkOptimizerThis("Adam.update", this, (v: object) => #state in v);
     checkUpdateArgs("Adam.update", params, grads);
     this.#state.check("Adam.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Adam.update", "params", params);
     const state = this.#state.ensure(params);
     const ms = state[0]!;
     const vs = state[1]!;
@@ -221,7 +226,6 @@ export class Adam extends LearningRate implements Optimizer {
         v[j] = v[j]! + c2 * (gj * gj - v[j]!);
         p[j] = p[j]! - (lrT * m[j]!) / (Math.sqrt(v[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }

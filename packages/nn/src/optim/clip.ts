@@ -1,6 +1,6 @@
 /** Gradient clipping by global norm, as the book's `clip_grads` and PyTorch's `clip_grad_norm_`. */
 import { ArgumentError, assertTensor, describeValue, type Tensor } from "@gradgraph/core";
-import { isArray } from "../checks.js";
+import { isArray, markAllModified } from "../checks.js";
 
 /**
  * Clips gradients by their global L2 norm: with `norm = √(Σ over all grads of Σ g²)`, when
@@ -31,13 +31,6 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number 
   for (let i = 0; i < grads.length; i++) {
     const g: unknown = grads[i];
     assertTensor("clipGradNorm", `grads[${i}]`, g);
-    // checked before anything changes: clipping rescales every gradient in place
-    if (Object.isFrozen(g)) {
-      throw new ArgumentError(
-        "clipGradNorm",
-        `clipGradNorm: grads[${i}] is frozen (Object.freeze) and cannot be rescaled`,
-      );
-    }
   }
   let sumSq = 0;
   for (const g of grads) {
@@ -48,10 +41,11 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number 
   if (norm === Number.POSITIVE_INFINITY) norm = rescaledNorm(grads);
   if (!Number.isFinite(norm) || !(norm > maxNorm)) return norm;
   const rate = maxNorm / (norm + 1e-6);
+  // every gradient is marked modified before any is rescaled: a frozen one throws here
+  markAllModified("clipGradNorm", "grads", grads);
   for (const g of grads) {
     const d = g.data;
     for (let j = 0; j < d.length; j++) d[j] = d[j]! * rate;
-    g.markModified();
   }
   return norm;
 }

@@ -135,13 +135,6 @@ export function checkUpdateArgs(fn: string, params: unknown, grads: unknown): vo
         `${fn}: params[${i}] (shape ${fmtShape(p.shape)}) is ${p.dtype} but grads[${i}] (shape ${fmtShape(g.shape)}) is ${g.dtype}`,
       );
     }
-    // checked before any parameter changes: the update marks each one modified
-    if (Object.isFrozen(p)) {
-      throw new ArgumentError(
-        fn,
-        `${fn}: params[${i}] ${p.toString()} is frozen (Object.freeze) and cannot be updated`,
-      );
-    }
   }
 }
 

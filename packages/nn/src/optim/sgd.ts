@@ -4,6 +4,7 @@
  */
 import type { Tensor } from "@gradgraph/core";
 import { axpy } from "@gradgraph/core/kernels";
+import { markAllModified } from "../checks.js";
 import {
   checkHyper,
   checkOptimizerThis,
@@ -54,12 +55,13 @@ export class SGD extends LearningRate implements Optimizer {
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
     checkOptimizerThis("SGD.update", this);
     checkUpdateArgs("SGD.update", params, grads);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("SGD.update", "params", params);
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
       const param = params[i]!;
       // p + (−lr)·g equals p − lr·g exactly; axpy runs large arrays in the WASM SIMD kernel
       axpy(-lr, grads[i]!.data, param.data);
-      param.markModified();
     }
   }
 }
@@ -93,6 +95,8 @@ export class Momentum extends LearningRate implements Optimizer {
     checkOptimizerThis("Momentum.update", this, (v: object) => #state in v);
     checkUpdateArgs("Momentum.update", params, grads);
     this.#state.check("Momentum.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Momentum.update", "params", params);
     const vs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const mu = this.momentum;
@@ -105,7 +109,6 @@ export class Momentum extends LearningRate implements Optimizer {
         v[j] = mu * v[j]! - lr * g[j]!;
         p[j] = p[j]! + v[j]!;
       }
-      param.markModified();
     }
   }
 }
@@ -141,6 +144,8 @@ export class Nesterov extends LearningRate implements Optimizer {
     checkOptimizerThis("Nesterov.update", this, (v: object) => #state in v);
     checkUpdateArgs("Nesterov.update", params, grads);
     this.#state.check("Nesterov.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Nesterov.update", "params", params);
     const vs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const mu = this.momentum;
@@ -156,7 +161,6 @@ export class Nesterov extends LearningRate implements Optimizer {
         v[j] = mu * v[j]! - lr * gj;
         p[j] = p[j]! + mu2 * v[j]! - lrg * gj;
       }
-      param.markModified();
     }
   }
 }
