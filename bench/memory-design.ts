@@ -14,7 +14,7 @@
  * step, giving what the copies cost per step.
  * Usage: tsx bench/memory-design.ts   (prints a markdown table; asserts nothing)
  */
-import { axpy, binaryInto, gemm } from "../packages/core/src/index.js";
+import { axpy, binaryInto, gemm } from "../packages/core/src/kernels/index.js";
 import { arenaStart, ensureMemory, wasmKernels } from "../packages/core/src/kernels/wasm.js";
 import { wasmUnary, wasmUnaryGrad } from "../packages/core/src/kernels/wasm-ops.js";
 

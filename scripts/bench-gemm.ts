@@ -9,12 +9,12 @@
  */
 import {
   type FloatArray,
-  gemm,
   kernelInfo,
   setKernelBackend,
   setThreads,
   THREAD_THRESHOLD,
 } from "../packages/core/src/index.js";
+import { gemm } from "../packages/core/src/kernels/index.js";
 import { useWasmBuild } from "../packages/core/src/kernels/wasm.js";
 
 const sizes = process.argv

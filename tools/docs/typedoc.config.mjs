@@ -5,12 +5,14 @@
 /** @type {Partial<import("typedoc").TypeDocOptions>} */
 const config = {
   name: "gradgraph",
-  // The public surface, and nothing else: each package's src/index.ts plus @gradgraph/core/testing.
+  // The public surface, and nothing else: each package's src/index.ts plus @gradgraph/core/testing
+  // and @gradgraph/core/kernels.
   // Each entry's file comment carries `@module <npm name>`, so the reference lists the packages
   // by the names they are imported by.
   entryPoints: [
     "../../packages/core/src/index.ts",
     "../../packages/core/src/testing/index.ts",
+    "../../packages/core/src/kernels/index.ts",
     "../../packages/nodes/src/index.ts",
     "../../packages/nn/src/index.ts",
     "../../packages/viz/src/index.ts",

@@ -1,4 +1,5 @@
-import { DTypeError, describeValue } from "./errors.js";
+import { ArgumentError, DTypeError, describeValue } from "./errors.js";
+import { MAX_TENSOR_SIZE } from "./shape.js";
 
 /** The element types a tensor can hold. `float32` is the default, as in the seed. */
 export type DType = "float32" | "float64";
@@ -105,11 +106,28 @@ function takePooled(f64: boolean, size: number): FloatArray | null {
 }
 
 /**
- * Allocates a zero-filled typed array of `dtype` with `size` elements. Small arrays are views of
- * a shared slab: use `byteOffset`/`byteLength`, never assume `data.buffer` is the array's own.
+ * Allocates a zero-filled typed array of `dtype` with `size` elements.
+ * @throws ArgumentError naming `allocArray` when `size` is not an integer in
+ *   `[0, MAX_TENSOR_SIZE]`; DTypeError when `dtype` is not `'float32'` or `'float64'`. Small arrays are views of
+ * a shared slab: use `byteOffset`/`byteLength`, never assume `data.buffer` is the array's own, and
+ * never transfer it (`postMessage(x, [data.buffer])` would detach every tensor on that slab):
+ * transfer a copy, `data.slice().buffer`.
  * Large ones may be reused arrays that a backward pass proved dead (zero-filled again).
  */
 export function allocArray(dtype: DType, size: number): FloatArray {
+  if (typeof size !== "number" || !(size >= 0 && size <= MAX_TENSOR_SIZE) || !Number.isInteger(size)) {
+    throw new ArgumentError(
+      "allocArray",
+      `allocArray: size must be an integer in [0, ${MAX_TENSOR_SIZE}], got ${describeValue(size)}`,
+    );
+  }
+  return allocUnchecked(checkDType("allocArray", dtype), size);
+}
+
+/**
+ * @internal `allocArray` for sizes and dtypes already checked (an op's `ctx.alloc`): no checks.
+ */
+export function allocUnchecked(dtype: DType, size: number): FloatArray {
   const bpe = dtype === "float64" ? 8 : 4;
   const bytes = size * bpe;
   if (bytes > SMALL_BYTES || bytes === 0) {
@@ -122,7 +140,9 @@ export function allocArray(dtype: DType, size: number): FloatArray {
     }
     return out;
   }
-  if (slabOffset + bytes > SLAB_BYTES) {
+  // (a slab whose buffer a user transferred away, through some tensor's `data.buffer`, reads
+  // byteLength 0: start a new one)
+  if (slabOffset + bytes > SLAB_BYTES || slab.byteLength === 0) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }

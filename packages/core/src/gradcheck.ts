@@ -16,7 +16,8 @@ import { allocArray, type DType } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
 import { applyOp, enableGrad, grad, inputLabel, Node, noGrad, userFrame, withDebugRecording } from "./graph.js";
 import { checkSeed, Rng, type Seed } from "./random.js";
-import { Tensor } from "./tensor.js";
+import { describeNonTensor, isTensor, Tensor } from "./tensor.js";
+import { checkCallback, isArray, isObject } from "./validate.js";
 
 /** A function under test: tensors in, one tensor or several out. */
 export type TensorFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
@@ -378,7 +379,7 @@ function locateFault(f: TensorFunction, inputs: readonly Tensor[], wrt: readonly
 
 function resolveWrt(fn: string, wrt: readonly number[] | undefined, n: number): number[] {
   if (wrt === undefined) return Array.from({ length: n }, (_, i) => i);
-  if (!Array.isArray(wrt)) {
+  if (!isArray(wrt)) {
     throw new ArgumentError(fn, `${fn}: wrt must list input indices in [0, ${n}), got ${describeValue(wrt)}`);
   }
   // an index loop, not wrt.some(): a sparse array (Array(3)) must fail at its first hole, not be
@@ -410,23 +411,61 @@ function checkEps(fn: string, eps: unknown): number {
 /** Most inputs a checked function may take (they are passed as arguments, `f(...inputs)`). */
 const MAX_INPUTS = 10_000;
 
-/** A readable description of a failed gradcheck report. */
+/** A number in exponent notation for reports; anything else described (reports may come from users). */
+function expo(x: unknown): string {
+  return typeof x === "number" ? x.toExponential(3) : describeValue(x);
+}
+
+/** A field of a report as text: numbers and strings as they are, anything else described. */
+function text(x: unknown): string {
+  return typeof x === "number" || typeof x === "string" ? String(x) : describeValue(x);
+}
+
+/**
+ * A readable description of a failed gradcheck report.
+ * @param name - what was checked (the function's name, for the first line).
+ * @param inputs - the inputs it was checked at (for the failing input's shape).
+ * @param report - a report of `gradcheck` or `gradgradcheck` that failed.
+ * @throws ArgumentError naming `formatGradcheckFailure` when `report` is not an object with a
+ *   `worst` element (a passing report has none).
+ */
 export function formatGradcheckFailure(name: string, inputs: readonly Tensor[], report: GradcheckReport): string {
-  const w = report.worst!;
-  const t = inputs[w.input]!;
+  const fn = "formatGradcheckFailure";
+  if (!isObject(report)) {
+    throw new ArgumentError(fn, `${fn}: report must be a gradcheck report, got ${describeValue(report)}`);
+  }
+  const w: unknown = report.worst;
+  if (!isObject(w)) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: report.worst must be the worst element of a failed check, got ${describeValue(w)}`,
+    );
+  }
+  const worst = w as Partial<GradcheckElement>;
+  const i = worst.input;
+  const t: unknown = isArray(inputs) && Number.isInteger(i) && (i as number) >= 0 ? inputs[i as number] : undefined;
+  const shape = isTensor(t) ? fmtShape(t.shape) : "unknown";
+  const fault: unknown = report.fault;
   return [
-    `gradcheck failed for ${name}: input ${w.input} (shape ${fmtShape(t.shape)}, ${report.dtype}) at index ${fmtShape(w.index)}:`,
-    `  analytic ${w.analytic} vs numeric ${w.numeric}: abs error ${w.absError.toExponential(3)} > atol ${report.atol} + rtol ${report.rtol}·|numeric|`,
-    `  max abs error ${report.maxAbsError.toExponential(3)}, max rel error ${report.maxRelError.toExponential(3)} (eps ${report.eps})`,
-    ...(report.fault === null ? [] : [formatFault(report.fault)]),
+    `gradcheck failed for ${text(name)}: input ${text(i)} (shape ${shape}, ${text(report.dtype)}) at index ${fmtShape(worst.index as number[])}:`,
+    `  analytic ${text(worst.analytic)} vs numeric ${text(worst.numeric)}: abs error ${expo(worst.absError)} > atol ${text(report.atol)} + rtol ${text(report.rtol)}·|numeric|`,
+    `  max abs error ${expo(report.maxAbsError)}, max rel error ${expo(report.maxRelError)} (eps ${text(report.eps)})`,
+    ...(fault === null || fault === undefined ? [] : [formatFault(fault as GradcheckFault)]),
   ].join("\n");
 }
 
-/** Describes the first wrong node found by gradcheck's fault localisation. */
+/**
+ * Describes the first wrong node found by gradcheck's fault localisation.
+ * @throws ArgumentError naming `formatFault` when `fault` is not an object.
+ */
 export function formatFault(fault: GradcheckFault): string {
+  if (!isObject(fault)) {
+    throw new ArgumentError("formatFault", `formatFault: fault must be a GradcheckFault, got ${describeValue(fault)}`);
+  }
+  const site: unknown = fault.site;
   return [
-    `  first wrong node: op '${fault.op}' (node #${fault.nodeId}), input ${fault.input} (${fault.inputName}) at ${fmtShape(fault.index)}: analytic ${fault.analytic} vs numeric ${fault.numeric}`,
-    `  created at ${fault.site ?? "(unknown: no stack frame outside gradgraph)"}`,
+    `  first wrong node: op '${text(fault.op)}' (node #${text(fault.nodeId)}), input ${text(fault.input)} (${text(fault.inputName)}) at ${fmtShape(fault.index)}: analytic ${text(fault.analytic)} vs numeric ${text(fault.numeric)}`,
+    `  created at ${site === null || site === undefined ? "(unknown: no stack frame outside gradgraph)" : text(site)}`,
   ].join("\n");
 }
 
@@ -442,8 +481,8 @@ function unravel(flat: number, shape: readonly number[]): number[] {
 
 /** @internal Checks that `f` is a function and `inputs` an array of tensors, naming `fn`. */
 export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void {
-  if (typeof f !== "function") throw new ArgumentError(fn, `${fn}: f must be a function, got ${describeValue(f)}`);
-  if (!Array.isArray(inputs))
+  checkCallback(fn, "f", f);
+  if (!isArray(inputs))
     throw new ArgumentError(fn, `${fn}: inputs must be an array of tensors, got ${describeValue(inputs)}`);
   if (inputs.length > MAX_INPUTS) {
     throw new ArgumentError(fn, `${fn}: inputs has ${inputs.length} entries, more than the ${MAX_INPUTS} supported`);
@@ -451,20 +490,19 @@ export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void
   // index loops here and below: forEach would skip the holes of a sparse array
   for (let i = 0; i < inputs.length; i++) {
     const t: unknown = inputs[i];
-    if (!(t instanceof Tensor))
-      throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeValue(t)}`);
+    if (!isTensor(t)) throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeNonTensor(t)}`);
   }
 }
 
 function callF(fn: string, f: TensorFunction, xs: readonly Tensor[]): readonly Tensor[] {
   const out: unknown = f(...xs);
-  const outs: readonly unknown[] = Array.isArray(out) ? out : [out];
+  const outs: readonly unknown[] = isArray(out) ? out : [out];
   for (let k = 0; k < outs.length; k++) {
     const o = outs[k];
-    if (!(o instanceof Tensor)) {
+    if (!isTensor(o)) {
       throw new ArgumentError(
         fn,
-        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
+        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeNonTensor(o)}`,
       );
     }
   }
@@ -479,7 +517,7 @@ function resolveWeights(
   outs: readonly Tensor[] = callF(fn, f, xs),
 ): Float64Array[] {
   if (gradOutput === undefined) return outs.map((o) => new Float64Array(o.size).fill(1));
-  const gs: readonly Tensor[] = Array.isArray(gradOutput) ? gradOutput : [gradOutput as Tensor];
+  const gs: readonly Tensor[] = isArray(gradOutput) ? (gradOutput as readonly Tensor[]) : [gradOutput as Tensor];
   if (gs.length !== outs.length) {
     throw new ArgumentError(fn, `${fn}: ${gs.length} gradOutputs for ${outs.length} outputs`);
   }
@@ -487,10 +525,10 @@ function resolveWeights(
   for (let k = 0; k < gs.length; k++) {
     const g: unknown = gs[k];
     const o = outs[k]!;
-    if (!(g instanceof Tensor) || g.size !== o.size) {
+    if (!isTensor(g) || g.size !== o.size) {
       throw new ArgumentError(
         fn,
-        `${fn}: gradOutput ${k} must be a Tensor of shape ${fmtShape(o.shape)}, got ${g instanceof Tensor ? fmtShape(g.shape) : describeValue(g)}`,
+        `${fn}: gradOutput ${k} must be a Tensor of shape ${fmtShape(o.shape)}, got ${isTensor(g) ? fmtShape(g.shape) : describeNonTensor(g)}`,
       );
     }
     weights.push(Float64Array.from(g.data));

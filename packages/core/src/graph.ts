@@ -6,6 +6,7 @@
  */
 import {
   allocArray,
+  allocUnchecked,
   beginTracking,
   type DType,
   endTracking,
@@ -20,14 +21,33 @@ import {
   DTypeError,
   describeValue,
   fmtShape,
+  type GradgraphError,
   GraphError,
   optionsObject,
   ShapeError,
 } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
-import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { type BackwardOptions, copyInStorageOf, seedGradient, Tensor } from "./tensor.js";
+import {
+  checkShape,
+  isBroadcastableTo,
+  MAX_TENSOR_SIZE,
+  type Shape,
+  shapeSize,
+  shapesEqual,
+  validSize,
+} from "./shape.js";
+import {
+  type BackwardOptions,
+  copyInStorageOf,
+  describeNonTensor,
+  isTensor,
+  registerNodeCheck,
+  seedGradient,
+  Tensor,
+  TRUSTED,
+} from "./tensor.js";
+import { checkCallback, isArray } from "./validate.js";
 
 // ---------------------------------------------------------------------------------------------
 // Modes
@@ -59,9 +79,7 @@ export function isGradEnabled(): boolean {
  * async function, since the mode would not cover what runs after its first `await`.
  */
 export function noGrad<T>(fn: () => T): T {
-  if (typeof fn !== "function") {
-    throw new ArgumentError("noGrad", `noGrad: fn must be a function, got ${describeValue(fn)}`);
-  }
+  checkCallback("noGrad", "fn", fn);
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -73,6 +91,7 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Runs `fn` with recording switched on, even inside `noGrad`. Scoped like `noGrad`. */
 export function enableGrad<T>(fn: () => T): T {
+  checkCallback("enableGrad", "fn", fn);
   const prev = gradEnabled;
   gradEnabled = true;
   try {
@@ -90,6 +109,7 @@ export function enableGrad<T>(fn: () => T): T {
  * synchronous, like `noGrad`.
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  checkCallback("detectAnomaly", "fn", fn);
   const prev = anomaly;
   anomaly = true;
   try {
@@ -121,6 +141,7 @@ export function isAnomalyDetectionEnabled(): boolean {
  * gradcheck's fault localisation; costs memory, so it is off by default.
  */
 export function withDebugRecording<T>(fn: () => T): T {
+  checkCallback("withDebugRecording", "fn", fn);
   const prev = captureInputs;
   captureInputs = true;
   try {
@@ -136,6 +157,7 @@ export function withDebugRecording<T>(fn: () => T): T {
  * and error reports switch it on.
  */
 export function withCreationSites<T>(fn: () => T): T {
+  checkCallback("withCreationSites", "fn", fn);
   const prev = captureSites;
   captureSites = true;
   try {
@@ -243,6 +265,56 @@ export interface OpCore {
  * inputs, what forward saved, and the op's local derivative. Nodes are created by ops, never by
  * hand; they are exposed for inspection (graph export, error reports).
  */
+/** The error for a Node member used on something that is not a node. */
+function checkNodeThis(member: string, self: unknown): void {
+  if (!isNode(self)) {
+    throw new ArgumentError(
+      `Node.${member}`,
+      `Node.${member}: this must be a Node (the method was called on another value, e.g. detached from its node), got ${describeValue(self)}`,
+    );
+  }
+}
+
+/**
+ * Checks an input or output index of a Node method (op authors call them from backward).
+ * @throws ArgumentError naming the op and `Node.<member>`.
+ */
+function checkIndex(n: Node, member: string, arg: string, i: unknown, count: number): number {
+  if (typeof i === "number" && Number.isInteger(i) && i >= 0 && i < count) return i;
+  throw new ArgumentError(
+    n.op.name,
+    `${n.op.name}: Node.${member}: ${arg} must be an integer in [0, ${count}), got ${describeValue(i)}`,
+  );
+}
+
+/** Shape of input `i` of `n` as recorded, for a checked index (conform's hot path). */
+function recordedShape(n: Node, i: number): Shape | null {
+  const nx = n.next[i];
+  if (nx === null || nx === undefined) return null;
+  return nx instanceof Node ? nx.outShapes[n.nextSlot[i]!]! : nx.shape;
+}
+
+/** Dtype of input `i` of `n` as recorded, for a checked index. */
+function recordedDtype(n: Node, i: number): DType | null {
+  const nx = n.next[i];
+  if (nx === null || nx === undefined) return null;
+  return nx.dtype;
+}
+
+/** The key only `applyOp` passes to Node's constructor: nodes are recorded by ops, not made by hand. */
+const RECORD: unique symbol = Symbol("gradgraph.record");
+
+/** The brand check of nodes, set in Node's static block. */
+let nodeBrand: (value: object) => boolean;
+
+/**
+ * True for a node recorded by an op (a tensor's `creator`), checked by a private brand, not the
+ * prototype: an object made with `Object.create(Node.prototype)` is not a node. Never throws.
+ */
+export function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null && nodeBrand(value);
+}
+
 export class Node implements BackwardContext {
   /** Creation order: a node's id is larger than the ids of every node it depends on. */
   readonly id: number;
@@ -273,14 +345,22 @@ export class Node implements BackwardContext {
   /** @internal */ _savedInputs: (Tensor | undefined)[] | null;
   /** @internal */ _savedVersions: number[] | null;
   /** @internal */ _savedOutputs: Tensor[] | null = null;
-  /** @internal */ _stash: unknown;
+  /** What forward kept with `ctx.stash` (private: the node's brand, see `isNode`). */
+  #stash: unknown;
   /** @internal */ readonly _hasSaved: boolean;
   /** @internal */ _mark = 0;
   /** @internal */ _needed = 0;
   /** @internal */ _acc: (Tensor | null)[] | null = null;
+  static {
+    nodeBrand = (v) => #stash in v;
+  }
 
-  /** @internal */
+  /**
+   * @internal Nodes are recorded by ops: any other caller gets a GraphError.
+   * @throws GraphError naming `Node` unless called by the engine.
+   */
   constructor(
+    key: typeof RECORD,
     op: OpCore,
     attrs: unknown,
     inputs: readonly Tensor[],
@@ -288,6 +368,12 @@ export class Node implements BackwardContext {
     dtype: DType,
     ctx: ForwardCtx,
   ) {
+    if (key !== RECORD) {
+      throw new GraphError(
+        "Node",
+        "Node: nodes are recorded by ops (see defineOp); they cannot be constructed directly",
+      );
+    }
     this.id = ++nodeCounter;
     this.op = op;
     this.attrs = attrs;
@@ -309,25 +395,37 @@ export class Node implements BackwardContext {
     this.dtype = dtype;
     this._savedInputs = ctx.savedInputs;
     this._savedVersions = ctx.savedVersions;
-    this._stash = ctx.stashValue;
+    this.#stash = ctx.stashValue;
     this._hasSaved = ctx.savedInputs !== null || ctx.saveOut || ctx.stashValue !== undefined;
     this._siteError = captureSites ? new Error() : null;
     this.debugInputs = captureInputs ? inputs : null;
   }
 
-  /** Where the op was created (a stack trace), when recorded under `withCreationSites`. */
+  /**
+   * Where the op was created (a stack trace), when recorded under `withCreationSites`.
+   * @throws ArgumentError naming `Node.site` when read from something that is not a node.
+   */
   get site(): string | null {
+    checkNodeThis("site", this);
     return this._siteError?.stack ?? null;
   }
 
-  /** The op's name. */
+  /**
+   * The op's name.
+   * @throws ArgumentError naming `Node.opName` when read from something that is not a node.
+   */
   get opName(): string {
+    checkNodeThis("opName", this);
     return this.op.name;
   }
 
-  /** The value forward kept with `ctx.stash`. */
+  /**
+   * The value forward kept with `ctx.stash`.
+   * @throws ArgumentError naming `Node.stashed` when read from something that is not a node.
+   */
   get stashed(): unknown {
-    return this._stash;
+    checkNodeThis("stashed", this);
+    return this.#stash;
   }
 
   /**
@@ -335,6 +433,7 @@ export class Node implements BackwardContext {
    * saved input and output, with its shape and dtype. Empty once a backward released the node.
    */
   get saved(): readonly SavedEntry[] {
+    checkNodeThis("saved", this);
     const out: SavedEntry[] = [];
     const ins = this._savedInputs;
     if (ins !== null) {
@@ -354,21 +453,29 @@ export class Node implements BackwardContext {
     return out;
   }
 
-  /** Shape of input `i` as recorded (known for inputs that need a gradient). */
+  /**
+   * Shape of input `i` as recorded (known for inputs that need a gradient).
+   * @throws ArgumentError naming `Node.inputShape` when `i` is not an input index, or when called
+   *   on something that is not a node.
+   */
   inputShape(i: number): Shape | null {
-    const nx = this.next[i];
-    if (nx === null || nx === undefined) return null;
-    return nx instanceof Node ? nx.outShapes[this.nextSlot[i]!]! : nx.shape;
+    checkNodeThis("inputShape", this);
+    return recordedShape(this, checkIndex(this, "inputShape", "i", i, this.next.length));
   }
 
-  /** Dtype of input `i` as recorded (known for inputs that need a gradient). */
+  /**
+   * Dtype of input `i` as recorded (known for inputs that need a gradient).
+   * @throws ArgumentError naming `Node.inputDtype` when `i` is not an input index, or when called
+   *   on something that is not a node.
+   */
   inputDtype(i: number): DType | null {
-    const nx = this.next[i];
-    if (nx === null || nx === undefined) return null;
-    return nx instanceof Node ? nx.dtype : nx.dtype;
+    checkNodeThis("inputDtype", this);
+    return recordedDtype(this, checkIndex(this, "inputDtype", "i", i, this.next.length));
   }
 
   gradInPlace(k = 0): FloatArray | null {
+    checkNodeThis("gradInPlace", this);
+    checkIndex(this, "gradInPlace", "k", k, this.outShapes.length);
     if (!targetsOn || this.op.ownsGradients !== true || currentRefs === null) return null;
     const gy = currentGy;
     const g = gy instanceof Tensor ? (k === 0 ? gy : undefined) : gy?.[k];
@@ -380,11 +487,20 @@ export class Node implements BackwardContext {
   }
 
   gradTarget(i: number): FloatArray | null {
+    checkNodeThis("gradTarget", this);
+    checkIndex(this, "gradTarget", "i", i, this.next.length);
     if (!targetsOn) return null;
     const leaf = this.next[i];
     if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
     const g = leaf.grad;
     if (g === null || g.creator !== null || g._zeroAt !== g._version || g.dtype !== leaf.dtype) return null;
+    // a frozen .grad cannot take the gradient in place (its version bump would fail after the write)
+    try {
+      // biome-ignore lint/correctness/noSelfAssign: the write is the test
+      g._version = g._version;
+    } catch {
+      return null;
+    }
     if (!shapesEqual(g.shape, leaf.shape)) return null;
     const data = g.data;
     const next = this.next;
@@ -404,6 +520,8 @@ export class Node implements BackwardContext {
   }
 
   input(i: number): Tensor {
+    checkNodeThis("input", this);
+    checkIndex(this, "input", "i", i, this.next.length);
     const saved = this._savedInputs;
     const name = inputLabel(this.op, i);
     if (saved === null || saved[i] === undefined) {
@@ -425,6 +543,8 @@ export class Node implements BackwardContext {
   }
 
   output(k = 0): Tensor {
+    checkNodeThis("output", this);
+    checkIndex(this, "output", "k", k, this.outShapes.length);
     const saved = this._savedOutputs;
     if (saved === null) {
       if (this.released) throw releasedError(this);
@@ -445,6 +565,18 @@ export class Node implements BackwardContext {
 
   /** @internal Entry point of `Tensor.backward` for tensors this node produced. */
   runBackward(root: Tensor, gradOutput: Tensor, options: BackwardOptions): void {
+    checkNodeThis("runBackward", this);
+    if (
+      !isTensor(root) ||
+      root.creator !== this ||
+      !isTensor(gradOutput) ||
+      !shapesEqual(gradOutput.shape, root.shape)
+    ) {
+      throw new ArgumentError(
+        "Node.runBackward",
+        "Node.runBackward: root must be a tensor this node produced and gradOutput a tensor of its shape (use root.backward(gradOutput))",
+      );
+    }
     const opts = optionsObject("backward", options);
     const create = opts.createGraph === true;
     const retain = opts.retainGraph ?? create;
@@ -453,10 +585,19 @@ export class Node implements BackwardContext {
 
   /** @internal Frees what forward saved. */
   _release(): void {
-    this._savedInputs = null;
+    checkNodeThis("_release", this);
+    // (a frozen node cannot drop what it saved: its first field write throws, before any other)
+    try {
+      this._savedInputs = null;
+    } catch {
+      throw new GraphError(
+        this.op.name,
+        `${this.op.name}: node #${this.id} is frozen (Object.freeze) and cannot be released`,
+      );
+    }
     this._savedVersions = null;
     this._savedOutputs = null;
-    this._stash = undefined;
+    this.#stash = undefined;
     this.released = true;
   }
 }
@@ -466,7 +607,10 @@ export class Node implements BackwardContext {
  * sources: where in the user's code an op was created. `null` when there is none.
  */
 export function userFrame(stack: string | null): string | null {
-  if (stack === null) return null;
+  if (stack === null || stack === undefined) return null;
+  if (typeof stack !== "string") {
+    throw new ArgumentError("userFrame", `userFrame: stack must be a string or null, got ${describeValue(stack)}`);
+  }
   for (const line of stack.split("\n").slice(1)) {
     const l = line.trim();
     if (!l.startsWith("at ")) continue;
@@ -520,7 +664,25 @@ class ForwardCtx implements ForwardContext {
   }
 
   alloc(shape: Shape, dtype: DType = this.dtype): RawArray {
-    return { data: allocArray(dtype, shapeSize(shape)), shape };
+    const n = validSize(shape);
+    if (n < 0 || n > MAX_TENSOR_SIZE || (dtype !== "float32" && dtype !== "float64")) throw this.badAlloc(shape, dtype);
+    return { data: allocUnchecked(dtype, n), shape };
+  }
+
+  /** The error for `alloc` with an invalid shape or dtype. */
+  private badAlloc(shape: unknown, dtype: unknown): GradgraphError {
+    if (dtype !== "float32" && dtype !== "float64") {
+      return new DTypeError(
+        this.op,
+        `${this.op}: ctx.alloc: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`,
+      );
+    }
+    try {
+      checkShape(`${this.op}: ctx.alloc`, shape);
+    } catch (e) {
+      return e as ShapeError;
+    }
+    return new ShapeError(this.op, `${this.op}: ctx.alloc: shape ${fmtShape(shape as Shape)} is invalid`);
   }
 
   saveInputs(...indices: number[]): void {
@@ -529,10 +691,14 @@ class ForwardCtx implements ForwardContext {
       this.savedInputs = new Array<Tensor | undefined>(n);
       this.savedVersions = new Array<number>(n).fill(0);
     }
-    for (const i of indices) {
-      const t = this.inputs[i];
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!;
+      const t = Number.isInteger(i) && i >= 0 ? this.inputs[i] : undefined;
       if (t === undefined) {
-        throw new GraphError(this.op, `${this.op}: forward saves input ${i}, but the op has ${n} inputs`);
+        throw new GraphError(
+          this.op,
+          `${this.op}: forward saves input ${describeValue(i)}, but the op has ${n} inputs (indices 0 to ${n - 1})`,
+        );
       }
       this.savedInputs[i] = t;
       this.savedVersions![i] = t._version;
@@ -580,10 +746,10 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     const r = checkRaw(op, raw as RawArray, 0);
     if (!record) {
       if (anomaly && !inBackward) checkForward(op, r.data, 0, null);
-      return new Tensor(r.data, r.shape);
+      return new Tensor(r.data, r.shape, false, null, 0, TRUSTED);
     }
-    const node = new Node(op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
-    const out = new Tensor(r.data, r.shape, true, node, 0);
+    const node = new Node(RECORD, op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
+    const out = new Tensor(r.data, r.shape, true, node, 0, TRUSTED);
     if (ctx.saveOut) node._savedOutputs = [out];
     if (anomaly && !inBackward) checkForward(op, r.data, 0, node);
     return out;
@@ -594,9 +760,18 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
       `${op.name}: forward of a multi-output op must return an array, got ${describeValue(raw)}`,
     );
   }
-  const raws = (raw as readonly RawArray[]).map((r, k) => checkRaw(op, r, k));
-  if (!record) return raws.map((r) => new Tensor(r.data, r.shape));
+  // an index loop: a hole of a (huge, sparse) array fails at once instead of being skipped
+  const list = raw as readonly RawArray[];
+  const raws = new Array<RawArray>(Math.min(list.length, MAX_OUTPUTS));
+  for (let k = 0; k < list.length; k++) {
+    if (k === MAX_OUTPUTS) {
+      throw new GraphError(op.name, `${op.name}: forward returned ${list.length} outputs, more than ${MAX_OUTPUTS}`);
+    }
+    raws[k] = checkRaw(op, list[k]!, k);
+  }
+  if (!record) return raws.map((r) => new Tensor(r.data, r.shape, false, null, 0, TRUSTED));
   const node = new Node(
+    RECORD,
     op,
     attrs,
     inputs,
@@ -604,11 +779,14 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     raws.length > 0 ? dtypeOf(raws[0]!.data) : dtype,
     ctx,
   );
-  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k));
+  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k, TRUSTED));
   if (ctx.saveOut) node._savedOutputs = outs;
   if (anomaly && !inBackward) for (let k = 0; k < raws.length; k++) checkForward(op, raws[k]!.data, k, node);
   return outs;
 }
+
+/** Most outputs a multi-output op may return. */
+const MAX_OUTPUTS = 2 ** 20;
 
 /** Index of the first NaN or infinity in `data`, or −1. */
 function firstNonFinite(data: FloatArray): number {
@@ -649,8 +827,7 @@ function checkRaw(op: OpCore, r: RawArray, k: number): RawArray {
     r !== null &&
     typeof r === "object" &&
     (r.data instanceof Float32Array || r.data instanceof Float64Array) &&
-    Array.isArray(r.shape) &&
-    shapeSize(r.shape) === r.data.length;
+    validSize(r.shape) === r.data.length;
   if (!ok) {
     const what =
       r !== null && typeof r === "object" && Array.isArray(r.shape)
@@ -694,21 +871,20 @@ export function grad(
   options: GradOptions = {},
 ): Tensor[] {
   options = optionsObject("grad", options);
-  const outputs: readonly Tensor[] = Array.isArray(output) ? output : [output as Tensor];
-  if (!Array.isArray(inputs)) {
+  const outputs: readonly Tensor[] = isArray(output) ? (output as readonly Tensor[]) : [output as Tensor];
+  if (!isArray(inputs)) {
     throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);
   }
   // index loops, not forEach: a hole of a sparse array must fail here, and a huge sparse array
   // must not take minutes to skip
   for (let k = 0; k < outputs.length; k++) {
     const o: unknown = outputs[k];
-    if (!(o instanceof Tensor))
-      throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeValue(o)}`);
+    if (!isTensor(o))
+      throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeNonTensor(o)}`);
   }
   for (let k = 0; k < inputs.length; k++) {
     const t: unknown = inputs[k];
-    if (!(t instanceof Tensor))
-      throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeValue(t)}`);
+    if (!isTensor(t)) throw new ArgumentError("grad", `grad: input ${k} must be a Tensor, got ${describeNonTensor(t)}`);
     if (!t._requiresGrad) {
       throw new GraphError(
         "grad",
@@ -972,14 +1148,14 @@ function hasSlot(slots: [number, number][] | undefined, s: number): boolean {
 
 /** Brings a gradient returned by `n`'s backward for input `j` to that input's shape and dtype. */
 function conform(n: Node, j: number, g: Tensor, create: boolean): Tensor {
-  if (!(g instanceof Tensor)) {
+  if (!isTensor(g)) {
     throw new GraphError(
       n.op.name,
-      `${n.op.name}: backward returned ${describeValue(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
+      `${n.op.name}: backward returned ${describeNonTensor(g)} as the gradient of input ${j} (${inputLabel(n.op, j)}); expected a Tensor or null`,
     );
   }
-  const shape = n.inputShape(j)!;
-  const dtype = n.inputDtype(j)!;
+  const shape = recordedShape(n, j)!;
+  const dtype = recordedDtype(n, j)!;
   if (!shapesEqual(g.shape, shape)) {
     if (!isBroadcastableTo(shape, g.shape)) {
       throw new GraphError(
@@ -1085,30 +1261,49 @@ function sumIntoZeroGrad(leaf: Tensor, g: Tensor): boolean {
   if (g.dtype !== leaf.dtype || cur.dtype !== leaf.dtype || shapesEqual(g.shape, leaf.shape)) return false;
   if (!shapesEqual(cur.shape, leaf.shape) || !isBroadcastableTo(leaf.shape, g.shape)) return false;
   if (g.data === cur.data) return false;
+  // the version first: it throws for a frozen .grad before its data changes (accumulateGrad then
+  // reports it); a try/catch costs nothing here, where Object.isFrozen on every delivery did
+  try {
+    cur._version++;
+  } catch {
+    return false;
+  }
   sumToInto(g.data, g.shape, cur.data, leaf.shape);
-  cur._version++;
   return true;
 }
 
 /**
  * Adds `g` into a leaf's `.grad`: in place when it exists (bumping its version; a copy when the
  * grad was zeroed by `fill_(0)` and not changed since), else a copy.
+ * @throws GraphError naming `backward` when the leaf (which needs a new `.grad`) or its `.grad`
+ *   (which would be changed in place) is frozen; nothing is changed then.
  */
 function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
   const cur = leaf.grad;
-  if (cur === null) {
-    // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
-    if (create) leaf.grad = g;
-    else leaf.grad = new Tensor(copyInStorageOf(leaf.data, g.data), g.shape);
-  } else if (create || cur.creator !== null) {
-    leaf.grad = accumulate(cur, g, create);
-  } else {
-    // a .grad zeroed by fill_(0) and unchanged since (same version) takes a copy: 0 + g = g
-    // (when backward wrote it in place through gradTarget, g.data is cur.data: nothing to copy)
-    if (cur._zeroAt === cur._version) {
-      if (g.data !== cur.data) cur.data.set(g.data);
-    } else addInPlace(cur.data, g.data);
-    cur._version++;
+  // writing to a frozen object throws a TypeError: each write below comes before any other change
+  // it would imply, and the TypeError becomes a GraphError
+  try {
+    if (cur === null) {
+      // the first gradient of a leaf is a copy, in the leaf's storage (see Tensor.storage)
+      leaf.grad = create ? g : new Tensor(copyInStorageOf(leaf.data, g.data), g.shape);
+    } else if (create || cur.creator !== null) {
+      leaf.grad = accumulate(cur, g, create);
+    } else {
+      // a .grad zeroed by fill_(0) and unchanged since (same version) takes a copy: 0 + g = g
+      // (when backward wrote it in place through gradTarget, g.data is cur.data: nothing to copy)
+      const zeroed = cur._zeroAt === cur._version;
+      cur._version++;
+      if (zeroed) {
+        if (g.data !== cur.data) cur.data.set(g.data);
+      } else addInPlace(cur.data, g.data);
+    }
+  } catch (e) {
+    const frozen = Object.isFrozen(leaf) ? "the leaf" : cur !== null && Object.isFrozen(cur) ? "its .grad" : null;
+    if (!(e instanceof TypeError) || frozen === null) throw e;
+    throw new GraphError(
+      "backward",
+      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
+    );
   }
 }
 
@@ -1184,7 +1379,7 @@ const castOp: OpCore = {
 };
 
 function checkTensorArg(fn: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeValue(x)}`);
+  if (!isTensor(x)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeNonTensor(x)}`);
   return x;
 }
 
@@ -1249,3 +1444,5 @@ function castRaw(g: Tensor, dtype: DType): Tensor {
   out.set(g.data);
   return new Tensor(out, g.shape);
 }
+
+registerNodeCheck(isNode);

@@ -15,7 +15,8 @@ import {
 import { enableGrad, grad } from "./graph.js";
 import { checkSeed, Rng, type Seed } from "./random.js";
 import { shapesEqual } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { describeNonTensor, isTensor, Tensor } from "./tensor.js";
+import { isArray } from "./validate.js";
 
 /** Options of `gradgradcheck`. */
 export interface GradgradcheckOptions extends GradcheckOptions {
@@ -120,14 +121,14 @@ export function hvp(
 
 /** `f`'s outputs as an array, each checked to be a Tensor (holes of a sparse array included). */
 function outputsOf(fn: string, out: unknown): Tensor[] {
-  const outs: readonly unknown[] = Array.isArray(out) ? out : [out];
+  const outs: readonly unknown[] = isArray(out) ? out : [out];
   const checked: Tensor[] = [];
   for (let k = 0; k < outs.length; k++) {
     const o = outs[k];
-    if (!(o instanceof Tensor)) {
+    if (!isTensor(o)) {
       throw new ArgumentError(
         fn,
-        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeValue(o)}`,
+        `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeNonTensor(o)}`,
       );
     }
     checked.push(o);
@@ -136,12 +137,12 @@ function outputsOf(fn: string, out: unknown): Tensor[] {
 }
 
 function single(fn: string, out: unknown): Tensor {
-  if (!(out instanceof Tensor)) throw new ArgumentError(fn, `${fn}: f must return a Tensor, got ${describeValue(out)}`);
+  if (!isTensor(out)) throw new ArgumentError(fn, `${fn}: f must return a Tensor, got ${describeNonTensor(out)}`);
   return out;
 }
 
 function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: unknown): void {
-  if (!Array.isArray(vs) || vs.length !== inputs.length) {
+  if (!isArray(vs) || vs.length !== inputs.length) {
     throw new ArgumentError(
       fn,
       `${fn}: ${arg} must be an array of ${inputs.length} tensors (one per input), got ${describeValue(vs)}`,
@@ -151,10 +152,10 @@ function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: un
   for (let i = 0; i < vs.length; i++) {
     const v: unknown = vs[i];
     const x = inputs[i]!;
-    if (!(v instanceof Tensor) || !shapesEqual(v.shape, x.shape)) {
+    if (!isTensor(v) || !shapesEqual(v.shape, x.shape)) {
       throw new ArgumentError(
         fn,
-        `${fn}: ${arg}[${i}] must be a Tensor of shape ${fmtShape(x.shape)}, got ${v instanceof Tensor ? fmtShape(v.shape) : describeValue(v)}`,
+        `${fn}: ${arg}[${i}] must be a Tensor of shape ${fmtShape(x.shape)}, got ${isTensor(v) ? fmtShape(v.shape) : describeNonTensor(v)}`,
       );
     }
   }

@@ -1,6 +1,7 @@
 /**
  * @gradgraph/core: tensors, the define-by-run graph, reverse-mode autodiff, `defineOp` and
- * gradient checking. Ops live in `@gradgraph/nodes`; fast-check helpers in `@gradgraph/core/testing`.
+ * gradient checking. Ops live in `@gradgraph/nodes`; fast-check helpers in `@gradgraph/core/testing`;
+ * the raw numeric kernels (trusted input only) in `@gradgraph/core/kernels`.
  *
  * @module @gradgraph/core
  */
@@ -40,6 +41,7 @@ export {
   grad,
   isAnomalyDetectionEnabled,
   isGradEnabled,
+  isNode,
   Node,
   noGrad,
   type OpCore,
@@ -52,11 +54,7 @@ export {
   withDebugRecording,
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
-export { broadcastInto, sumToInto } from "./kernels/broadcast.js";
-export { axpy, type BinaryKind, binaryInto } from "./kernels/elementwise.js";
 export { type Storage, type StorageInfo, storageInfo } from "./kernels/heap.js";
-export { gemm } from "./kernels/matmul.js";
-export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./kernels/reduce.js";
 export {
   DEFAULT_THREADS,
   MAX_THREADS,
@@ -75,15 +73,6 @@ export {
   setKernelBackend,
 } from "./kernels/wasm.js";
 export {
-  type SoftmaxMode,
-  type WasmGradKind,
-  type WasmUnaryKind,
-  wasmSoftmaxProbs,
-  wasmSoftmaxRows,
-  wasmUnary,
-  wasmUnaryGrad,
-} from "./kernels/wasm-ops.js";
-export {
   type AttrArgs,
   defineMultiOutputOp,
   defineOp,
@@ -95,7 +84,7 @@ export {
   type OpTestSpec,
   type Picker,
 } from "./op.js";
-export { checkSeed, permutationFrom, Rng, type Seed } from "./random.js";
+export { checkSeed, MAX_PERMUTATION, permutationFrom, Rng, type Seed } from "./random.js";
 export {
   broadcastShapes,
   checkShape,
@@ -113,6 +102,7 @@ export {
   assertTensor,
   type BackwardOptions,
   full,
+  isTensor,
   type NestedArray,
   ones,
   randn,

@@ -8,7 +8,8 @@ import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { Shape } from "./shape.js";
-import { Tensor, type TensorLike } from "./tensor.js";
+import { describeNonTensor, isTensor, isTensorFast, Tensor, type TensorLike } from "./tensor.js";
+import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
 
 /**
  * A source of choices for property tests, independent of any testing library: `checkOp` backs it
@@ -73,6 +74,13 @@ interface SpecBase<A, N extends readonly string[]> {
    * `ShapeError`/`ArgumentError` naming the op, the input and the shapes.
    */
   check?(inputs: InputTensors<N>, attrs: A): void;
+  /**
+   * Maps checked attributes to the ones forward and backward see and the node records, e.g. a
+   * negative axis to its non-negative form, so that an op called directly
+   * (`op([x], { axis: -1 })`) computes what its function would. Runs after `check`, with the same
+   * inputs; what it returns must pass `check` too (backward may call the op with it).
+   */
+  normalize?(inputs: InputTensors<N>, attrs: A): A;
   /** Cast mixed float32/float64 inputs to float64 before forward (default true). */
   promote?: boolean;
   /**
@@ -146,9 +154,9 @@ export interface MultiOp<A = undefined> {
 /**
  * Defines a differentiable op from a forward over raw arrays and a backward over tensors.
  *
- * The returned function validates its inputs (arity; each a `Tensor` or a number; mixed
- * float32/float64 promoted to float64; then `spec.check`), runs forward with recording off, and
- * records a node when any input requires grad.
+ * The returned function validates its inputs (arity; each a tensor, by `isTensor`, or a number;
+ * mixed float32/float64 promoted to float64; then `spec.check`, and `spec.normalize` on the
+ * attributes), runs forward with recording off, and records a node when any input requires grad.
  *
  * @throws ArgumentError (from the returned op) for a wrong number of inputs or a non-tensor input,
  *   naming the op and the input; and whatever `spec.check` throws.
@@ -157,11 +165,18 @@ export function defineOp<A = undefined, const N extends readonly string[] = read
   spec: OpSpec<A, N>,
 ): Op<A> {
   const core = toCore(spec, false);
+  const normalize = spec.normalize;
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor => {
-    const attrs = rest[0] as A;
+    let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
-    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
-    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+    if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
+    try {
+      spec.check?.(tensors as unknown as InputTensors<N>, attrs);
+      if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
+      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+    } catch (e) {
+      throw brokenInput(spec, inputs) ?? e;
+    }
   };
   return Object.assign(fn, { opName: spec.name, spec, multiOutput: false as const }) as Op<A>;
 }
@@ -176,13 +191,47 @@ export function defineMultiOutputOp<A = undefined, const N extends readonly stri
   spec: MultiOpSpec<A, N>,
 ): MultiOp<A> {
   const core = toCore(spec, true);
+  const normalize = spec.normalize;
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor[] => {
-    const attrs = rest[0] as A;
+    let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
-    spec.check?.(tensors as unknown as InputTensors<N>, attrs);
-    return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+    if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
+    try {
+      spec.check?.(tensors as unknown as InputTensors<N>, attrs);
+      if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
+      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+    } catch (e) {
+      throw brokenInput(spec, inputs) ?? e;
+    }
   };
   return Object.assign(fn, { opName: spec.name, spec, multiOutput: true as const }) as MultiOp<A>;
+}
+
+/**
+ * When an op failed, the error for an input that passed `prepare`'s brand check but is not an
+ * intact tensor (its `data` or `shape` deleted or replaced), which is what made it fail; else null.
+ */
+function brokenInput<A, N extends readonly string[]>(
+  spec: SpecBase<A, N>,
+  inputs: readonly TensorLike[],
+): ArgumentError | null {
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    if (typeof x !== "number" && !isTensor(x)) {
+      const names = spec.inputs;
+      const name = spec.variadic === true ? `${names[0]}[${i}]` : names[i];
+      return new ArgumentError(
+        spec.name,
+        `${spec.name}: input ${i} (${name}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
+      );
+    }
+  }
+  return null;
+}
+
+/** The error for attributes that are a revoked Proxy (nothing can be read from one). */
+function revokedAttrs(op: string): ArgumentError {
+  return new ArgumentError(op, `${op}: attrs is a revoked Proxy`);
 }
 
 /** True when every entry is a string; a hole of a sparse array is not (unlike `every`, which skips holes). */
@@ -192,7 +241,7 @@ function allStrings(list: readonly unknown[]): boolean {
 }
 
 function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec<A, N>, multi: boolean): OpCore {
-  if (spec === null || typeof spec !== "object") {
+  if (spec === null || typeof spec !== "object" || isRevoked(spec)) {
     throw new ArgumentError("defineOp", `defineOp: spec must be an object, got ${describeValue(spec)}`);
   }
   if (typeof spec.name !== "string" || spec.name.length === 0) {
@@ -201,17 +250,19 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
       `defineOp: spec.name must be a non-empty string, got ${describeValue(spec.name)}`,
     );
   }
-  if (!Array.isArray(spec.inputs) || !allStrings(spec.inputs)) {
+  if (!isArray(spec.inputs) || !allStrings(spec.inputs)) {
     throw new ArgumentError(
       "defineOp",
       `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,
     );
   }
-  for (const key of ["forward", "backward"] as const) {
-    if (typeof spec[key] !== "function") {
+  for (const key of ["forward", "backward", "check", "normalize"] as const) {
+    const f: unknown = spec[key];
+    if ((key === "check" || key === "normalize") && f === undefined) continue;
+    if (typeof f !== "function" || isConstructorOnly(f as () => unknown)) {
       throw new ArgumentError(
         "defineOp",
-        `defineOp(${spec.name}): spec.${key} must be a function, got ${describeValue(spec[key])}`,
+        `defineOp(${spec.name}): spec.${key} must be a function${key === "check" || key === "normalize" ? " or undefined" : ""}, got ${typeof f === "function" ? "a class (it needs new)" : describeValue(f)}`,
       );
     }
   }
@@ -233,7 +284,7 @@ function prepare<A, N extends readonly string[]>(
 ): readonly Tensor[] {
   const names = spec.inputs;
   const op = spec.name;
-  if (!Array.isArray(inputs)) {
+  if (!isArray(inputs)) {
     throw new ArgumentError(
       op,
       `${op}: inputs must be an array of ${names.length} tensors (${names.join(", ")}), got ${describeValue(inputs)}`,
@@ -253,14 +304,14 @@ function prepare<A, N extends readonly string[]>(
   let numbers = false;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
-    if (x instanceof Tensor) {
+    if (isTensorFast(x)) {
       if (dtype === null) dtype = x.dtype;
       else if (dtype !== x.dtype) mixed = true;
     } else if (typeof x === "number") numbers = true;
     else {
       throw new ArgumentError(
         op,
-        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeValue(x)}`,
+        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
       );
     }
   }

@@ -3,6 +3,13 @@ import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { ArgumentError, describeValue } from "./errors.js";
+import { isObject } from "./validate.js";
+
+/**
+ * The largest `n` that `Rng.permutation` and `permutationFrom` accept: 2^26 (a JavaScript array
+ * of 2^27 or more elements cannot be made, and 2^26 numbers are already half a gigabyte).
+ */
+export const MAX_PERMUTATION = 2 ** 26;
 
 /**
  * A seed: a signed 64-bit integer, given as a number (any safe integer, |seed| ≤ 2^53 − 1) or as a
@@ -83,6 +90,9 @@ function stateOf(seed: Seed): number[] {
   return [half(s0 >> 32n), half(s0), half(s1 >> 32n), half(s1)];
 }
 
+/** The brand check of Rng (its private field), set in Rng's static block. */
+let isRng: (value: unknown) => boolean;
+
 /**
  * A seedable random number generator: xoroshiro128+ (from `pure-rand`), its 128-bit state set
  * from the seed by splitmix64. gradgraph never uses `Math.random`: the same seed always gives the
@@ -91,6 +101,10 @@ function stateOf(seed: Seed): number[] {
 export class Rng {
   readonly #gen: RandomGenerator;
   #spare: number | null = null;
+
+  static {
+    isRng = (v) => typeof v === "object" && v !== null && #gen in v;
+  }
 
   /**
    * A generator seeded with `seed`: the same seed gives the same sequence, different seeds give
@@ -105,14 +119,17 @@ export class Rng {
 
   /** A uniform number in `[0, 1)` with 53 random bits. */
   uniform(): number {
+    checkRngThis("uniform", this);
     return uniformFloat64(this.#gen);
   }
 
   /**
    * A uniform integer in `[min, max]` (both inclusive).
-   * @throws ArgumentError when `min` or `max` is not an integer or `min > max`.
+   * @throws ArgumentError naming `Rng.int` when `min` or `max` is not a safe integer or
+   *   `min > max`, or when called on something that is not an Rng.
    */
   int(min: number, max: number): number {
+    checkRngThis("int", this);
     if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max) {
       throw new ArgumentError(
         "Rng.int",
@@ -122,8 +139,12 @@ export class Rng {
     return uniformInt(this.#gen, min, max);
   }
 
-  /** A standard normal number (Box–Muller; the second value of each pair is kept for the next call). */
+  /**
+   * A standard normal number (Box–Muller; the second value of each pair is kept for the next call).
+   * @throws ArgumentError naming `Rng.normal` when called on something that is not an Rng.
+   */
   normal(): number {
+    checkRngThis("normal", this);
     if (this.#spare !== null) {
       const s = this.#spare;
       this.#spare = null;
@@ -139,28 +160,77 @@ export class Rng {
 
   /**
    * A random permutation of `0 .. n-1` (Fisher–Yates).
-   * @throws ArgumentError when `n` is not a non-negative integer of at most 2^31 − 1.
+   * @throws ArgumentError naming `Rng.permutation` when `n` is not an integer from 0 to
+   *   `MAX_PERMUTATION` (2^26), or when called on something that is not an Rng.
    */
   permutation(n: number): number[] {
-    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 31 - 1) {
-      throw new ArgumentError(
-        "Rng.permutation",
-        `Rng.permutation: n must be a non-negative integer, got ${describeValue(n)}`,
-      );
-    }
-    return permutationFrom(this, n);
+    checkRngThis("permutation", this);
+    checkPermutationSize("Rng.permutation", n);
+    return shuffled(this, n);
+  }
+}
+
+/** Throws unless `self` is an Rng (a method called on another value). */
+function checkRngThis(member: string, self: unknown): void {
+  if (!isRng(self)) {
+    throw new ArgumentError(
+      `Rng.${member}`,
+      `Rng.${member}: this must be an Rng (the method was called on another value, e.g. detached from its generator), got ${describeValue(self)}`,
+    );
+  }
+}
+
+/** Throws unless `n` is an integer in `[0, MAX_PERMUTATION]`. */
+function checkPermutationSize(fn: string, n: unknown): asserts n is number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_PERMUTATION) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: n must be an integer from 0 to ${MAX_PERMUTATION} (2^26), got ${describeValue(n)}`,
+    );
   }
 }
 
 /**
  * A uniformly drawn permutation of `0 .. n-1` (Fisher–Yates), with the integers drawn from
- * `source`: an `Rng`, or a property-test `Picker` so that test cases shrink. `n` is trusted to be
- * a non-negative integer.
+ * `source`: an `Rng`, or a property-test `Picker` so that test cases shrink. Each draw
+ * `source.int(0, i)` must return an integer in `[0, i]`.
+ * @param source - an object whose `int(min, max)` method draws a uniform integer in `[min, max]`.
+ * @param n - the permutation's length: an integer from 0 to `MAX_PERMUTATION` (2^26).
+ * @throws ArgumentError naming `permutationFrom` when `source` has no `int` method, when `n` is out
+ *   of range, or when `source.int` returns anything but an integer in the range asked for (a
+ *   permutation with holes or repeats is never returned).
  */
 export function permutationFrom(source: { int(min: number, max: number): number }, n: number): number[] {
+  const fn = "permutationFrom";
+  if (!isRng(source)) {
+    let int: unknown;
+    try {
+      int = isObject(source) ? (source as { int?: unknown }).int : undefined;
+    } catch {
+      int = undefined;
+    }
+    if (typeof int !== "function") {
+      throw new ArgumentError(
+        fn,
+        `${fn}: source must be an Rng or an object with an int(min, max) method, got ${describeValue(source)}`,
+      );
+    }
+  }
+  checkPermutationSize(fn, n);
+  return shuffled(source, n);
+}
+
+/** Fisher–Yates over `0 .. n-1` (n checked), each draw checked to lie in its range. */
+function shuffled(source: { int(min: number, max: number): number }, n: number): number[] {
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    const j = source.int(0, i);
+    const j: unknown = source.int(0, i);
+    if (typeof j !== "number" || !Number.isInteger(j) || j < 0 || j > i) {
+      throw new ArgumentError(
+        "permutationFrom",
+        `permutationFrom: source.int(0, ${i}) must return an integer from 0 to ${i}, got ${describeValue(j)}`,
+      );
+    }
     const t = p[i]!;
     p[i] = p[j]!;
     p[j] = t;
@@ -179,7 +249,7 @@ export function rngFrom(fn: string, options: { seed?: Seed; rng?: Rng }): Rng {
     throw new ArgumentError(fn, `${fn}: give either seed or rng, not both`);
   }
   if (rng !== undefined) {
-    if (!(rng instanceof Rng)) {
+    if (!isRng(rng)) {
       throw new ArgumentError(fn, `${fn}: rng must be an Rng, got ${describeValue(rng)}`);
     }
     return rng;

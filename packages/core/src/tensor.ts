@@ -6,12 +6,15 @@ import {
   fmtShape,
   GradgraphError,
   GraphError,
+  isDetached,
+  optionsObject,
   ShapeError,
 } from "./errors.js";
 import type { Node } from "./graph.js";
 import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
 import { type Rng, rngFrom, type Seed } from "./random.js";
-import { checkShape, type Shape, shapeSize, shapesEqual } from "./shape.js";
+import { checkShape, MAX_RANK, MAX_TENSOR_SIZE, type Shape, shapeSize, shapesEqual } from "./shape.js";
+import { isArray, isRevoked } from "./validate.js";
 
 /** Options of `Tensor.backward`. */
 export interface BackwardOptions {
@@ -24,13 +27,49 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
+/** True for a Float32Array or Float64Array; false for anything else, a revoked Proxy included. */
+function isFloatArray(v: unknown): v is FloatArray {
+  try {
+    return v instanceof Float32Array || v instanceof Float64Array;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @internal The key with which the engine constructs tensors from arguments it has checked
+ * (applyOp's outputs, whose shape and size `checkRaw` verified): the constructor skips its checks.
+ */
+export const TRUSTED: unique symbol = Symbol("gradgraph.trusted");
+
+/** The brand and integrity check behind `isTensor`, set in Tensor's static block. */
+let intact: (value: object) => boolean;
+
+/** The brand and size check behind `isTensorFast`, set in Tensor's static block. */
+let branded: (value: object) => boolean;
+
+/** Whether a value is a graph Node (registered by graph.ts, which imports this module). */
+let isNodeValue: (value: unknown) => boolean = () => false;
+
+/** @internal Lets graph.ts tell this module how to recognise a Node (for the constructor's check). */
+export function registerNodeCheck(check: (value: unknown) => boolean): void {
+  isNodeValue = check;
+}
+
 /**
  * An n-dimensional array of float32 or float64 numbers, row-major and contiguous, and a value in
  * the define-by-run graph: an op applied to tensors of which any `requiresGrad` records a node,
  * and `backward()` walks those nodes in reverse.
  *
- * Create tensors with `tensor`, `zeros`, `ones`, `full` or `randn`; the constructor trusts its
- * arguments only as far as the cheap checks below.
+ * Create tensors with `tensor`, `zeros`, `ones`, `full` or `randn`. The constructor checks its
+ * arguments (a float typed array, a valid shape that it fills), but does not copy them.
+ *
+ * Every tensor carries a private brand that only this constructor sets: gradgraph accepts as a
+ * tensor only what {@link isTensor} accepts, so an object made with
+ * `Object.create(Tensor.prototype)`, a `structuredClone` of a tensor, or a tensor whose `data` or
+ * `shape` was deleted or replaced, is refused with an `ArgumentError`. A frozen tensor
+ * (`Object.freeze`) is a read-only input: ops read it, but whatever would write to it (a gradient
+ * into `.grad`, `copy_`, `fill_`, `requiresGrad = …`, an optimizer step) throws a GradgraphError.
  */
 export class Tensor {
   /** The elements in row-major order. Writing to it directly bypasses the graph. */
@@ -52,38 +91,109 @@ export class Tensor {
   /** @internal Bumped by every in-place change that gradgraph makes; checked by backward. */
   _version = 0;
   /**
+   * The version at which `fill_(0)` last zeroed `data` (-1: not known to be zero); see `_zeroAt`.
+   * Private, so that it is also the tensor's brand: only this constructor makes an object that has
+   * it (see `isTensor`). It costs no slot of its own, where an added brand field cost ~3% of a
+   * small op (one more field per tensor).
+   */
+  #zeroAt = -1;
+
+  /**
    * @internal The version at which `fill_(0)` last zeroed `data` (-1: not known to be zero). While
    * it equals `_version`, backward may copy a gradient into this tensor instead of adding it.
    */
-  _zeroAt = -1;
+  get _zeroAt(): number {
+    // (a try/catch rather than a receiver check: free where backward reads it)
+    try {
+      return this.#zeroAt;
+    } catch {
+      throw notATensor("_zeroAt", this);
+    }
+  }
+
+  /** @internal Sets the version at which `data` was last zeroed (see the getter). */
+  set _zeroAt(version: number) {
+    if (typeof version !== "number") {
+      throw new ArgumentError("Tensor._zeroAt", `Tensor._zeroAt: must be a number, got ${describeValue(version)}`);
+    }
+    try {
+      this.#zeroAt = version;
+    } catch {
+      throw notATensor("_zeroAt", this);
+    }
+  }
+
+  static {
+    // the brand, and `data` a float array of the tensor's size (not deleted, replaced by something
+    // else, or detached), `shape` an array
+    intact = (v) =>
+      #zeroAt in v &&
+      isFloatArray((v as Tensor).data) &&
+      (v as Tensor).data.length === (v as Tensor).size &&
+      Array.isArray((v as Tensor).shape);
+    branded = (v) => #zeroAt in v && (v as Tensor).data?.length === (v as Tensor).size;
+  }
 
   /**
    * @param data - the elements; its length must equal the product of `shape`.
-   * @param shape - the dimensions (not copied: do not mutate it afterwards).
-   * @param requiresGrad - make this a leaf that receives gradients.
+   * @param shape - the dimensions, at most `MAX_RANK` non-negative safe integers (not copied: do
+   *   not mutate it afterwards).
+   * @param requiresGrad - make this a leaf that receives gradients (coerced with `Boolean`).
    * @param creator - @internal the node that produced the tensor.
    * @param outputIndex - @internal which output of `creator`.
+   * @param trusted - @internal the engine's key for arguments it has checked already (an op's
+   *   outputs): the checks below are skipped.
    * @throws DTypeError when `data` is not a Float32Array or Float64Array.
-   * @throws ShapeError when `data.length` does not match `shape`.
+   * @throws ShapeError when `shape` is not a valid shape or `data.length` does not match it.
+   * @throws ArgumentError when `data`'s buffer was detached, or `creator` is not a graph node.
    */
-  constructor(data: FloatArray, shape: Shape, requiresGrad = false, creator: Node | null = null, outputIndex = 0) {
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      throw new DTypeError("Tensor", `Tensor: data must be a Float32Array or Float64Array, got ${describeValue(data)}`);
-    }
-    const size = shapeSize(shape);
-    if (data.length !== size) {
-      throw new ShapeError(
-        "Tensor",
-        `Tensor: data has ${data.length} elements but shape ${fmtShape(shape)} needs ${size}`,
-      );
-    }
+  constructor(
+    data: FloatArray,
+    shape: Shape,
+    requiresGrad = false,
+    creator: Node | null = null,
+    outputIndex = 0,
+    trusted?: typeof TRUSTED,
+  ) {
+    if (trusted !== TRUSTED) Tensor.#check(data, shape, creator, outputIndex);
     this.data = data;
     this.shape = shape;
     this.dtype = data instanceof Float64Array ? "float64" : "float32";
-    this.size = size;
-    this._requiresGrad = requiresGrad || creator !== null;
+    this.size = data.length;
+    this._requiresGrad = creator !== null || Boolean(requiresGrad);
     this.creator = creator;
     this.outputIndex = outputIndex;
+  }
+
+  /** The constructor's checks of its arguments (see there). */
+  static #check(data: unknown, shape: unknown, creator: unknown, outputIndex: unknown): void {
+    if (!isFloatArray(data)) {
+      throw new DTypeError("Tensor", `Tensor: data must be a Float32Array or Float64Array, got ${describeValue(data)}`);
+    }
+    // the shape is checked and its size computed in one pass (this constructor runs once per op)
+    if (!isArray(shape) || shape.length > MAX_RANK) throw badShape(shape);
+    let size = 1;
+    for (let i = 0; i < shape.length; i++) {
+      const d: unknown = shape[i];
+      if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) throw badShape(shape);
+      size *= d;
+    }
+    if (data.length !== size) {
+      if (size > MAX_TENSOR_SIZE) throw badShape(shape);
+      throw new ShapeError(
+        "Tensor",
+        `Tensor: data has ${data.length} elements but shape ${fmtShape(shape as number[])} needs ${size}`,
+      );
+    }
+    if (size === 0 && isDetached(data)) {
+      throw new ArgumentError("Tensor", "Tensor: data's ArrayBuffer was detached (transferred); it cannot be read");
+    }
+    if (creator !== null && !(isNodeValue(creator) && Number.isInteger(outputIndex) && (outputIndex as number) >= 0)) {
+      throw new ArgumentError(
+        "Tensor",
+        `Tensor: creator must be null or a graph node (nodes are recorded by ops), got ${describeValue(creator)} with outputIndex ${describeValue(outputIndex)}`,
+      );
+    }
   }
 
   /**
@@ -92,11 +202,14 @@ export class Tensor {
    */
   get rank(): number {
     // a try/catch rather than a receiver check: free on the hot path (ops read rank often)
+    let n: unknown;
     try {
-      return this.shape.length;
+      n = this.shape.length;
     } catch {
       throw notATensor("rank", this);
     }
+    if (typeof n !== "number") throw notATensor("rank", this);
+    return n;
   }
 
   /**
@@ -138,6 +251,7 @@ export class Tensor {
    */
   set requiresGrad(flag: boolean) {
     if (!isTensor(this)) throw notATensor("requiresGrad", this);
+    assertWritable("Tensor.requiresGrad", "this tensor", this);
     if (this.creator !== null) {
       throw new GraphError(
         "Tensor.requiresGrad",
@@ -160,10 +274,13 @@ export class Tensor {
   backward(gradOutput?: Tensor | number, options: BackwardOptions = {}): void {
     if (!isTensor(this)) throw notATensor("backward", this);
     const g = seedGradient("backward", this, gradOutput);
+    options = optionsObject("backward", options);
     if (this.creator === null) {
       if (!this._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
       }
+      assertWritable("backward", "the leaf", this);
+      if (this.grad !== null) assertWritable("backward", "the leaf's .grad", this.grad);
       if (this.grad === null) this.grad = new Tensor(copyInStorageOf(this.data, g.data), this.shape);
       else {
         const acc = this.grad.data;
@@ -241,9 +358,10 @@ export class Tensor {
    */
   copy_(src: Tensor): this {
     if (!isTensor(this)) throw notATensor("copy_", this);
-    if (!(src instanceof Tensor)) {
-      throw new ArgumentError("copy_", `copy_: src must be a Tensor, got ${describeValue(src)}`);
+    if (!isTensor(src)) {
+      throw new ArgumentError("copy_", `copy_: src must be a Tensor, got ${describeNonTensor(src)}`);
     }
+    assertWritable("copy_", "this tensor", this);
     if (!shapesEqual(src.shape, this.shape)) {
       throw new ShapeError(
         "copy_",
@@ -265,6 +383,7 @@ export class Tensor {
     if (typeof value !== "number") {
       throw new ArgumentError("fill_", `fill_: value must be a number, got ${describeValue(value)}`);
     }
+    assertWritable("fill_", "this tensor", this);
     // resident data: the heap's kernel (TypedArray.prototype.fill is slow on shared memory)
     if (!heapFill(this.data, value)) this.data.fill(value);
     this._version++;
@@ -279,7 +398,11 @@ export class Tensor {
    */
   markModified(): this {
     if (!isTensor(this)) throw notATensor("markModified", this);
-    this._version++;
+    try {
+      this._version++;
+    } catch {
+      throw frozenError("markModified", "this tensor", this);
+    }
     return this;
   }
 
@@ -304,20 +427,85 @@ export class Tensor {
 }
 
 /**
- * True for a constructed Tensor: an instance whose fields were set by the constructor (not merely
- * an object with Tensor's prototype, such as `Object.create(Tensor.prototype)`).
+ * True for a tensor made by the `Tensor` constructor (or a factory such as `tensor`), whose `data`
+ * and `shape` are still the arrays the constructor stored. It checks a private brand, not the
+ * prototype: an object made with `Object.create(Tensor.prototype)`, a plain object with a tensor's
+ * fields, a `structuredClone` of a tensor, or a tensor whose `data` or `shape` was deleted or
+ * replaced is not a tensor. A frozen tensor is one (a read-only one). Never throws; as cheap as
+ * `instanceof`. Every gradgraph function that takes tensors checks its arguments with it.
  */
-function isTensor(value: unknown): value is Tensor {
-  return value instanceof Tensor && (value as { data?: unknown }).data !== undefined;
+export function isTensor(value: unknown): value is Tensor {
+  return typeof value === "object" && value !== null && intact(value);
+}
+
+/**
+ * @internal `isTensor` without its checks of the public `data` and `shape` fields: the brand, and
+ * the constructor's data still of the tensor's size (not detached). The per-op input check uses it
+ * (it costs a few nanoseconds less per input, about 5% of a small op), and when anything then
+ * throws, checks the inputs again with `isTensor` (see defineOp): a tensor whose `data` or `shape`
+ * was deleted or replaced still ends in an ArgumentError.
+ */
+export function isTensorFast(value: unknown): value is Tensor {
+  return typeof value === "object" && value !== null && branded(value);
+}
+
+/**
+ * Describes a value that should have been a tensor, for error messages: says so when it looks
+ * like one (Tensor's prototype, or a tensor whose fields were tampered with).
+ * @internal
+ */
+export function describeNonTensor(value: unknown): string {
+  let proto: unknown = null;
+  try {
+    proto = typeof value === "object" && value !== null ? Object.getPrototypeOf(value) : null;
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws, or a revoked one
+  }
+  if (proto === Tensor.prototype) {
+    return "an object with Tensor's prototype that is not an intact tensor (made without the Tensor constructor, or its data or shape deleted or replaced)";
+  }
+  return describeValue(value);
 }
 
 /** The error for a Tensor method or accessor called on something that is not a tensor. */
 function notATensor(member: string, self: unknown): ArgumentError {
-  const got =
-    self instanceof Tensor ? "an object with Tensor's prototype that no Tensor constructor made" : describeValue(self);
   return new ArgumentError(
     `Tensor.${member}`,
-    `Tensor.${member}: this must be a Tensor (the method was called on another value, e.g. detached from its tensor), got ${got}`,
+    `Tensor.${member}: this must be a Tensor (the method was called on another value, e.g. detached from its tensor), got ${describeNonTensor(self)}`,
+  );
+}
+
+/** The error for an invalid shape given to the Tensor constructor. */
+function badShape(shape: unknown): ShapeError {
+  try {
+    checkShape("Tensor", shape);
+  } catch (e) {
+    return e as ShapeError;
+  }
+  return new ShapeError("Tensor", `Tensor: shape ${fmtShape(shape as Shape)} is invalid`);
+}
+
+/**
+ * @internal Throws when `t` is frozen (`Object.freeze`): gradgraph must write to it (its gradient,
+ * its version counter, its requiresGrad flag) and cannot.
+ * @throws ArgumentError naming `fn` and `arg`.
+ */
+export function assertWritable(fn: string, arg: string, t: Tensor): void {
+  // writing a field to itself is a no-op, and throws (in a module, which is strict code) when the
+  // tensor is frozen: free, where Object.isFrozen costs a call into the runtime
+  try {
+    // biome-ignore lint/correctness/noSelfAssign: the write is the test
+    t._version = t._version;
+  } catch {
+    throw frozenError(fn, arg, t);
+  }
+}
+
+/** The error for a frozen tensor that `fn` must update. */
+function frozenError(fn: string, arg: string, t: Tensor): ArgumentError {
+  return new ArgumentError(
+    fn,
+    `${fn}: ${arg} ${t.toString()} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.clone())`,
   );
 }
 
@@ -339,6 +527,25 @@ export interface TensorOptions {
    * for large, long-lived tensors such as a model's weights: see {@link Tensor.storage}).
    */
   storage?: Storage;
+}
+
+/**
+ * The options of a factory as an object (`{}` for undefined or null).
+ * @throws ArgumentError naming `fn` for anything but an object, a tensor included (its getters
+ *   `requiresGrad` and `storage` would be read as options).
+ */
+function factoryOptions<O extends object>(fn: string, options: O | null | undefined): O {
+  const opts = optionsObject(fn, options);
+  let proto: unknown = null;
+  try {
+    proto = Object.getPrototypeOf(opts);
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws: its other traps will speak for it
+  }
+  if (proto === Tensor.prototype) {
+    throw new ArgumentError(fn, `${fn}: options must be an object like { dtype, requiresGrad }, got a Tensor`);
+  }
+  return opts;
 }
 
 /**
@@ -376,8 +583,14 @@ export function copyInStorageOf(like: FloatArray, src: FloatArray): FloatArray {
 /**
  * Creates a tensor from a number (0-d), nested arrays (shape inferred), or a flat typed array or
  * number array with an explicit `shape`.
- * @throws ShapeError for ragged nested arrays or a `shape` that does not match the data.
- * @throws ArgumentError for non-numeric elements.
+ *
+ * Nested arrays are read without recursion, and checked before anything is allocated: at most
+ * `MAX_NESTING` (32) levels deep, at most `MAX_TENSOR_SIZE` elements, not ragged; the first hole,
+ * non-number element, ragged row or array that contains itself fails at once.
+ * @throws ShapeError for ragged, too deep, cyclic or too large nested arrays, or a `shape` that
+ *   is invalid or does not match the data.
+ * @throws ArgumentError for non-numeric elements, a typed array other than Float32Array or
+ *   Float64Array, a detached typed array, or options that are not an object.
  * @throws DTypeError for an unknown dtype.
  */
 export function tensor(
@@ -385,74 +598,174 @@ export function tensor(
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): Tensor {
   // null from JavaScript means no options, like undefined
-  options = options ?? {};
+  const opts = factoryOptions("tensor", options);
+  if (typeof values === "object" && values !== null && !isArray(values) && isRevoked(values)) {
+    throw new ArgumentError("tensor", "tensor: values is a revoked Proxy");
+  }
+  const isFloat = values instanceof Float32Array || values instanceof Float64Array;
   const dtype =
-    options.dtype !== undefined
-      ? checkDType("tensor", options.dtype)
+    opts.dtype !== undefined
+      ? checkDType("tensor", opts.dtype)
       : values instanceof Float64Array
         ? "float64"
-        : values instanceof Float32Array
-          ? "float32"
-          : DEFAULT_DTYPE;
-  const storage = checkStorage("tensor", options.storage);
+        : DEFAULT_DTYPE;
+  const storage = checkStorage("tensor", opts.storage);
+  const requiresGrad = opts.requiresGrad === true;
+  const given = opts.shape === undefined ? null : checkShape("tensor", opts.shape);
   let shape: number[];
   let data: FloatArray;
-  if (values instanceof Float32Array || values instanceof Float64Array) {
-    shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [values.length];
+  if (isFloat) {
+    if (isDetached(values)) {
+      throw new ArgumentError("tensor", "tensor: values is a typed array whose ArrayBuffer was detached (transferred)");
+    }
+    shape = given ?? [values.length];
+    fits(shape, values.length);
     data = allocIn("tensor", dtype, values.length, storage);
     data.set(values);
   } else if (typeof values === "number") {
-    shape = options.shape !== undefined ? checkShape("tensor", options.shape) : [];
+    shape = given ?? [];
+    fits(shape, 1);
     data = allocIn("tensor", dtype, 1, storage);
     data[0] = values;
-  } else if (Array.isArray(values)) {
-    const inferred: number[] = [];
-    let v: unknown = values;
-    while (Array.isArray(v)) {
-      inferred.push(v.length);
-      v = v[0];
-    }
-    if (inferred.length > MAX_NESTING) {
-      throw new ShapeError(
-        "tensor",
-        `tensor: nested arrays are ${inferred.length} levels deep; at most ${MAX_NESTING} are supported`,
-      );
-    }
-    if (!sameNested(values, inferred)) {
-      throw new ShapeError("tensor", `tensor: nested arrays are ragged (expected dimensions ${fmtShape(inferred)})`);
-    }
-    const flat = (values as unknown[]).flat(Math.max(inferred.length - 1, 0)) as unknown[];
-    shape = options.shape !== undefined ? checkShape("tensor", options.shape) : inferred;
-    data = allocIn("tensor", dtype, flat.length, storage);
-    for (let i = 0; i < flat.length; i++) {
-      const x = flat[i];
-      if (typeof x !== "number") {
-        throw new ArgumentError("tensor", `tensor: element ${i} must be a number, got ${describeValue(x)}`);
-      }
-      data[i] = x;
-    }
+  } else if (isArray(values)) {
+    const dims = nestedDims(values);
+    const size = checkNested(values, dims);
+    shape = given ?? dims;
+    fits(shape, size);
+    data = allocIn("tensor", dtype, size, storage);
+    copyNested(values, dims, data);
   } else {
+    const kind = ArrayBuffer.isView(values) ? ` (convert it first, e.g. Float64Array.from(values))` : "";
     throw new ArgumentError(
       "tensor",
-      `tensor: values must be a number, nested number arrays or a Float32Array/Float64Array, got ${describeValue(values)}`,
+      `tensor: values must be a number, nested number arrays or a Float32Array/Float64Array, got ${describeValue(values)}${kind}`,
     );
   }
-  if (shapeSize(shape) !== data.length) {
-    throw new ShapeError(
-      "tensor",
-      `tensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${shapeSize(shape)} elements)`,
-    );
-  }
-  return new Tensor(data, shape, options.requiresGrad === true);
+  return new Tensor(data, shape, requiresGrad);
 }
 
+/** Checks that `n` values fill `shape` exactly. @throws ShapeError naming `tensor`. */
+function fits(shape: readonly number[], n: number): void {
+  if (shapeSize(shape) !== n) {
+    throw new ShapeError(
+      "tensor",
+      `tensor: ${n} values do not fill shape ${fmtShape(shape)} (${shapeSize(shape)} elements)`,
+    );
+  }
+}
+
+/** How deep `tensor` reads nested arrays. */
 const MAX_NESTING = 32;
 
-function sameNested(values: unknown, dims: readonly number[], depth = 0): boolean {
-  if (depth === dims.length) return !Array.isArray(values);
-  if (!Array.isArray(values) || values.length !== dims[depth]) return false;
-  for (const v of values) if (!sameNested(v, dims, depth + 1)) return false;
-  return true;
+/**
+ * The dimensions of nested arrays, from their first elements (without recursion).
+ * @throws ShapeError naming `tensor` when they are deeper than MAX_NESTING (an array that contains
+ *   itself is reported as such) or hold more than MAX_TENSOR_SIZE elements.
+ */
+function nestedDims(values: readonly unknown[]): number[] {
+  const dims: number[] = [];
+  const chain: unknown[] = [];
+  let size = 1;
+  let v: unknown = values;
+  while (Array.isArray(v)) {
+    if (chain.includes(v)) {
+      throw new ShapeError(
+        "tensor",
+        `tensor: the nested arrays contain themselves (values${"[0]".repeat(dims.length)} is an array that encloses it)`,
+      );
+    }
+    if (dims.length === MAX_NESTING) {
+      throw new ShapeError(
+        "tensor",
+        `tensor: nested arrays are more than ${MAX_NESTING} levels deep; at most ${MAX_NESTING} are supported`,
+      );
+    }
+    chain.push(v);
+    const n = v.length;
+    dims.push(n);
+    size *= n;
+    if (size > MAX_TENSOR_SIZE) {
+      throw new ShapeError(
+        "tensor",
+        `tensor: nested arrays of dimensions ${fmtShape(dims)}${dims.length > 1 ? "…" : ""} have more than the maximum ${MAX_TENSOR_SIZE} elements`,
+      );
+    }
+    v = v[0];
+  }
+  return dims;
+}
+
+/** `values[i][j]…` for error messages. */
+function pathOf(idx: readonly number[], depth: number): string {
+  let p = "values";
+  for (let k = 0; k <= depth; k++) p += `[${idx[k]}]`;
+  return p;
+}
+
+/**
+ * Walks nested arrays of dimensions `dims` depth-first with an explicit stack (no recursion),
+ * calling `leaf` with each element and its flat index. Returns the element count.
+ * @throws ShapeError naming `tensor` at the first ragged row (an array of the wrong length, or an
+ *   array where a number belongs, or the reverse); ArgumentError at the first element that is not
+ *   a number (a hole included).
+ */
+function walkNested(values: readonly unknown[], dims: readonly number[], leaf: (x: number, i: number) => void): number {
+  const rank = dims.length;
+  if (rank === 0) return 0;
+  const arrays: (readonly unknown[])[] = [values];
+  const idx: number[] = [0];
+  let flat = 0;
+  let depth = 0;
+  while (depth >= 0) {
+    const i = idx[depth]!;
+    if (i === dims[depth]) {
+      depth--;
+      arrays.pop();
+      idx.pop();
+      if (depth >= 0) idx[depth]!++;
+      continue;
+    }
+    const v: unknown = arrays[depth]![i];
+    if (depth === rank - 1) {
+      if (typeof v !== "number") {
+        if (Array.isArray(v)) {
+          throw new ShapeError(
+            "tensor",
+            `tensor: nested arrays are ragged: ${pathOf(idx, depth)} is an array, but a number was expected at that depth (dimensions ${fmtShape(dims)})`,
+          );
+        }
+        throw new ArgumentError(
+          "tensor",
+          `tensor: element ${flat} must be a number, got ${describeValue(v)} (at ${pathOf(idx, depth)})`,
+        );
+      }
+      leaf(v, flat++);
+      idx[depth] = i + 1;
+      continue;
+    }
+    if (!Array.isArray(v) || v.length !== dims[depth + 1]) {
+      throw new ShapeError(
+        "tensor",
+        `tensor: nested arrays are ragged: ${pathOf(idx, depth)} is ${describeValue(v)}, expected an array of ${dims[depth + 1]} (dimensions ${fmtShape(dims)})`,
+      );
+    }
+    arrays.push(v);
+    idx.push(0);
+    depth++;
+  }
+  return flat;
+}
+
+/** Checks nested arrays of dimensions `dims` (see walkNested) and returns their element count. */
+function checkNested(values: readonly unknown[], dims: readonly number[]): number {
+  return dims.length === 0 ? 0 : walkNested(values, dims, () => {});
+}
+
+/** Copies checked nested arrays into `out`, row-major. */
+function copyNested(values: readonly unknown[], dims: readonly number[], out: FloatArray): void {
+  walkNested(values, dims, (x, i) => {
+    out[i] = x;
+  });
 }
 
 /** A tensor of `shape` filled with `value`. @throws ShapeError/DTypeError/ArgumentError on bad arguments. */
@@ -475,7 +788,7 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
   if (typeof value !== "number") {
     throw new ArgumentError(fn, `${fn}: value must be a number, got ${describeValue(value)}`);
   }
-  const opts = options ?? {};
+  const opts = factoryOptions(fn, options);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype);
   const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
   // (-0 too: the array starts as +0)
@@ -492,7 +805,7 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
  */
 export function randn(shape: readonly number[], options: TensorOptions & { seed?: Seed; rng?: Rng }): Tensor {
   const s = checkShape("randn", shape);
-  const opts = options ?? {};
+  const opts = factoryOptions("randn", options);
   const rng = rngFrom("randn", opts);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
   const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage));
@@ -527,8 +840,8 @@ export function seedGradient(fn: string, root: Tensor, gradOutput: Tensor | numb
     data[0] = gradOutput;
     return new Tensor(data, root.shape);
   }
-  if (!(gradOutput instanceof Tensor)) {
-    throw new ArgumentError(fn, `${fn}: gradOutput must be a Tensor or a number, got ${describeValue(gradOutput)}`);
+  if (!isTensor(gradOutput)) {
+    throw new ArgumentError(fn, `${fn}: gradOutput must be a Tensor or a number, got ${describeNonTensor(gradOutput)}`);
   }
   if (!shapesEqual(gradOutput.shape, root.shape)) {
     throw new ShapeError(
@@ -545,10 +858,13 @@ export function seedGradient(fn: string, root: Tensor, gradOutput: Tensor | numb
 }
 
 /**
- * Returns `value` when it is a Tensor.
+ * Returns `value` when it is a tensor (by {@link isTensor}: a fake or tampered one is not).
  * @throws ArgumentError naming `fn` and `arg` for any other value.
  */
 export function assertTensor(fn: string, arg: string, value: unknown): Tensor {
-  if (value instanceof Tensor) return value;
-  throw new ArgumentError(fn, `${fn}: ${arg} must be a Tensor, got ${describeValue(value)}`);
+  if (isTensor(value)) return value;
+  // (the names are trusted to be strings only as far as a message goes)
+  const f = typeof fn === "string" ? fn : "assertTensor";
+  const a = typeof arg === "string" ? arg : "value";
+  throw new ArgumentError(f, `${f}: ${a} must be a Tensor, got ${describeNonTensor(value)}`);
 }

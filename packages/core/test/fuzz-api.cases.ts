@@ -7,18 +7,26 @@
 import fc from "fast-check";
 import {
   assertGradcheck,
+  broadcastShapes,
+  checkShape,
   defineOp,
   full,
   grad,
   gradcheck,
   gradgradcheck,
   hvp,
+  isBroadcastableTo,
+  isTensor,
   jvp,
   noGrad,
+  normalizeAxes,
   numericalGrad,
   ones,
   Rng,
   randn,
+  shapeSize,
+  shapesEqual,
+  stridesOf,
   Tensor,
   tensor,
   zeros,
@@ -151,7 +159,8 @@ const receiverArb: fc.Arbitrary<unknown> = fc.oneof(
 function memberCases(): Record<string, FuzzCase> {
   const out: Record<string, FuzzCase> = {};
   for (const key of Object.getOwnPropertyNames(Tensor.prototype)) {
-    if (key === "constructor") continue;
+    // (members named _x are @internal: not public API; the API probe still calls them)
+    if (key === "constructor" || key.startsWith("_")) continue;
     const desc = Object.getOwnPropertyDescriptor(Tensor.prototype, key)!;
     const name = `Tensor.${key}`;
     const names = [name, key];
@@ -164,7 +173,7 @@ function memberCases(): Record<string, FuzzCase> {
         if (v !== (self as { shape: unknown[] }).shape.length) throw new Error(`${name} returned ${String(v)}`);
         return;
       }
-      if (!(self instanceof Tensor) || (self as { data?: unknown }).data === undefined) {
+      if (!isTensor(self)) {
         throw new Error(`${name} returned instead of throwing for the receiver ${String(describeSafe(self))}`);
       }
     };
@@ -202,7 +211,112 @@ function describeSafe(v: unknown): string {
   }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Issue 1's hangs and crashes, as constant inputs: each must now throw a GradgraphError at once.
+// Here rather than in validation.test.ts: a regression then fails in the watchdog (a hang) or
+// kills its worker (a crash) instead of the suite.
+
+/** One of `makers`' values per run (fresh each time). */
+const oneOf = (...makers: (() => unknown)[]): fc.Arbitrary<unknown> => fc.constantFrom(...makers).map((make) => make());
+
+const mustThrow = (v: unknown): void => {
+  throw new Error(`returned ${describeSafe(v)} instead of throwing`);
+};
+
+const cyclic = (): unknown[] => {
+  const a: unknown[] = [1];
+  a[0] = a;
+  return a;
+};
+const nested = (depth: number, ragged: boolean): unknown => {
+  let v: unknown = ragged ? [[1, 2], [1]] : 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+};
+/** Arrays and array-likes that hung or crashed whatever iterated them, and shapes too large to loop over. */
+const hugeArb = oneOf(
+  () => new Array(2 ** 32 - 1),
+  () => Object.assign(new Array(1e9), { 0: 0 }),
+  () => ({ length: 2 ** 32 }),
+  () => ({ length: Number.POSITIVE_INFINITY }),
+  cyclic,
+  () => nested(10_000, true),
+  () => nested(10_000, false),
+);
+
+const issue1: Record<string, FuzzCase> = {
+  "issue 1: tensor() on cyclic, huge sparse, 2^32-long and 10,000-deep arrays": {
+    arb: fc.tuple(hugeArb),
+    call: (a) => (tensor as AnyFn)(a[0]),
+    check: mustThrow,
+    names: ["tensor"],
+    runs: 0.05,
+  },
+  "issue 1: new Tensor with such shapes": {
+    arb: fc.tuple(
+      fc.oneof(
+        hugeArb,
+        oneOf(
+          () => [2 ** 31, 2 ** 31],
+          () => [Number.POSITIVE_INFINITY],
+          () => Number.NaN,
+        ),
+      ),
+    ),
+    call: (a) => new Tensor(new Float32Array(2), a[0] as number[]),
+    check: mustThrow,
+    names: ["Tensor"],
+    runs: 0.05,
+  },
+  "issue 1: shape helpers on such shapes": {
+    arb: fc.tuple(
+      fc.oneof(
+        hugeArb,
+        oneOf(
+          () => [2 ** 31, 2 ** 31, 2 ** 31],
+          () => [Number.POSITIVE_INFINITY],
+        ),
+      ),
+      fc.constantFrom(
+        "shapeSize",
+        "stridesOf",
+        "shapesEqual",
+        "broadcastShapes",
+        "isBroadcastableTo",
+        "checkShape",
+        "normalizeAxes",
+      ),
+    ),
+    call: ([shape, fn]) => {
+      const junk = shape as number[];
+      switch (fn) {
+        case "shapeSize":
+          return shapeSize(junk);
+        case "stridesOf":
+          return stridesOf(junk);
+        case "shapesEqual":
+          // (two sparse arrays of 2^32 − 1 holes are equal entry by entry: only the rank check stops it)
+          return shapesEqual(junk, junk);
+        case "broadcastShapes":
+          return broadcastShapes("broadcastShapes", junk, [2]);
+        case "isBroadcastableTo":
+          return isBroadcastableTo([1], junk);
+        case "checkShape":
+          return checkShape("checkShape", junk);
+        default:
+          return normalizeAxes("normalizeAxes", junk, 2);
+      }
+    },
+    // [2**31, 2**31, 2**31] is a valid shape for shapeSize, stridesOf and isBroadcastableTo (no
+    // allocation): they may return; none may hang
+    check: anyResult,
+    names: (a) => [a[1] as string],
+    runs: 0.1,
+  },
+};
+
 export const cases: FuzzCases = {
+  ...issue1,
   tensor: {
     arb: fc.tuple(fc.oneof(argArb, fc.array(fc.oneof(fc.double(), junkArb), { maxLength: 4 })), optionsArb),
     call: (a) => (tensor as AnyFn)(...a),

@@ -31,7 +31,9 @@ afterAll(() => watchdog.close());
 
 describe("fuzz: public functions of @gradgraph/core", () => {
   it("covers every Tensor method and accessor", () => {
-    const members = Object.getOwnPropertyNames(Tensor.prototype).filter((k) => k !== "constructor");
+    const members = Object.getOwnPropertyNames(Tensor.prototype).filter(
+      (k) => k !== "constructor" && !k.startsWith("_"),
+    );
     const covered = Object.keys(cases).map((k) => k.replace(/^Tensor\.| \((get|set)\)$/g, ""));
     expect(members.filter((m) => !covered.includes(m))).toEqual([]);
   });
@@ -79,7 +81,7 @@ describe("fuzz regressions: Tensor members on junk receivers", () => {
     );
     expect(() => Tensor.prototype.backward.call(5 as unknown as Tensor)).toThrow(/Tensor\.backward: .*got number 5/);
     expect(() => Tensor.prototype.toString.call(Object.create(Tensor.prototype))).toThrow(
-      /Tensor\.toString: .*Tensor's prototype that no Tensor constructor made/,
+      /Tensor\.toString: .*an object with Tensor's prototype that is not an intact tensor/,
     );
   });
 

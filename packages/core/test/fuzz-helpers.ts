@@ -7,44 +7,156 @@
 import fc from "fast-check";
 import { type DType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
 
+/** A Float32Array whose buffer was transferred away (detached): length 0, and reading it throws. */
+export function detachedArray(): Float32Array {
+  const a = new Float32Array(4);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+/** An array that contains itself, `a[0] = a` (`tensor()` on one crashed V8). */
+function cyclicArray(): unknown[] {
+  const a: unknown[] = [1];
+  a[0] = a;
+  return a;
+}
+
+/** `depth` one-element arrays around a ragged pair (a stack overflow for recursive walks). */
+function deeplyNested(depth: number, ragged: boolean): unknown[] {
+  let v: unknown = ragged ? [[1, 2], [1]] : 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v as unknown[];
+}
+
+/**
+ * A Proxy that has been revoked: every operation on it but `typeof` throws a TypeError. Not among
+ * the fuzzed kinds (fast-check's own value handling throws on one); the regression tests and the
+ * API probe (scripts/probe) pass them.
+ */
+export function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+/**
+ * Things that look like tensors but are not intact ones: made without the constructor
+ * (`Object.create(Tensor.prototype)`, with or without a tensor's fields), a structured clone, a
+ * real tensor whose fields were deleted, and one whose data's buffer was detached. Each must be
+ * refused with a GradgraphError wherever a tensor is expected (the brand check, not `instanceof`).
+ */
+export const fakeTensorArb: fc.Arbitrary<unknown> = fc
+  .constantFrom<() => unknown>(
+    () => Object.create(Tensor.prototype),
+    () =>
+      Object.assign(Object.create(Tensor.prototype), {
+        data: new Float32Array(2),
+        shape: [2],
+        size: 2,
+        dtype: "float32",
+        creator: null,
+        grad: null,
+        _requiresGrad: true,
+        _version: 0,
+      }),
+    () => structuredClone({ ...tensor([1, 2]) }),
+    () => {
+      const t = tensor([1, 2, 3]) as unknown as Record<string, unknown>;
+      delete t.data;
+      delete t.shape;
+      return t;
+    },
+    () => {
+      // a tensor of its own buffer (over 4 KiB, so not on a shared slab) whose buffer was transferred
+      const t = tensor(new Float32Array(2048), { requiresGrad: true });
+      structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
+      return t;
+    },
+  )
+  .map((make) => make());
+
+/**
+ * Issue 1's kinds of bad value ("fail fast and cleanly"): BigInts (alone, in shapes, as typed
+ * arrays), Symbols in lists, 2^32-length array-likes, cyclic arrays and objects, arrays nested
+ * 10,000 deep (ragged or not), detached typed arrays, frozen objects and arrays, classes where
+ * functions are expected, and fake tensors.
+ */
+export const hostileArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc
+    .constantFrom<() => unknown>(
+      () => [2, 3n],
+      () => [3n],
+      () => 2n ** 64n,
+      () => new BigInt64Array(2),
+      () => new BigUint64Array(2),
+      () => [Symbol("s")],
+      () => ({ length: 2 ** 32 }),
+      () => ({ length: Number.POSITIVE_INFINITY }),
+      () => [2 ** 31, 2 ** 31],
+      () => [Number.POSITIVE_INFINITY],
+      () => cyclicArray(),
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        o.shape = o;
+        return o;
+      },
+      () => deeplyNested(10_000, true),
+      () => deeplyNested(10_000, false),
+      () => detachedArray(),
+      () => Object.freeze({}),
+      () => Object.freeze([2, 3]),
+      () => class Junk {},
+    )
+    .map((make) => make()),
+  fakeTensorArb,
+);
+
 /** Values of the wrong kind passed from JavaScript. */
 export const junkArb: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(
-    null,
-    undefined,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    Number.NEGATIVE_INFINITY,
-    -0,
-    1.5,
-    -1,
-    2 ** 40,
-    true,
-    "",
-    "abc",
-    "2",
-    10n,
-    Symbol("junk"),
-    () => 1,
-    {},
-    { shape: [2], data: [1, 2] },
-    [],
-    [[]],
-    [1, [2, 3]],
-    ["a", "b"],
-    [null],
-    [Number.NaN, 1],
-    new Date(0),
-    new Map(),
-    new Float32Array(2),
-    Object.create(null),
-  ),
-  fc.integer({ min: -6, max: 6 }),
-  fc.string({ maxLength: 4 }),
-  fc.array(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constant("x"), fc.constant(null), fc.double()), {
-    maxLength: 4,
-  }),
+  { weight: 3, arbitrary: plainJunkArb() },
+  { weight: 1, arbitrary: hostileArb },
 );
+
+function plainJunkArb(): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.constantFrom<unknown>(
+      null,
+      undefined,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -0,
+      1.5,
+      -1,
+      2 ** 40,
+      true,
+      "",
+      "abc",
+      "2",
+      10n,
+      Symbol("junk"),
+      () => 1,
+      {},
+      { shape: [2], data: [1, 2] },
+      [],
+      [[]],
+      [1, [2, 3]],
+      ["a", "b"],
+      [null],
+      [Number.NaN, 1],
+      new Date(0),
+      new Map(),
+      new Float32Array(2),
+      Object.create(null),
+    ),
+    fc.integer({ min: -6, max: 6 }),
+    fc.string({ maxLength: 4 }),
+    fc.array(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constant("x"), fc.constant(null), fc.double()), {
+      maxLength: 4,
+    }),
+  );
+}
 
 /**
  * Arrays with holes: `Array(3)` and a sparse array of length 2^32 − 1, which `forEach`/`some`/
@@ -84,9 +196,10 @@ export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): 
 /** Valid tensors of random small shapes. */
 export const oddTensor: fc.Arbitrary<Tensor> = smallShapeArb.chain((s) => oddTensorArb(s));
 
-/** Either a valid tensor (often), a plain number, or junk. */
+/** Either a valid tensor (often; sometimes frozen, a read-only input), a plain number, or junk. */
 export const argArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 5, arbitrary: oddTensor },
+  { weight: 1, arbitrary: oddTensor.map((t) => Object.freeze(t)) },
   { weight: 1, arbitrary: fc.double({ min: -3, max: 3 }) },
   { weight: 3, arbitrary: junkArb },
 );

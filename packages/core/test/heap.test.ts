@@ -10,10 +10,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ArgumentError,
-  axpy,
   type FloatArray,
   full,
-  gemm,
   ones,
   randn,
   type Storage,
@@ -26,6 +24,7 @@ import {
   zeros,
 } from "../src/index.js";
 import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/heap.js";
+import { axpy, gemm } from "../src/kernels/index.js";
 import { buildLayout } from "../src/kernels/loader.js";
 import { mul } from "./helpers.js";
 

@@ -1,5 +1,6 @@
 /** Small ops defined with the public defineOp, for core's own tests (core cannot import nodes). */
-import { binaryInto, broadcastShapes, defineOp, type Tensor, type TensorLike } from "../src/index.js";
+import { broadcastShapes, defineOp, type Tensor, type TensorLike } from "../src/index.js";
+import { binaryInto } from "../src/kernels/index.js";
 
 export const addOp = defineOp({
   name: "add",

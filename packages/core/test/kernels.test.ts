@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { binaryInto, broadcastInto, broadcastShapes, gemm, stridesOf, sumToInto } from "../src/index.js";
+import { broadcastShapes, stridesOf } from "../src/index.js";
+import { binaryInto, broadcastInto, gemm, sumToInto } from "../src/kernels/index.js";
 import { broadcastableShapesArb } from "../src/testing/index.js";
 import { naiveGemm as naive } from "./helpers.js";
 

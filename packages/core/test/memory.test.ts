@@ -50,7 +50,7 @@ function buildAndBackward(a: Tensor, b: Tensor, registry: FinalizationRegistry<n
     expect(n.saved).toEqual([]);
     expect(n._savedInputs).toBeNull();
     expect(n._savedOutputs).toBeNull();
-    expect(n._stash).toBeUndefined();
+    expect(n.stashed).toBeUndefined();
     expect(n._acc).toBeNull();
   }
   return nodes.length;

@@ -4,7 +4,6 @@ import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   ArgumentError,
-  gemm,
   kernelInfo,
   MAX_THREADS,
   setKernelBackend,
@@ -12,6 +11,7 @@ import {
   shutdownThreads,
   THREAD_THRESHOLD,
 } from "../src/index.js";
+import { gemm } from "../src/kernels/index.js";
 import { setWorkerForTests, threadStats } from "../src/kernels/threads.js";
 import { wasmKernels } from "../src/kernels/wasm.js";
 import { FAILS_JOB, FAILS_START, SILENT } from "./fixtures/gemm-workers.js";

@@ -16,19 +16,17 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FloatArray } from "../src/dtype.js";
+import { ArgumentError, ShapeError, setKernelBackend } from "../src/index.js";
 import {
-  ArgumentError,
   axpy,
   binaryInto,
   logSumExpToInto,
   maxToInto,
-  ShapeError,
-  setKernelBackend,
   sumToInto,
   wasmSoftmaxRows,
   wasmUnary,
   wasmUnaryGrad,
-} from "../src/index.js";
+} from "../src/kernels/index.js";
 import { middleAxis } from "../src/kernels/wasm-ops.js";
 
 afterEach(() => setKernelBackend("auto"));

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { ArgumentError, gemm, kernelInfo, ready, setKernelBackend } from "../src/index.js";
+import { ArgumentError, kernelInfo, ready, setKernelBackend } from "../src/index.js";
+import { gemm } from "../src/kernels/index.js";
 import { useWasmBuild } from "../src/kernels/wasm.js";
 import { naiveGemm as naive } from "./helpers.js";
 

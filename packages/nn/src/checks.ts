@@ -7,12 +7,14 @@
  */
 import {
   ArgumentError,
+  assertTensor,
   checkSeed,
   type DType,
   DTypeError,
   describeValue,
   fmtShape,
   GraphError,
+  isTensor,
   type Seed,
   ShapeError,
   shapesEqual,
@@ -29,7 +31,7 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
  */
 export function optionsIn<O extends object>(fn: string, options: unknown, allowed: readonly string[]): O {
   if (options === undefined || options === null) return {} as O;
-  if (typeof options !== "object" || Array.isArray(options)) {
+  if (typeof options !== "object" || isArrayOrRevoked(options) || isTensorLike(options)) {
     throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
@@ -72,21 +74,25 @@ export function positiveIntIn(fn: string, arg: string, value: unknown): number {
  * @throws ArgumentError naming `fn` and `arg`.
  */
 export function checkParam(fn: string, arg: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) {
-    throw new ArgumentError(fn, `${fn}: ${arg} must be a Tensor, got ${describeValue(value)}`);
-  }
-  if (value.creator !== null) {
+  const t = assertTensor(fn, arg, value);
+  if (Object.isFrozen(t)) {
     throw new ArgumentError(
       fn,
-      `${fn}: ${arg} must be a leaf tensor to become a trainable parameter, but it was produced by op '${value.creator.op.name}' (pass ${arg}.detach() or a copy)`,
+      `${fn}: ${arg} ${t.toString()} is frozen (Object.freeze); a parameter must be writable (it becomes trainable, and updates change it)`,
     );
   }
-  return value;
+  if (t.creator !== null) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: ${arg} must be a leaf tensor to become a trainable parameter, but it was produced by op '${t.creator.op.name}' (pass ${arg}.detach() or a copy)`,
+    );
+  }
+  return t;
 }
 
 /** A layer's parameter list: an array of leaf tensors (holes of a sparse array fail). */
 export function checkParamList(fn: string, params: unknown): readonly Tensor[] {
-  if (!Array.isArray(params)) {
+  if (!isArray(params)) {
     throw new ArgumentError(fn, `${fn}: params must be an array of tensors, got ${describeValue(params)}`);
   }
   for (let i = 0; i < params.length; i++) checkParam(fn, `params[${i}]`, params[i]);
@@ -100,6 +106,7 @@ export function checkParamList(fn: string, params: unknown): readonly Tensor[] {
  */
 export function checkLinearInput(layer: string, W: Tensor, x: Tensor): void {
   const fn = `${layer}.forward`;
+  assertTensor(fn, "x", x);
   const D = W.shape[0]!;
   if (x.rank === 0 || x.shape[x.rank - 1] !== D) {
     throw new ShapeError(
@@ -111,7 +118,7 @@ export function checkLinearInput(layer: string, W: Tensor, x: Tensor): void {
 
 /** An input with a class axis (rank >= 1). @throws ShapeError naming `fn` and `arg`. */
 export function checkClassAxis(fn: string, arg: string, x: Tensor): void {
-  if (x.rank === 0) {
+  if (assertTensor(fn, arg, x).rank === 0) {
     throw new ShapeError(fn, `${fn}: ${arg} must have a class axis (rank >= 1), got shape ${fmtShape(x.shape)}`);
   }
 }
@@ -127,7 +134,7 @@ export function checkLabelsFor(fn: string, arg: string, x: Tensor, t: unknown): 
   const C = x.shape[x.rank - 1]!;
   const batch = x.shape.slice(0, -1);
   let values: ArrayLike<unknown>;
-  if (t instanceof Tensor) {
+  if (isTensor(t)) {
     if (shapesEqual(t.shape, x.shape)) return;
     if (!shapesEqual(t.shape, batch)) {
       throw new ShapeError(
@@ -136,7 +143,7 @@ export function checkLabelsFor(fn: string, arg: string, x: Tensor, t: unknown): 
       );
     }
     values = t.data;
-  } else if (Array.isArray(t) || t instanceof Int32Array) {
+  } else if (isArray(t) || isInt32Array(t)) {
     const n = batch.reduce((a, b) => a * b, 1);
     if (t.length !== n) {
       throw new ShapeError(
@@ -192,11 +199,11 @@ export function checkBackwardArgs(
     ["input", input],
     ["output", output],
   ] as const) {
-    if (v !== null && !(v instanceof Tensor)) {
+    if (v !== null && !isTensor(v)) {
       throw new ArgumentError(fn, `${fn}: ${arg} must be a Tensor or null, got ${describeValue(v)}`);
     }
   }
-  if (!Array.isArray(params) || !Array.isArray(grads) || params.length !== grads.length) {
+  if (!isArray(params) || !isArray(grads) || params.length !== grads.length) {
     throw new ArgumentError(
       fn,
       `${fn}: params and grads must be arrays of tensors of the same length, got ${describeValue(params)} and ${describeValue(grads)}`,
@@ -205,7 +212,7 @@ export function checkBackwardArgs(
   for (let i = 0; i < params.length; i++) {
     const p: unknown = params[i];
     const g: unknown = grads[i];
-    if (!(p instanceof Tensor) || !(g instanceof Tensor) || !shapesEqual(p.shape, g.shape)) {
+    if (!isTensor(p) || !isTensor(g) || !shapesEqual(p.shape, g.shape)) {
       throw new ArgumentError(
         fn,
         `${fn}: params[${i}] and grads[${i}] must be tensors of the same shape, got ${describeValue(p)} and ${describeValue(g)}`,
@@ -227,7 +234,7 @@ export function checkBackwardArgs(
         `${fn}: dout is required for the last forward's output of shape ${fmtShape(out.shape)} (only a one-element output defaults to 1)`,
       );
     }
-  } else if (dout instanceof Tensor && !shapesEqual(dout.shape, out.shape)) {
+  } else if (isTensor(dout) && !shapesEqual(dout.shape, out.shape)) {
     throw new ShapeError(
       fn,
       `${fn}: dout of shape ${fmtShape(dout.shape)} does not match the last forward's output of shape ${fmtShape(out.shape)}`,
@@ -247,10 +254,11 @@ export function checkLayerLike(fn: string, arg: string, layer: unknown, needsLab
   const ok =
     layer !== null &&
     typeof layer === "object" &&
+    !isArrayOrRevoked(layer) &&
     typeof l.forward === "function" &&
     typeof l.backward === "function" &&
-    Array.isArray(l.params) &&
-    Array.isArray(l.grads) &&
+    isArray(l.params) &&
+    isArray(l.grads) &&
     l.params.length === l.grads.length;
   if (!ok) {
     const what = needsLabels ? "a loss layer" : "a layer";
@@ -267,15 +275,99 @@ export function checkModelLike(fn: string, arg: string, model: unknown): void {
   const ok =
     model !== null &&
     typeof model === "object" &&
+    !isArrayOrRevoked(model) &&
     typeof m.forward === "function" &&
     typeof m.backward === "function" &&
-    Array.isArray(m.params) &&
-    Array.isArray(m.grads) &&
+    isArray(m.params) &&
+    isArray(m.grads) &&
     m.params.length === m.grads.length;
   if (!ok) {
     throw new ArgumentError(
       fn,
       `${fn}: ${arg} must be a model (params and grads arrays of equal length, forward and backward methods), got ${describeValue(model)}`,
     );
+  }
+}
+
+/** `Array.isArray` that never throws: a revoked Proxy is not an array. */
+export function isArray(v: unknown): v is readonly unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** True for an array or a revoked Proxy (from which nothing can be read): not an options object. */
+export function isArrayOrRevoked(v: unknown): boolean {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return true;
+  }
+}
+
+/** `v instanceof Int32Array` that never throws (a revoked Proxy is not one). */
+export function isInt32Array(v: unknown): v is Int32Array {
+  return isInstance(v, Int32Array);
+}
+
+/** `v instanceof C` that never throws (a revoked Proxy, or a Proxy whose getPrototypeOf throws, is not one). */
+export function isInstance<T>(v: unknown, C: abstract new (...args: never[]) => T): v is T {
+  try {
+    return v instanceof C;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error for a method or accessor of `cls` called on something that is not one (a method
+ * detached from its object, `const f = layer.forward; f(x)`, or called on another value).
+ */
+export function notAnInstance(member: string, cls: string, self: unknown): ArgumentError {
+  return new ArgumentError(
+    member,
+    `${member}: this must be ${/^[AEIOU]/.test(cls) ? "an" : "a"} ${cls} (the method was called on another value, e.g. detached from its object), got ${describeValue(self)}`,
+  );
+}
+
+/**
+ * The error for an object that `member` must write to but cannot (frozen with Object.freeze).
+ * Callers make their first write inside a try/catch and throw this from the catch: free, where
+ * Object.isFrozen before every call costs a call into the runtime.
+ */
+export function frozenError(member: string, what: string): ArgumentError {
+  return new ArgumentError(member, `${member}: ${what} is frozen (Object.freeze), and ${member} must update it`);
+}
+
+/**
+ * Marks every parameter modified before anything is changed (the optimizers and clipGradNorm
+ * change `data` in place): a frozen one throws here, with nothing changed yet.
+ * @throws ArgumentError naming `fn` and the parameter.
+ */
+export function markAllModified(fn: string, arg: string, tensors: readonly Tensor[]): void {
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    try {
+      t.markModified();
+    } catch {
+      throw new ArgumentError(
+        fn,
+        `${fn}: ${arg}[${i}] ${t.toString()} is frozen (Object.freeze) and cannot be updated`,
+      );
+    }
+  }
+}
+
+/**
+ * True for a tensor, or an object with Tensor's prototype: not an options object (its getters,
+ * `storage` and `requiresGrad`, would be read as options, and throw for a fake).
+ */
+function isTensorLike(v: object): boolean {
+  try {
+    return Object.getPrototypeOf(v) === Tensor.prototype;
+  } catch {
+    return false;
   }
 }

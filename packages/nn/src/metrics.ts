@@ -1,7 +1,16 @@
 /** Evaluation helpers. */
-import { ArgumentError, assertTensor, describeValue, fmtShape, noGrad, ShapeError, Tensor } from "@gradgraph/core";
+import {
+  ArgumentError,
+  assertTensor,
+  describeValue,
+  fmtShape,
+  isTensor,
+  noGrad,
+  ShapeError,
+  type Tensor,
+} from "@gradgraph/core";
 import type { Labels } from "@gradgraph/nodes";
-import { checkClassIndices } from "./checks.js";
+import { checkClassIndices, isArray, isArrayOrRevoked, isInt32Array } from "./checks.js";
 
 /**
  * Class indices from labels given as indices or one-hot rows (arg-max per row).
@@ -25,7 +34,7 @@ export function labelIndices(fn: string, t: Labels, rows: number): Int32Array {
       `labelIndices: rows must be a non-negative integer, got ${describeValue(rows)}`,
     );
   }
-  if (t instanceof Tensor) {
+  if (isTensor(t)) {
     if (t.rank === 2) {
       if (t.shape[0] !== rows) throw new ShapeError(fn, `${fn}: ${t.shape[0]} label rows for ${rows} predictions`);
       return argmaxRows(t);
@@ -34,7 +43,7 @@ export function labelIndices(fn: string, t: Labels, rows: number): Int32Array {
       throw new ShapeError(fn, `${fn}: labels of shape ${fmtShape(t.shape)} must be N class indices or N×C one-hot`);
     t = Array.from(t.data);
   }
-  if (!(Array.isArray(t) || t instanceof Int32Array)) {
+  if (!(isArray(t) || isInt32Array(t))) {
     throw new ArgumentError(fn, `${fn}: labels must be a Tensor, an array or an Int32Array, got ${describeValue(t)}`);
   }
   if (t.length !== rows) throw new ShapeError(fn, `${fn}: ${t.length} labels for ${rows} predictions`);
@@ -72,12 +81,12 @@ export function argmaxRows(scores: Tensor): Int32Array {
  *   throws for an x it rejects.
  */
 export function accuracy(model: { predict(x: Tensor): Tensor }, x: Tensor, t: Labels): number {
-  if (model === null || typeof model !== "object" || typeof model.predict !== "function") {
+  if (model === null || typeof model !== "object" || isArrayOrRevoked(model) || typeof model.predict !== "function") {
     throw new ArgumentError("accuracy", `accuracy: model must have a predict(x) method, got ${describeValue(model)}`);
   }
   assertTensor("accuracy", "x", x);
   const scores: unknown = noGrad(() => model.predict(x));
-  if (!(scores instanceof Tensor)) {
+  if (!isTensor(scores)) {
     throw new ArgumentError("accuracy", `accuracy: model.predict must return a Tensor, got ${describeValue(scores)}`);
   }
   if (scores.rank !== 2)

@@ -10,6 +10,7 @@ import {
   describeValue,
   fmtShape,
   GraphError,
+  isTensor,
   Rng,
   randn,
   type Seed,
@@ -20,7 +21,16 @@ import {
   zeros,
 } from "@gradgraph/core";
 import type { Labels } from "@gradgraph/nodes";
-import { checkLayerLike, dtypeIn, MAX_ELEMENTS, optionsIn, seedIn } from "./checks.js";
+import {
+  checkLayerLike,
+  dtypeIn,
+  isArray,
+  isArrayOrRevoked,
+  MAX_ELEMENTS,
+  notAnInstance,
+  optionsIn,
+  seedIn,
+} from "./checks.js";
 import { Affine, type Layer, type LossLayer, Sigmoid, SoftmaxWithLoss } from "./layers/index.js";
 
 /** What a Trainer needs from a model. */
@@ -37,6 +47,14 @@ export interface Model {
   backward(dout?: number): void;
 }
 
+/** The brand check of Sequential (its private field). */
+let isModel: (value: object) => boolean;
+
+/** Checks that `self` is a Sequential (or TwoLayerNet). @throws ArgumentError naming `member`. */
+function checkModelThis(member: string, self: unknown): void {
+  if (typeof self !== "object" || self === null || !isModel(self)) throw notAnInstance(member, "Sequential", self);
+}
+
 /** A stack of layers followed by a loss layer. */
 export class Sequential implements Model {
   /** The layers, applied in order by `predict`. */
@@ -48,6 +66,10 @@ export class Sequential implements Model {
   /** The gradient buffers of `params`, same order (each is the param's `.grad`). */
   readonly grads: readonly Tensor[];
   #loss: Tensor | null = null;
+
+  static {
+    isModel = (v) => #loss in v;
+  }
 
   /**
    * A model of `layers` followed by `lossLayer`, with their params and grads gathered in order.
@@ -65,13 +87,25 @@ export class Sequential implements Model {
     this.grads = [...layers.flatMap((l) => l.grads), ...lossLayer.grads];
   }
 
+  /**
+   * The scores for a batch: `x` through every layer in order (recording the graph).
+   * @throws ArgumentError naming `predict` when `x` is not a Tensor, or the method is called on
+   *   something that is not a model; whatever a layer throws.
+   */
   predict(x: Tensor): Tensor {
+    checkModelThis("Sequential.predict", this);
     let h = assertTensor("predict", "x", x);
     for (const layer of this.layers) h = layer.forward(h);
     return h;
   }
 
+  /**
+   * The loss of a batch against its labels: `lossLayer.forward(predict(x), t)`, kept for `backward`.
+   * @throws ArgumentError when the method is called on something that is not a model; whatever
+   *   `predict` and the loss layer throw.
+   */
   forward(x: Tensor, t: Labels): Tensor {
+    checkModelThis("Sequential.forward", this);
     const loss = this.lossLayer.forward(this.predict(x), t);
     this.#loss = loss;
     return loss;
@@ -83,9 +117,32 @@ export class Sequential implements Model {
    * @throws GraphError when there was no forward since the last backward.
    */
   backward(dout = 1): void {
+    checkModelThis("Sequential.backward", this);
     const loss = this.#loss;
     if (loss === null) {
       throw new GraphError("backward", "backward: call forward(x, t) first; there is no loss to differentiate");
+    }
+    if (typeof dout !== "number" && !isTensor(dout)) {
+      throw new ArgumentError(
+        "backward",
+        `backward: dout must be a number or a one-element Tensor, got ${describeValue(dout)}`,
+      );
+    }
+    // every parameter's .grad is re-pointed at its zeroed buffer below: each write is tried
+    // first (writing .grad to itself, marking the buffer modified), so a frozen one throws before
+    // anything changes
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i]!;
+      try {
+        // biome-ignore lint/correctness/noSelfAssign: the write is the test
+        p.grad = p.grad;
+        this.grads[i]!.markModified();
+      } catch {
+        throw new ArgumentError(
+          "backward",
+          `backward: params[${i}] ${p.toString()} or its gradient buffer is frozen (Object.freeze); parameters must be writable`,
+        );
+      }
     }
     this.#loss = null;
     for (let i = 0; i < this.params.length; i++) {
@@ -162,7 +219,7 @@ export class TwoLayerNet extends Sequential {
 
 /** Checks `Sequential`'s arguments (see its constructor). */
 function checkSequentialArgs(layers: unknown, lossLayer: unknown): void {
-  if (!Array.isArray(layers)) {
+  if (!isArray(layers)) {
     throw new ArgumentError(
       "Sequential",
       `Sequential: layers must be an array of layers, got ${describeValue(layers)}`,
@@ -207,7 +264,7 @@ function checkTwoLayerNetArgs(
   }
   const init: unknown = opts.init;
   if (init !== undefined && init !== null) {
-    if (typeof init !== "object" || Array.isArray(init)) {
+    if (typeof init !== "object" || isArrayOrRevoked(init)) {
       throw new ArgumentError(fn, `${fn}: init must be an object { W1, b1?, W2, b2? }, got ${describeValue(init)}`);
     }
     const given = init as Record<string, unknown>;
@@ -222,7 +279,7 @@ function checkTwoLayerNetArgs(
     }
     for (const [key, t] of Object.entries(given)) {
       if (t === undefined) continue;
-      if (!(t instanceof TensorCtor)) {
+      if (!isTensor(t)) {
         throw new ArgumentError(fn, `${fn}: init.${key} must be a Tensor, got ${describeValue(t)}`);
       }
       if (t.size !== want[key]) {

@@ -8,13 +8,23 @@ import {
   assertTensor,
   describeValue,
   fmtShape,
+  isTensor,
   Rng,
   type Seed,
   ShapeError,
-  Tensor,
+  type Tensor,
 } from "@gradgraph/core";
 import { getItem, type Labels } from "@gradgraph/nodes";
-import { checkModelLike, optionsIn, positiveIntIn, seedIn } from "./checks.js";
+import {
+  checkModelLike,
+  frozenError,
+  isArray,
+  isInt32Array,
+  notAnInstance,
+  optionsIn,
+  positiveIntIn,
+  seedIn,
+} from "./checks.js";
 import type { Model } from "./models.js";
 import { clipGradNorm, type Optimizer } from "./optim/index.js";
 
@@ -68,8 +78,18 @@ function defaultOutput(): ProgressOutput {
   return { write: (s: string) => console.log(s.replace(/\n$/, "")) };
 }
 
+/** The brand check of Trainer (its private field), set in Trainer's static block. */
+let isTrainer: (value: object) => boolean;
+
 /** Trains a model with an optimizer, as the book's `Trainer` does. */
 export class Trainer {
+  /** The brand: a fake or proxied Trainer lacks it. */
+  readonly #brand = true;
+
+  static {
+    isTrainer = (v) => #brand in v;
+  }
+
   /** The model trained: `fit` calls its `forward` and `backward` on each mini-batch. */
   readonly model: Model;
   /** The optimizer that updates `model.params` from `model.grads` after each backward. */
@@ -107,8 +127,11 @@ export class Trainer {
    *   without a `write` method, or an unknown option; ShapeError when labels and rows disagree;
    *   and the model's errors for batches it rejects (e.g. class indices out of range).
    *   An `x` or `t` that requires grad is used detached: training never differentiates the data.
+   *   ArgumentError also when called on something that is not a Trainer, or on a frozen one
+   *   (or one whose `lossList` or `batchLosses` is frozen or not an array), before any training.
    */
   fit(x: Tensor, t: Labels, options: FitOptions = {}): this {
+    checkTrainerThis(this);
     assertTensor("Trainer.fit", "x", x);
     options = checkFitOptions(options);
     const maxEpoch = positiveInt("maxEpoch", options.maxEpoch ?? 10);
@@ -129,8 +152,8 @@ export class Trainer {
     // the data are constants of training: a tensor that requires grad (or came out of a recorded
     // graph) would have each step backpropagate into it, and the second into a freed graph
     if (x.requiresGrad) x = x.detach();
-    if (t instanceof Tensor && t.requiresGrad) t = t.detach();
-    const labelArray = t instanceof Tensor ? null : Int32Array.from(t);
+    if (isTensor(t) && t.requiresGrad) t = t.detach();
+    const labelArray = isTensor(t) ? null : Int32Array.from(t);
     let totalLoss = 0;
     let lossCount = 0;
     const start = performance.now();
@@ -178,6 +201,34 @@ export class Trainer {
       bar?.done(); // also when a step throws: no bar is left on the screen above the error
     }
     return this;
+  }
+}
+
+/**
+ * Throws unless `self` is a Trainer that `fit` can update: its epoch count writable and its loss
+ * records extensible arrays (each checked by trying, before any training).
+ */
+function checkTrainerThis(self: unknown): asserts self is Trainer {
+  const fn = "Trainer.fit";
+  if (typeof self !== "object" || self === null || !isTrainer(self)) throw notAnInstance(fn, "Trainer", self);
+  const trainer = self as Trainer;
+  try {
+    // biome-ignore lint/correctness/noSelfAssign: the write is the test
+    trainer.currentEpoch = trainer.currentEpoch;
+  } catch {
+    throw frozenError(fn, "the trainer");
+  }
+  if (typeof trainer.currentEpoch !== "number" || !Number.isSafeInteger(trainer.currentEpoch)) {
+    throw new ArgumentError(fn, `${fn}: currentEpoch must be an integer, got ${describeValue(trainer.currentEpoch)}`);
+  }
+  for (const name of ["lossList", "batchLosses"] as const) {
+    const list: unknown = trainer[name];
+    if (!isArray(list) || !Object.isExtensible(list)) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: the trainer's ${name} must be an array it can append to, got ${isArray(list) ? "a frozen, sealed or non-extensible array" : describeValue(list)}`,
+      );
+    }
   }
 }
 
@@ -235,18 +286,19 @@ function checkOrder(order: unknown, epoch: number, need: number, rows: number): 
 }
 
 function checkLabels(t: Labels, rows: number): void {
-  if (!(t instanceof Tensor || Array.isArray(t) || t instanceof Int32Array)) {
+  if (isTensor(t)) assertTensor("Trainer.fit", "t", t);
+  else if (!(isArray(t) || isInt32Array(t))) {
     throw new ArgumentError(
       "Trainer.fit",
       `Trainer.fit: t must be a Tensor, an array or an Int32Array of labels, got ${describeValue(t)}`,
     );
   }
-  const n = t instanceof Tensor ? t.shape[0] : (t as ArrayLike<number> | undefined)?.length;
+  const n = isTensor(t) ? t.shape[0] : (t as ArrayLike<number> | undefined)?.length;
   if (n !== rows) {
-    const what = t instanceof Tensor ? `labels of shape ${fmtShape(t.shape)}` : `${String(n)} labels`;
+    const what = isTensor(t) ? `labels of shape ${fmtShape(t.shape)}` : `${String(n)} labels`;
     throw new ShapeError("Trainer.fit", `Trainer.fit: ${what} for ${rows} rows of x`);
   }
-  if (!(t instanceof Tensor)) {
+  if (!isTensor(t)) {
     // the rows are gathered into an Int32Array, which would turn "1", 1.5 or a hole into a valid index
     for (let i = 0; i < rows; i++) {
       const k: unknown = t[i];

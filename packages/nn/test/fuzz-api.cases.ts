@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DType, noGrad, Tensor, tensor, zeros } from "@gradgraph/core";
+import { type DType, isTensor, noGrad, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { type Labels, mul } from "@gradgraph/nodes";
 import fc from "fast-check";
 import {
@@ -155,7 +155,7 @@ function checkParamsGrads(fn: string, m: { params: readonly Tensor[]; grads: rea
   }
   m.params.forEach((p, i) => {
     const g = m.grads[i]!;
-    if (!(p instanceof Tensor) || !(g instanceof Tensor) || p.shape.join() !== g.shape.join() || p.dtype !== g.dtype) {
+    if (!isTensor(p) || !isTensor(g) || p.shape.join() !== g.shape.join() || p.dtype !== g.dtype) {
       throw new Error(`${fn}: params[${i}] and grads[${i}] differ`);
     }
   });
@@ -169,10 +169,7 @@ function checkLoss(fn: string, x: unknown, t: unknown) {
     if (loss.size !== 1) throw new Error(`${fn} returned a loss of shape [${loss.shape}]`);
     // NaN or infinite scores, or targets (a tensor of probabilities), may give a NaN loss
     const finite =
-      x instanceof Tensor &&
-      x.size > 0 &&
-      x.data.every(Number.isFinite) &&
-      !(t instanceof Tensor && !t.data.every(Number.isFinite));
+      isTensor(x) && x.size > 0 && x.data.every(Number.isFinite) && !(isTensor(t) && !t.data.every(Number.isFinite));
     if (finite && !Number.isFinite(loss.item())) {
       throw new Error(`${fn} returned a non-finite loss ${loss.item()} for finite scores`);
     }
@@ -201,7 +198,7 @@ function layerScenario(
     arb: fc.tuple(xArb, doutArb, modeArb, fc.boolean()),
     call: ([x, dout, mode, requiresGrad]) => {
       const layer = make();
-      if (requiresGrad === true && x instanceof Tensor && x.isLeaf) x.requiresGrad = true;
+      if (requiresGrad === true && isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
       let out: unknown;
       if (mode === "noGrad+backward") noGrad(() => layer.forward(x as Tensor));
       else if (mode !== "backward") out = layer.forward(x as Tensor);
@@ -550,7 +547,7 @@ export const cases: FuzzCases = {
       const layer = new nn.SoftmaxWithLoss();
       if (mode === "backward") return layer.backward(dout as Tensor);
       if (mode === "probabilities") return layer.probabilities();
-      if (x instanceof Tensor && x.isLeaf) x.requiresGrad = true;
+      if (isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
       const loss = layer.forward(x as Tensor, t as Labels);
       checkLoss("SoftmaxWithLoss.forward", x, t)(loss, [x, t]);
       if (mode === "forward") return loss;

@@ -3,7 +3,8 @@
  * same kernels gradgraph uses (gemm). They are the reference the autodiff-derived gradients are
  * tested against, and the baseline of the backward benchmark.
  */
-import { allocArray, type FloatArray, gemm } from "@gradgraph/core";
+import { allocArray, type FloatArray } from "@gradgraph/core";
+import { gemm } from "@gradgraph/core/kernels";
 
 /** A raw matrix: row-major data and its two dimensions. */
 export interface Mat {

@@ -5,9 +5,6 @@
  */
 import {
   allocArray,
-  type BinaryKind,
-  binaryInto,
-  broadcastInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
@@ -18,8 +15,15 @@ import {
   shapeSize,
   Tensor,
   type TensorLike,
-  wasmUnary,
 } from "@gradgraph/core";
+import { type BinaryKind, binaryInto, broadcastInto, wasmUnary } from "@gradgraph/core/kernels";
+
+/** True when two tensors' shapes (valid by construction) are equal. */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * @internal The forward of a broadcasting binary op: allocates the output of the broadcast shape
@@ -27,7 +31,8 @@ import {
  * @throws ShapeError naming `op` and both shapes when they do not broadcast.
  */
 export function broadcastBinary(op: string, kind: BinaryKind, a: Tensor, b: Tensor, ctx: ForwardContext): RawArray {
-  const out = ctx.alloc(broadcastShapes(op, a.shape, b.shape));
+  // equal shapes, the common case, without broadcastShapes' checks: a tensor's shape is valid
+  const out = ctx.alloc(sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape));
   binaryInto(kind, a.data, a.shape, b.data, b.shape, out.data, out.shape);
   return out;
 }

@@ -60,7 +60,7 @@ export interface RepeatAttrs {
   /** How many times each slice is repeated, a non-negative integer (0 gives an empty result). */
   readonly n: number;
   /**
-   * The axis, which must already be normalised to `0..rank−1` (the op does not normalise it;
+   * The axis, in `-rank..rank-1` (negative counts from the end; the op normalises it, as
    * {@link repeat} does), or null to repeat the flattened input.
    */
   readonly axis: number | null;
@@ -84,11 +84,15 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
       throw new ArgumentError("repeat", `repeat: n must be a non-negative integer, got ${fmtValue(n)}`);
     }
-    if (attrs.axis !== null) normalizeAxis("repeat", attrs.axis, x!.rank);
+    const axis = attrs.axis === null ? null : normalizeAxis("repeat", attrs.axis, x!.rank);
     // refuses a result too large to allocate (a ShapeError naming repeat) before forward runs
-    const [outer, len, inner] = repeatGeometry(x!.shape, attrs.axis);
+    const [outer, len, inner] = repeatGeometry(x!.shape, axis);
     checkShape("repeat", [outer, len, n, inner], "result (outer, len, n, inner)");
   },
+  normalize: ([x], attrs) => ({
+    n: attrs.n,
+    axis: attrs.axis === null ? null : normalizeAxis("repeat", attrs.axis, x!.rank),
+  }),
   forward([x], { n, axis }, ctx) {
     const [outer, len, inner] = repeatGeometry(x!.shape, axis);
     const shape = axis === null ? [len * n] : x!.shape.map((d, i) => (i === axis ? d * n : d));

@@ -1,26 +1,90 @@
-/** Message formatting shared by the ops. */
+/** Message formatting and type tests shared by the ops. */
 import { describeValue } from "@gradgraph/core";
 
+/** How deep, and how many entries of each array or object, `fmtAttrs` shows. */
+const SHOWN_DEPTH = 4;
+const SHOWN_ENTRIES = 16;
+
 /**
- * The attributes as a string for messages (typed arrays as plain lists). Never throws: bigints,
- * symbols and functions are shown by kind, and a value JSON cannot print (a cycle) by
- * `describeValue`.
+ * The attributes as a string for messages, JSON-like (typed arrays as plain lists). Never throws
+ * and stays short: at most 4 levels and 16 entries per array or object are shown (a huge sparse
+ * array, a cycle or a 10,000-deep nesting is summarised, not walked); bigints, symbols and
+ * functions are shown by kind.
  */
 export function fmtAttrs(attrs: unknown): string {
   try {
-    const json = JSON.stringify(attrs, (_k, v: unknown) => {
-      if (v instanceof Int32Array) return Array.from(v);
-      if (typeof v === "bigint") return `${v}n`;
-      if (typeof v === "symbol" || typeof v === "function") return describeValue(v);
-      return v;
-    });
-    return json ?? describeValue(attrs);
+    return fmt(attrs, 0);
   } catch {
     return describeValue(attrs);
   }
 }
 
+function fmt(v: unknown, depth: number): string {
+  if (v === null || v === undefined) return String(v);
+  switch (typeof v) {
+    case "number":
+      return String(v);
+    case "boolean":
+      return String(v);
+    case "string":
+      return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+    case "bigint":
+      return `"${v}n"`;
+    case "object":
+      break;
+    default:
+      return describeValue(v);
+  }
+  const list = isArray(v) ? (v as readonly unknown[]) : isInt32Array(v) ? v : null;
+  if (list !== null) {
+    if (depth >= SHOWN_DEPTH) return `array(${list.length})`;
+    const n = list.length;
+    const parts: string[] = [];
+    for (let i = 0; i < n && i < SHOWN_ENTRIES; i++) parts.push(fmt(list[i], depth + 1));
+    if (n > SHOWN_ENTRIES) parts.push(`… ${n - SHOWN_ENTRIES} more`);
+    return `[${parts.join(",")}]`;
+  }
+  if (depth >= SHOWN_DEPTH || ArrayBuffer.isView(v)) return describeValue(v);
+  const keys = Object.keys(v);
+  const parts: string[] = [];
+  for (let i = 0; i < keys.length && i < SHOWN_ENTRIES; i++) {
+    const k = keys[i]!;
+    parts.push(`${JSON.stringify(k)}:${fmt((v as Record<string, unknown>)[k], depth + 1)}`);
+  }
+  if (keys.length > SHOWN_ENTRIES) parts.push(`… ${keys.length - SHOWN_ENTRIES} more`);
+  return `{${parts.join(",")}}`;
+}
+
 /** A value for messages: a number as itself (`0`, `NaN`), anything else by `describeValue` (never throws). */
 export function fmtValue(v: unknown): string {
   return typeof v === "number" ? String(v) : describeValue(v);
+}
+
+/** `Array.isArray` that never throws: a revoked Proxy is not an array. */
+export function isArray(v: unknown): v is readonly unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** `v instanceof Int32Array` that never throws (a revoked Proxy is not one). */
+export function isInt32Array(v: unknown): v is Int32Array {
+  try {
+    return v instanceof Int32Array;
+  } catch {
+    return false;
+  }
+}
+
+/** True when a typed array's buffer was detached (transferred): it reads length 0 and cannot be read. */
+export function isDetached(a: ArrayBufferView): boolean {
+  if (a.byteLength !== 0) return false;
+  try {
+    new Uint8Array(a.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }

@@ -7,17 +7,19 @@ import {
   allocArray,
   assertTensor,
   defineOp,
+  describeValue,
   type FloatArray,
   fmtShape,
   isGradEnabled,
+  isTensor,
   type Op,
   ShapeError,
   shapesEqual,
   Tensor,
-  wasmSoftmaxProbs,
 } from "@gradgraph/core";
+import { wasmSoftmaxProbs } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
-import { fmtValue } from "./format.js";
+import { fmtValue, isArray, isInt32Array } from "./format.js";
 import { mean, sum } from "./reduce.js";
 import { logSoftmax, softmax } from "./softmax.js";
 
@@ -167,7 +169,7 @@ export function softmaxCrossEntropy(scores: Tensor, labels: Labels): Tensor {
       `softmaxCrossEntropy: scores must have a class axis, got shape ${fmtShape(s.shape)}`,
     );
   }
-  if (labels instanceof Tensor && shapesEqual(labels.shape, s.shape)) return softmaxCrossEntropyOp([s, labels]);
+  if (isTensor(labels) && shapesEqual(labels.shape, s.shape)) return softmaxCrossEntropyOp([s, labels]);
   return softmaxCrossEntropyOp([s, oneHot("softmaxCrossEntropy", labels, s)]);
 }
 
@@ -176,7 +178,7 @@ function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
   const batch = scores.shape.slice(0, -1);
   const C = scores.shape[scores.rank - 1]!;
   let idx: ArrayLike<number>;
-  if (labels instanceof Tensor) {
+  if (isTensor(labels)) {
     if (!shapesEqual(labels.shape, batch)) {
       throw new ShapeError(
         fn,
@@ -184,7 +186,7 @@ function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
       );
     }
     idx = labels.data;
-  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
+  } else if (isArray(labels) || isInt32Array(labels)) {
     idx = labels as ArrayLike<number>;
     const n = batch.reduce((a, b) => a * b, 1);
     if (idx.length !== n) {
@@ -196,7 +198,7 @@ function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
   } else {
     throw new ArgumentError(
       fn,
-      `${fn}: labels must be a Tensor, an array or an Int32Array of class indices, got ${typeof labels}`,
+      `${fn}: labels must be a Tensor, an array or an Int32Array of class indices, got ${describeValue(labels)}`,
     );
   }
   const t = allocArray(scores.dtype, scores.size);

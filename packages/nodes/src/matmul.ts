@@ -4,24 +4,24 @@
  * again a matmul (dx = dy·Wᵀ, dW = xᵀ·dy) that reads its operands in place, at every order.
  */
 import {
+  ArgumentError,
   allocArray,
   assertTensor,
-  binaryInto,
   broadcastShapes,
   defineOp,
   type FloatArray,
   fmtShape,
-  gemm,
   isGradEnabled,
   type Op,
   type Shape,
   ShapeError,
   stridesOf,
   sumTo,
-  sumToInto,
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
+import { binaryInto, gemm, sumToInto } from "@gradgraph/core/kernels";
+import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */
@@ -33,6 +33,31 @@ export interface MatmulAttrs {
 }
 
 const PLAIN: MatmulAttrs = { transA: false, transB: false };
+
+/**
+ * The transpose flags of `matmul`'s attributes: undefined (or null) for none, else an object whose
+ * `transA` and `transB` are booleans or undefined.
+ * @throws ArgumentError naming `matmul` for anything else.
+ */
+function matmulFlags(attrs: unknown): MatmulAttrs {
+  if (attrs === undefined || attrs === null) return PLAIN;
+  if (typeof attrs !== "object") {
+    throw new ArgumentError(
+      "matmul",
+      `matmul: attrs must be { transA?: boolean, transB?: boolean }, got ${fmtAttrs(attrs)}`,
+    );
+  }
+  const { transA, transB } = attrs as { transA?: unknown; transB?: unknown };
+  for (const [name, v] of [
+    ["transA", transA],
+    ["transB", transB],
+  ] as const) {
+    if (v !== undefined && typeof v !== "boolean") {
+      throw new ArgumentError("matmul", `matmul: attrs.${name} must be a boolean, got ${fmtValue(v)}`);
+    }
+  }
+  return transA === true || transB === true ? { transA: transA === true, transB: transB === true } : PLAIN;
+}
 
 /** Geometry of a (batched) product: M, K, N and the broadcast batch shape. */
 function geometry(a: Tensor, b: Tensor, { transA, transB }: MatmulAttrs) {
@@ -83,7 +108,7 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
   name: "matmul",
   inputs: ["a", "b"],
   check([a, b], attrs) {
-    const flags = attrs ?? PLAIN;
+    const flags = matmulFlags(attrs);
     if (a!.rank < 2 || b!.rank < 2) {
       throw new ShapeError(
         "matmul",
@@ -107,6 +132,7 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
       );
     }
   },
+  normalize: (_inputs, attrs) => matmulFlags(attrs),
   forward([a, b], attrs, ctx) {
     const flags = attrs ?? PLAIN;
     const { M, K, N, batchA, batchB } = geometry(a!, b!, flags);

@@ -6,6 +6,7 @@ import {
   ArgumentError,
   allocArray,
   defineOp,
+  isTensor,
   type Op,
   type Shape,
   shapeSize,
@@ -139,7 +140,7 @@ function zeroBaseMask(x: Tensor, p: Tensor, shape: Shape): Tensor {
  */
 export function pow(x: TensorLike, p: TensorLike): Tensor {
   // a bad `x` goes to powOp too, so the error names `pow` and the argument
-  if (typeof p === "number" && (typeof x === "number" || x instanceof Tensor)) return powScalarOp([x], { p });
+  if (typeof p === "number" && (typeof x === "number" || isTensor(x))) return powScalarOp([x], { p });
   return powOp([x, p]);
 }
 

@@ -4,23 +4,19 @@
  */
 import {
   ArgumentError,
-  argmaxMaskInto,
   assertTensor,
-  broadcastInto,
   broadcastTo,
   defineOp,
   fmtShape,
-  logSumExpToInto,
-  maxToInto,
   normalizeAxes,
   type Op,
   ShapeError,
   shapeSize,
-  sumToInto,
   Tensor,
 } from "@gradgraph/core";
+import { argmaxMaskInto, broadcastInto, logSumExpToInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs, fmtValue } from "./format.js";
+import { fmtAttrs, fmtValue, isArray } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
@@ -31,11 +27,11 @@ import { exp } from "./unary.js";
  */
 export interface SumAttrs {
   /**
-   * The axes to reduce, which must already be normalised to `0..rank−1` and sorted: the ops do not
-   * normalise them (the functions do), and a negative axis is not reduced.
+   * The axes to reduce, distinct, in `-rank..rank-1` (negative count from the end); the ops
+   * normalise them (non-negative, sorted) before computing, as the functions do.
    */
   readonly axes: readonly number[];
-  /** Keep the reduced axes as size-1 dimensions. */
+  /** Keep the reduced axes as size-1 dimensions (a boolean; undefined means false). */
   readonly keepdims: boolean;
 }
 
@@ -69,14 +65,9 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
     return [broadcastTo(g, xShape)];
   },
   check([x], attrs) {
-    if (!Array.isArray(attrs?.axes)) {
-      throw new ArgumentError(
-        "sum",
-        `sum: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`,
-      );
-    }
-    normalizeAxes("sum", attrs.axes, x!.rank);
+    checkSumAttrs("sum", x!, attrs);
   },
+  normalize: ([x], attrs) => normalizeSumAttrs("sum", x!, attrs),
   test: { attrs: ([s], pick) => ({ axes: pickAxes(s!.length, pick), keepdims: pick.bool() }) },
 });
 
@@ -98,12 +89,28 @@ function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
   return { axes, keepdims: options.keepdims === true };
 }
 
-/** Checks the attributes of a reduction op called directly. */
+/**
+ * Checks the attributes of a reduction op called directly: `axes` an array of distinct axes in
+ * `-rank..rank-1`, `keepdims` a boolean or undefined.
+ */
 function checkSumAttrs(fn: string, x: Tensor, attrs: SumAttrs | undefined): void {
-  if (!Array.isArray(attrs?.axes)) {
+  if (attrs === null || typeof attrs !== "object" || !isArray(attrs.axes)) {
     throw new ArgumentError(fn, `${fn}: attrs must be { axes: number[], keepdims: boolean }, got ${fmtAttrs(attrs)}`);
   }
+  const keepdims: unknown = attrs.keepdims;
+  if (keepdims !== undefined && typeof keepdims !== "boolean") {
+    throw new ArgumentError(fn, `${fn}: attrs.keepdims must be a boolean, got ${fmtValue(keepdims)}`);
+  }
   normalizeAxes(fn, attrs.axes, x.rank);
+}
+
+/**
+ * The attributes a reduction computes with: axes normalised (negative ones counted from the end)
+ * and sorted, keepdims a boolean; the op's `normalize`, so that `ops.sum([x], { axes: [-1] })`
+ * reduces the last axis as `sum(x, { axis: -1 })` does.
+ */
+function normalizeSumAttrs(fn: string, x: Tensor, attrs: SumAttrs): SumAttrs {
+  return { axes: normalizeAxes(fn, attrs.axes, x.rank), keepdims: attrs.keepdims === true };
 }
 
 /** The output shape of a reduction: `kept` with the reduced axes dropped unless `keepdims`. */
@@ -138,14 +145,16 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
   inputs: ["x"],
   check([x], attrs) {
     checkSumAttrs("max", x!, attrs);
-    const empty = attrs.axes.some((a) => x!.shape[a] === 0);
-    if (empty && shapeSize(reducedShape(x!.shape, attrs)) > 0) {
+    const norm = normalizeSumAttrs("max", x!, attrs);
+    const empty = norm.axes.some((a) => x!.shape[a] === 0);
+    if (empty && shapeSize(reducedShape(x!.shape, norm)) > 0) {
       throw new ShapeError(
         "max",
-        `max: cannot take the maximum over an empty axis: x has shape ${fmtShape(x!.shape)}, axes ${JSON.stringify(attrs.axes)}`,
+        `max: cannot take the maximum over an empty axis: x has shape ${fmtShape(x!.shape)}, axes ${fmtAttrs(attrs.axes)}`,
       );
     }
   },
+  normalize: ([x], attrs) => normalizeSumAttrs("max", x!, attrs),
   forward([x], attrs, ctx) {
     const kept = keptShape(x!.shape, attrs.axes);
     const out = ctx.alloc(reducedShape(x!.shape, attrs));
@@ -181,6 +190,7 @@ export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
   check([x], attrs) {
     checkSumAttrs("logSumExp", x!, attrs);
   },
+  normalize: ([x], attrs) => normalizeSumAttrs("logSumExp", x!, attrs),
   forward([x], attrs, ctx) {
     const out = ctx.alloc(reducedShape(x!.shape, attrs));
     logSumExpToInto(x!.data, x!.shape, out.data, keptShape(x!.shape, attrs.axes));

@@ -26,9 +26,9 @@ import {
   ShapeError,
   shapeSize,
   stridesOf,
-  Tensor,
+  type Tensor,
 } from "@gradgraph/core";
-import { fmtAttrs, fmtValue } from "./format.js";
+import { fmtAttrs, fmtValue, isArray, isInt32Array } from "./format.js";
 
 export { broadcastTo, sumTo } from "@gradgraph/core";
 
@@ -60,7 +60,7 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
     },
   },
   check([x], attrs) {
-    if (!Array.isArray(attrs?.shape)) {
+    if (attrs === null || typeof attrs !== "object" || !isArray(attrs.shape)) {
       throw new ArgumentError("reshape", `reshape: attrs must be { shape: number[] }, got ${fmtAttrs(attrs)}`);
     }
     checkShape("reshape", attrs.shape);
@@ -80,8 +80,8 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
  * @throws ArgumentError for non-integer dimensions.
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  if (!Array.isArray(shape)) {
-    throw new ArgumentError("reshape", `reshape: shape must be an array of integers, got ${typeof shape}`);
+  if (!isArray(shape)) {
+    throw new ArgumentError("reshape", `reshape: shape must be an array of integers, got ${describeValue(shape)}`);
   }
   if (shape.length > MAX_RANK) {
     throw new ShapeError(
@@ -212,7 +212,7 @@ export type RowIndices = readonly number[] | Int32Array;
  * @throws ArgumentError naming `op`, the index (and its position) and the dimension.
  */
 function checkRows(op: string, indices: unknown, drop: boolean, rows: number, what: () => string): void {
-  if (!(Array.isArray(indices) || indices instanceof Int32Array)) {
+  if (!(isArray(indices) || isInt32Array(indices))) {
     throw new ArgumentError(
       op,
       `${op}: attrs.indices must be an array of integers or an Int32Array, got ${describeValue(indices)}`,
@@ -247,6 +247,13 @@ function checkInt(op: string, arg: string, v: unknown): number {
   return v;
 }
 
+/** Checks `attrs.drop` of getItem and scatterRows: a boolean or undefined. */
+function checkDrop(op: string, drop: unknown): void {
+  if (drop !== undefined && typeof drop !== "boolean") {
+    throw new ArgumentError(op, `${op}: attrs.drop must be a boolean, got ${fmtValue(drop)}`);
+  }
+}
+
 /** Checks that attrs is an object, for op objects called directly. */
 function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
   if (attrs === null || typeof attrs !== "object") {
@@ -270,7 +277,7 @@ export interface TransposeAttrs {
  */
 function checkPermutation(op: string, axes: unknown, shape: readonly number[]): number[] {
   const rank = shape.length;
-  if (!Array.isArray(axes)) {
+  if (!isArray(axes)) {
     throw new ArgumentError(op, `${op}: axes must be an array of integers, got ${describeValue(axes)}`);
   }
   if (axes.length !== rank) {
@@ -432,8 +439,10 @@ export const getItemOp: Op<GetItemAttrs> = defineOp<GetItemAttrs>({
     if (x!.rank === 0) {
       throw new ShapeError("getItem", "getItem: x must have at least one dimension to index, got shape []");
     }
+    checkDrop("getItem", attrs.drop);
     checkRows("getItem", attrs.indices, attrs.drop === true, x!.shape[0]!, () => `x of shape ${fmtShape(x!.shape)}`);
   },
+  normalize: (_inputs, { indices, drop }) => ({ indices, drop: drop === true }),
   forward([x], { indices, drop }, ctx) {
     const shape = x!.shape;
     const rest = shape.slice(1);
@@ -468,7 +477,10 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
     checkAttrsObject("scatterRows", attrs, "{ indices: number[] | Int32Array, drop: boolean, rows: number }");
     const rows = checkInt("scatterRows", "attrs.rows", attrs.rows);
     if (rows < 0) throw new ArgumentError("scatterRows", `scatterRows: attrs.rows must be >= 0, got ${rows}`);
+    checkDrop("scatterRows", attrs.drop);
     const drop = attrs.drop === true;
+    // the result's shape, checked (size included) before anything is allocated
+    checkShape("scatterRows", [rows, ...(drop ? g!.shape : g!.shape.slice(1))], "result shape");
     checkRows("scatterRows", attrs.indices, drop, rows, () => `result with ${rows} rows`);
     if (!drop && (g!.rank === 0 || g!.shape[0] !== attrs.indices.length)) {
       throw new ShapeError(
@@ -477,6 +489,7 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
       );
     }
   },
+  normalize: (_inputs, { indices, drop, rows }) => ({ indices, drop: drop === true, rows }),
   forward([g], { indices, drop, rows }, ctx) {
     const rest = drop ? g!.shape : g!.shape.slice(1);
     const out = ctx.alloc([rows, ...rest]);
@@ -516,7 +529,7 @@ export function getItem(x: Tensor, index: number | RowIndices): Tensor {
     checkInt("getItem", "index", index);
     return getItemOp([t], { indices: [index], drop: true });
   }
-  if (!(Array.isArray(index) || index instanceof Int32Array)) {
+  if (!(isArray(index) || isInt32Array(index))) {
     throw new ArgumentError(
       "getItem",
       `getItem: index must be an integer, an array of integers or an Int32Array, got ${describeValue(index)}`,
@@ -621,6 +634,12 @@ export const padSliceOp: Op<PadSliceAttrs> = defineOp<PadSliceAttrs>({
     const axis = normalizeAxis("padSlice", attrs.axis, g!.rank, "attrs.axis");
     const dim = checkInt("padSlice", "attrs.dim", attrs.dim);
     checkBounds("padSlice", attrs, dim, `result of size ${dim} along axis ${axis}`);
+    // the result's shape, checked (size included) before anything is allocated
+    checkShape(
+      "padSlice",
+      g!.shape.map((d, i) => (i === axis ? dim : d)),
+      "result shape",
+    );
     if (attrs.end - attrs.start !== g!.shape[axis]) {
       throw new ShapeError(
         "padSlice",
@@ -811,11 +830,14 @@ export const splitOp: MultiOp<SplitAttrs> = defineMultiOutputOp<SplitAttrs>({
 function checkSplit(x: Tensor, sizes: unknown, axis: unknown): void {
   if (x.rank === 0) throw new ShapeError("split", "split: x must have at least one dimension, got shape []");
   const ax = normalizeAxis("split", axis, x.rank);
-  if (!Array.isArray(sizes) || sizes.length === 0) {
+  if (!isArray(sizes) || sizes.length === 0) {
     throw new ArgumentError(
       "split",
-      `split: sizes must be a non-empty array of non-negative integers, got ${Array.isArray(sizes) ? "[]" : describeValue(sizes)}`,
+      `split: sizes must be a non-empty array of non-negative integers, got ${isArray(sizes) ? "[]" : describeValue(sizes)}`,
     );
+  }
+  if (sizes.length > MAX_PIECES) {
+    throw new ArgumentError("split", `split: sizes lists ${sizes.length} pieces, more than the maximum ${MAX_PIECES}`);
   }
   let total = 0;
   for (let i = 0; i < sizes.length; i++) {
@@ -828,7 +850,7 @@ function checkSplit(x: Tensor, sizes: unknown, axis: unknown): void {
   if (total !== x.shape[ax]) {
     throw new ShapeError(
       "split",
-      `split: sizes ${JSON.stringify(sizes)} sum to ${total}, but x of shape ${fmtShape(x.shape)} has ${x.shape[ax]} along axis ${ax}`,
+      `split: sizes ${fmtAttrs(sizes)} sum to ${total}, but x of shape ${fmtShape(x.shape)} has ${x.shape[ax]} along axis ${ax}`,
     );
   }
 }
@@ -886,7 +908,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
       );
     }
     list = new Array<number>(sizes).fill(dim / sizes);
-  } else if (Array.isArray(sizes)) {
+  } else if (isArray(sizes)) {
     if (sizes.length > MAX_PIECES) {
       throw new ArgumentError(
         "split",
@@ -928,15 +950,11 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Checks that `xs` is a non-empty array of tensors. */
 function checkTensorList(fn: string, xs: unknown): Tensor[] {
-  if (!Array.isArray(xs)) {
+  if (!isArray(xs)) {
     throw new ArgumentError(fn, `${fn}: xs must be an array of tensors, got ${describeValue(xs)}`);
   }
   if (xs.length === 0) throw new ArgumentError(fn, `${fn}: xs must hold at least one tensor, got an empty array`);
-  for (let i = 0; i < xs.length; i++) {
-    if (!(xs[i] instanceof Tensor)) {
-      throw new ArgumentError(fn, `${fn}: xs[${i}] must be a Tensor, got ${describeValue(xs[i])}`);
-    }
-  }
+  for (let i = 0; i < xs.length; i++) assertTensor(fn, `xs[${i}]`, xs[i]);
   return xs as Tensor[];
 }
 

@@ -2,35 +2,78 @@
 import {
   ArgumentError,
   assertTensor,
-  broadcastInto,
+  checkShape,
   defineOp,
+  describeValue,
   type FloatArray,
-  logSumExpToInto,
+  fmtShape,
   normalizeAxis,
   type Op,
+  ShapeError,
+  shapeSize,
   type Tensor,
-  wasmSoftmaxRows,
 } from "@gradgraph/core";
+import { broadcastInto, logSumExpToInto, wasmSoftmaxRows } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs } from "./format.js";
+import { fmtAttrs, isDetached } from "./format.js";
 import { sum } from "./reduce.js";
 import { exp } from "./unary.js";
 
 /** Attributes of {@link softmaxOp} and {@link logSoftmaxOp}. */
 export interface SoftmaxAttrs {
   /**
-   * The axis, which must already be normalised to `0..rank−1`: the ops do not normalise it (the
-   * {@link softmax} and {@link logSoftmax} functions do).
+   * The axis, in `-rank..rank-1` (negative counts from the end); the ops normalise it before
+   * computing, as the {@link softmax} and {@link logSoftmax} functions do.
    */
   readonly axis: number;
 }
 
 /**
- * Writes `x − logSumExp(x, axis)` into `out`, the log-probabilities; rows along the last axis
- * take the WASM SIMD kernel when large, else a direct loop; other axes go through the general
- * reduction kernels.
+ * Writes `x − logSumExp(x, axis)` into `out`, the log-probabilities of `x` along `axis`; rows
+ * along the last axis take the WASM SIMD kernel when large, else a direct loop; other axes go
+ * through the general reduction kernels. `out` may be `x` itself.
+ * @param x - the input, a Float32Array or Float64Array holding a tensor of `shape` (row-major).
+ * @param shape - the shape of `x`, at least 1-D.
+ * @param axis - the axis (negative counts from the end).
+ * @param out - the output, a Float32Array or Float64Array of `x`'s length.
+ * @throws ArgumentError naming `logSoftmaxInto` when `x` or `out` is not a float typed array
+ *   (or its buffer was detached), or `axis` is not an integer in `-rank..rank-1`.
+ * @throws ShapeError naming `logSoftmaxInto` when `shape` is not a valid shape of `x.length`
+ *   elements with at least one dimension, or `out` has another length.
  */
 export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: number, out: FloatArray): void {
+  const fn = "logSoftmaxInto";
+  checkFloatArray(fn, "x", x);
+  checkFloatArray(fn, "out", out);
+  const s = checkShape(fn, shape);
+  if (shapeSize(s) !== x.length || s.length === 0) {
+    throw new ShapeError(
+      fn,
+      `${fn}: shape ${fmtShape(s)} must have at least one dimension and ${x.length} elements, the length of x`,
+    );
+  }
+  if (out.length !== x.length) {
+    throw new ShapeError(fn, `${fn}: out has ${out.length} elements but x has ${x.length}; they must be equal`);
+  }
+  logSoftmaxRaw(x, s, normalizeAxis(fn, axis, s.length), out);
+}
+
+/** Checks a typed-array argument: a Float32Array or Float64Array whose buffer is not detached. */
+function checkFloatArray(fn: string, arg: string, a: unknown): void {
+  let ok = false;
+  try {
+    ok = a instanceof Float32Array || a instanceof Float64Array;
+  } catch {
+    // a revoked Proxy
+  }
+  if (!ok) throw new ArgumentError(fn, `${fn}: ${arg} must be a Float32Array or Float64Array, got ${describeValue(a)}`);
+  if (isDetached(a as FloatArray)) {
+    throw new ArgumentError(fn, `${fn}: ${arg}'s ArrayBuffer was detached (transferred); it cannot be read`);
+  }
+}
+
+/** `logSoftmaxInto` for checked arguments (the ops' forward): no checks, a normalised axis. */
+function logSoftmaxRaw(x: FloatArray, shape: readonly number[], axis: number, out: FloatArray): void {
   const n = shape[axis]!;
   if (axis === shape.length - 1) {
     if (wasmSoftmaxRows(1, x, n, out, null)) return;
@@ -54,7 +97,7 @@ export function logSoftmaxInto(x: FloatArray, shape: readonly number[], axis: nu
 }
 
 function checkAxis(fn: string, x: Tensor, attrs: SoftmaxAttrs | undefined): void {
-  if (typeof attrs?.axis !== "number") {
+  if (attrs === null || typeof attrs !== "object" || typeof attrs.axis !== "number") {
     throw new ArgumentError(fn, `${fn}: attrs must be { axis: number }, got ${fmtAttrs(attrs)}`);
   }
   normalizeAxis(fn, attrs.axis, x.rank);
@@ -74,11 +117,12 @@ export const softmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   check([x], attrs) {
     checkAxis("softmax", x!, attrs);
   },
+  normalize: ([x], attrs) => ({ axis: normalizeAxis("softmax", attrs.axis, x!.rank) }),
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
     // along the last axis, large: exp(x − lse) in one WASM SIMD kernel
     if (axis !== x!.rank - 1 || !wasmSoftmaxRows(0, x!.data, x!.shape[axis]!, out.data, null)) {
-      logSoftmaxInto(x!.data, x!.shape, axis, out.data);
+      logSoftmaxRaw(x!.data, x!.shape, axis, out.data);
       const y = out.data;
       for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]!);
     }
@@ -108,9 +152,10 @@ export const logSoftmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   check([x], attrs) {
     checkAxis("logSoftmax", x!, attrs);
   },
+  normalize: ([x], attrs) => ({ axis: normalizeAxis("logSoftmax", attrs.axis, x!.rank) }),
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
-    logSoftmaxInto(x!.data, x!.shape, axis, out.data);
+    logSoftmaxRaw(x!.data, x!.shape, axis, out.data);
     ctx.saveOutput();
     return out;
   },

@@ -5,16 +5,8 @@
  * the output (exp, sqrt, sigmoid, tanh) read the saved output tensor. Large arrays run in the
  * WebAssembly SIMD kernels (`wasmUnary`, `wasmUnaryGrad`).
  */
-import {
-  allocArray,
-  defineOp,
-  isGradEnabled,
-  type Op,
-  Tensor,
-  type TensorLike,
-  wasmUnary,
-  wasmUnaryGrad,
-} from "@gradgraph/core";
+import { allocArray, defineOp, isGradEnabled, type Op, Tensor, type TensorLike } from "@gradgraph/core";
+import { wasmUnary, wasmUnaryGrad } from "@gradgraph/core/kernels";
 import { div, mul, sub } from "./arithmetic.js";
 
 const SIGMOID_GRAD = 0;

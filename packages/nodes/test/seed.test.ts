@@ -1,5 +1,6 @@
 /** The seed's node semantics (chapter 1 of "Deep Learning from Scratch 2"), as properties. */
-import { gemm, grad, type Tensor, tensor } from "@gradgraph/core";
+import { grad, type Tensor, tensor } from "@gradgraph/core";
+import { gemm } from "@gradgraph/core/kernels";
 import { tensorArb } from "@gradgraph/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

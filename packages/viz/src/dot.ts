@@ -8,7 +8,8 @@
  * DOT ID with `\` and `"` escaped and control characters shown as visible escapes (`\n`), so no
  * name can break the file or inject Graphviz escapes such as `\N`.
  */
-import { ArgumentError, describeValue, Tensor } from "@gradgraph/core";
+import { ArgumentError, describeValue, isTensor, type Tensor } from "@gradgraph/core";
+import { isArray } from "./checks.js";
 import {
   checkSnapshot,
   type GraphSnapshot,
@@ -85,7 +86,7 @@ export function toDot(source: GraphSnapshot | Tensor | readonly Tensor[], option
       );
     }
     snap = source;
-  } else if (source instanceof Tensor || Array.isArray(source)) {
+  } else if (isTensor(source) || isArray(source)) {
     snap = takeSnapshot(fn, source as Tensor | readonly Tensor[], {
       ...(options.params !== undefined ? { params: options.params } : {}),
       ...(options.groups !== undefined ? { groups: options.groups } : {}),
@@ -124,7 +125,7 @@ export function toDot(source: GraphSnapshot | Tensor | readonly Tensor[], option
   const highlighted = new Set<string>();
   const hl = options.highlight;
   if (hl !== undefined && hl !== null) {
-    const refs: readonly (NodeRef | null | undefined)[] = Array.isArray(hl) ? hl : [hl as NodeRef];
+    const refs: readonly (NodeRef | null | undefined)[] = isArray(hl) ? hl : [hl as NodeRef];
     // null and undefined entries (and holes) are skipped, so a huge sparse array would take minutes
     if (refs.length > MAX_HIGHLIGHT) {
       throw new ArgumentError(
@@ -264,7 +265,7 @@ function outputLabel(n: SnapshotOutputNode, count: number): string[] {
 /** `axes=[0], keepdims=true` for an attribute object; the value itself otherwise; "" for none. */
 function attrText(a: JsonValue): string {
   if (a === null) return "";
-  if (typeof a === "object" && !Array.isArray(a)) {
+  if (typeof a === "object" && !isArray(a)) {
     return Object.entries(a as { readonly [key: string]: JsonValue })
       .map(([k, v]) => `${k}=${valueText(v)}`)
       .join(", ");
@@ -276,7 +277,7 @@ function valueText(v: JsonValue): string {
   if (v === null) return "null";
   if (typeof v === "string") return v;
   if (typeof v !== "object") return String(v);
-  if (Array.isArray(v)) return `[${(v as readonly JsonValue[]).map(valueText).join(", ")}]`;
+  if (isArray(v)) return `[${(v as readonly JsonValue[]).map(valueText).join(", ")}]`;
   return `{${Object.entries(v as { readonly [key: string]: JsonValue })
     .map(([k, x]) => `${k}: ${valueText(x)}`)
     .join(", ")}}`;

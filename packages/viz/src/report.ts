@@ -5,6 +5,7 @@
  * curve, the decision boundary and the computational graph.
  */
 import { ArgumentError, describeValue } from "@gradgraph/core";
+import { isArray, isObject } from "./checks.js";
 import { escapeXml, insertSvgTitle } from "./plots/vega.js";
 
 /** Captions of the report's figures (plain text; escaped into the page). */
@@ -67,12 +68,12 @@ const DEFAULT_CAPTIONS = {
  */
 export function renderReportHtml(input: ReportInput): string {
   const fn = "renderReportHtml";
-  if (typeof input !== "object" || input === null) {
+  if (!isObject(input)) {
     throw new ArgumentError(fn, `${fn}: input must be an object, got ${describeValue(input)}`);
   }
   const title = text(fn, "title", input.title);
   const hp: unknown = input.hyperParams;
-  if (typeof hp !== "object" || hp === null || Array.isArray(hp)) {
+  if (!isObject(hp) || isArray(hp)) {
     throw new ArgumentError(fn, `${fn}: hyperParams must be an object of names to values, got ${describeValue(hp)}`);
   }
   const rows = Object.entries(hp).map(([name, value]: [string, unknown]) => {
@@ -85,7 +86,7 @@ export function renderReportHtml(input: ReportInput): string {
     return `<tr><th scope="row">${escapeXml(name)}</th><td>${escapeXml(String(value))}</td></tr>`;
   });
   const meta: unknown = input.metadata;
-  if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta))) {
+  if (meta !== undefined && (!isObject(meta) || isArray(meta))) {
     throw new ArgumentError(fn, `${fn}: metadata must be an object of names to values, got ${describeValue(meta)}`);
   }
   const metaRows = Object.entries((meta ?? {}) as Record<string, unknown>).map(([name, value]) => {

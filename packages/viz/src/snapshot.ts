@@ -15,8 +15,19 @@
  * `snapshot.nodes` is a topological order: every node comes after the nodes that feed it.
  */
 import { alg, Graph } from "@dagrejs/graphlib";
-import { ArgumentError, type DType, describeValue, Node, type SavedEntry, Tensor, userFrame } from "@gradgraph/core";
+import {
+  ArgumentError,
+  type DType,
+  describeValue,
+  isNode,
+  isTensor,
+  type Node,
+  type SavedEntry,
+  type Tensor,
+  userFrame,
+} from "@gradgraph/core";
 import { freeze } from "immer";
+import { isArray, isInstance, isObject as isReadable } from "./checks.js";
 
 // ---------------------------------------------------------------------------------------------
 // Data types
@@ -301,7 +312,7 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
   while (stack.length > 0) {
     const n = stack.pop()!;
     for (const nx of n.next) {
-      if (nx instanceof Node && !seen.has(nx)) {
+      if (isNode(nx) && !seen.has(nx)) {
         seen.add(nx);
         stack.push(nx);
       }
@@ -351,7 +362,7 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
         shape: [...t.shape],
         dtype: t.dtype,
         requiresGrad: t.requiresGrad,
-        grad: t.grad instanceof Tensor ? gradSummary(t.grad) : null,
+        grad: isTensor(t.grad) ? gradSummary(t.grad) : null,
         group: groupId(gi),
       });
       leafCount++;
@@ -376,7 +387,7 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
       inputs.push({ index: i, name, tracked: true, shape, dtype });
       let from: string;
       let fromSlot = 0;
-      if (nx instanceof Node) {
+      if (isNode(nx)) {
         from = opId.get(nx)!;
         fromSlot = n.nextSlot[i] ?? 0;
       } else {
@@ -466,8 +477,8 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
 }
 
 function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
-  if (outputs instanceof Tensor) return [outputs];
-  if (!Array.isArray(outputs)) {
+  if (isTensor(outputs)) return [outputs];
+  if (!isArray(outputs)) {
     throw new ArgumentError(
       fn,
       `${fn}: outputs must be a Tensor or an array of tensors, got ${describeValue(outputs)}`,
@@ -478,7 +489,7 @@ function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
   // would skip it, and skip the 2^32 − 1 holes of Array(2 ** 32 - 1) for over a minute)
   for (let k = 0; k < outputs.length; k++) {
     const o: unknown = outputs[k];
-    if (!(o instanceof Tensor)) {
+    if (!isTensor(o)) {
       throw new ArgumentError(fn, `${fn}: outputs[${k}] must be a Tensor, got ${describeValue(o)}`);
     }
   }
@@ -486,13 +497,13 @@ function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
 }
 
 function paramEntries(params: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>): [unknown, unknown][] {
-  return params instanceof Map ? [...params.entries()] : Object.entries(params);
+  return isInstance(params, Map) ? [...params.entries()] : Object.entries(params);
 }
 
 function checkParams(fn: string, params: unknown): Map<Tensor, string> {
   const named = new Map<Tensor, string>();
   if (params === undefined) return named;
-  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+  if (params === null || typeof params !== "object" || isArray(params)) {
     throw new ArgumentError(
       fn,
       `${fn}: options.params must be an object or a Map from names to tensors, got ${describeValue(params)}`,
@@ -502,7 +513,7 @@ function checkParams(fn: string, params: unknown): Map<Tensor, string> {
     if (typeof name !== "string") {
       throw new ArgumentError(fn, `${fn}: options.params keys must be strings, got ${describeValue(name)}`);
     }
-    if (!(t instanceof Tensor)) {
+    if (!isTensor(t)) {
       throw new ArgumentError(
         fn,
         `${fn}: options.params[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(t)}`,
@@ -521,7 +532,7 @@ interface CheckedGroup {
 
 function checkGroups(fn: string, groups: unknown): CheckedGroup[] {
   if (groups === undefined) return [];
-  if (!Array.isArray(groups)) {
+  if (!isArray(groups)) {
     throw new ArgumentError(fn, `${fn}: options.groups must be an array, got ${describeValue(groups)}`);
   }
   const checked: CheckedGroup[] = [];
@@ -543,7 +554,7 @@ function checkGroup(fn: string, g: unknown, i: number): CheckedGroup {
   const tensors = (key: "params" | "outputs"): Tensor[] => {
     const v = spec[key];
     if (v === undefined) return [];
-    if (!Array.isArray(v)) {
+    if (!isArray(v)) {
       throw new ArgumentError(
         fn,
         `${fn}: options.groups[${i}].${key} must be an array of tensors, got ${describeValue(v)}`,
@@ -551,7 +562,7 @@ function checkGroup(fn: string, g: unknown, i: number): CheckedGroup {
     }
     for (let k = 0; k < v.length; k++) {
       const t: unknown = v[k];
-      if (!(t instanceof Tensor)) {
+      if (!isTensor(t)) {
         throw new ArgumentError(
           fn,
           `${fn}: options.groups[${i}].${key}[${k}] must be a Tensor, got ${describeValue(t)}`,
@@ -604,9 +615,9 @@ function summarize(v: unknown, depth: number): JsonValue {
     default:
       break;
   }
-  if (v instanceof Tensor) return { tensor: [...v.shape], dtype: v.dtype };
+  if (isTensor(v)) return { tensor: [...v.shape], dtype: v.dtype };
   if (depth >= MAX_DEPTH) return "[…]";
-  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+  if (isArray(v) || ArrayBuffer.isView(v)) {
     const arr = v as ArrayLike<unknown>;
     const n = arr.length ?? 0;
     const out: JsonValue[] = [];
@@ -614,7 +625,7 @@ function summarize(v: unknown, depth: number): JsonValue {
     if (n > MAX_ITEMS) out.push(`… ${n - MAX_ITEMS} more`);
     return out;
   }
-  if (v instanceof Map || v instanceof Set) return `${describeValue(v)}(${v.size})`;
+  if (isInstance(v, Map) || isInstance(v, Set)) return `${describeValue(v)}(${v.size})`;
   const out: Record<string, JsonValue> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (x !== undefined) out[k] = summarize(x, depth + 1);
@@ -627,9 +638,9 @@ function summarize(v: unknown, depth: number): JsonValue {
 
 /** True when `value` looks like a `GraphSnapshot` (a snapshot or a copy derived with `produce`). */
 export function isGraphSnapshot(value: unknown): value is GraphSnapshot {
-  if (value === null || typeof value !== "object") return false;
+  if (!isReadable(value)) return false;
   const s = value as Partial<GraphSnapshot>;
-  return s.format === SNAPSHOT_FORMAT && Array.isArray(s.nodes) && Array.isArray(s.edges) && Array.isArray(s.groups);
+  return s.format === SNAPSHOT_FORMAT && isArray(s.nodes) && isArray(s.edges) && isArray(s.groups);
 }
 
 /**
@@ -698,7 +709,7 @@ export function checkSnapshot(fn: string, value: unknown): Map<string, SnapshotN
     }
   }
   const outputs: unknown = value.outputs;
-  if (!Array.isArray(outputs)) throw bad(`outputs must be an array of output node ids, got ${describeValue(outputs)}`);
+  if (!isArray(outputs)) throw bad(`outputs must be an array of output node ids, got ${describeValue(outputs)}`);
   const outs = outputs as readonly unknown[];
   for (let i = 0; i < outs.length; i++) {
     const o = outs[i];
@@ -712,7 +723,7 @@ export function checkSnapshot(fn: string, value: unknown): Map<string, SnapshotN
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object";
+  return isReadable(v);
 }
 
 function isIndex(v: unknown): boolean {
@@ -720,7 +731,7 @@ function isIndex(v: unknown): boolean {
 }
 
 function isShape(v: unknown): boolean {
-  if (!Array.isArray(v)) return false;
+  if (!isArray(v)) return false;
   for (let i = 0; i < v.length; i++) if (!isIndex(v[i])) return false;
   return true;
 }
@@ -741,12 +752,12 @@ function nodeProblem(n: Record<string, unknown>): string | null {
   switch (n.kind) {
     case "op": {
       if (typeof n.op !== "string") return "has no op name";
-      if (!Array.isArray(n.inputs)) return "has no inputs array";
-      if (!Array.isArray(n.outShapes)) return "has no outShapes array";
+      if (!isArray(n.inputs)) return "has no inputs array";
+      if (!isArray(n.outShapes)) return "has no outShapes array";
       // index loops, not every/for-of: a hole must fail at once, however long the sparse array
       for (let i = 0; i < n.outShapes.length; i++)
         if (!isShape(n.outShapes[i])) return "has outShapes that are not shapes";
-      if (!Array.isArray(n.saved)) return "has no saved array";
+      if (!isArray(n.saved)) return "has no saved array";
       for (let i = 0; i < n.saved.length; i++) {
         const e: unknown = n.saved[i];
         const sv = e as Record<string, unknown> | null;
@@ -782,7 +793,7 @@ function nodeProblem(n: Record<string, unknown>): string | null {
 function isJson(v: unknown, depth: number): boolean {
   if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return true;
   if (depth >= 8 || typeof v !== "object") return false;
-  const values: unknown[] = Array.isArray(v) ? v : Object.values(v);
+  const values: readonly unknown[] = isArray(v) ? v : Object.values(v);
   for (let i = 0; i < values.length; i++) if (!isJson(values[i], depth + 1)) return false;
   return true;
 }
@@ -814,10 +825,10 @@ export function resolveIn(
   if (typeof ref === "number") {
     return side?.byLiveId.get(ref) ?? fail(`live node id ${ref}`);
   }
-  if (ref instanceof Node) {
+  if (isNode(ref)) {
     return side?.byLiveId.get(ref.id) ?? fail(`node '${ref.op.name}' (id ${ref.id})`);
   }
-  if (ref instanceof Tensor) {
+  if (isTensor(ref)) {
     const id = ref.creator !== null ? side?.byLiveId.get(ref.creator.id) : side?.leaves.get(ref);
     return id ?? fail(ref.toString());
   }
@@ -923,10 +934,10 @@ export function groupsFromLayers(
   outputs?: readonly (Tensor | null | undefined)[],
 ): SnapshotGroupSpec[] {
   const fn = "groupsFromLayers";
-  if (!Array.isArray(layers)) {
+  if (!isArray(layers)) {
     throw new ArgumentError(fn, `${fn}: layers must be an array, got ${describeValue(layers)}`);
   }
-  if (outputs !== undefined && !Array.isArray(outputs)) {
+  if (outputs !== undefined && !isArray(outputs)) {
     throw new ArgumentError(fn, `${fn}: outputs must be an array of tensors, got ${describeValue(outputs)}`);
   }
   // an index loop, not map: a hole must fail at once, not be skipped (for minutes, in a huge sparse array)
@@ -934,7 +945,7 @@ export function groupsFromLayers(
   for (let i = 0; i < layers.length; i++) {
     const layer: unknown = layers[i];
     const l = layer as { name?: unknown; params?: unknown };
-    if (layer === null || typeof layer !== "object" || typeof l.name !== "string" || !Array.isArray(l.params)) {
+    if (layer === null || typeof layer !== "object" || typeof l.name !== "string" || !isArray(l.params)) {
       throw new ArgumentError(
         fn,
         `${fn}: layers[${i}] must have a string name and a params array, got ${describeValue(layer)}`,
@@ -942,7 +953,7 @@ export function groupsFromLayers(
     }
     const params = l.params as unknown[];
     for (let k = 0; k < params.length; k++) {
-      if (!(params[k] instanceof Tensor)) {
+      if (!isTensor(params[k])) {
         throw new ArgumentError(
           fn,
           `${fn}: layers[${i}].params[${k}] must be a Tensor, got ${describeValue(params[k])}`,
@@ -950,13 +961,13 @@ export function groupsFromLayers(
       }
     }
     const out = outputs?.[i];
-    if (out !== undefined && out !== null && !(out instanceof Tensor)) {
+    if (out !== undefined && out !== null && !isTensor(out)) {
       throw new ArgumentError(fn, `${fn}: outputs[${i}] must be a Tensor, got ${describeValue(out)}`);
     }
     groups.push({
       name: `${l.name}[${i}]`,
       params: [...(params as Tensor[])],
-      outputs: out instanceof Tensor ? [out] : [],
+      outputs: isTensor(out) ? [out] : [],
     });
   }
   return groups;

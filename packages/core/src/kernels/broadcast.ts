@@ -116,6 +116,8 @@ export function sumToInto(g: FloatArray, from: Shape, out: FloatArray, to: Shape
   // the gradient of a bias: only leading dimensions were broadcast, so sum whole rows
   if (isTrailingPart(to, from)) {
     const inner = out.length;
+    // (an empty out with a non-empty g is not a valid call; without this it loops forever)
+    if (inner === 0) return;
     for (let r = 0; r < g.length; r += inner) for (let j = 0; j < inner; j++) out[j] = out[j]! + g[r + j]!;
     return;
   }

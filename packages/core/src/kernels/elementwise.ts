@@ -96,7 +96,12 @@ export function addInPlace(acc: FloatArray, x: FloatArray): void {
 }
 
 function isFloatArray(v: unknown): v is FloatArray {
-  return v instanceof Float32Array || v instanceof Float64Array;
+  try {
+    return v instanceof Float32Array || v instanceof Float64Array;
+  } catch {
+    // a revoked Proxy
+    return false;
+  }
 }
 
 /**

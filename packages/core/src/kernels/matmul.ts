@@ -7,7 +7,7 @@
  * 4×4 register-tiled micro-kernel accumulates 16 products in locals per k step.
  */
 import type { FloatArray } from "../dtype.js";
-import { ArgumentError, ShapeError } from "../errors.js";
+import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import { wasmGemm } from "./wasm.js";
 
 const MR = 4;
@@ -19,6 +19,50 @@ const MC = 64;
 let packA = new Float64Array(MC * KC);
 let packB = new Float64Array(KC * NC);
 
+/** True for a Float32Array or Float64Array (false for anything else, a revoked Proxy included). */
+function isFloatArray(v: unknown): v is FloatArray {
+  try {
+    return v instanceof Float32Array || v instanceof Float64Array;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a size: a non-negative safe integer. */
+function isSize(v: unknown): boolean {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/**
+ * Checks gemm's flags, sizes and arrays (not their lengths), without allocating (gemm runs once
+ * per product, and per batch entry of a batched matmul).
+ * @throws ArgumentError naming `gemm` and the argument.
+ */
+function checkGemmArgs(
+  transA: unknown,
+  transB: unknown,
+  M: unknown,
+  N: unknown,
+  K: unknown,
+  A: unknown,
+  B: unknown,
+  C: unknown,
+): void {
+  if (typeof transA === "boolean" && typeof transB === "boolean" && isSize(M) && isSize(N) && isSize(K)) {
+    if (isFloatArray(A) && isFloatArray(B) && isFloatArray(C)) return;
+  }
+  const names = ["transA", "transB", "M", "N", "K", "A", "B", "C"] as const;
+  const values = [transA, transB, M, N, K, A, B, C];
+  for (let i = 0; i < names.length; i++) {
+    const v = values[i];
+    const ok = i < 2 ? typeof v === "boolean" : i < 5 ? isSize(v) : isFloatArray(v);
+    if (!ok) {
+      const what = i < 2 ? "a boolean" : i < 5 ? "a non-negative integer" : "a Float32Array or Float64Array";
+      throw new ArgumentError("gemm", `gemm: ${names[i]} must be ${what}, got ${describeValue(v)}`);
+    }
+  }
+}
+
 /**
  * `C[M×N] = op(A) · op(B)`, overwriting `C`. `op(A)` is M×K, `op(B)` is K×N.
  * With `transA`, `A` is stored K×M (row-major); with `transB`, `B` is stored N×K.
@@ -26,8 +70,11 @@ let packB = new Float64Array(KC * NC);
  * Products above a size threshold run in the WebAssembly SIMD kernel when it is available (see
  * `kernelInfo` and `setKernelBackend`); smaller ones, mixed dtypes, and the `"js"` backend use the
  * TypeScript kernel below.
- * @throws ArgumentError if a size is not a non-negative integer.
- * @throws ShapeError if an array is shorter than its operand.
+ * Checks every argument (its work is proportional to the arrays', so the checks cost nothing
+ * noticeable): unlike the other kernels it may be given untrusted input.
+ * @throws ArgumentError if a flag is not a boolean, a size is not a non-negative integer, or an
+ *   array is not a Float32Array or Float64Array.
+ * @throws ShapeError if an array is shorter than its operand (a detached one has length 0).
  */
 export function gemm(
   transA: boolean,
@@ -39,9 +86,7 @@ export function gemm(
   B: FloatArray,
   C: FloatArray,
 ): void {
-  if (!(Number.isInteger(M) && Number.isInteger(N) && Number.isInteger(K) && M >= 0 && N >= 0 && K >= 0)) {
-    throw new ArgumentError("gemm", `gemm: sizes must be non-negative integers, got M=${M}, N=${N}, K=${K}`);
-  }
+  checkGemmArgs(transA, transB, M, N, K, A, B, C);
   if (A.length < M * K || B.length < K * N || C.length < M * N) {
     throw new ShapeError(
       "gemm",

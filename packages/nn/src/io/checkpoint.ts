@@ -5,6 +5,7 @@
  * bundles for a browser, where these throw.
  */
 import { ArgumentError, describeValue, type Tensor } from "@gradgraph/core";
+import { isInstance } from "../checks.js";
 import { type NodeModules, nodeModules, removeStaleTemporaries, tempPrefix } from "./node.js";
 import {
   CheckpointError,
@@ -74,9 +75,23 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   checkPath(fn, path);
   let bytes: Uint8Array;
   if (typeof data === "string") bytes = new TextEncoder().encode(data);
-  else if (data instanceof Uint8Array) bytes = data;
-  else throw new ArgumentError(fn, `${fn}: data must be a string or a Uint8Array, got ${describeValue(data)}`);
+  else if (isInstance(data, Uint8Array)) {
+    if (data.byteLength === 0 && detached(data)) {
+      throw new ArgumentError(fn, `${fn}: data's ArrayBuffer was detached (transferred); it cannot be read`);
+    }
+    bytes = data;
+  } else throw new ArgumentError(fn, `${fn}: data must be a string or a Uint8Array, got ${describeValue(data)}`);
   writeAtomic(fn, path, bytes);
+}
+
+/** True for a view over a detached (transferred) buffer, which would write as an empty file. */
+function detached(view: Uint8Array): boolean {
+  try {
+    new Uint8Array(view.buffer, 0, 0); // cannot be made over a detached buffer
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** The atomic write behind `saveParams` and `writeFileAtomic`; errors name `fn`. */

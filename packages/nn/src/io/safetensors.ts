@@ -10,7 +10,8 @@
  * used, the byte ranges must tile the data section exactly, and every problem is a
  * `CheckpointError` that names the function, the tensor or field, and the values.
  */
-import { ArgumentError, describeValue, GradgraphError, Tensor } from "@gradgraph/core";
+import { ArgumentError, describeValue, GradgraphError, isTensor, MAX_RANK, Tensor } from "@gradgraph/core";
+import { isArrayOrRevoked, isInstance } from "../checks.js";
 import { float16Table, toFloat16Bits } from "./float16.js";
 
 /**
@@ -157,17 +158,17 @@ export function namedEntries(fn: string, arg: string, tensors: unknown): [string
     if (typeof name !== "string") {
       throw new ArgumentError(fn, `${fn}: ${arg} keys must be strings, got ${describeValue(name)}`);
     }
-    if (!(value instanceof Tensor)) {
+    if (!isTensor(value)) {
       throw new ArgumentError(fn, `${fn}: ${arg}[${quote(name)}] must be a Tensor, got ${describeValue(value)}`);
     }
     out.push([name, value]);
   };
-  if (tensors instanceof Map) {
+  if (isInstance(tensors, Map)) {
     for (const [name, value] of tensors) check(name, value);
   } else if (
     typeof tensors === "object" &&
     tensors !== null &&
-    !Array.isArray(tensors) &&
+    !isArrayOrRevoked(tensors) &&
     !ArrayBuffer.isView(tensors)
   ) {
     for (const [name, value] of Object.entries(tensors)) check(name, value);
@@ -198,7 +199,7 @@ function checkLimit(fn: string, name: string, value: unknown, fallback: number):
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !isArrayOrRevoked(value);
 }
 
 function own(obj: Record<string, unknown>, key: string): unknown {
@@ -344,7 +345,7 @@ export function decodeWith(
   options: DecodeSafetensorsOptions,
   source: string | null,
 ): SafetensorsContents {
-  if (!(bytes instanceof Uint8Array)) {
+  if (!isInstance(bytes, Uint8Array)) {
     throw new ArgumentError(fn, `${fn}: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
   }
   const opts: unknown = options ?? {};
@@ -477,6 +478,13 @@ function parseEntry(fn: string, source: string | null, name: string, value: unkn
   const rawShape = own(value, "shape");
   if (!Array.isArray(rawShape)) {
     fail(fn, source, `tensor ${q} shape must be an array of non-negative integers, got ${describeValue(rawShape)}`);
+  }
+  if (rawShape.length > MAX_RANK) {
+    fail(
+      fn,
+      source,
+      `tensor ${q} shape has ${rawShape.length} dimensions, more than gradgraph's maximum rank ${MAX_RANK}`,
+    );
   }
   const shape: number[] = [];
   let hasZero = false;

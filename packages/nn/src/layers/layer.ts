@@ -3,8 +3,28 @@
  * `backward`. Here `backward` is not written by hand: it runs reverse-mode autodiff over what
  * `forward` recorded, and writes the gradients into the existing `grads` tensors.
  */
-import { ArgumentError, assertTensor, describeValue, GraphError, grad, Tensor, zeros } from "@gradgraph/core";
-import { checkBackwardArgs, checkParam, checkParamList } from "../checks.js";
+import {
+  ArgumentError,
+  assertTensor,
+  describeValue,
+  GraphError,
+  grad,
+  isTensor,
+  type Tensor,
+  zeros,
+} from "@gradgraph/core";
+import { checkBackwardArgs, checkParam, checkParamList, frozenError, notAnInstance } from "../checks.js";
+
+/** The brand check of layers (a private field of BaseLayer, which a fake object lacks). */
+let isLayer: (value: object) => boolean;
+
+/**
+ * @internal Checks that `self` is a layer made by BaseLayer's constructor (a subclass instance).
+ * @throws ArgumentError naming `member`.
+ */
+export function checkLayerThis(member: string, self: unknown): asserts self is BaseLayer {
+  if (typeof self !== "object" || self === null || !isLayer(self)) throw notAnInstance(member, "layer", self);
+}
 
 /** A layer: parameters with their gradient buffers, a forward, and an autodiff backward. */
 export interface Layer {
@@ -50,6 +70,11 @@ export abstract class BaseLayer implements Layer {
   protected lastInput: Tensor | null = null;
   /** The recorded output of the last forward, which backward differentiates (`null` before the first forward). */
   protected lastOutput: Tensor | null = null;
+  #layer = true;
+
+  static {
+    isLayer = (v) => #layer in v;
+  }
 
   /**
    * Registers the layer's parameters and gives each a zero gradient buffer (see {@link gradBufferFor}).
@@ -65,15 +90,40 @@ export abstract class BaseLayer implements Layer {
   /** The layer's function of its input (recorded, differentiable). */
   protected abstract compute(x: Tensor): Tensor;
 
+  /**
+   * Applies the layer to `x` and keeps the input and the recorded output for `backward`.
+   * @throws ArgumentError naming `<layer>.forward` when `x` is not a Tensor, the layer is frozen
+   *   (Object.freeze: the last input and output cannot be kept), or the method is called on
+   *   something that is not a layer; whatever `compute` throws for an `x` it cannot take.
+   */
   forward(x: Tensor): Tensor {
-    assertTensor(`${this.name}.forward`, "x", x);
+    checkLayerThis("BaseLayer.forward", this);
+    const fn = `${typeof this.name === "string" ? this.name : "BaseLayer"}.forward`;
+    assertTensor(fn, "x", x);
+    if (typeof this.compute !== "function") {
+      throw new ArgumentError(
+        fn,
+        `${fn}: the layer has no compute method (BaseLayer is abstract: subclasses implement compute)`,
+      );
+    }
     const y = this.compute(x);
-    this.lastInput = x;
+    try {
+      this.lastInput = x;
+    } catch {
+      throw frozenError(fn, "the layer");
+    }
     this.lastOutput = y;
     return y;
   }
 
+  /**
+   * Differentiates the last forward's output (see {@link autodiffBackward}).
+   * @throws GraphError naming `<layer>.backward` when there was no forward or it was already
+   *   differentiated; ArgumentError/ShapeError for a bad `dout`, or when the method is called on
+   *   something that is not a layer.
+   */
   backward(dout?: Tensor): Tensor | null {
+    checkLayerThis("BaseLayer.backward", this);
     return autodiffBackward(this.name, this.lastInput, this.lastOutput, this.params, this.grads, dout);
   }
 }
@@ -102,7 +152,7 @@ export function autodiffBackward(
       `${layer}.backward: call forward first; there is no recorded output to differentiate`,
     );
   }
-  if (dout !== undefined && !(dout instanceof Tensor)) {
+  if (dout !== undefined && !isTensor(dout)) {
     throw new ArgumentError(
       `${layer}.backward`,
       `${layer}.backward: dout must be a Tensor, got ${describeValue(dout)}`,

@@ -2,7 +2,7 @@
 import { fmtShape, ShapeError, type Tensor } from "@gradgraph/core";
 import { add, affine, matmul } from "@gradgraph/nodes";
 import { checkLinearInput, checkParam } from "../checks.js";
-import { BaseLayer } from "./layer.js";
+import { BaseLayer, checkLayerThis } from "./layer.js";
 
 /** `MatMul`: `y = x·W` for a mini-batch x (N×D) and W (D×H). */
 export class MatMul extends BaseLayer {
@@ -25,6 +25,7 @@ export class MatMul extends BaseLayer {
    * @throws ShapeError naming `MatMul.forward` when x is not N×D for W of D×H.
    */
   protected compute(x: Tensor): Tensor {
+    checkLayerThis("MatMul.compute", this);
     checkLinearInput("MatMul", this.params[0]!, x);
     return matmul(x, this.params[0]!);
   }
@@ -61,6 +62,7 @@ export class Affine extends BaseLayer {
    * @throws ShapeError naming `Affine.forward` when x is not N×D for W of D×H.
    */
   protected compute(x: Tensor): Tensor {
+    checkLayerThis("Affine.compute", this);
     checkLinearInput("Affine", this.params[0]!, x);
     // a mini-batch (the usual case) takes the fused op: one output array, bias added in place
     if (x.rank === 2) return affine(x, this.params[0]!, this.params[1]!);

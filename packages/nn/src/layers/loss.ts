@@ -1,8 +1,18 @@
 /** The seed's SoftmaxWithLoss layer: softmax and cross-entropy in one, backward `(y − t)/N`. */
 import { assertTensor, GraphError, type Tensor } from "@gradgraph/core";
 import { type Labels, softmax, softmaxCrossEntropy } from "@gradgraph/nodes";
-import { checkLabelsFor } from "../checks.js";
+import { checkLabelsFor, frozenError, notAnInstance } from "../checks.js";
 import { autodiffBackward } from "./layer.js";
+
+/** The brand check of SoftmaxWithLoss (its private field). */
+let isLossLayer: (value: object) => boolean;
+
+/** Checks that `self` is a SoftmaxWithLoss. @throws ArgumentError naming `member`. */
+function checkLossThis(member: string, self: unknown): void {
+  if (typeof self !== "object" || self === null || !isLossLayer(self)) {
+    throw notAnInstance(member, "SoftmaxWithLoss", self);
+  }
+}
 
 /** A loss layer: `forward(x, t)` returns a 0-d loss; `backward(dout = 1)` returns dx. */
 export interface LossLayer {
@@ -35,6 +45,10 @@ export class SoftmaxWithLoss implements LossLayer {
   #input: Tensor | null = null;
   #loss: Tensor | null = null;
 
+  static {
+    isLossLayer = (v) => #loss in v;
+  }
+
   /**
    * The mean softmax cross-entropy of the scores against the labels; records the graph for
    * `backward` and forgets the previous forward's probabilities.
@@ -45,12 +59,17 @@ export class SoftmaxWithLoss implements LossLayer {
    *   axis, or labels that fit neither form (class indices must be integers in [0, C)).
    */
   forward(x: Tensor, t: Labels): Tensor {
+    checkLossThis("SoftmaxWithLoss.forward", this);
     assertTensor("SoftmaxWithLoss.forward", "x", x);
     checkLabelsFor("SoftmaxWithLoss.forward", "t", x, t);
     const loss = softmaxCrossEntropy(x, t);
+    try {
+      this.y = null;
+    } catch {
+      throw frozenError("SoftmaxWithLoss.forward", "the layer");
+    }
     this.#input = x;
     this.#loss = loss;
-    this.y = null;
     return loss;
   }
 
@@ -59,10 +78,18 @@ export class SoftmaxWithLoss implements LossLayer {
    * @throws GraphError naming `SoftmaxWithLoss.probabilities` before the first forward.
    */
   probabilities(): Tensor {
+    checkLossThis("SoftmaxWithLoss.probabilities", this);
     if (this.#input === null) {
       throw new GraphError("SoftmaxWithLoss.probabilities", "SoftmaxWithLoss.probabilities: call forward first");
     }
-    this.y ??= softmax(this.#input.detach());
+    if (this.y === null) {
+      const y = softmax(this.#input.detach());
+      try {
+        this.y = y;
+      } catch {
+        throw frozenError("SoftmaxWithLoss.probabilities", "the layer");
+      }
+    }
     return this.y;
   }
 
@@ -75,6 +102,7 @@ export class SoftmaxWithLoss implements LossLayer {
    *   0-d (or one-element) Tensor.
    */
   backward(dout?: Tensor): Tensor | null {
+    checkLossThis("SoftmaxWithLoss.backward", this);
     return autodiffBackward(this.name, this.#input, this.#loss, this.params, this.grads, dout);
   }
 }

@@ -4,7 +4,16 @@
  * is the `eps` option here.
  */
 import type { Tensor } from "@gradgraph/core";
-import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
+import { markAllModified } from "../checks.js";
+import {
+  checkHyper,
+  checkOptimizerThis,
+  checkOptions,
+  checkUpdateArgs,
+  LearningRate,
+  type Optimizer,
+  ParamState,
+} from "./optimizer.js";
 
 /** The book's constant in the denominators, `1e-7`: the default `eps`. */
 export const DEFAULT_EPS = 1e-7;
@@ -69,8 +78,11 @@ export class AdaGrad extends LearningRate implements Optimizer {
 
   /** One AdaGrad step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("AdaGrad.update", this, (v: object) => #state in v);
     checkUpdateArgs("AdaGrad.update", params, grads);
     this.#state.check("AdaGrad.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("AdaGrad.update", "params", params);
     const hs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const eps = this.eps;
@@ -84,7 +96,6 @@ export class AdaGrad extends LearningRate implements Optimizer {
         h[j] = h[j]! + gj * gj;
         p[j] = p[j]! - (lr * gj) / (Math.sqrt(h[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }
@@ -119,8 +130,11 @@ export class RMSprop extends LearningRate implements Optimizer {
 
   /** One RMSprop step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("RMSprop.update", this, (v: object) => #state in v);
     checkUpdateArgs("RMSprop.update", params, grads);
     this.#state.check("RMSprop.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("RMSprop.update", "params", params);
     const hs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const eps = this.eps;
@@ -136,7 +150,6 @@ export class RMSprop extends LearningRate implements Optimizer {
         h[j] = d * h[j]! + c * gj * gj;
         p[j] = p[j]! - (lr * gj) / (Math.sqrt(h[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }
@@ -180,13 +193,17 @@ export class Adam extends LearningRate implements Optimizer {
 
   /** The number of updates done so far (the book's `iter`, the `t` of the bias correction). */
   get iter(): number {
+    checkOptimizerThis("Adam.iter", this, (v: object) => #iter in v);
     return this.#iter;
   }
 
   /** One Adam step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Adam.update", this, (v: object) => #state in v);
     checkUpdateArgs("Adam.update", params, grads);
     this.#state.check("Adam.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Adam.update", "params", params);
     const state = this.#state.ensure(params);
     const ms = state[0]!;
     const vs = state[1]!;
@@ -209,7 +226,6 @@ export class Adam extends LearningRate implements Optimizer {
         v[j] = v[j]! + c2 * (gj * gj - v[j]!);
         p[j] = p[j]! - (lrT * m[j]!) / (Math.sqrt(v[j]!) + eps);
       }
-      param.markModified();
     }
   }
 }

@@ -1,5 +1,6 @@
 /** Gradient clipping by global norm, as the book's `clip_grads` and PyTorch's `clip_grad_norm_`. */
-import { ArgumentError, describeValue, Tensor } from "@gradgraph/core";
+import { ArgumentError, assertTensor, describeValue, type Tensor } from "@gradgraph/core";
+import { isArray, markAllModified } from "../checks.js";
 
 /**
  * Clips gradients by their global L2 norm: with `norm = √(Σ over all grads of Σ g²)`, when
@@ -15,7 +16,7 @@ import { ArgumentError, describeValue, Tensor } from "@gradgraph/core";
  * @throws ArgumentError when `grads` is not an array of Tensors or `maxNorm` is not a number > 0.
  */
 export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number {
-  if (!Array.isArray(grads)) {
+  if (!isArray(grads)) {
     throw new ArgumentError(
       "clipGradNorm",
       `clipGradNorm: grads must be an array of Tensors, got ${describeValue(grads)}`,
@@ -29,9 +30,7 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number 
   }
   for (let i = 0; i < grads.length; i++) {
     const g: unknown = grads[i];
-    if (!(g instanceof Tensor)) {
-      throw new ArgumentError("clipGradNorm", `clipGradNorm: grads[${i}] must be a Tensor, got ${describeValue(g)}`);
-    }
+    assertTensor("clipGradNorm", `grads[${i}]`, g);
   }
   let sumSq = 0;
   for (const g of grads) {
@@ -42,10 +41,11 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number): number 
   if (norm === Number.POSITIVE_INFINITY) norm = rescaledNorm(grads);
   if (!Number.isFinite(norm) || !(norm > maxNorm)) return norm;
   const rate = maxNorm / (norm + 1e-6);
+  // every gradient is marked modified before any is rescaled: a frozen one throws here
+  markAllModified("clipGradNorm", "grads", grads);
   for (const g of grads) {
     const d = g.data;
     for (let j = 0; j < d.length; j++) d[j] = d[j]! * rate;
-    g.markModified();
   }
   return norm;
 }

@@ -5,15 +5,18 @@
  */
 import {
   ArgumentError,
+  assertTensor,
   DTypeError,
   describeValue,
   type FloatArray,
   fmtShape,
+  isTensor,
   type Shape,
   ShapeError,
   shapesEqual,
-  Tensor,
+  type Tensor,
 } from "@gradgraph/core";
+import { isArray, isArrayOrRevoked, notAnInstance } from "../checks.js";
 
 /**
  * An optimizer in the book's sense: `update(params, grads)` changes `params[i].data` in place
@@ -78,7 +81,7 @@ export function checkHyper(owner: string, arg: string, value: unknown, rule: Hyp
  */
 export function checkOptions<T extends object>(owner: string, options: T | undefined, allowed: readonly string[]): T {
   if (options === undefined) return {} as T;
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+  if (typeof options !== "object" || options === null || isArrayOrRevoked(options)) {
     throw new ArgumentError(
       owner,
       `${owner}: options must be an object such as { lr: 0.01 }, got ${describeValue(options)}`,
@@ -86,7 +89,10 @@ export function checkOptions<T extends object>(owner: string, options: T | undef
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new ArgumentError(owner, `${owner}: unknown option '${key}' (valid options: ${allowed.join(", ")})`);
+      throw new ArgumentError(
+        owner,
+        `${owner}: unknown option '${key.length > 40 ? `${key.slice(0, 40)}…` : key}' (valid options: ${allowed.join(", ")})`,
+      );
     }
   }
   return options;
@@ -98,10 +104,10 @@ export function checkOptions<T extends object>(owner: string, options: T | undef
  * @internal
  */
 export function checkUpdateArgs(fn: string, params: unknown, grads: unknown): void {
-  if (!Array.isArray(params)) {
+  if (!isArray(params)) {
     throw new ArgumentError(fn, `${fn}: params must be an array of Tensors, got ${describeValue(params)}`);
   }
-  if (!Array.isArray(grads)) {
+  if (!isArray(grads)) {
     throw new ArgumentError(fn, `${fn}: grads must be an array of Tensors, got ${describeValue(grads)}`);
   }
   if (params.length !== grads.length) {
@@ -111,12 +117,9 @@ export function checkUpdateArgs(fn: string, params: unknown, grads: unknown): vo
     );
   }
   for (let i = 0; i < params.length; i++) {
-    const p: unknown = params[i];
+    const p = assertTensor(fn, `params[${i}]`, params[i]);
     const g: unknown = grads[i];
-    if (!(p instanceof Tensor)) {
-      throw new ArgumentError(fn, `${fn}: params[${i}] must be a Tensor, got ${describeValue(p)}`);
-    }
-    if (!(g instanceof Tensor)) {
+    if (!isTensor(g)) {
       const hint = g === null || g === undefined ? ` (has backward() reached params[${i}]?)` : "";
       throw new ArgumentError(fn, `${fn}: grads[${i}] must be a Tensor, got ${describeValue(g)}${hint}`);
     }
@@ -197,6 +200,20 @@ export class ParamState {
   }
 }
 
+/** The brand check of optimizers (LearningRate's private field). */
+let isOptimizer: (value: object) => boolean;
+
+/**
+ * Checks that `self` is one of this package's optimizers (`ok`, when given, is the class's own
+ * brand check). @throws ArgumentError naming `member`.
+ * @internal
+ */
+export function checkOptimizerThis(member: string, self: unknown, ok?: (v: object) => boolean): void {
+  if (typeof self !== "object" || self === null || !isOptimizer(self) || (ok !== undefined && !ok(self))) {
+    throw notAnInstance(member, member.split(".")[0]!, self);
+  }
+}
+
 /**
  * The learning-rate bookkeeping every optimizer shares: `lr` is checked when set, in the
  * constructor and afterwards.
@@ -212,12 +229,22 @@ export abstract class LearningRate {
     this.lr = lr;
   }
 
-  /** The learning rate: a finite number >= 0. @throws ArgumentError when set to anything else. */
+  static {
+    isOptimizer = (v) => #lr in v;
+  }
+
+  /**
+   * The learning rate: a finite number >= 0.
+   * @throws ArgumentError when set to anything else, or read or set on something that is not an
+   *   optimizer.
+   */
   get lr(): number {
+    checkOptimizerThis("Optimizer.lr", this);
     return this.#lr;
   }
 
   set lr(value: number) {
+    checkOptimizerThis("Optimizer.lr", this);
     this.#lr = checkHyper(this.name, "lr", value);
   }
 }

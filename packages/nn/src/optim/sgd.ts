@@ -2,8 +2,18 @@
  * First-order optimizers of "Deep Learning from Scratch" (common/optimizer.py): plain SGD,
  * momentum SGD and Nesterov's accelerated gradient.
  */
-import { axpy, type Tensor } from "@gradgraph/core";
-import { checkHyper, checkOptions, checkUpdateArgs, LearningRate, type Optimizer, ParamState } from "./optimizer.js";
+import type { Tensor } from "@gradgraph/core";
+import { axpy } from "@gradgraph/core/kernels";
+import { markAllModified } from "../checks.js";
+import {
+  checkHyper,
+  checkOptimizerThis,
+  checkOptions,
+  checkUpdateArgs,
+  LearningRate,
+  type Optimizer,
+  ParamState,
+} from "./optimizer.js";
 
 /** Options of `SGD`. */
 export interface SGDOptions {
@@ -43,13 +53,15 @@ export class SGD extends LearningRate implements Optimizer {
 
   /** `p ← p − lr·g` for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("SGD.update", this);
     checkUpdateArgs("SGD.update", params, grads);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("SGD.update", "params", params);
     const lr = this.lr;
     for (let i = 0; i < params.length; i++) {
       const param = params[i]!;
       // p + (−lr)·g equals p − lr·g exactly; axpy runs large arrays in the WASM SIMD kernel
       axpy(-lr, grads[i]!.data, param.data);
-      param.markModified();
     }
   }
 }
@@ -80,8 +92,11 @@ export class Momentum extends LearningRate implements Optimizer {
 
   /** One momentum step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Momentum.update", this, (v: object) => #state in v);
     checkUpdateArgs("Momentum.update", params, grads);
     this.#state.check("Momentum.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Momentum.update", "params", params);
     const vs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const mu = this.momentum;
@@ -94,7 +109,6 @@ export class Momentum extends LearningRate implements Optimizer {
         v[j] = mu * v[j]! - lr * g[j]!;
         p[j] = p[j]! + v[j]!;
       }
-      param.markModified();
     }
   }
 }
@@ -127,8 +141,11 @@ export class Nesterov extends LearningRate implements Optimizer {
 
   /** One Nesterov step for every pair, in place; see `Optimizer.update`. */
   update(params: readonly Tensor[], grads: readonly Tensor[]): void {
+    checkOptimizerThis("Nesterov.update", this, (v: object) => #state in v);
     checkUpdateArgs("Nesterov.update", params, grads);
     this.#state.check("Nesterov.update", params);
+    // every parameter is marked modified before anything changes: a frozen one throws here
+    markAllModified("Nesterov.update", "params", params);
     const vs = this.#state.ensure(params)[0]!;
     const lr = this.lr;
     const mu = this.momentum;
@@ -144,7 +161,6 @@ export class Nesterov extends LearningRate implements Optimizer {
         v[j] = mu * v[j]! - lr * gj;
         p[j] = p[j]! + mu2 * v[j]! - lrg * gj;
       }
-      param.markModified();
     }
   }
 }

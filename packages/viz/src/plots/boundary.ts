@@ -5,11 +5,13 @@ import {
   assertTensor,
   describeValue,
   fmtShape,
+  isTensor,
   noGrad,
   ShapeError,
   Tensor,
 } from "@gradgraph/core";
 import type { TopLevelSpec } from "vega-lite";
+import { isArray, isConstructorOnly, isObject } from "../checks.js";
 import { checkSize, checkTitle, renderVegaLiteSvg, vegaText } from "./vega.js";
 
 /** Options of {@link decisionBoundarySvg}. */
@@ -74,11 +76,11 @@ const POINT_SHAPES = ["circle", "cross", "triangle-up", "square", "diamond", "tr
  */
 export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Promise<string> {
   const fn = "decisionBoundarySvg";
-  if (typeof options !== "object" || options === null) {
+  if (!isObject(options)) {
     throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
   }
   const { predict, labels } = options;
-  if (typeof predict !== "function") {
+  if (typeof predict !== "function" || isConstructorOnly(predict)) {
     throw new ArgumentError(fn, `${fn}: predict must be a function, got ${describeValue(predict)}`);
   }
   const x = assertTensor(fn, "x", options.x);
@@ -91,7 +93,7 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
       throw new ArgumentError(fn, `${fn}: x[${i >> 1}, ${i & 1}] must be finite, got ${x.data[i]}`);
     }
   }
-  if (labels === null || typeof labels !== "object" || typeof labels.length !== "number") {
+  if (!isObject(labels) || typeof labels.length !== "number") {
     throw new ArgumentError(fn, `${fn}: labels must be an array of class indices, got ${describeValue(labels)}`);
   }
   if (labels.length !== n) throw new ShapeError(fn, `${fn}: ${labels.length} labels for ${n} points of x`);
@@ -134,7 +136,7 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
     }
   }
   const scores: unknown = noGrad(() => predict(new Tensor(grid, [cells, 2])));
-  if (!(scores instanceof Tensor)) {
+  if (!isTensor(scores)) {
     throw new ArgumentError(fn, `${fn}: predict must return a Tensor, got ${describeValue(scores)}`);
   }
   if (scores.rank !== 2 || scores.shape[0] !== cells || scores.shape[1] === 0) {
@@ -166,7 +168,7 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
     }
   }
   const names = options.classNames ?? Array.from({ length: classes }, (_, j) => `class ${j}`);
-  if (!Array.isArray(names) || names.length < classes) {
+  if (!isArray(names) || names.length < classes) {
     throw new ArgumentError(fn, `${fn}: classNames must be at least ${classes} strings, got ${describeValue(names)}`);
   }
   // an index loop over the names used, not some(): a hole of a sparse array must fail, not be skipped
