@@ -168,7 +168,7 @@ describe("junk options and arguments", () => {
     expect(() => rng.int(0, 10n as never)).toThrow(/Rng.int: min and max must be integers with min <= max/);
     expect(() => rng.int(3, 2)).toThrow(ArgumentError);
     expect(() => rng.permutation(Symbol() as never)).toThrow(
-      /Rng.permutation: n must be a non-negative integer, got symbol/,
+      /Rng.permutation: n must be an integer from 0 to 67108864 \(2\^26\), got symbol/,
     );
   });
 });
