@@ -10,8 +10,8 @@ import {
   optionsObject,
   ShapeError,
 } from "./errors.js";
-import type { Node } from "./graph.js";
 import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
+import type { Node } from "./node.js";
 import { type Rng, rngFrom, type Seed } from "./random.js";
 import { checkShape, MAX_RANK, MAX_TENSOR_SIZE, type Shape, shapeSize, shapesEqual } from "./shape.js";
 import { isArray, isRevoked } from "./validate.js";
@@ -48,12 +48,20 @@ let intact: (value: object) => boolean;
 /** The brand and size check behind `isTensorFast`, set in Tensor's static block. */
 let branded: (value: object) => boolean;
 
-/** Whether a value is a graph Node (registered by graph.ts, which imports this module). */
+/** Whether a value is a graph Node (registered by node.ts, which imports this module). */
 let isNodeValue: (value: unknown) => boolean = () => false;
 
-/** @internal Lets graph.ts tell this module how to recognise a Node (for the constructor's check). */
+/** @internal Lets node.ts tell this module how to recognise a Node (for the constructor's check). */
 export function registerNodeCheck(check: (value: unknown) => boolean): void {
   isNodeValue = check;
+}
+
+/** The backward engine (registered by engine.ts, which imports this module). */
+let runBackward: ((root: Tensor, seed: Tensor, options: BackwardOptions) => void) | null = null;
+
+/** @internal Lets engine.ts tell this module how to run a backward pass from a tensor an op produced. */
+export function registerEngine(engine: (root: Tensor, seed: Tensor, options: BackwardOptions) => void): void {
+  runBackward = engine;
 }
 
 /**
@@ -289,7 +297,7 @@ export class Tensor {
       }
       return;
     }
-    this.creator.runBackward(this, g, options);
+    runBackward!(this, g, options);
   }
 
   /**

@@ -10,7 +10,6 @@ import {
   describeValue,
   type FloatArray,
   fmtShape,
-  isGradEnabled,
   isTensor,
   type Op,
   ShapeError,
@@ -94,9 +93,7 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const s = ctx.input(0);
     const t = ctx.input(1);
     const [ds, dt] = ctx.needsInputGrad;
-    // not recording (a first-order backward): the seed's (y − t)/N in one pass
     const stash = ctx.stashed as SceStash;
-    if (!isGradEnabled() && !dt) return [fusedGrad(s, t, gy.data[0]! / rows(s.shape), stash), null];
     const g = mul(gy, 1 / rows(s.shape));
     // d/ds = (softmax(s)·Σt − t)/N; for targets whose rows sum to 1 (one-hot, probabilities) and
     // that are constants, that is the seed's (y − t)/N, one product cheaper

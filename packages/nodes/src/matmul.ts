@@ -5,22 +5,17 @@
  */
 import {
   ArgumentError,
-  allocArray,
   assertTensor,
   broadcastShapes,
   defineOp,
-  type FloatArray,
   fmtShape,
-  isGradEnabled,
   type Op,
-  type Shape,
   ShapeError,
   stridesOf,
-  sumTo,
-  Tensor,
+  type Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { binaryInto, gemm, sumToInto } from "@gradgraph/core/kernels";
+import { binaryInto, gemm } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 
@@ -87,20 +82,6 @@ function batchOffsets(from: readonly number[], to: readonly number[]): number[] 
     }
   }
   return out;
-}
-
-/**
- * `op(x)·op(y)` of two 2-D same-dtype tensors straight into a new tensor of shape [M, N], without
- * recording or re-checking (backward's first-order fast path: the shapes were checked in forward),
- * into `target` (a leaf's zeroed `.grad`, from `ctx.gradTarget`) when given.
- */
-function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean, target: FloatArray | null): Tensor {
-  const M = transX ? x.shape[1]! : x.shape[0]!;
-  const K = transX ? x.shape[0]! : x.shape[1]!;
-  const N = transY ? y.shape[0]! : y.shape[1]!;
-  const out = target ?? allocArray(x.dtype, M * N);
-  gemm(transX, transY, M, N, K, x.data, y.data, out);
-  return new Tensor(out, [M, N]);
 }
 
 /** `matmul`: op(a)·op(b) over the last two dimensions, batched over broadcast leading dimensions. */
@@ -170,14 +151,6 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
     const [needA, needB] = ctx.needsInputGrad;
     const a = ctx.input(0);
     const b = ctx.input(1);
-    if (!isGradEnabled() && a.rank === 2 && b.rank === 2 && a.dtype === b.dtype && gy.dtype === a.dtype) {
-      // first order, plain 2-D: the same products as below, without recording machinery
-      const ta = needA ? ctx.gradTarget(0) : null;
-      const tb = needB ? ctx.gradTarget(1) : null;
-      const da = !needA ? null : transA ? rawProduct(b, gy, transB, true, ta) : rawProduct(gy, b, false, !transB, ta);
-      const db = !needB ? null : transB ? rawProduct(gy, a, true, transA, tb) : rawProduct(a, gy, !transA, false, tb);
-      return [da, db];
-    }
     // C = op(A)·op(B):  dA = gy·op(B)ᵀ (or its transpose),  dB = op(A)ᵀ·gy (or its transpose);
     // over broadcast batch dimensions the engine sums each back to its operand's shape
     const da = !needA
@@ -257,7 +230,7 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
  * `affine`: `x·W + b` for a 2-D `x` [N, D], `W` [D, H] and a bias `b` of shape [H] or [1, H]: the
  * seed's Affine layer as one op (PyTorch's `addmm`). Forward adds the bias into the product's
  * own output, so the layer allocates one N×H array, not two; backward gives `dx = dy·Wᵀ`,
- * `dW = xᵀ·dy` and `db = Σ_rows dy`, the first order straight into zeroed leaf gradients.
+ * `dW = xᵀ·dy` and `db = dy`, which the engine sums over the rows to b's shape.
  */
 export const affineOp: Op = defineOp({
   name: "affine",
@@ -291,7 +264,6 @@ export const affineOp: Op = defineOp({
     const shape = [N, H];
     const out = ctx.alloc(shape);
     ctx.saveInputs(0, 1);
-    ctx.stash(b!.shape);
     gemm(false, false, N, H, D, x!.data, W!.data, out.data);
     // in place: every element reads its own position before writing it (WASM copies in first)
     binaryInto("add", out.data, shape, b!.data, b!.shape, out.data, shape);
@@ -302,23 +274,11 @@ export const affineOp: Op = defineOp({
     const [needX, needW, needB] = ctx.needsInputGrad;
     const x = ctx.input(0);
     const W = ctx.input(1);
-    const bShape = ctx.stashed as Shape;
-    if (!isGradEnabled() && gy.dtype === x.dtype && x.dtype === W.dtype) {
-      const dx = needX ? rawProduct(gy, W, false, true, ctx.gradTarget(0)) : null;
-      const dW = needW ? rawProduct(x, gy, true, false, ctx.gradTarget(1)) : null;
-      let db: Tensor | null = null;
-      if (needB) {
-        // sumToInto adds into its output: a zeroed target or a fresh (zero) array
-        const out = ctx.gradTarget(2) ?? allocArray(gy.dtype, gy.shape[1]!);
-        sumToInto(gy.data, gy.shape, out, bShape);
-        db = new Tensor(out, bShape);
-      }
-      return [dx, dW, db];
-    }
     return [
       needX ? matmulOp([gy, W], { transA: false, transB: true }) : null,
       needW ? matmulOp([x, gy], { transA: true, transB: false }) : null,
-      needB ? sumTo(gy, bShape) : null,
+      // the engine sums gy down to b's shape (into a zeroed .grad in place, when it can)
+      needB ? gy : null,
     ];
   },
   test: {

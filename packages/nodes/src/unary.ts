@@ -5,28 +5,26 @@
  * the output (exp, sqrt, sigmoid, tanh) read the saved output tensor. Large arrays run in the
  * WebAssembly SIMD kernels (`wasmUnary`, `wasmUnaryGrad`).
  */
-import { allocArray, defineOp, isGradEnabled, type Op, Tensor, type TensorLike } from "@gradgraph/core";
-import { wasmUnary, wasmUnaryGrad } from "@gradgraph/core/kernels";
+import {
+  allocArray,
+  defineOp,
+  type ForwardContext,
+  fmtShape,
+  type Op,
+  type RawArray,
+  ShapeError,
+  shapesEqual,
+  Tensor,
+  type TensorLike,
+} from "@gradgraph/core";
+import { type UnaryGradKind, type UnaryKind, unaryGradInto, unaryInto } from "@gradgraph/core/kernels";
 import { div, mul, sub } from "./arithmetic.js";
 
-const SIGMOID_GRAD = 0;
-const TANH_GRAD = 1;
-
-/**
- * The first-order backward of sigmoid (`gy·y·(1 − y)`) or tanh (`gy·(1 − y²)`) from the saved
- * output in one loop. Used only when the backward is not being recorded; under `createGraph` the
- * same formula runs as differentiable ops, so higher orders need no extra rule.
- */
-function fused(gy: Tensor, y: Tensor, kind: number): Tensor {
-  const g = gy.data;
-  const yd = y.data;
-  const out = allocArray(y.dtype, yd.length);
-  if (gy.dtype === y.dtype && wasmUnaryGrad(kind === SIGMOID_GRAD ? "sigmoid" : "tanh", yd, g, out)) {
-    return new Tensor(out, y.shape);
-  }
-  if (kind === SIGMOID_GRAD) for (let i = 0; i < out.length; i++) out[i] = g[i]! * yd[i]! * (1 - yd[i]!);
-  else for (let i = 0; i < out.length; i++) out[i] = g[i]! * (1 - yd[i]! * yd[i]!);
-  return new Tensor(out, y.shape);
+/** The forward of an elementwise op: `f(x)` into a new array of `x`'s shape. */
+function elementwise(kind: UnaryKind, x: Tensor, ctx: ForwardContext): RawArray {
+  const out = ctx.alloc(x.shape);
+  unaryInto(kind, x.data, out.data);
+  return out;
 }
 
 /** `exp`: derivative `gy·y` with the saved output `y = exp(x)`. */
@@ -34,14 +32,8 @@ export const expOp: Op = defineOp({
   name: "exp",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("exp", xd, o)) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.exp(xd[i]!);
-    }
     ctx.saveOutput();
-    return out;
+    return elementwise("exp", x!, ctx);
   },
   backward(gy, ctx) {
     return [mul(gy, ctx.output())];
@@ -53,14 +45,8 @@ export const logOp: Op = defineOp({
   name: "log",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("log", xd, o)) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.log(xd[i]!);
-    }
     ctx.saveInputs(0);
-    return out;
+    return elementwise("log", x!, ctx);
   },
   backward(gy, ctx) {
     return [div(gy, ctx.input(0))];
@@ -73,14 +59,8 @@ export const sqrtOp: Op = defineOp({
   name: "sqrt",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("sqrt", xd, o)) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.sqrt(xd[i]!);
-    }
     ctx.saveOutput();
-    return out;
+    return elementwise("sqrt", x!, ctx);
   },
   backward(gy, ctx) {
     return [div(gy, mul(ctx.output(), 2))];
@@ -96,14 +76,8 @@ export const absOp: Op = defineOp({
   name: "abs",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("abs", xd, o)) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.abs(xd[i]!);
-    }
     ctx.saveInputs(0);
-    return out;
+    return elementwise("abs", x!, ctx);
   },
   backward(gy, ctx) {
     const x = ctx.input(0);
@@ -116,95 +90,111 @@ export const absOp: Op = defineOp({
   test: { avoid: [0] },
 });
 
-/** `sigmoid`: derivative `gy·y·(1 − y)` with the saved output `y`. */
+/**
+ * An elementwise derivative as an op of its own, `f'·gy` from the upstream gradient `gy` and the
+ * saved tensor `v` (relu's input, or sigmoid's and tanh's output): the forward runs one fused
+ * kernel, so a first-order backward of `relu`, `sigmoid` or `tanh` is one op on a raw kernel,
+ * and its own derivative is written with differentiable ops (`second`), as every op's is.
+ */
+function derivativeOp(
+  name: string,
+  kind: UnaryGradKind,
+  vName: string,
+  second: (u: Tensor, gy: Tensor, v: Tensor) => Tensor | null,
+  domain: readonly [number, number],
+): Op {
+  const op: Op = defineOp({
+    name,
+    inputs: ["gy", vName],
+    check([gy, v]) {
+      if (!shapesEqual(gy!.shape, v!.shape)) {
+        throw new ShapeError(
+          name,
+          `${name}: gy of shape ${fmtShape(gy!.shape)} and ${vName} of shape ${fmtShape(v!.shape)} differ`,
+        );
+      }
+    },
+    forward([gy, v], _attrs, ctx) {
+      const out = ctx.alloc(v!.shape);
+      unaryGradInto(kind, v!.data, gy!.data, out.data);
+      ctx.saveInputs(0, 1);
+      return out;
+    },
+    // the gradient it returns is a new tensor, and it keeps none it receives
+    ownsGradients: true,
+    backward(u, ctx) {
+      const [dgy, dv] = ctx.needsInputGrad;
+      const v = ctx.input(1);
+      return [dgy ? op([u, v]) : null, dv ? second(u, ctx.input(0), v) : null];
+    },
+    test: { shapes: "same", domains: [undefined, domain], avoid: kind === "relu" ? [0] : undefined },
+  });
+  return op;
+}
+
+/** `sigmoidGrad(gy, y) = gy·y·(1 − y)`, sigmoid's derivative; ∂/∂y = gy·(1 − 2y). */
+export const sigmoidGradOp: Op = derivativeOp(
+  "sigmoidGrad",
+  "sigmoid",
+  "y",
+  (u, gy, y) => mul(mul(u, gy), sub(1, mul(y, 2))),
+  [0.05, 0.95],
+);
+
+/** `tanhGrad(gy, y) = gy·(1 − y²)`, tanh's derivative; ∂/∂y = −2·gy·y. */
+export const tanhGradOp: Op = derivativeOp(
+  "tanhGrad",
+  "tanh",
+  "y",
+  (u, gy, y) => mul(mul(u, gy), mul(y, -2)),
+  [-0.95, 0.95],
+);
+
+/** `reluGrad(gy, x) = gy·[x > 0]`, relu's derivative; constant in `x` (∂/∂x = 0 away from 0). */
+export const reluGradOp: Op = derivativeOp("reluGrad", "relu", "x", () => null, [-2, 2]);
+
+/** `sigmoid`: derivative `gy·y·(1 − y)` with the saved output `y` ({@link sigmoidGradOp}). */
 export const sigmoidOp: Op = defineOp({
   name: "sigmoid",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("sigmoid", xd, o)) {
-      for (let i = 0; i < o.length; i++) {
-        const v = xd[i]!;
-        // exp of a non-positive number only: no overflow for large |x|
-        if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
-        else {
-          const e = Math.exp(v);
-          o[i] = e / (1 + e);
-        }
-      }
-    }
     ctx.saveOutput();
-    return out;
+    return elementwise("sigmoid", x!, ctx);
   },
   ownsGradients: true,
   backward(gy, ctx) {
-    const y = ctx.output();
-    // not recording (a first-order backward): one fused loop instead of three ops
-    if (!isGradEnabled()) return [fused(gy, y, SIGMOID_GRAD)];
-    return [mul(gy, mul(y, sub(1, y)))];
+    return [sigmoidGradOp([gy, ctx.output()])];
   },
 });
 
-/** `tanh`: derivative `gy·(1 − y²)` with the saved output `y`. */
+/** `tanh`: derivative `gy·(1 − y²)` with the saved output `y` ({@link tanhGradOp}). */
 export const tanhOp: Op = defineOp({
   name: "tanh",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("tanh", xd, o)) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.tanh(xd[i]!);
-    }
     ctx.saveOutput();
-    return out;
+    return elementwise("tanh", x!, ctx);
   },
   ownsGradients: true,
   backward(gy, ctx) {
-    const y = ctx.output();
-    if (!isGradEnabled()) return [fused(gy, y, TANH_GRAD)];
-    return [mul(gy, sub(1, mul(y, y)))];
+    return [tanhGradOp([gy, ctx.output()])];
   },
 });
 
 /**
- * `relu`: derivative `gy·[x > 0]`, the mask a constant from the saved input; `relu'(0) = 0` as
+ * `relu`: derivative `gy·[x > 0]` from the saved input ({@link reluGradOp}); `relu'(0) = 0` as
  * PyTorch.
  */
 export const reluOp: Op = defineOp({
   name: "relu",
   inputs: ["x"],
   forward([x], _attrs, ctx) {
-    const xd = x!.data;
-    const out = ctx.alloc(x!.shape);
-    const o = out.data;
-    if (!wasmUnary("relu", xd, o)) {
-      for (let i = 0; i < o.length; i++) {
-        const v = xd[i]!;
-        // NaN stays NaN (the comparison is false), −0 becomes 0
-        // biome-ignore lint/complexity/useMathMinMax: about twice as fast as Math.max(v, 0) in V8 on mixed-sign data
-        o[i] = v <= 0 ? 0 : v;
-      }
-    }
     ctx.saveInputs(0);
-    return out;
+    return elementwise("relu", x!, ctx);
   },
   ownsGradients: true,
   backward(gy, ctx) {
-    const x = ctx.input(0);
-    const xd = x.data;
-    // not recording (a first-order backward) and large: gy·[x > 0] in one WASM pass, the same
-    // numbers as the product with the 0/1 mask below
-    if (!isGradEnabled() && gy.dtype === x.dtype && gy.size === xd.length) {
-      // into gy's own buffer when the engine allows it (a large temporary nothing else holds)
-      const out = ctx.gradInPlace() ?? allocArray(x.dtype, xd.length);
-      if (wasmUnaryGrad("relu", xd, gy.data, out)) return [new Tensor(out, x.shape)];
-    }
-    const m = allocArray(x.dtype, xd.length);
-    for (let i = 0; i < m.length; i++) if (xd[i]! > 0) m[i] = 1;
-    return [mul(gy, new Tensor(m, x.shape))];
+    return [reluGradOp([gy, ctx.input(0)])];
   },
   test: { avoid: [0] },
 });
@@ -289,4 +279,10 @@ export const unaryOps = {
   tanh: tanhOp,
   /** {@link reluOp}, behind {@link relu}. */
   relu: reluOp,
+  /** {@link sigmoidGradOp}, sigmoid's derivative. */
+  sigmoidGrad: sigmoidGradOp,
+  /** {@link tanhGradOp}, tanh's derivative. */
+  tanhGrad: tanhGradOp,
+  /** {@link reluGradOp}, relu's derivative. */
+  reluGrad: reluGradOp,
 } as const;

@@ -48,7 +48,18 @@ describe("op records", () => {
   it("list the op objects by their names", () => {
     expect(Object.keys(elementwiseOps).sort()).toEqual(["div", "maximum", "minimum", "neg", "sub"]);
     expect(Object.keys(powerOps).sort()).toEqual(["pow", "powScalar"]);
-    expect(Object.keys(unaryOps).sort()).toEqual(["abs", "exp", "log", "relu", "sigmoid", "sqrt", "tanh"]);
+    expect(Object.keys(unaryOps).sort()).toEqual([
+      "abs",
+      "exp",
+      "log",
+      "relu",
+      "reluGrad",
+      "sigmoid",
+      "sigmoidGrad",
+      "sqrt",
+      "tanh",
+      "tanhGrad",
+    ]);
     for (const [key, op] of Object.entries({ ...elementwiseOps, ...powerOps, ...unaryOps }))
       expect(op.opName).toBe(key);
   });

@@ -6,7 +6,7 @@
 import { defineOp, grad, type OpSpec, randn, type Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { poolStats } from "../../core/src/dtype.js";
+import { poolStats } from "../../core/src/memory.js";
 import { add, affine, matmul, mul, ops, relu, sigmoid, softmaxCrossEntropy, sum, tanh } from "../src/index.js";
 
 type Grads = Float64Array[];

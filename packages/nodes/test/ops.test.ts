@@ -45,10 +45,12 @@ describe("op declarations", () => {
       "pow",
       "powScalar",
       "relu",
+      "reluGrad",
       "repeat",
       "reshape",
       "scatterRows",
       "sigmoid",
+      "sigmoidGrad",
       "slice",
       "softmax",
       "softmaxCrossEntropy",
@@ -57,6 +59,7 @@ describe("op declarations", () => {
       "sub",
       "sum",
       "tanh",
+      "tanhGrad",
       "transpose",
     ]);
   });
