@@ -12,6 +12,8 @@ export default defineConfig({
       "tools/*/test/**/*.test.ts",
       "test/*.test.ts",
     ],
+    // every test file runs with recycled gradient memory poisoned (NaN): see test/setup.ts
+    setupFiles: ["test/setup.ts"],
     testTimeout: 60_000,
     pool: "threads",
   },

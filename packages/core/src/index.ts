@@ -46,6 +46,7 @@ export {
   noGrad,
   type OpCore,
   type RawArray,
+  reachableNodes,
   type SavedEntry,
   setAnomalyDetection,
   sumTo,
@@ -54,6 +55,7 @@ export {
   withDebugRecording,
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
+export { setPoisonRecycled } from "./memory.js";
 export { type Storage, type StorageInfo, storageInfo } from "./kernels/heap.js";
 export {
   DEFAULT_THREADS,

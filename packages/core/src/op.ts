@@ -114,6 +114,14 @@ export interface OpSpec<A = undefined, N extends readonly string[] = readonly st
    * the engine sums it back to the input's shape.
    */
   backward(gy: Tensor, ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
+  /**
+   * Optional: a faster route to exactly what `backward` returns, for a pass that creates no graph
+   * (the engine calls it instead of `backward` only then; under `createGraph` `backward` runs, so
+   * higher orders never see it). Same inputs and outputs as `backward`, written on raw kernels.
+   * It is a second rule: `checkOp` compares it with `backward` on every drawn case, and it is
+   * only worth declaring where a benchmark shows what it buys.
+   */
+  fusedBackward?(ctx: BackwardContext<A>, gy: Tensor): readonly (Tensor | null | undefined)[];
 }
 
 /** What a library author writes to define an op with several outputs. */
@@ -124,6 +132,8 @@ export interface MultiOpSpec<A = undefined, N extends readonly string[] = readon
    * Maps the outputs' gradients (zeros where an output received none) to one gradient per input.
    */
   backward(gys: readonly Tensor[], ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
+  /** Optional: a faster route to what `backward` returns, for a pass that creates no graph; see `OpSpec.fusedBackward`. */
+  fusedBackward?(ctx: BackwardContext<A>, gys: readonly Tensor[]): readonly (Tensor | null | undefined)[];
 }
 
 /** The attribute argument of an op call: optional when the op's attributes may be undefined. */
@@ -256,13 +266,14 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
       `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,
     );
   }
-  for (const key of ["forward", "backward", "check", "normalize"] as const) {
+  for (const key of ["forward", "backward", "check", "normalize", "fusedBackward"] as const) {
     const f: unknown = spec[key];
-    if ((key === "check" || key === "normalize") && f === undefined) continue;
+    const optional = key !== "forward" && key !== "backward";
+    if (optional && f === undefined) continue;
     if (typeof f !== "function" || isConstructorOnly(f as () => unknown)) {
       throw new ArgumentError(
         "defineOp",
-        `defineOp(${spec.name}): spec.${key} must be a function${key === "check" || key === "normalize" ? " or undefined" : ""}, got ${typeof f === "function" ? "a class (it needs new)" : describeValue(f)}`,
+        `defineOp(${spec.name}): spec.${key} must be a function${optional ? " or undefined" : ""}, got ${typeof f === "function" ? "a class (it needs new)" : describeValue(f)}`,
       );
     }
   }
@@ -274,6 +285,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
     multi,
     forward: spec.forward as OpCore["forward"],
     backward: spec.backward as OpCore["backward"],
+    ...(spec.fusedBackward === undefined ? {} : { fusedBackward: spec.fusedBackward as OpCore["fusedBackward"] }),
   };
 }
 

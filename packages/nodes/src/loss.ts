@@ -100,6 +100,13 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const ys = dt || !stash.normalized ? mul(softmax(s), sum(t, { axis: -1, keepdims: true })) : softmax(s);
     return [ds ? mul(sub(ys, t), g) : null, dt ? mul(logSoftmax(s), mul(g, -1)) : null];
   },
+  // a second route, for a pass that records nothing: the seed's (y − t)/N in one loop over the
+  // probabilities forward kept (checkOp compares it with backward)
+  fusedBackward(ctx, gy) {
+    if (ctx.needsInputGrad[1]) return softmaxCrossEntropyOp.spec.backward(gy, ctx);
+    const s = ctx.input(0);
+    return [fusedGrad(s, ctx.input(1), gy.data[0]! / rows(s.shape), ctx.stashed as SceStash), null];
+  },
   test: {
     cases: (pick) => {
       const s = [pick.int(1, 4), pick.int(1, 4)];

@@ -5,6 +5,7 @@
  */
 import {
   ArgumentError,
+  allocArray,
   assertTensor,
   broadcastShapes,
   defineOp,
@@ -12,7 +13,7 @@ import {
   type Op,
   ShapeError,
   stridesOf,
-  type Tensor,
+  Tensor,
   type TensorLike,
 } from "@gradgraph/core";
 import { binaryInto, gemm } from "@gradgraph/core/kernels";
@@ -82,6 +83,20 @@ function batchOffsets(from: readonly number[], to: readonly number[]): number[] 
     }
   }
   return out;
+}
+
+/**
+ * `op(x)·op(y)` of two 2-D tensors of one dtype straight into a new tensor of shape [M, N], on
+ * the gemm kernel: the products of the fused first-order backwards below (their shapes were
+ * checked when the forward ran).
+ */
+function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean): Tensor {
+  const M = transX ? x.shape[1]! : x.shape[0]!;
+  const K = transX ? x.shape[0]! : x.shape[1]!;
+  const N = transY ? y.shape[0]! : y.shape[1]!;
+  const out = allocArray(x.dtype, M * N);
+  gemm(transX, transY, M, N, K, x.data, y.data, out);
+  return new Tensor(out, [M, N]);
 }
 
 /** `matmul`: op(a)·op(b) over the last two dimensions, batched over broadcast leading dimensions. */
@@ -163,6 +178,20 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
       : transB
         ? matmulOp([gy, a], { transA: true, transB: transA })
         : matmulOp([a, gy], { transA: !transA, transB: false });
+    return [da, db];
+  },
+  // a second route, for a pass that records nothing: the same 2-D products on the gemm kernel,
+  // without an op call each (checkOp compares it with backward)
+  fusedBackward(ctx, gy) {
+    const a = ctx.input(0);
+    const b = ctx.input(1);
+    if (a.rank !== 2 || b.rank !== 2 || a.dtype !== b.dtype || gy.dtype !== a.dtype) {
+      return matmulOp.spec.backward(gy, ctx);
+    }
+    const { transA, transB } = ctx.attrs ?? PLAIN;
+    const [needA, needB] = ctx.needsInputGrad;
+    const da = !needA ? null : transA ? rawProduct(b, gy, transB, true) : rawProduct(gy, b, false, !transB);
+    const db = !needB ? null : transB ? rawProduct(gy, a, true, transA) : rawProduct(a, gy, !transA, false);
     return [da, db];
   },
   test: {
@@ -278,6 +307,19 @@ export const affineOp: Op = defineOp({
       needX ? matmulOp([gy, W], { transA: false, transB: true }) : null,
       needW ? matmulOp([x, gy], { transA: true, transB: false }) : null,
       // the engine sums gy down to b's shape (into a zeroed .grad in place, when it can)
+      needB ? gy : null,
+    ];
+  },
+  // a second route, for a pass that records nothing: the two products on the gemm kernel
+  // (checkOp compares it with backward)
+  fusedBackward(ctx, gy) {
+    const x = ctx.input(0);
+    const W = ctx.input(1);
+    if (gy.dtype !== x.dtype || x.dtype !== W.dtype) return affineOp.spec.backward(gy, ctx);
+    const [needX, needW, needB] = ctx.needsInputGrad;
+    return [
+      needX ? rawProduct(gy, W, false, true) : null,
+      needW ? rawProduct(x, gy, true, false) : null,
       needB ? gy : null,
     ];
   },

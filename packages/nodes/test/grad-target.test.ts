@@ -1,7 +1,9 @@
 /**
- * The engine's first-order fast paths into zeroed leaf gradients (`ctx.gradTarget` and the
- * summed-bias path): a `.grad` zeroed by `fill_(0)` receives exactly what a fresh backward would
- * give, a `.grad` holding values still accumulates, and aliasing never corrupts a result.
+ * The engine's business in a first-order backward: writing into leaf gradients zeroed by
+ * `fill_(0)` (a copy, or a bias summed straight into it), reusing dead gradient buffers, and the
+ * NaN poisoning that catches an op breaking its `ownsGradients` promise. A `.grad` zeroed by
+ * `fill_(0)` receives exactly what a fresh backward would give, a `.grad` holding values still
+ * accumulates, and aliasing never corrupts a result. Op authors see none of it.
  */
 import { defineOp, grad, type OpSpec, randn, type Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
@@ -103,12 +105,14 @@ describe("backward into zeroed leaf gradients", () => {
     expect(() => loss.backward()).toThrow(/modified in place|version/);
   });
 
-  it("a target the backward writes but does not return is zeroed again", () => {
-    // an op that reuses matmul's backward (which writes dB into B's zeroed .grad) but drops it
+  it("an op that drops or rescales a gradient leaves exactly that in a zeroed .grad", () => {
+    // ops built on matmul's rules: one drops B's gradient, one scales both (no op writes a .grad:
+    // whatever reaches B.grad went through the engine)
     const spec = ops.matmul.spec as OpSpec<unknown>;
     const dropB = defineOp<unknown>({
       ...spec,
       name: "matmulDropB",
+      fusedBackward: undefined,
       backward: (g, c) => [spec.backward(g, c)[0], null],
     });
     const A = randn([3, 4], { seed: 1, dtype: "float64", requiresGrad: true });
@@ -117,10 +121,10 @@ describe("backward into zeroed leaf gradients", () => {
     B.grad.fill_(0);
     sum(dropB([A, B])).backward();
     expect(Array.from(B.grad.data)).toEqual(new Array(8).fill(0));
-    // and one that scales what matmul wrote: the scaled gradient is what B.grad holds
     const scaled = defineOp<unknown>({
       ...spec,
       name: "matmulScaled",
+      fusedBackward: undefined,
       backward: (g, c) => spec.backward(g, c).map((t) => (t ? mul(t, 2) : t)),
     });
     sum(matmul(A, B)).backward();
@@ -128,6 +132,21 @@ describe("backward into zeroed leaf gradients", () => {
     B.grad.fill_(0);
     sum(scaled([A, B])).backward();
     expect(Array.from(B.grad.data)).toEqual(Array.from(once, (v) => 2 * v));
+  });
+
+  it("a bias gradient is summed by the engine straight into a zeroed .grad", () => {
+    const x = randn([5, 3], { seed: 4, dtype: "float64" });
+    const W = randn([3, 2], { seed: 5, dtype: "float64", requiresGrad: true });
+    const b = randn([2], { seed: 6, dtype: "float64", requiresGrad: true });
+    sum(mul(affine(x, W, b), randn([5, 2], { seed: 7, dtype: "float64" }))).backward();
+    const fresh = Float64Array.from(b.grad!.data);
+    const g = b.grad!;
+    g.fill_(0);
+    const v = g.version;
+    sum(mul(affine(x, W, b), randn([5, 2], { seed: 7, dtype: "float64" }))).backward();
+    expect(b.grad).toBe(g);
+    expect(g.version).toBeGreaterThan(v);
+    expect(Float64Array.from(g.data)).toEqual(fresh);
   });
 
   it("createGraph and anomaly mode keep the general path (same values)", () => {
@@ -254,5 +273,38 @@ describe("reuse of large backward temporaries", () => {
     const snapshot = Float64Array.from(kept[0]!.data);
     for (let i = 0; i < 3; i++) sum(mul(relu(matmul(x, W)), mul(c, i + 3))).backward();
     expect(Float64Array.from(kept[0]!.data)).toEqual(snapshot);
+  });
+
+  it("an op that breaks its ownsGradients promise reads NaN (poison mode, on in the whole suite)", () => {
+    // the promise broken: it keeps the gradient it receives, which the engine then recycles
+    const kept: Tensor[] = [];
+    const liar = defineOp({
+      name: "liar",
+      inputs: ["x"],
+      ownsGradients: true,
+      forward([x], _a, ctx) {
+        const out = ctx.alloc(x!.shape);
+        out.data.set(x!.data);
+        return out;
+      },
+      backward(gy) {
+        kept.push(gy);
+        return [mul(gy, 2)];
+      },
+    });
+    const x = randn([128, 200], { seed: 13, dtype: "float32" });
+    const W = randn([200, 128], { seed: 14, dtype: "float32", requiresGrad: true });
+    const c = randn([128, 128], { seed: 15, dtype: "float32" });
+    // matmul's backward hands liar a large fresh gradient; once liar has run, nothing the engine
+    // knows of holds it, so it goes back to the pool: poisoned
+    sum(matmul(liar([relu(matmul(x, W))]), c)).backward();
+    expect(kept[0]!.size).toBe(128 * 128);
+    expect(Number.isNaN(kept[0]!.data[0])).toBe(true);
+    expect(Array.from(kept[0]!.data).every(Number.isNaN)).toBe(true);
+    // with the promise kept (no ownsGradients), the same gradient stays intact
+    const honest = defineOp({ ...liar.spec, name: "honest", ownsGradients: false });
+    kept.length = 0;
+    sum(matmul(honest([relu(matmul(x, W))]), c)).backward();
+    expect(Array.from(kept[0]!.data).some(Number.isNaN)).toBe(false);
   });
 });
