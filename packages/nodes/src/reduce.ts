@@ -1,6 +1,6 @@
 /**
  * Reductions over `{ axis?, keepdims? }`. `sum`'s derivative broadcasts the gradient back (Sum and
- * Repeat undo each other); `max` sends it to the arg-max; `logSumExp`'s is the softmax.
+ * Repeat undo each other); `max` splits it evenly among the tied maxima; `logSumExp`'s is the softmax.
  */
 import {
   ArgumentError,
@@ -14,7 +14,7 @@ import {
   shapeSize,
   Tensor,
 } from "@gradgraph/core";
-import { argmaxMaskInto, broadcastInto, logSumExpToInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
+import { broadcastInto, logSumExpToInto, maxMaskInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs, fmtValue, isArray } from "./format.js";
 import { reshape } from "./shape.js";
@@ -136,9 +136,10 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 }
 
 /**
- * `max`: the largest element over the axes. Its gradient goes to the first maximal element of
- * each reduction (row-major order), like `torch.max(x, dim)` and `argmax`; with ties the others
- * get zero. NaN propagates.
+ * `max`: the largest element over the axes. Its gradient is split evenly among the maximal
+ * elements of each reduction (`k` tied maxima get `1/k` each), for a full reduction as for one
+ * over some axes, like PyTorch's `amax` and its full `max` (not `torch.max(x, dim)`, which sends
+ * it to one index). NaN propagates, and the gradient goes to the NaN elements.
  */
 export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
   name: "max",
@@ -160,7 +161,7 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
     const out = ctx.alloc(reducedShape(x!.shape, attrs));
     maxToInto(x!.data, x!.shape, out.data, kept);
     const mask = ctx.alloc(x!.shape);
-    argmaxMaskInto(x!.data, x!.shape, out.data, kept, mask.data);
+    maxMaskInto(x!.data, x!.shape, out.data, kept, mask.data);
     ctx.stash(new Tensor(mask.data, mask.shape));
     return out;
   },
@@ -176,7 +177,9 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
 });
 
 /**
- * Maximum over `axis` (all by default), like `np.max`. Gradient: to the first maximal element.
+ * Maximum over `axis` (all by default), like `np.max`. Gradient: split evenly among tied maxima
+ * (PyTorch's rule for `amax` and the full `max`): `max([1, 3, 7, 7])` with upstream gradient −1
+ * gives `[0, 0, −0.5, −0.5]`.
  * @throws ArgumentError naming `max` for a bad axis.
  */
 export function max(x: Tensor, options: ReduceOptions = {}): Tensor {

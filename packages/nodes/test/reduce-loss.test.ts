@@ -60,12 +60,36 @@ describe("reductions", () => {
     expect(Number.isNaN(mean(zeros([0])).item())).toBe(true);
   });
 
-  it("max and its gradient to the first arg-max (ties: first one)", () => {
+  it("max and its gradient, split evenly among tied maxima (PyTorch's rule for amax and a full max)", () => {
     near(max(x), 6);
     near(max(x, { axis: 1 }), [5, 6]);
+    // the full reduction: [1, 3, 7, 7] with dy = −1 gives [0, 0, −0.5, −0.5]
+    const v = tensor([1, 3, 7, 7], { ...f64, requiresGrad: true });
+    near(grad(max(v), [v], { gradOutput: -1 })[0]!, [0, 0, -0.5, -0.5]);
+    max(v).backward(-1);
+    near(v.grad!, [0, 0, -0.5, -0.5]);
+    // per axis, the same rule for each reduction: two ties share, three share in thirds
     const t = tensor([[2, 7, 7, 1]], { ...f64, requiresGrad: true });
     const [g] = grad(max(t, { axis: 1 }), [t], { gradOutput: tensor([3], f64) });
-    near(g!, [[0, 3, 0, 0]]);
+    near(g!, [[0, 1.5, 1.5, 0]]);
+    const u = tensor(
+      [
+        [4, 4, 4],
+        [1, 9, 2],
+      ],
+      { ...f64, requiresGrad: true },
+    );
+    near(grad(max(u, { axis: 1 }), [u], { gradOutput: tensor([3, 1], f64) })[0]!, [
+      [1, 1, 1],
+      [0, 1, 0],
+    ]);
+    near(grad(max(u, { axis: 0, keepdims: true }), [u], { gradOutput: tensor([[1, 1, 1]], f64) })[0]!, [
+      [1, 0, 1],
+      [0, 1, 0],
+    ]);
+    // and the same numbers through a recorded backward (second order sees the same mask)
+    const [gc] = grad(max(v), [v], { gradOutput: -1, createGraph: true });
+    near(gc!, [0, 0, -0.5, -0.5]);
     expect(() => max(zeros([2, 0]), { axis: 1 })).toThrow(
       /max: cannot take the maximum over an empty axis: x has shape \[2, 0\]/,
     );

@@ -22,7 +22,7 @@
 export { broadcastInto, sumToInto } from "./broadcast.js";
 export { axpy, type BinaryKind, binaryInto } from "./elementwise.js";
 export { gemm } from "./matmul.js";
-export { argmaxMaskInto, logSumExpToInto, maxToInto } from "./reduce.js";
+export { argmaxMaskInto, logSumExpToInto, maxMaskInto, maxToInto } from "./reduce.js";
 export { type UnaryGradKind, type UnaryKind, unaryGradInto, unaryInto } from "./unary.js";
 export {
   type SoftmaxMode,

@@ -48,6 +48,31 @@ export function argmaxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Sh
 }
 
 /**
+ * The gradient mask of a max: for each reduction, `1/k` at each of the `k` elements equal to its
+ * maximum `m` (shape `to`; the NaN elements where `m` is NaN), 0 elsewhere. The gradient of a max
+ * is split evenly among tied maxima, as PyTorch's `amax` and full `max` do.
+ */
+export function maxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Shape, mask: FloatArray): void {
+  const count = new Float64Array(m.length);
+  const os = broadcastStrides(to, from);
+  forEachRow(from, os, os, (i, o, _b, n, ostride) => {
+    for (let j = 0; j < n; j++) {
+      const k = o + j * ostride;
+      if (x[i + j] === m[k] || (Number.isNaN(m[k]!) && Number.isNaN(x[i + j]!))) {
+        mask[i + j] = 1;
+        count[k] = count[k]! + 1;
+      }
+    }
+  });
+  forEachRow(from, os, os, (i, o, _b, n, ostride) => {
+    for (let j = 0; j < n; j++) {
+      const k = o + j * ostride;
+      if (mask[i + j] !== 0 && count[k]! > 1) mask[i + j] = 1 / count[k]!;
+    }
+  });
+}
+
+/**
  * `out[o] = log Σ exp(x)` over each reduction, shifted by its maximum for stability. Large
  * reductions over trailing axes run in the WASM softmax kernel.
  */
