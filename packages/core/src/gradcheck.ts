@@ -14,7 +14,16 @@
  */
 import { allocArray, type DType } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
-import { applyOp, enableGrad, grad, inputLabel, Node, noGrad, userFrame, withDebugRecording } from "./graph.js";
+import {
+  applyOp,
+  enableGrad,
+  grad,
+  inputLabel,
+  noGrad,
+  reachableNodes,
+  userFrame,
+  withDebugRecording,
+} from "./graph.js";
 import { checkSeed, Rng, type Seed } from "./random.js";
 import { describeNonTensor, isTensor, Tensor } from "./tensor.js";
 import { checkCallback, isArray, isObject } from "./validate.js";
@@ -336,16 +345,7 @@ function locateFault(f: TensorFunction, inputs: readonly Tensor[], wrt: readonly
     return null;
   }
   // every node behind the outputs, in creation order
-  const nodes = new Map<number, Node>();
-  const stack = outs.map((o) => o.creator).filter((n): n is Node => n !== null);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (nodes.has(n.id)) continue;
-    nodes.set(n.id, n);
-    for (const nx of n.next) if (nx instanceof Node && !nodes.has(nx.id)) stack.push(nx);
-  }
-  const ordered = [...nodes.values()].sort((a, b) => a.id - b.id);
-  for (const node of ordered) {
+  for (const node of reachableNodes(outs)) {
     const ins = node.debugInputs;
     if (ins === null) continue;
     const local = ins.map((t) => new Tensor(t.data.slice(), t.shape));

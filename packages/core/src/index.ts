@@ -55,7 +55,6 @@ export {
   withDebugRecording,
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
-export { setPoisonRecycled } from "./memory.js";
 export { type Storage, type StorageInfo, storageInfo } from "./kernels/heap.js";
 export {
   DEFAULT_THREADS,
@@ -74,6 +73,7 @@ export {
   ready,
   setKernelBackend,
 } from "./kernels/wasm.js";
+export { setPoisonRecycled } from "./memory.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,

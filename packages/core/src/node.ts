@@ -17,7 +17,8 @@ import {
 import { modes } from "./grad-mode.js";
 import { allocUnchecked } from "./memory.js";
 import { checkShape, MAX_TENSOR_SIZE, type Shape, validSize } from "./shape.js";
-import { registerNodeCheck, type Tensor } from "./tensor.js";
+import { describeNonTensor, isTensor, registerNodeCheck, type Tensor } from "./tensor.js";
+import { isArray } from "./validate.js";
 
 // ---------------------------------------------------------------------------------------------
 // Op definitions as the engine sees them
@@ -504,13 +505,24 @@ let walkCounter = 0;
  * nodes' inputs), in creation order: a node comes after every node it depends on. One iterative
  * walk (no recursion), shared by the backward engine, gradcheck's culprit search and graph
  * snapshots. A node reached twice is listed once.
+ * @throws ArgumentError naming `reachableNodes` when `outputs` is not a tensor or an array of tensors.
  */
-export function reachableNodes(outputs: readonly Tensor[]): Node[] {
+export function reachableNodes(outputs: Tensor | readonly Tensor[]): Node[] {
+  const outs: readonly Tensor[] = isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
+  for (let k = 0; k < outs.length; k++) {
+    const o: unknown = outs[k];
+    if (!isTensor(o)) {
+      throw new ArgumentError(
+        "reachableNodes",
+        `reachableNodes: outputs must be a Tensor or an array of tensors; output ${k} is ${describeNonTensor(o)}`,
+      );
+    }
+  }
   const walk = ++walkCounter;
   const order: Node[] = [];
   const stack: Node[] = [];
-  for (let k = 0; k < outputs.length; k++) {
-    const c = outputs[k]!.creator;
+  for (let k = 0; k < outs.length; k++) {
+    const c = outs[k]!.creator;
     if (c !== null && c._mark !== walk) {
       c._mark = walk;
       stack.push(c);

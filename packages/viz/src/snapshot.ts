@@ -22,6 +22,7 @@ import {
   isNode,
   isTensor,
   type Node,
+  reachableNodes,
   type SavedEntry,
   type Tensor,
   userFrame,
@@ -299,26 +300,8 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
   const named = checkParams(fn, options.params);
   const groupSpecs = checkGroups(fn, options.groups);
 
-  // 1. op nodes reachable from the outputs, in creation order (iterative DFS; no recursion)
-  const seen = new Set<Node>();
-  const stack: Node[] = [];
-  for (const o of outs) {
-    const c = o.creator;
-    if (c !== null && !seen.has(c)) {
-      seen.add(c);
-      stack.push(c);
-    }
-  }
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    for (const nx of n.next) {
-      if (isNode(nx) && !seen.has(nx)) {
-        seen.add(nx);
-        stack.push(nx);
-      }
-    }
-  }
-  const ops = [...seen].sort((a, b) => a.id - b.id);
+  // 1. op nodes reachable from the outputs, in creation order
+  const ops = reachableNodes(outs);
   const opId = new Map<Node, string>();
   for (let k = 0; k < ops.length; k++) opId.set(ops[k]!, `op${k}`);
 
