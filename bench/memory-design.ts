@@ -15,8 +15,8 @@
  * Usage: tsx bench/memory-design.ts   (prints a markdown table; asserts nothing)
  */
 import { axpy, binaryInto, gemm } from "../packages/core/src/kernels/index.js";
-import { arenaStart, ensureMemory, wasmKernels } from "../packages/core/src/kernels/wasm.js";
-import { wasmUnary, wasmUnaryGrad } from "../packages/core/src/kernels/wasm-ops.js";
+import { arenaStart, ensureMemory, wasmKernels } from "../packages/core/src/kernels/runtime/wasm.js";
+import { wasmUnary, wasmUnaryGrad } from "../packages/core/src/kernels/runtime/wasm-ops.js";
 
 interface Product {
   job: "MLP" | "spiral";

@@ -15,7 +15,7 @@ import {
   THREAD_THRESHOLD,
 } from "../packages/core/src/index.js";
 import { gemm } from "../packages/core/src/kernels/index.js";
-import { useWasmBuild } from "../packages/core/src/kernels/wasm.js";
+import { useWasmBuild } from "../packages/core/src/kernels/runtime/wasm.js";
 
 const sizes = process.argv
   .slice(2)

@@ -1,7 +1,7 @@
 /**
  * Crossover benchmark of the WebAssembly elementwise / reduction / softmax kernels against their
  * TypeScript loops, in float32 and float64, over a range of sizes: the figures behind the
- * thresholds in packages/core/src/kernels/wasm-ops.ts.
+ * thresholds in packages/core/src/kernels/runtime/wasm-ops.ts.
  *
  *   node_modules/.bin/tsx scripts/bench-kernels.ts [--quick] [--family NAME]
  *
@@ -13,8 +13,8 @@ import type { FloatArray } from "../packages/core/src/dtype.js";
 import { broadcastInto, sumToInto } from "../packages/core/src/kernels/broadcast.js";
 import { axpy, binaryInto } from "../packages/core/src/kernels/elementwise.js";
 import { logSumExpToInto, maxToInto } from "../packages/core/src/kernels/reduce.js";
-import { setKernelBackend } from "../packages/core/src/kernels/wasm.js";
-import { wasmSoftmaxRows, wasmUnary, wasmUnaryGrad } from "../packages/core/src/kernels/wasm-ops.js";
+import { setKernelBackend } from "../packages/core/src/kernels/runtime/wasm.js";
+import { wasmSoftmaxRows, wasmUnary, wasmUnaryGrad } from "../packages/core/src/kernels/runtime/wasm-ops.js";
 
 const quick = process.argv.includes("--quick");
 const famIdx = process.argv.indexOf("--family");

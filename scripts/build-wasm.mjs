@@ -4,15 +4,15 @@
 //   kernels-simd.wasm     plain 128-bit SIMD (mul + add)
 //   kernels-relaxed.wasm  relaxed SIMD (fused multiply-add)
 // and index-threads.ts (index.ts plus the strided gemm) with shared memory imported as env.memory,
-// for packages/core/src/kernels/threads.ts (one instance per thread over one shared memory):
+// for packages/core/src/kernels/runtime/threads.ts (one instance per thread over one shared memory):
 //   kernels-threads-simd.wasm, kernels-threads-relaxed.wasm
 // build/ is only an intermediate: the four builds are then inlined, as base64, into the generated
-// module packages/core/src/kernels/wasm-binaries.ts (gitignored, deterministic: the same .wasm files
+// module packages/core/src/kernels/runtime/wasm-binaries.ts (gitignored, deterministic: the same .wasm files
 // give the same text), with layout facts read here by instantiating each build: heapBase() (the end
 // of its static data) and workspaceBytes() (gemm's packing workspace), so that the heap
-// (src/kernels/heap.ts) can reserve its region before any build is compiled. The threaded builds
+// (src/kernels/runtime/heap.ts) can reserve its region before any build is compiled. The threaded builds
 // must lay out their static data identically (both are instantiated over one heap memory); the
-// script fails if they do not. The loader (packages/core/src/kernels/loader.ts and wasm.ts) decodes
+// script fails if they do not. The loader (packages/core/src/kernels/runtime/loader.ts and wasm.ts) decodes
 // and compiles only the build it needs, at first use, and picks the best one that
 // WebAssembly.validate accepts.
 // Quiet on success; skips the compile when the .wasm outputs are newer than the sources, and
@@ -29,7 +29,7 @@ const assembly = join(core, "assembly");
 const entry = join(assembly, "index.ts");
 const threadsEntry = join(assembly, "index-threads.ts");
 const outDir = join(core, "build");
-const binariesModule = join(core, "src", "kernels", "wasm-binaries.ts");
+const binariesModule = join(core, "src", "kernels", "runtime", "wasm-binaries.ts");
 const self = fileURLToPath(import.meta.url);
 
 /** Pages (64 KiB) of the threaded builds' shared memory: 2 GiB at most, so pointers fit an i32. */

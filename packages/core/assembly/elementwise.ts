@@ -1,6 +1,6 @@
 // gradgraph WebAssembly SIMD elementwise kernels (AssemblyScript), f32 (f32x4) and f64 (f64x2).
 //
-// Calling convention (see packages/core/src/kernels/wasm-ops.ts): the caller copies operands into
+// Calling convention (see packages/core/src/kernels/runtime/wasm-ops.ts): the caller copies operands into
 // linear memory, passes byte pointers and element counts/strides, and copies results back. No
 // kernel keeps state between calls or touches memory outside the pointers it is given, so the
 // module also works with shared, imported memory.

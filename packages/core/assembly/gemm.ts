@@ -19,7 +19,7 @@
 // holds 9 accumulators and needs no temporary: in L1 it runs ~5% faster than 4×8 (49.6 against
 // 47.4 GFLOP/s), and on the MLP step's products 2–13% faster; with mul + add it spills (~18).
 //
-// Layout: the caller (packages/core/src/kernels/wasm.ts) copies A, B into linear memory, passes a
+// Layout: the caller (packages/core/src/kernels/runtime/wasm.ts) copies A, B into linear memory, passes a
 // workspace of `workspaceBytes()` bytes and reads C back. Operands are packed straight from their
 // stored layout (transposed or not) into zero-padded panels: A as [panel][k][MR], B as
 // [panel][k][NR]; k is blocked by ~KC, rows by MC (a multiple of MR that splits M evenly), columns

@@ -1,7 +1,7 @@
 // gradgraph WebAssembly kernels (AssemblyScript): the module's entry. scripts/build-wasm.mjs
 // compiles this file into packages/core/build/ (plain-SIMD and relaxed-SIMD builds) and inlines
-// them into packages/core/src/kernels/wasm-binaries.ts; the loader is
-// packages/core/src/kernels/loader.ts and wasm.ts. Each kernel family lives in its own file.
+// them into packages/core/src/kernels/runtime/wasm-binaries.ts; the loader is
+// packages/core/src/kernels/runtime/loader.ts and wasm.ts. Each kernel family lives in its own file.
 
 export { gemm_f32, gemm_f64, heapBase, tileCols, tileRows, workspaceBytes } from "./gemm";
 export {

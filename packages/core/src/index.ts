@@ -55,7 +55,7 @@ export {
   withDebugRecording,
 } from "./graph.js";
 export { type GradgradcheckOptions, gradgradcheck, hvp, jvp } from "./higher-order.js";
-export { type Storage, type StorageInfo, storageInfo } from "./kernels/heap.js";
+export { type Storage, type StorageInfo, storageInfo } from "./kernels/runtime/heap.js";
 export {
   DEFAULT_THREADS,
   MAX_THREADS,
@@ -64,7 +64,7 @@ export {
   THREAD_THRESHOLD,
   type ThreadInfo,
   type ThreadOptions,
-} from "./kernels/threads.js";
+} from "./kernels/runtime/threads.js";
 export {
   type KernelBackend,
   type KernelBackendOption,
@@ -72,7 +72,7 @@ export {
   kernelInfo,
   ready,
   setKernelBackend,
-} from "./kernels/wasm.js";
+} from "./kernels/runtime/wasm.js";
 export { setPoisonRecycled } from "./memory.js";
 export {
   type AttrArgs,

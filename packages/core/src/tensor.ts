@@ -10,7 +10,7 @@ import {
   optionsObject,
   ShapeError,
 } from "./errors.js";
-import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/heap.js";
+import { heapArray, heapFill, heapUnavailable, inHeap, type Storage } from "./kernels/runtime/heap.js";
 import type { Node } from "./node.js";
 import { type Rng, rngFrom, type Seed } from "./random.js";
 import { checkShape, MAX_RANK, MAX_TENSOR_SIZE, type Shape, shapeSize, shapesEqual } from "./shape.js";

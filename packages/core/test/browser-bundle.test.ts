@@ -14,7 +14,7 @@ import { build, transform } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import { kernelInfo, setKernelBackend } from "../src/index.js";
 import { gemm } from "../src/kernels/index.js";
-import { useWasmBuild } from "../src/kernels/wasm.js";
+import { useWasmBuild } from "../src/kernels/runtime/wasm.js";
 
 const entry = (rel: string) => new URL(rel, import.meta.url).pathname;
 

@@ -23,9 +23,9 @@ import {
   tensor,
   zeros,
 } from "../src/index.js";
-import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/heap.js";
+import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/runtime/heap.js";
 import { axpy, gemm } from "../src/kernels/index.js";
-import { buildLayout } from "../src/kernels/loader.js";
+import { buildLayout } from "../src/kernels/runtime/loader.js";
 import { mul } from "./helpers.js";
 
 v8.setFlagsFromString("--expose-gc");

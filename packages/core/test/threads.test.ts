@@ -12,8 +12,8 @@ import {
   THREAD_THRESHOLD,
 } from "../src/index.js";
 import { gemm } from "../src/kernels/index.js";
-import { setWorkerForTests, threadStats } from "../src/kernels/threads.js";
-import { wasmKernels } from "../src/kernels/wasm.js";
+import { setWorkerForTests, threadStats } from "../src/kernels/runtime/threads.js";
+import { wasmKernels } from "../src/kernels/runtime/wasm.js";
 import { FAILS_JOB, FAILS_START, SILENT } from "./fixtures/gemm-workers.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };

@@ -27,7 +27,7 @@ import {
   wasmUnary,
   wasmUnaryGrad,
 } from "../src/kernels/index.js";
-import { middleAxis } from "../src/kernels/wasm-ops.js";
+import { middleAxis } from "../src/kernels/runtime/wasm-ops.js";
 
 afterEach(() => setKernelBackend("auto"));
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArgumentError, kernelInfo, ready, setKernelBackend } from "../src/index.js";
 import { gemm } from "../src/kernels/index.js";
-import { useWasmBuild } from "../src/kernels/wasm.js";
+import { useWasmBuild } from "../src/kernels/runtime/wasm.js";
 import { naiveGemm as naive } from "./helpers.js";
 
 type Case = { M: number; N: number; K: number; tA: boolean; tB: boolean; f32: boolean; seed: number };

@@ -63,11 +63,12 @@ export class RefAffine {
     this.#x = x;
     return { data: out, rows: x.rows, cols: W.cols };
   }
-  backward(dout: Mat): Mat {
+  /** With `needDx` false (the input layer, whose input needs no gradient) dx is not computed. */
+  backward(dout: Mat, needDx = true): Mat {
     const W = this.params[0]!;
     const x = this.#x!;
-    const dx = like(dout.data, x.rows * x.cols);
-    gemm(false, true, dout.rows, W.rows, dout.cols, dout.data, W.data, dx);
+    const dx = like(dout.data, needDx ? x.rows * x.cols : 0);
+    if (needDx) gemm(false, true, dout.rows, W.rows, dout.cols, dout.data, W.data, dx);
     gemm(true, false, x.cols, dout.cols, x.rows, x.data, dout.data, this.grads[0]!.data);
     const db = this.grads[1]!.data;
     db.fill(0);
@@ -150,8 +151,13 @@ export class RefTwoLayerNet {
     for (const l of this.layers) h = l.forward(h);
     return this.lossLayer.forward(h, labels);
   }
+  /**
+   * The book's backward, except that the input layer skips `dx` (nothing needs the gradient of the
+   * data), as the autodiff backward does: the fair baseline of the benchmark.
+   */
   backward(): void {
     let d = this.lossLayer.backward(1);
-    for (let i = this.layers.length - 1; i >= 0; i--) d = this.layers[i]!.backward(d);
+    for (let i = this.layers.length - 1; i > 0; i--) d = this.layers[i]!.backward(d);
+    this.layers[0].backward(d, false);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
-import { wasmSumTo } from "./wasm-ops.js";
+import { wasmSumTo } from "./runtime/wasm-ops.js";
 
 /**
  * Strides (in elements) with which an array of shape `from` is read while iterating over shape

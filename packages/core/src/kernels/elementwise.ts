@@ -3,7 +3,7 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow, isTrailingPart } from "./broadcast.js";
-import { wasmAxpy, wasmBinary } from "./wasm-ops.js";
+import { wasmAxpy, wasmBinary } from "./runtime/wasm-ops.js";
 
 /**
  * The binary operations with a hand-written kernel: `pow` is `a ** b` (`Math.pow`); `max` and `min`

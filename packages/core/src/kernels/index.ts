@@ -32,4 +32,4 @@ export {
   wasmSoftmaxRows,
   wasmUnary,
   wasmUnaryGrad,
-} from "./wasm-ops.js";
+} from "./runtime/wasm-ops.js";

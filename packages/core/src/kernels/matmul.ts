@@ -8,7 +8,7 @@
  */
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
-import { wasmGemm } from "./wasm.js";
+import { wasmGemm } from "./runtime/wasm.js";
 
 const MR = 4;
 const NR = 4;

@@ -5,7 +5,7 @@
 import type { FloatArray } from "../dtype.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow } from "./broadcast.js";
-import { wasmLogSumExpTo, wasmMaxTo } from "./wasm-ops.js";
+import { wasmLogSumExpTo, wasmMaxTo } from "./runtime/wasm-ops.js";
 
 /** `out[o] = max over the elements reducing into o` (−∞ for empty reductions). */
 export function maxToInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {

@@ -4,7 +4,7 @@
  * loop (one per function, no per-element callback) otherwise. Callers never see which ran.
  */
 import type { FloatArray } from "../dtype.js";
-import { type WasmGradKind, type WasmUnaryKind, wasmUnary, wasmUnaryGrad } from "./wasm-ops.js";
+import { type WasmGradKind, type WasmUnaryKind, wasmUnary, wasmUnaryGrad } from "./runtime/wasm-ops.js";
 
 /** The elementwise functions of {@link unaryInto}. */
 export type UnaryKind = WasmUnaryKind;

@@ -17,9 +17,9 @@
  * float32 and float64, medians of rotated runs); each is set at or above the size where WASM
  * became faster than the TypeScript loop in both dtypes. See the figures beside each constant.
  */
-import type { FloatArray } from "../dtype.js";
-import type { Shape } from "../shape.js";
-import { broadcastStrides, isTrailingPart } from "./broadcast.js";
+import type { FloatArray } from "../../dtype.js";
+import type { Shape } from "../../shape.js";
+import { broadcastStrides, isTrailingPart } from "../broadcast.js";
 import { heapAxpy, heapInUse } from "./heap.js";
 import { arenaStart, ensureMemory, type Loaded, wasmForced, wasmKernels } from "./wasm.js";
 import { align64, copyIn, copyOut } from "./wasm-memory.js";

@@ -27,7 +27,7 @@
  * Internal: the public surface is the `storage` option of the tensor factories,
  * `Tensor.storage` and `storageInfo`.
  */
-import type { DType, FloatArray } from "../dtype.js";
+import type { DType, FloatArray } from "../../dtype.js";
 import { buildLayout, compileAsync, isNode, moduleNow, type WasmBuildName } from "./loader.js";
 import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 

@@ -3,7 +3,7 @@
  * has no WebAssembly types), 64-byte alignment, and the copies between JS typed arrays and a
  * module's memory (plain or shared). Internal: not exported from the package index.
  */
-import type { FloatArray } from "../dtype.js";
+import type { FloatArray } from "../../dtype.js";
 
 /** A `WebAssembly.Memory`, plain (ArrayBuffer) or shared (SharedArrayBuffer). */
 export interface WasmMemory {

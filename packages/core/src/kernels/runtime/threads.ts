@@ -42,8 +42,8 @@
  * thread steals the time slice of the thread it waits for, and small threaded products ran 10–50×
  * slower than single-thread ones in that state.
  */
-import type { FloatArray } from "../dtype.js";
-import { ArgumentError, describeValue, optionsObject } from "../errors.js";
+import type { FloatArray } from "../../dtype.js";
+import { ArgumentError, describeValue, optionsObject } from "../../errors.js";
 import {
   DONE,
   EXIT,

@@ -15,8 +15,8 @@
  * use and by every `setKernelBackend` call, never at load) or `setKernelBackend("js")` was called,
  * `gemm` uses the pure-TypeScript kernel.
  */
-import type { FloatArray } from "../dtype.js";
-import { ArgumentError, describeValue, GradgraphError } from "../errors.js";
+import type { FloatArray } from "../../dtype.js";
+import { ArgumentError, describeValue, GradgraphError } from "../../errors.js";
 import { heapGemm, heapInUse, heapPending, inHeap } from "./heap.js";
 import { compileAsync, compileSync, envVar, isNode, type WasmBuildName } from "./loader.js";
 import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
