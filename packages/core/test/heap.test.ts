@@ -23,8 +23,8 @@ import {
   tensor,
   zeros,
 } from "../src/index.js";
-import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/runtime/heap.js";
 import { axpy, gemm } from "../src/kernels/index.js";
+import { heapFree, heapKernels, heapScratch, heapStats, inHeap } from "../src/kernels/runtime/heap.js";
 import { buildLayout } from "../src/kernels/runtime/loader.js";
 import { mul } from "./helpers.js";
 

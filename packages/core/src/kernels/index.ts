@@ -23,7 +23,6 @@ export { broadcastInto, sumToInto } from "./broadcast.js";
 export { axpy, type BinaryKind, binaryInto } from "./elementwise.js";
 export { gemm } from "./matmul.js";
 export { argmaxMaskInto, logSumExpToInto, maxMaskInto, maxToInto } from "./reduce.js";
-export { type UnaryGradKind, type UnaryKind, unaryGradInto, unaryInto } from "./unary.js";
 export {
   type SoftmaxMode,
   type WasmGradKind,
@@ -33,3 +32,4 @@ export {
   wasmUnary,
   wasmUnaryGrad,
 } from "./runtime/wasm-ops.js";
+export { type UnaryGradKind, type UnaryKind, unaryGradInto, unaryInto } from "./unary.js";
