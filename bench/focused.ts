@@ -8,10 +8,30 @@
  *
  * Run it with `tsx --conditions=@gradgraph/source bench/focused.ts [workload ...]`.
  */
-import { randn, type Tensor } from "@gradgraph/core";
-import { add, matmul, mul, sum } from "@gradgraph/nodes";
+import { type OpCore, randn, type Tensor } from "@gradgraph/core";
+import { add, affine, matmul, mul, softmaxCrossEntropy, sum } from "@gradgraph/nodes";
 import { nnWorkloads } from "./nn.js";
 import type { Workload } from "./workload.js";
+
+/**
+ * `NO_FUSED=matmul,affine,softmaxCrossEntropy` runs without those ops' `fusedBackward` (their one
+ * `backward` then runs in a first-order pass too): what each fusion buys.
+ */
+const noFused = (process.env.NO_FUSED ?? "").split(",").filter((n) => n !== "");
+if (noFused.length > 0) {
+  const p = randn([2, 2], { seed: 9, requiresGrad: true });
+  const cores: OpCore[] = [
+    matmul(p, p).creator!.op,
+    affine(p, p, randn([2], { seed: 10 })).creator!.op,
+    softmaxCrossEntropy(p, [0, 1]).creator!.op,
+  ];
+  for (const core of cores) {
+    if (noFused.includes(core.name) && core.fusedBackward !== undefined) {
+      delete (core as { fusedBackward?: unknown }).fusedBackward;
+      console.error(`focused: ${core.name} without fusedBackward`);
+    }
+  }
+}
 
 const WARMUP_MS = 400;
 const SAMPLE_MS = 100;

@@ -222,8 +222,10 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
  * - batched: (..., N, D)·(..., D, H), leading dimensions broadcast;
  * - 1-D: a vector operand is a row (left) or column (right) vector, and that axis is dropped
  *   from the result (two vectors give their dot product, a 0-d tensor).
- * @throws ShapeError naming both shapes for 0-d operands, differing inner dimensions or batch
- *   dimensions that do not broadcast.
+ * A number is accepted as an argument but, being a 0-d tensor, refused as numpy and PyTorch
+ * refuse a 0-d operand (`matmul(2, x)` is a ShapeError; scale with `mul`).
+ * @throws ShapeError naming both shapes for 0-d operands (numbers included), differing inner
+ *   dimensions or batch dimensions that do not broadcast.
  */
 export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const ta = typeof a === "number" ? a : assertTensor("matmul", "a", a);

@@ -487,6 +487,10 @@ describe("toDot and renderSvg", () => {
       mul(s0, s1),
       matmul(x, W),
       affine(x, W, randn([4], { seed: 14, ...f64 })),
+      // the derivative ops (what relu, sigmoid and tanh record under createGraph)
+      ops.reluGrad([y, x]),
+      ops.sigmoidGrad([y, x]),
+      ops.tanhGrad([y, x]),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));

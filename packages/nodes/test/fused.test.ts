@@ -1,0 +1,89 @@
+/**
+ * The declared second routes (`fusedBackward`) give what the op's one `backward` gives: a pass
+ * that creates no graph runs the fused route, `createGraph` runs `backward`; both are compared on
+ * random shapes, transposes and dtypes. (checkOp makes the same comparison on every drawn case.)
+ */
+import { type DType, grad, type Op, randn, type Tensor } from "@gradgraph/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { affineOp, matmulOp, softmaxCrossEntropyOp } from "../src/index.js";
+
+/** The gradients of `Σ w·f(inputs)` by the fused route (plain) and by `backward` (createGraph). */
+function bothRoutes(f: (xs: Tensor[]) => Tensor, inputs: Tensor[], seed: number): [number[][], number[][]] {
+  const y = f(inputs);
+  const w = randn(y.shape, { seed, dtype: y.dtype });
+  const plain = grad(f(inputs), inputs, { gradOutput: w });
+  const recorded = grad(f(inputs), inputs, { gradOutput: w, createGraph: true });
+  return [plain.map((g) => Array.from(g.data)), recorded.map((g) => Array.from(g.data))];
+}
+
+function close(a: number[][], b: number[][], dtype: DType): void {
+  const tol = dtype === "float64" ? 1e-12 : 1e-5;
+  for (let k = 0; k < a.length; k++) {
+    expect(a[k]!.length).toBe(b[k]!.length);
+    for (let i = 0; i < a[k]!.length; i++) expect(Math.abs(a[k]![i]! - b[k]![i]!)).toBeLessThanOrEqual(tol);
+  }
+}
+
+const dtypes = fc.constantFrom<DType>("float32", "float64");
+
+describe("fusedBackward gives what backward gives", () => {
+  it("declares it on matmul, affine and softmaxCrossEntropy only among these", () => {
+    for (const op of [matmulOp, affineOp, softmaxCrossEntropyOp] as Op<never>[])
+      expect(typeof op.spec.fusedBackward).toBe("function");
+  });
+
+  it("matmul, every transpose", () => {
+    fc.assert(
+      fc.property(
+        fc.nat(5),
+        fc.nat(5),
+        fc.nat(5),
+        fc.boolean(),
+        fc.boolean(),
+        dtypes,
+        fc.nat(999),
+        (m, k, n, tA, tB, dtype, seed) => {
+          const a = randn(tA ? [k, m] : [m, k], { seed, dtype, requiresGrad: true });
+          const b = randn(tB ? [n, k] : [k, n], { seed: seed + 1, dtype, requiresGrad: true });
+          const [p, r] = bothRoutes(([x, y]) => matmulOp([x!, y!], { transA: tA, transB: tB }), [a, b], seed + 2);
+          close(p, r, dtype);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("affine, with a [H] or [1, H] bias", () => {
+    fc.assert(
+      fc.property(fc.nat(5), fc.nat(5), fc.nat(5), fc.boolean(), dtypes, fc.nat(999), (n, d, h, row, dtype, seed) => {
+        const x = randn([n, d], { seed, dtype, requiresGrad: true });
+        const W = randn([d, h], { seed: seed + 1, dtype, requiresGrad: true });
+        const b = randn(row ? [1, h] : [h], { seed: seed + 2, dtype, requiresGrad: true });
+        const [p, r] = bothRoutes(([u, v, c]) => affineOp([u!, v!, c!]), [x, W, b], seed + 3);
+        close(p, r, dtype);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("softmaxCrossEntropy, targets constant or not", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.boolean(),
+        dtypes,
+        fc.nat(999),
+        (n, c, tg, dtype, seed) => {
+          const s = randn([n, c], { seed, dtype, requiresGrad: true });
+          const t = randn([n, c], { seed: seed + 1, dtype, requiresGrad: tg });
+          const inputs = tg ? [s, t] : [s];
+          const [p, r] = bothRoutes((xs) => softmaxCrossEntropyOp([xs[0]!, tg ? xs[1]! : t]), inputs, seed + 2);
+          close(p, r, dtype);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
