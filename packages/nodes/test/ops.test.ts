@@ -83,6 +83,11 @@ describe.each(allOps)("checkOp catches a broken $opName", (op) => {
           ...(spec as OpSpec<unknown>),
           name: `${spec.name}Broken`,
           backward: (g, c) => scale((spec as OpSpec<unknown>).backward(g, c)),
+          // a declared second route is broken the same way (checkOp runs whichever route applies)
+          fusedBackward:
+            spec.fusedBackward === undefined
+              ? undefined
+              : (c, g) => scale((spec as OpSpec<unknown>).fusedBackward!(c, g as Tensor)),
         });
     // caught by a gradient mismatch (a worst element is reported), not by a crash
     expect(() => checkOp(broken, { numRuns: 100, domain: [0.5, 2] })).toThrow(
