@@ -73,12 +73,15 @@ export {
   log,
   logOp,
   relu,
+  reluGradOp,
   reluOp,
   sigmoid,
+  sigmoidGradOp,
   sigmoidOp,
   sqrt,
   sqrtOp,
   tanh,
+  tanhGradOp,
   tanhOp,
 } from "./unary.js";
 
