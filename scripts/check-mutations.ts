@@ -68,7 +68,7 @@ const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: "enableGrad does not check fn",
-    file: "packages/core/src/graph.ts",
+    file: "packages/core/src/grad-mode.ts",
     from: `checkCallback("enableGrad", "fn", fn);`,
     to: "",
     test: "packages/core/test/validation.test.ts",
@@ -92,7 +92,7 @@ const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: "a transferred slab is kept",
-    file: "packages/core/src/dtype.ts",
+    file: "packages/core/src/memory.ts",
     from: "if (slabOffset + bytes > SLAB_BYTES || slab.byteLength === 0) {",
     to: "if (slabOffset + bytes > SLAB_BYTES) {",
     test: "packages/core/test/validation.test.ts",
@@ -108,7 +108,7 @@ const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: "backward writes into a frozen leaf",
-    file: "packages/core/src/graph.ts",
+    file: "packages/core/src/engine.ts",
     from: "if (Object.isFrozen(leaf) || (cur !== null && cur.creator === null && !create && Object.isFrozen(cur))) {",
     to: "if (false) {",
     test: "packages/core/test/validation.test.ts",
