@@ -1,7 +1,8 @@
 /**
  * Higher-order differentiation built on `grad(..., { createGraph: true })`: the backward pass is
  * itself recorded (every backward rule is written with differentiable ops), so a gradient can be
- * differentiated again. No second set of derivative rules exists.
+ * differentiated again. No second set of derivative rules exists (an op's optional `fusedBackward`
+ * is a faster route to its one `backward`, used only when no graph is recorded, and checked equal by `checkOp`).
  */
 import { allocArray } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, optionsObject } from "./errors.js";
