@@ -27,7 +27,8 @@ if (noFused.length > 0) {
   ];
   for (const core of cores) {
     if (noFused.includes(core.name) && core.fusedBackward !== undefined) {
-      delete (core as { fusedBackward?: unknown }).fusedBackward;
+      // set, not deleted: the object keeps its shape
+      (core as { fusedBackward?: unknown }).fusedBackward = undefined;
       console.error(`focused: ${core.name} without fusedBackward`);
     }
   }

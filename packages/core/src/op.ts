@@ -285,7 +285,9 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
     multi,
     forward: spec.forward as OpCore["forward"],
     backward: spec.backward as OpCore["backward"],
-    ...(spec.fusedBackward === undefined ? {} : { fusedBackward: spec.fusedBackward as OpCore["fusedBackward"] }),
+    // always present (undefined when not declared): one object shape for every op's core keeps
+    // the engine's property reads monomorphic
+    fusedBackward: spec.fusedBackward as OpCore["fusedBackward"],
   };
 }
 
