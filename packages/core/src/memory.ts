@@ -65,15 +65,28 @@ export function allocUnchecked(dtype: DType, size: number): FloatArray {
   return out;
 }
 
-/** A pooled array of this dtype and length, zero-filled, or null. */
-function takePooled(f64: boolean, size: number): FloatArray | null {
+/**
+ * @internal `allocUnchecked` for an array the caller overwrites whole before reading it (a gemm
+ * output): a pooled array is handed out as it is, without the zero fill.
+ */
+export function allocForWrite(dtype: DType, size: number): FloatArray {
+  const bytes = size * (dtype === "float64" ? 8 : 4);
+  if (bytes < POOL_MIN_BYTES) return allocUnchecked(dtype, size);
+  const f64 = dtype === "float64";
+  const out = takePooled(f64, size, false) ?? (f64 ? new Float64Array(size) : new Float32Array(size));
+  if (tracker !== null) tracker.add(out);
+  return out;
+}
+
+/** A pooled array of this dtype and length, zero-filled unless `zero` is false, or null. */
+function takePooled(f64: boolean, size: number, zero = true): FloatArray | null {
   for (let i = pool.length - 1; i >= 0; i--) {
     const a = pool[i]!;
     if (a.length === size && a instanceof Float64Array === f64) {
       pool.splice(i, 1);
       poolBytes -= a.byteLength;
       reused++;
-      return a.fill(0);
+      return zero ? a.fill(0) : a;
     }
   }
   return null;

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { broadcastShapes, stridesOf } from "../src/index.js";
-import { binaryInto, broadcastInto, gemm, sumToInto } from "../src/kernels/index.js";
+import { binaryInto, broadcastInto, gemm, gemmNew, sumToInto } from "../src/kernels/index.js";
+import { poolStats, recycleArray } from "../src/memory.js";
 import { broadcastableShapesArb } from "../src/testing/index.js";
 import { naiveGemm as naive } from "./helpers.js";
 
@@ -31,6 +32,38 @@ describe("gemm", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("gemmNew", () => {
+  it("gives gemm's product in a new array, also when it reuses a pooled (poisoned) array", () => {
+    for (const [M, N, K] of [
+      [130, 129, 7],
+      [130, 129, 0],
+      [3, 4, 5],
+    ] as const) {
+      for (const dtype of ["float32", "float64"] as const) {
+        const make = (n: number) => {
+          const a = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+          for (let i = 0; i < n; i++) a[i] = Math.sin(i * 0.37 + K);
+          return a;
+        };
+        const A = make(M * K);
+        const want = dtype === "float64" ? new Float64Array(M * N) : new Float32Array(M * N);
+        gemm(false, true, M, N, K, A, make(N * K), want);
+        // a dead array of the product's size goes to the pool (NaN-filled in the suite's poison mode)
+        const dead = dtype === "float64" ? new Float64Array(M * N) : new Float32Array(M * N);
+        dead.fill(Number.NaN);
+        const before = poolStats().reused;
+        recycleArray(dead);
+        const got = gemmNew(false, true, M, N, K, A, make(N * K));
+        expect(got).toBeInstanceOf(dtype === "float64" ? Float64Array : Float32Array);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        // the large cases did take the pooled array
+        if (dead.byteLength >= 64 * 1024) expect(poolStats().reused).toBe(before + 1);
+      }
+    }
+    expect(() => gemmNew(false, false, -1, 2, 2, new Float32Array(4), new Float32Array(4))).toThrow(/gemmNew: M and N/);
   });
 });
 

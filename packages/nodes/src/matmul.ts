@@ -5,7 +5,6 @@
  */
 import {
   ArgumentError,
-  allocArray,
   assertTensor,
   broadcastShapes,
   defineOp,
@@ -16,7 +15,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { binaryInto, gemm } from "@gradgraph/core/kernels";
+import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 
@@ -94,9 +93,7 @@ function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean): Ten
   const M = transX ? x.shape[1]! : x.shape[0]!;
   const K = transX ? x.shape[0]! : x.shape[1]!;
   const N = transY ? y.shape[0]! : y.shape[1]!;
-  const out = allocArray(x.dtype, M * N);
-  gemm(transX, transY, M, N, K, x.data, y.data, out);
-  return new Tensor(out, [M, N]);
+  return new Tensor(gemmNew(transX, transY, M, N, K, x.data, y.data), [M, N]);
 }
 
 /** `matmul`: op(a)·op(b) over the last two dimensions, batched over broadcast leading dimensions. */

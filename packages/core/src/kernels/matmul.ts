@@ -8,6 +8,8 @@
  */
 import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
+import { allocForWrite, allocUnchecked } from "../memory.js";
+import { MAX_TENSOR_SIZE } from "../shape.js";
 import { wasmGemm } from "./runtime/wasm.js";
 
 const MR = 4;
@@ -61,6 +63,35 @@ function checkGemmArgs(
       throw new ArgumentError("gemm", `gemm: ${names[i]} must be ${what}, got ${describeValue(v)}`);
     }
   }
+}
+
+/**
+ * `op(A) · op(B)` into a new M×N array of `A`'s dtype: `gemm` with its output allocated by
+ * gradgraph's allocator. Since gemm overwrites its output, a large array may be a reused one
+ * handed out without the zero fill that `allocArray` does. Checks its arguments as `gemm` does.
+ * @throws ArgumentError or ShapeError as `gemm`, naming `gemmNew`.
+ */
+export function gemmNew(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+): FloatArray {
+  const size = M * N;
+  if (!Number.isSafeInteger(M) || !Number.isSafeInteger(N) || M < 0 || N < 0 || !(size <= MAX_TENSOR_SIZE)) {
+    throw new ArgumentError(
+      "gemmNew",
+      `gemmNew: M and N must be non-negative integers whose product is at most ${MAX_TENSOR_SIZE}, got M=${describeValue(M)}, N=${describeValue(N)}`,
+    );
+  }
+  const dtype = A instanceof Float64Array ? "float64" : "float32";
+  // with K = 0 nothing is written: the product is the zeros of a zero-filled array
+  const C = K === 0 ? allocUnchecked(dtype, size) : allocForWrite(dtype, size);
+  gemm(transA, transB, M, N, K, A, B, C);
+  return C;
 }
 
 /**
