@@ -16,7 +16,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { type BinaryKind, binaryInto, broadcastInto, wasmUnary } from "@gradgraph/core/kernels";
+import { type BinaryKind, binaryInto, broadcastInto, unaryInto } from "@gradgraph/core/kernels";
 
 /** True when two tensors' shapes (valid by construction) are equal. */
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -193,7 +193,7 @@ export const negOp: Op = defineOp({
     const xd = x!.data;
     const out = ctx.alloc(x!.shape);
     const o = out.data;
-    if (!wasmUnary("neg", xd, o)) for (let i = 0; i < o.length; i++) o[i] = -xd[i]!;
+    unaryInto("neg", xd, o);
     return out;
   },
   backward(gy) {

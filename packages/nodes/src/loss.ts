@@ -16,7 +16,7 @@ import {
   shapesEqual,
   Tensor,
 } from "@gradgraph/core";
-import { wasmSoftmaxProbs } from "@gradgraph/core/kernels";
+import { softmaxProbsInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtValue, isArray, isInt32Array } from "./format.js";
 import { mean, sum } from "./reduce.js";
@@ -52,35 +52,15 @@ export const softmaxCrossEntropyOp: Op = defineOp({
     const C = s.shape[s.rank - 1]!;
     const sd = s.data;
     const td = t.data;
-    const probs = allocArray("float64", s.size);
+    const probs = allocArray("float64", s.size) as Float64Array;
     let total = 0;
-    // large: the probabilities and each row's log-sum-exp from the WASM SIMD softmax kernel
-    const rowLse = wasmSoftmaxProbs(sd, C, probs);
-    if (rowLse !== null) {
-      for (let r = 0, i = 0; r < sd.length; r += C, i++) {
-        const l = rowLse[i]!;
-        for (let j = 0; j < C; j++) {
-          const tv = td[r + j]!;
-          if (tv !== 0) total -= tv * (sd[r + j]! - l);
-        }
-      }
-    } else {
-      for (let r = 0; r < sd.length; r += C) {
-        let m = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j < C; j++) if (sd[r + j]! > m) m = sd[r + j]!;
-        if (!Number.isFinite(m)) m = 0;
-        let z = 0;
-        for (let j = 0; j < C; j++) {
-          const e = Math.exp(sd[r + j]! - m);
-          probs[r + j] = e;
-          z += e;
-        }
-        const lse = m + Math.log(z);
-        for (let j = 0; j < C; j++) {
-          probs[r + j] = probs[r + j]! / z;
-          const tv = td[r + j]!;
-          if (tv !== 0) total -= tv * (sd[r + j]! - lse);
-        }
+    // the probabilities and each row's log-sum-exp from the softmax kernel (WASM SIMD when large)
+    const rowLse = C > 0 ? softmaxProbsInto(sd, C, probs) : new Float64Array(0);
+    for (let r = 0, i = 0; r < sd.length; r += C, i++) {
+      const l = rowLse[i]!;
+      for (let j = 0; j < C; j++) {
+        const tv = td[r + j]!;
+        if (tv !== 0) total -= tv * (sd[r + j]! - l);
       }
     }
     const out = ctx.alloc([]);

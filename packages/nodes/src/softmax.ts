@@ -13,7 +13,7 @@ import {
   shapeSize,
   type Tensor,
 } from "@gradgraph/core";
-import { broadcastInto, logSumExpToInto, wasmSoftmaxRows } from "@gradgraph/core/kernels";
+import { broadcastInto, logSoftmaxRowsInto, logSumExpToInto, softmaxRowsInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs, isDetached } from "./format.js";
 import { sum } from "./reduce.js";
@@ -76,16 +76,7 @@ function checkFloatArray(fn: string, arg: string, a: unknown): void {
 function logSoftmaxRaw(x: FloatArray, shape: readonly number[], axis: number, out: FloatArray): void {
   const n = shape[axis]!;
   if (axis === shape.length - 1) {
-    if (wasmSoftmaxRows(1, x, n, out, null)) return;
-    for (let r = 0; r < x.length; r += n) {
-      let m = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) if (x[r + j]! > m) m = x[r + j]!;
-      if (!Number.isFinite(m)) m = 0;
-      let s = 0;
-      for (let j = 0; j < n; j++) s += Math.exp(x[r + j]! - m);
-      const lse = m + Math.log(s);
-      for (let j = 0; j < n; j++) out[r + j] = x[r + j]! - lse;
-    }
+    if (n > 0) logSoftmaxRowsInto(x, n, out);
     return;
   }
   const kept = shape.map((d, i) => (i === axis ? 1 : d));
@@ -120,8 +111,10 @@ export const softmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
   normalize: ([x], attrs) => ({ axis: normalizeAxis("softmax", attrs.axis, x!.rank) }),
   forward([x], { axis }, ctx) {
     const out = ctx.alloc(x!.shape);
-    // along the last axis, large: exp(x − lse) in one WASM SIMD kernel
-    if (axis !== x!.rank - 1 || !wasmSoftmaxRows(0, x!.data, x!.shape[axis]!, out.data, null)) {
+    const n = x!.shape[axis]!;
+    if (axis === x!.rank - 1) {
+      if (n > 0) softmaxRowsInto(x!.data, n, out.data);
+    } else {
       logSoftmaxRaw(x!.data, x!.shape, axis, out.data);
       const y = out.data;
       for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]!);

@@ -1,9 +1,9 @@
 /**
- * Elementwise functions of one tensor: a plain loop over the typed array per op (no per-element
- * callback shared between ops), beside a derivative written with this package's ops, so second
- * derivatives work through `grad(..., { createGraph: true })`. Derivatives that are functions of
- * the output (exp, sqrt, sigmoid, tanh) read the saved output tensor. Large arrays run in the
- * WebAssembly SIMD kernels (`wasmUnary`, `wasmUnaryGrad`).
+ * Elementwise functions of one tensor, each a forward on the `unaryInto` kernel beside a
+ * derivative written with this package's ops, so second derivatives work through
+ * `grad(..., { createGraph: true })`. Derivatives that are functions of the output (exp, sqrt,
+ * sigmoid, tanh) read the saved output tensor. The derivatives of relu, sigmoid and tanh are ops of
+ * their own (`reluGrad`, `sigmoidGrad`, `tanhGrad`), one fused kernel (`unaryGradInto`) each.
  */
 import {
   allocArray,

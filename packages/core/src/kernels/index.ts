@@ -7,7 +7,8 @@
  * - **elementwise**: `binaryInto` (with broadcasting), `unaryInto`, `unaryGradInto` (the fused
  *   relu/sigmoid/tanh derivatives), `axpy`;
  * - **reductions**: `sumToInto` and `broadcastInto` (each the other's derivative), `maxToInto`,
- *   `maxMaskInto`, `argmaxMaskInto`, `logSumExpToInto`;
+ *   `maxMaskInto`, `argmaxMaskInto`, `logSumExpToInto`, and the softmax family along rows
+ *   (`softmaxRowsInto`, `logSoftmaxRowsInto`, `softmaxProbsInto`);
  * - **alloc**: `allocArray` (a zero-filled array from the allocator every op uses).
  * Each picks the WebAssembly SIMD kernel or its TypeScript twin itself; the WebAssembly runtime
  * (loading, memory, threads) lives in `kernels/runtime/` and is not part of the interface. The
@@ -43,4 +44,5 @@ export {
   wasmUnary,
   wasmUnaryGrad,
 } from "./runtime/wasm-ops.js";
+export { logSoftmaxRowsInto, softmaxProbsInto, softmaxRowsInto } from "./softmax.js";
 export { type UnaryGradKind, type UnaryKind, unaryGradInto, unaryInto } from "./unary.js";
