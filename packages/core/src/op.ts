@@ -97,6 +97,15 @@ interface SpecBase<A, N extends readonly string[]> {
    * the last op that received it has run. Leave unset when in doubt: it only saves allocations.
    */
   ownsGradients?: boolean;
+  /**
+   * Optional: a faster route to exactly what `backward` returns, for a pass that creates no graph
+   * (the engine calls it instead of `backward` only then; under `createGraph` `backward` runs, so
+   * higher orders never see it). The same inputs as `backward` in the other order (`grads` is the
+   * upstream gradient, or the array of them for a multi-output op) and the same outputs, written
+   * on raw kernels. It is a second rule: `checkOp` compares it with `backward` on every drawn case,
+   * and it is only worth declaring where a benchmark shows what it buys.
+   */
+  fusedBackward?(ctx: BackwardContext, grads: Tensor | readonly Tensor[]): readonly (Tensor | null | undefined)[];
 }
 
 /** What a library author writes to define a single-output op. */
@@ -114,14 +123,6 @@ export interface OpSpec<A = undefined, N extends readonly string[] = readonly st
    * the engine sums it back to the input's shape.
    */
   backward(gy: Tensor, ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
-  /**
-   * Optional: a faster route to exactly what `backward` returns, for a pass that creates no graph
-   * (the engine calls it instead of `backward` only then; under `createGraph` `backward` runs, so
-   * higher orders never see it). Same inputs and outputs as `backward`, written on raw kernels.
-   * It is a second rule: `checkOp` compares it with `backward` on every drawn case, and it is
-   * only worth declaring where a benchmark shows what it buys.
-   */
-  fusedBackward?(ctx: BackwardContext<A>, gy: Tensor): readonly (Tensor | null | undefined)[];
 }
 
 /** What a library author writes to define an op with several outputs. */
@@ -132,8 +133,6 @@ export interface MultiOpSpec<A = undefined, N extends readonly string[] = readon
    * Maps the outputs' gradients (zeros where an output received none) to one gradient per input.
    */
   backward(gys: readonly Tensor[], ctx: BackwardContext<A>): readonly (Tensor | null | undefined)[];
-  /** Optional: a faster route to what `backward` returns, for a pass that creates no graph; see `OpSpec.fusedBackward`. */
-  fusedBackward?(ctx: BackwardContext<A>, gys: readonly Tensor[]): readonly (Tensor | null | undefined)[];
 }
 
 /** The attribute argument of an op call: optional when the op's attributes may be undefined. */

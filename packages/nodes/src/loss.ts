@@ -6,6 +6,7 @@ import {
   ArgumentError,
   allocArray,
   assertTensor,
+  type BackwardContext,
   defineOp,
   describeValue,
   type FloatArray,
@@ -82,8 +83,9 @@ export const softmaxCrossEntropyOp: Op = defineOp({
   },
   // a second route, for a pass that records nothing: the seed's (y − t)/N in one loop over the
   // probabilities forward kept (checkOp compares it with backward)
-  fusedBackward(ctx, gy) {
-    if (ctx.needsInputGrad[1]) return softmaxCrossEntropyOp.spec.backward(gy, ctx);
+  fusedBackward(ctx, grads) {
+    const gy = grads as Tensor;
+    if (ctx.needsInputGrad[1]) return softmaxCrossEntropyOp.spec.backward(gy, ctx as BackwardContext<undefined>);
     const s = ctx.input(0);
     return [fusedGrad(s, ctx.input(1), gy.data[0]! / rows(s.shape), ctx.stashed as SceStash), null];
   },

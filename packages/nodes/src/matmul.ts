@@ -6,6 +6,7 @@
 import {
   ArgumentError,
   assertTensor,
+  type BackwardContext,
   broadcastShapes,
   defineOp,
   fmtShape,
@@ -179,13 +180,14 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
   },
   // a second route, for a pass that records nothing: the same 2-D products on the gemm kernel,
   // without an op call each (checkOp compares it with backward)
-  fusedBackward(ctx, gy) {
+  fusedBackward(ctx, grads) {
+    const gy = grads as Tensor;
     const a = ctx.input(0);
     const b = ctx.input(1);
     if (a.rank !== 2 || b.rank !== 2 || a.dtype !== b.dtype || gy.dtype !== a.dtype) {
-      return matmulOp.spec.backward(gy, ctx);
+      return matmulOp.spec.backward(gy, ctx as BackwardContext<MatmulAttrs | undefined>);
     }
-    const { transA, transB } = ctx.attrs ?? PLAIN;
+    const { transA, transB } = (ctx.attrs as MatmulAttrs | undefined) ?? PLAIN;
     const [needA, needB] = ctx.needsInputGrad;
     const da = !needA ? null : transA ? rawProduct(b, gy, transB, true) : rawProduct(gy, b, false, !transB);
     const db = !needB ? null : transB ? rawProduct(gy, a, true, transA) : rawProduct(a, gy, !transA, false);
@@ -311,10 +313,12 @@ export const affineOp: Op = defineOp({
   },
   // a second route, for a pass that records nothing: the two products on the gemm kernel
   // (checkOp compares it with backward)
-  fusedBackward(ctx, gy) {
+  fusedBackward(ctx, grads) {
+    const gy = grads as Tensor;
     const x = ctx.input(0);
     const W = ctx.input(1);
-    if (gy.dtype !== x.dtype || x.dtype !== W.dtype) return affineOp.spec.backward(gy, ctx);
+    if (gy.dtype !== x.dtype || x.dtype !== W.dtype)
+      return affineOp.spec.backward(gy, ctx as BackwardContext<undefined>);
     const [needX, needW, needB] = ctx.needsInputGrad;
     return [
       needX ? rawProduct(gy, W, false, true) : null,

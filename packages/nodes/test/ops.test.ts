@@ -87,7 +87,7 @@ describe.each(allOps)("checkOp catches a broken $opName", (op) => {
           fusedBackward:
             spec.fusedBackward === undefined
               ? undefined
-              : (c, g) => scale((spec as OpSpec<unknown>).fusedBackward!(c, g as Tensor)),
+              : (c, g) => scale((spec as OpSpec<unknown>).fusedBackward!(c, g)),
         });
     // caught by a gradient mismatch (a worst element is reported), not by a crash
     expect(() => checkOp(broken, { numRuns: 100, domain: [0.5, 2] })).toThrow(
