@@ -107,6 +107,7 @@ export {
   ones,
   randn,
   Tensor,
+  type TensorMethods,
   type TensorLike,
   type TensorOptions,
   tensor,

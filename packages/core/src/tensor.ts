@@ -57,6 +57,18 @@ export function registerNodeCheck(check: (value: unknown) => boolean): void {
 }
 
 /**
+ * The op methods of `Tensor` (`x.add(y)`, `x.matmul(W).relu()`), empty in core, which knows no
+ * op: a package of ops (`@gradgraph/nodes`) declares its methods here by declaration merging and
+ * installs them on `Tensor.prototype` when it is imported.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in packages of ops
+export interface TensorMethods {}
+
+/** `Tensor` has the methods of `TensorMethods` (see there). */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed on the prototype by the package that declares them
+export interface Tensor extends TensorMethods {}
+
+/**
  * An n-dimensional array of float32 or float64 numbers, row-major and contiguous, and a value in
  * the define-by-run graph: an op applied to tensors of which any `requiresGrad` records a node,
  * and `backward()` walks those nodes in reverse.
