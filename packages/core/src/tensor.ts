@@ -65,7 +65,6 @@ export function registerNodeCheck(check: (value: unknown) => boolean): void {
 export interface TensorMethods {}
 
 /** `Tensor` has the methods of `TensorMethods` (see there). */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed on the prototype by the package that declares them
 export interface Tensor extends TensorMethods {}
 
 /**
@@ -83,6 +82,7 @@ export interface Tensor extends TensorMethods {}
  * (`Object.freeze`) is a read-only input: ops read it, but whatever would write to it (a gradient
  * into `.grad`, `copy_`, `fill_`, `requiresGrad = …`, an optimizer step) throws a GradgraphError.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds only the op methods, which a package of ops installs on the prototype (see TensorMethods)
 export class Tensor {
   /** The elements in row-major order. Writing to it directly bypasses the graph. */
   readonly data: FloatArray;
