@@ -6,6 +6,7 @@
  *
  * @module @gradgraph/nodes
  */
+import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
 import { softmaxCrossEntropyOp } from "./loss.js";
@@ -18,6 +19,31 @@ import { unaryOps } from "./unary.js";
 // installs the ops as Tensor methods (x.add(y).relu().sum()), typed by declaration merging
 import "./methods.js";
 
+export {
+  type ClampAttrs,
+  clamp,
+  clampOp,
+  cos,
+  cosOp,
+  type EluAttrs,
+  elu,
+  eluOp,
+  type GeluAttrs,
+  gelu,
+  geluOp,
+  type LeakyReluAttrs,
+  leakyRelu,
+  leakyReluOp,
+  normalCdf,
+  normalCdfOp,
+  type SoftplusAttrs,
+  sin,
+  sinOp,
+  softplus,
+  softplusOp,
+  square,
+  squareOp,
+} from "./activations.js";
 export {
   add,
   addOp,
@@ -95,6 +121,7 @@ export const ops = {
   ...elementwiseOps,
   ...powerOps,
   ...unaryOps,
+  ...activationOps,
   /** {@link branchOp}, a multi-output op, behind {@link branch}. */
   branch: branchOp,
   /** {@link repeatOp}, behind {@link repeat}. */

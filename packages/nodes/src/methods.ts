@@ -7,6 +7,7 @@
  * forms stay available.
  */
 import { ArgumentError, describeValue, isTensor, Tensor, type TensorLike } from "@gradgraph/core";
+import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } from "./activations.js";
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
 import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
@@ -60,6 +61,24 @@ declare module "@gradgraph/core" {
     tanh(): Tensor;
     /** `relu(this)`. */
     relu(): Tensor;
+    /** `square(this)`: `x²`. */
+    square(): Tensor;
+    /** `sin(this)`. */
+    sin(): Tensor;
+    /** `cos(this)`. */
+    cos(): Tensor;
+    /** `softplus(this, options)`: `log(1 + e^(βx)) / β`. */
+    softplus(options?: { beta?: number; threshold?: number }): Tensor;
+    /** `elu(this, alpha)`. */
+    elu(alpha?: number): Tensor;
+    /** `leakyRelu(this, negativeSlope)`. */
+    leakyRelu(negativeSlope?: number): Tensor;
+    /** `gelu(this, approximate)`: `x·Φ(x)`, or its tanh form. */
+    gelu(approximate?: "none" | "tanh"): Tensor;
+    /** `normalCdf(this)`: `Φ(x)`. */
+    normalCdf(): Tensor;
+    /** `clamp(this, min, max)`. */
+    clamp(min?: number | null, max?: number | null): Tensor;
     /** `sum(this, options)`: sum over `options.axis` (all axes by default). */
     sum(options?: ReduceOptions): Tensor;
     /** `mean(this, options)`: mean over `options.axis` (all axes by default). */
@@ -122,6 +141,15 @@ const METHODS = {
   sigmoid: (x: Tensor) => sigmoid(x),
   tanh: (x: Tensor) => tanh(x),
   relu: (x: Tensor) => relu(x),
+  square: (x: Tensor) => square(x),
+  sin: (x: Tensor) => sin(x),
+  cos: (x: Tensor) => cos(x),
+  softplus: (x: Tensor, options?: { beta?: number; threshold?: number }) => softplus(x, options),
+  elu: (x: Tensor, alpha?: number) => elu(x, alpha),
+  leakyRelu: (x: Tensor, negativeSlope?: number) => leakyRelu(x, negativeSlope),
+  gelu: (x: Tensor, approximate?: "none" | "tanh") => gelu(x, approximate),
+  normalCdf: (x: Tensor) => normalCdf(x),
+  clamp: (x: Tensor, min?: number | null, max?: number | null) => clamp(x, min, max),
   sum: (x: Tensor, options?: ReduceOptions) => sum(x, options),
   mean: (x: Tensor, options?: ReduceOptions) => mean(x, options),
   max: (x: Tensor, options?: ReduceOptions) => max(x, options),
