@@ -16,7 +16,7 @@ import {
   type TensorLike,
 } from "@gradgraph/core";
 import { add, mul, neg, sub } from "./arithmetic.js";
-import { fmtAttrs, isArray } from "./format.js";
+import { fmtAttrs, readOptions } from "./format.js";
 import { exp, sigmoid, tanh } from "./unary.js";
 
 /** A constant tensor of `x`'s shape and dtype with `f(x[i])` in each element. */
@@ -419,7 +419,7 @@ export function cos(x: TensorLike): Tensor {
  * @throws ArgumentError naming `softplus` for a non-tensor, a non-finite option or `beta` 0.
  */
 export function softplus(x: TensorLike, options: { beta?: number; threshold?: number } = {}): Tensor {
-  const o = optionsOf("softplus", options, ["beta", "threshold"]);
+  const o = readOptions("softplus", options, ["beta", "threshold"]);
   return softplusOp([x], { beta: o.beta ?? 1, threshold: o.threshold ?? 20 } as SoftplusAttrs);
 }
 
@@ -467,27 +467,6 @@ export function gelu(x: TensorLike, approximate: "none" | "tanh" = "none"): Tens
  */
 export function clamp(x: TensorLike, min?: number | null, max?: number | null): Tensor {
   return clampOp([x], { min: min ?? null, max: max ?? null });
-}
-
-/**
- * The options object's own values of `keys` (the empty default allowed), read once; anything
- * else (a non-object, an array, a revoked Proxy) is refused.
- */
-function optionsOf(fn: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options !== null && typeof options === "object" && !isArray(options)) {
-    try {
-      const out: Record<string, unknown> = {};
-      for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
-      return out;
-    } catch {
-      // a revoked Proxy, or a getter that throws: refused below
-    }
-  }
-  throw new ArgumentError(
-    fn,
-    `${fn}: options must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
-  );
 }
 
 /** The op objects defined here, by name, for the package's `ops`. */

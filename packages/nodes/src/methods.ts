@@ -10,6 +10,7 @@ import { ArgumentError, describeValue, isTensor, Tensor, type TensorLike } from 
 import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } from "./activations.js";
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
+import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
 import { affine, matmul } from "./matmul.js";
 import { pow } from "./power.js";
@@ -27,6 +28,7 @@ import {
   transpose,
 } from "./shape.js";
 import { logSoftmax, softmax } from "./softmax.js";
+import { cumsum, outer, std, type VarianceOptions, variance } from "./stats.js";
 import { abs, exp, log, relu, sigmoid, sqrt, tanh } from "./unary.js";
 
 declare module "@gradgraph/core" {
@@ -121,6 +123,26 @@ declare module "@gradgraph/core" {
     softmaxCrossEntropy(labels: Labels): Tensor;
     /** `meanSquaredError(this, target)`. */
     meanSquaredError(target: Tensor): Tensor;
+    /** `cumsum(this, axis, options)`: running sums along `axis`. */
+    cumsum(axis: number, options?: { reverse?: boolean }): Tensor;
+    /** `variance(this, options)`: `Σ(x − mean)² / (N − correction)`. */
+    variance(options?: VarianceOptions): Tensor;
+    /** `std(this, options)`: the square root of the variance. */
+    std(options?: VarianceOptions): Tensor;
+    /** `outer(this, other)`: the outer product of two vectors. */
+    outer(other: TensorLike): Tensor;
+    /** `squeeze(this, axis)`: size-1 axes removed. */
+    squeeze(axis?: number | readonly number[]): Tensor;
+    /** `unsqueeze(this, axis)`: a size-1 axis inserted. */
+    unsqueeze(axis: number): Tensor;
+    /** `expandDims(this, axis)`: `unsqueeze` under TensorFlow.js's name. */
+    expandDims(axis: number): Tensor;
+    /** `flatten(this, startAxis, endAxis)`: axes merged. */
+    flatten(startAxis?: number, endAxis?: number): Tensor;
+    /** `tile(this, reps)`: numpy's tile. */
+    tile(reps: readonly number[]): Tensor;
+    /** `unstack(this, axis)`: the slices along `axis`. */
+    unstack(axis?: number): Tensor[];
   }
 }
 
@@ -172,6 +194,16 @@ const METHODS = {
   branch: (x: Tensor, n?: number) => branch(x, n),
   softmaxCrossEntropy: (x: Tensor, labels: Labels) => softmaxCrossEntropy(x, labels),
   meanSquaredError: (x: Tensor, target: Tensor) => meanSquaredError(x, target),
+  cumsum: (x: Tensor, axis: number, options?: { reverse?: boolean }) => cumsum(x, axis, options),
+  variance: (x: Tensor, options?: VarianceOptions) => variance(x, options),
+  std: (x: Tensor, options?: VarianceOptions) => std(x, options),
+  outer: (x: Tensor, other: TensorLike) => outer(x, other),
+  squeeze: (x: Tensor, axis?: number | readonly number[]) => squeeze(x, axis),
+  unsqueeze: (x: Tensor, axis: number) => unsqueeze(x, axis),
+  expandDims: (x: Tensor, axis: number) => expandDims(x, axis),
+  flatten: (x: Tensor, startAxis?: number, endAxis?: number) => flatten(x, startAxis, endAxis),
+  tile: (x: Tensor, reps: readonly number[]) => tile(x, reps),
+  unstack: (x: Tensor, axis?: number) => unstack(x, axis),
 } as const;
 
 /** `[x, ...others]` for concat and stack: `others` one tensor or an array of them. */

@@ -31,6 +31,7 @@ describe("op declarations", () => {
       "clamp",
       "concat",
       "cos",
+      "cumsum",
       "div",
       "elu",
       "exp",
@@ -47,6 +48,7 @@ describe("op declarations", () => {
       "mul",
       "neg",
       "normalCdf",
+      "outer",
       "padSlice",
       "pow",
       "powScalar",
@@ -67,6 +69,7 @@ describe("op declarations", () => {
       "sum",
       "tanh",
       "transpose",
+      "variance",
     ]);
   });
 });
