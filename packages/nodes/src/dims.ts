@@ -10,6 +10,7 @@ import {
   describeValue,
   fmtShape,
   MAX_RANK,
+  MAX_TENSOR_SIZE,
   normalizeAxes,
   normalizeAxis,
   ShapeError,
@@ -39,11 +40,16 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
  * @throws ShapeError when `x` already has the maximum rank.
  */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  const t = assertTensor("unsqueeze", "x", x);
+  return insertAxis("unsqueeze", x, axis);
+}
+
+/** `unsqueeze` with errors naming `fn`. */
+function insertAxis(fn: string, x: Tensor, axis: number): Tensor {
+  const t = assertTensor(fn, "x", x);
   if (t.rank >= MAX_RANK) {
-    throw new ShapeError("unsqueeze", `unsqueeze: x already has the maximum rank ${MAX_RANK}`);
+    throw new ShapeError(fn, `${fn}: x already has the maximum rank ${MAX_RANK}`);
   }
-  const ax = normalizeAxis("unsqueeze", axis, t.rank + 1);
+  const ax = normalizeAxis(fn, axis, t.rank + 1);
   const shape = t.shape.slice();
   shape.splice(ax, 0, 1);
   return reshape(t, shape);
@@ -51,10 +57,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /**
  * `unsqueeze` under TensorFlow.js's name.
- * @throws ArgumentError naming `unsqueeze` for a non-tensor or an axis out of range.
+ * @throws ArgumentError naming `expandDims` for a non-tensor or an axis out of range.
+ * @throws ShapeError when `x` already has the maximum rank.
  */
 export function expandDims(x: Tensor, axis: number): Tensor {
-  return unsqueeze(x, axis);
+  return insertAxis("expandDims", x, axis);
 }
 
 /**
@@ -85,7 +92,7 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
  * reshape, so the gradient sums the copies back.
  * @throws ArgumentError naming `tile` for a non-tensor, or `reps` that is not a list of
  *   non-negative integers.
- * @throws ShapeError when the result would exceed the maximum rank.
+ * @throws ShapeError when the result would exceed the maximum rank or size.
  */
 export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const t = assertTensor("tile", "x", x);
@@ -108,6 +115,14 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
     throw new ShapeError(
       "tile",
       `tile: x of shape ${fmtShape(t.shape)} tiled by ${fmtShape(reps)} needs rank ${2 * n} inside, more than ${MAX_RANK}`,
+    );
+  }
+  let size = 1;
+  for (let i = 0; i < n; i++) size *= dims[i]! * r[i]!;
+  if (size > MAX_TENSOR_SIZE) {
+    throw new ShapeError(
+      "tile",
+      `tile: x of shape ${fmtShape(t.shape)} tiled by ${fmtShape(reps)} would have ${size} elements, more than the maximum ${MAX_TENSOR_SIZE}`,
     );
   }
   const interleaved: number[] = [];

@@ -267,11 +267,11 @@ export interface VarianceOptions {
 function varianceAttrs(fn: string, x: unknown, options: unknown): VarianceAttrs {
   const o = readOptions(fn, options, ["axis", "keepdims", "correction"]);
   const t = assertTensor(fn, "x", x);
-  return {
-    axes: normalizeAxes(fn, o.axis, t.rank),
-    keepdims: o.keepdims === true,
-    correction: (o.correction ?? 1) as number,
-  };
+  const correction = o.correction ?? 1;
+  if (typeof correction !== "number" || !Number.isFinite(correction) || correction < 0) {
+    throw new ArgumentError(fn, `${fn}: correction must be a finite number >= 0, got ${describeValue(correction)}`);
+  }
+  return { axes: normalizeAxes(fn, o.axis, t.rank), keepdims: o.keepdims === true, correction };
 }
 
 /**
