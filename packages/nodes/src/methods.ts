@@ -7,8 +7,10 @@
  * forms stay available.
  */
 import { ArgumentError, describeValue, isTensor, Tensor, type TensorLike } from "@gradgraph/core";
+import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } from "./activations.js";
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
+import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
 import { affine, matmul } from "./matmul.js";
 import { pow } from "./power.js";
@@ -26,6 +28,7 @@ import {
   transpose,
 } from "./shape.js";
 import { logSoftmax, softmax } from "./softmax.js";
+import { cumsum, outer, std, type VarianceOptions, variance } from "./stats.js";
 import { abs, exp, log, relu, sigmoid, sqrt, tanh } from "./unary.js";
 
 declare module "@gradgraph/core" {
@@ -60,6 +63,24 @@ declare module "@gradgraph/core" {
     tanh(): Tensor;
     /** `relu(this)`. */
     relu(): Tensor;
+    /** `square(this)`: `x²`. */
+    square(): Tensor;
+    /** `sin(this)`. */
+    sin(): Tensor;
+    /** `cos(this)`. */
+    cos(): Tensor;
+    /** `softplus(this, options)`: `log(1 + e^(βx)) / β`. */
+    softplus(options?: { beta?: number; threshold?: number }): Tensor;
+    /** `elu(this, alpha)`. */
+    elu(alpha?: number): Tensor;
+    /** `leakyRelu(this, negativeSlope)`. */
+    leakyRelu(negativeSlope?: number): Tensor;
+    /** `gelu(this, approximate)`: `x·Φ(x)`, or its tanh form. */
+    gelu(approximate?: "none" | "tanh"): Tensor;
+    /** `normalCdf(this)`: `Φ(x)`. */
+    normalCdf(): Tensor;
+    /** `clamp(this, min, max)`. */
+    clamp(min?: number | null, max?: number | null): Tensor;
     /** `sum(this, options)`: sum over `options.axis` (all axes by default). */
     sum(options?: ReduceOptions): Tensor;
     /** `mean(this, options)`: mean over `options.axis` (all axes by default). */
@@ -102,6 +123,26 @@ declare module "@gradgraph/core" {
     softmaxCrossEntropy(labels: Labels): Tensor;
     /** `meanSquaredError(this, target)`. */
     meanSquaredError(target: Tensor): Tensor;
+    /** `cumsum(this, axis, options)`: running sums along `axis`. */
+    cumsum(axis: number, options?: { reverse?: boolean }): Tensor;
+    /** `variance(this, options)`: `Σ(x − mean)² / (N − correction)`. */
+    variance(options?: VarianceOptions): Tensor;
+    /** `std(this, options)`: the square root of the variance. */
+    std(options?: VarianceOptions): Tensor;
+    /** `outer(this, other)`: the outer product of two vectors. */
+    outer(other: TensorLike): Tensor;
+    /** `squeeze(this, axis)`: size-1 axes removed. */
+    squeeze(axis?: number | readonly number[]): Tensor;
+    /** `unsqueeze(this, axis)`: a size-1 axis inserted. */
+    unsqueeze(axis: number): Tensor;
+    /** `expandDims(this, axis)`: `unsqueeze` under TensorFlow.js's name. */
+    expandDims(axis: number): Tensor;
+    /** `flatten(this, startAxis, endAxis)`: axes merged. */
+    flatten(startAxis?: number, endAxis?: number): Tensor;
+    /** `tile(this, reps)`: numpy's tile. */
+    tile(reps: readonly number[]): Tensor;
+    /** `unstack(this, axis)`: the slices along `axis`. */
+    unstack(axis?: number): Tensor[];
   }
 }
 
@@ -122,6 +163,15 @@ const METHODS = {
   sigmoid: (x: Tensor) => sigmoid(x),
   tanh: (x: Tensor) => tanh(x),
   relu: (x: Tensor) => relu(x),
+  square: (x: Tensor) => square(x),
+  sin: (x: Tensor) => sin(x),
+  cos: (x: Tensor) => cos(x),
+  softplus: (x: Tensor, options?: { beta?: number; threshold?: number }) => softplus(x, options),
+  elu: (x: Tensor, alpha?: number) => elu(x, alpha),
+  leakyRelu: (x: Tensor, negativeSlope?: number) => leakyRelu(x, negativeSlope),
+  gelu: (x: Tensor, approximate?: "none" | "tanh") => gelu(x, approximate),
+  normalCdf: (x: Tensor) => normalCdf(x),
+  clamp: (x: Tensor, min?: number | null, max?: number | null) => clamp(x, min, max),
   sum: (x: Tensor, options?: ReduceOptions) => sum(x, options),
   mean: (x: Tensor, options?: ReduceOptions) => mean(x, options),
   max: (x: Tensor, options?: ReduceOptions) => max(x, options),
@@ -144,6 +194,16 @@ const METHODS = {
   branch: (x: Tensor, n?: number) => branch(x, n),
   softmaxCrossEntropy: (x: Tensor, labels: Labels) => softmaxCrossEntropy(x, labels),
   meanSquaredError: (x: Tensor, target: Tensor) => meanSquaredError(x, target),
+  cumsum: (x: Tensor, axis: number, options?: { reverse?: boolean }) => cumsum(x, axis, options),
+  variance: (x: Tensor, options?: VarianceOptions) => variance(x, options),
+  std: (x: Tensor, options?: VarianceOptions) => std(x, options),
+  outer: (x: Tensor, other: TensorLike) => outer(x, other),
+  squeeze: (x: Tensor, axis?: number | readonly number[]) => squeeze(x, axis),
+  unsqueeze: (x: Tensor, axis: number) => unsqueeze(x, axis),
+  expandDims: (x: Tensor, axis: number) => expandDims(x, axis),
+  flatten: (x: Tensor, startAxis?: number, endAxis?: number) => flatten(x, startAxis, endAxis),
+  tile: (x: Tensor, reps: readonly number[]) => tile(x, reps),
+  unstack: (x: Tensor, axis?: number) => unstack(x, axis),
 } as const;
 
 /** `[x, ...others]` for concat and stack: `others` one tensor or an array of them. */
