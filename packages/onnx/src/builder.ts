@@ -40,6 +40,8 @@ export class GraphBuilder implements OnnxGraphBuilder {
   scope = "graph";
   /** The calling function, for error messages. */
   readonly fn: string;
+  /** The recorded size of each symbolic axis. */
+  readonly symbols = new Map<string, number>();
   #used = new Set<string>();
   #counter = 0;
   #ints = new Map<string, string>();
@@ -47,6 +49,11 @@ export class GraphBuilder implements OnnxGraphBuilder {
   constructor(fn: string, opset: number) {
     this.fn = fn;
     this.opset = opset;
+  }
+
+  /** The recorded size of a symbolic axis (0 for a name that is not one). */
+  symbolSize(symbol: string): number {
+    return this.symbols.get(symbol) ?? 0;
   }
 
   /** Claims `name` exactly (an input, a param, an output). */

@@ -330,6 +330,17 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
       );
     }
     const dims = inputDims.get(name)!;
+    dims.forEach((d, axis) => {
+      if (typeof d !== "string") return;
+      const size = b.symbols.get(d);
+      if (size !== undefined && size !== t.shape[axis]) {
+        throw new ArgumentError(
+          fn,
+          `${fn}: the dynamic axis ${JSON.stringify(d)} has size ${size} in one input and ${t.shape[axis]} in inputs.${name} (axis ${axis}); one name must be one size`,
+        );
+      }
+      b.symbols.set(d, t.shape[axis]!);
+    });
     b.claim(name);
     bind(t, { name, shape: t.shape, dims, dtype: t.dtype });
     return valueInfo(name, t.dtype, dims);

@@ -179,6 +179,15 @@ interface RepeatAttrs {
 
 function repeat({ b, inputs: [x], outShapes }: EmitContext, { n, axis }: RepeatAttrs): Emitted[] {
   const v = x!;
+  if (n === 0) {
+    // nothing repeated: an empty result (a slice keeps the other axes, dynamic ones too)
+    if (axis === null || v.dims.every((d) => typeof d === "number"))
+      return one(b.constant([], v.dtype, outShapes[0]!), outShapes[0]!);
+    return one(
+      b.op("Slice", [v.name, b.ints([0]), b.ints([0]), b.ints([axis])]),
+      v.dims.map((d, i) => (i === axis ? 0 : d)),
+    );
+  }
   if (axis === null) {
     const size = v.shape.reduce((a, c) => a * c, 1);
     const sym = v.dims.find((d) => typeof d === "string");
@@ -211,16 +220,18 @@ function repeat({ b, inputs: [x], outShapes }: EmitContext, { n, axis }: RepeatA
 }
 
 function reshape({ b, inputs: [x], outShapes }: EmitContext): Emitted[] {
-  const dims = reshapeDims(x!, outShapes[0]!);
+  const dims = reshapeDims(x!, outShapes[0]!, (sym) => b.symbolSize(sym));
   if (dims === null) throw b.dynamicError(`a reshape of ${fmtDims(x!.dims)} to [${outShapes[0]!.join(", ")}]`);
   return one(b.reshape(x!, outShapes[0]!, dims), dims);
 }
 
 /**
- * Which dims of a reshape's result stay symbolic: those of a common prefix and suffix of equal
- * sizes keep the input's; a symbolic axis left over goes to the first remaining dim it divides.
+ * Which dims of a reshape's result are symbolic: those of a common prefix and suffix of equal sizes
+ * keep the input's; the symbolic axes of the rest (`batch`, or merged ones such as `batch*3`) go,
+ * merged, to the first dim of the rest that their recorded sizes divide (batch-first). Null when
+ * none does.
  */
-export function reshapeDims(x: OnnxValue, shape: readonly number[]): Dim[] | null {
+export function reshapeDims(x: OnnxValue, shape: readonly number[], sizeOf: (symbol: string) => number): Dim[] | null {
   const out: Dim[] = [...shape];
   if (!x.dims.some((d) => typeof d === "string")) return out;
   const s = x.shape;
@@ -234,17 +245,15 @@ export function reshapeDims(x: OnnxValue, shape: readonly number[]): Dim[] | nul
     out[shape.length - 1 - q] = x.dims[s.length - 1 - q]!;
     q++;
   }
-  const middle = x.dims.slice(p, s.length - q);
-  if (middle.some((d) => typeof d === "string")) {
-    // the middle dims of the result hold the symbolic ones merged: all of it in the first dim the
-    // others leave room for (the static dims of the result's middle must divide the static part)
-    const outMiddle = shape.slice(p, shape.length - q);
-    const staticIn = middle.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1);
-    const symSize = s.slice(p, s.length - q).reduce((a, d) => a * d, 1) / Math.max(staticIn, 1);
-    const at = outMiddle.findIndex((d) => symSize > 0 && d % symSize === 0);
+  const symbols = x.dims
+    .slice(p, s.length - q)
+    .flatMap((d) => (typeof d === "string" ? d.split("*").filter((part) => !/^\d+$/.test(part)) : []));
+  if (symbols.length > 0) {
+    const size = symbols.reduce((a, sym) => a * sizeOf(sym), 1);
+    const rest = shape.slice(p, shape.length - q);
+    const at = rest.findIndex((d) => size > 0 && d % size === 0);
     if (at < 0) return null;
-    const factor = outMiddle[at]! / symSize;
-    out[p + at] = mergedDim([...middle.filter((d) => typeof d === "string"), factor]);
+    out[p + at] = mergedDim([...symbols, rest[at]! / size]);
   }
   return out;
 }
@@ -261,6 +270,12 @@ function matmul({ b, inputs: [a, w], outShapes }: EmitContext, attrs: MatmulAttr
   const shape = outShapes[0]!;
   const batch = broadcastDims(shape.slice(0, -2), a!.dims.slice(0, -2), w!.dims.slice(0, -2));
   const dims: Dim[] = [...batch, a!.dims[transA ? ra - 1 : ra - 2]!, w!.dims[transB ? rb - 2 : rb - 1]!];
+  const K = a!.shape[transA ? ra - 2 : ra - 1]!;
+  if ((K === 0 || shape.includes(0)) && dims.every((d) => typeof d === "number")) {
+    // a product over nothing, or an empty one: zeros of the output's shape (ONNX Runtime 1.30's
+    // MatMul gets the batch shape of empty broadcast products wrong)
+    return one(b.op("Expand", [b.scalar(0, a!.dtype), b.ints(shape)]), dims);
+  }
   if (ra === 2 && rb === 2 && (transA || transB)) {
     return one(b.op("Gemm", [a!.name, w!.name], { transA: transA ? 1 : 0, transB: transB ? 1 : 0 }), dims);
   }

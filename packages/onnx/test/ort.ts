@@ -62,8 +62,9 @@ export function expectClose(actual: OrtOutput | undefined, expected: Tensor, wha
       continue;
     }
     const err = Math.abs(v - e);
-    expect(err <= tol * Math.max(Math.abs(e), 1), `${what}: element ${i}: ORT ${v}, gradgraph ${e} (|diff| ${err})`).toBe(
-      true,
-    );
+    expect(
+      err <= tol * Math.max(Math.abs(e), 1),
+      `${what}: element ${i}: ORT ${v}, gradgraph ${e} (|diff| ${err})`,
+    ).toBe(true);
   }
 }
