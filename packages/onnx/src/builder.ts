@@ -82,6 +82,16 @@ export class GraphBuilder implements OnnxGraphBuilder {
     attributes: Readonly<Record<string, OnnxAttribute>> = {},
     outputs = 1,
   ): string[] {
+    if (attributes !== null && typeof attributes === "object") {
+      for (const [k, v] of Object.entries(attributes)) {
+        if (!validAttribute(v)) {
+          throw new OnnxError(
+            this.fn,
+            `${this.fn}: the ONNX mapping of ${this.scope}: ${String(opType)}'s attribute ${k} is ${describeValue(v)}; expected an integer, a string, an array of integers, { float } or { floats }`,
+          );
+        }
+      }
+    }
     return this.#add(opType, inputs, attributes, outputs);
   }
 
@@ -126,7 +136,8 @@ export class GraphBuilder implements OnnxGraphBuilder {
       );
     }
     const attrs = Object.entries(attributes).map(([k, v]) => {
-      if (!validAttribute(v)) {
+      // tensor attributes come only from this builder (Constant); a mapping's are checked
+      if (!(typeof v === "object" && v !== null && "tensor" in v) && !validAttribute(v)) {
         throw new OnnxError(
           this.fn,
           `${where}: ${opType}'s attribute ${k} is ${describeValue(v)}; expected an integer, a string, an array of integers, { float } or { floats }`,
@@ -174,10 +185,8 @@ export class GraphBuilder implements OnnxGraphBuilder {
         );
       }
     }
-    const name = this.fresh(`${this.scope}/const`);
-    this.known.add(name);
-    this.initializers.push(tensorProto(name, values, dtype, s));
-    return name;
+    // a Constant node, not an initializer: importers (fromOnnx) take initializers for trainable weights
+    return this.#add("Constant", [], { value: { tensor: tensorProto("", values, dtype, s) } }, 1)[0]!;
   }
 
   /** An initializer named exactly `name` (a param). */

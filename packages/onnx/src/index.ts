@@ -16,3 +16,4 @@ export {
   type ToOnnxOptions,
   toOnnx,
 } from "./export.js";
+export { fromOnnx, IMPORTED_OPERATORS, type OnnxInput, type OnnxInputInfo, type OnnxModel } from "./import.js";
