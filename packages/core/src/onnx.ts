@@ -28,8 +28,14 @@ export type OnnxAttribute =
   | number
   | string
   | readonly number[]
-  | { readonly float: number }
-  | { readonly floats: readonly number[] };
+  | {
+      /** A `FLOAT` attribute's value. */
+      readonly float: number;
+    }
+  | {
+      /** A `FLOATS` attribute's values. */
+      readonly floats: readonly number[];
+    };
 
 /** What a mapping adds nodes and constants to. */
 export interface OnnxGraphBuilder {
