@@ -18,6 +18,16 @@ import {
   writeFileAtomic,
 } from "@gradgraph/core";
 import { DEFAULT_OPSET, type Dim, GraphBuilder, MAX_OPSET, MIN_OPSET, OnnxError } from "./builder.js";
+import {
+  boundary,
+  elements,
+  entries,
+  isArray,
+  isBytes,
+  isRecord,
+  namedTensors,
+  options as readOptions,
+} from "./checks.js";
 import { type Builtin, builtins, type EmitContext, type Emitted } from "./mappings.js";
 import { encodeModel, nodeProto, valueInfo } from "./proto.js";
 
@@ -62,7 +72,7 @@ export type OnnxOutputs = Tensor | readonly Tensor[] | Readonly<Record<string, T
  *   out of range.
  */
 export function toOnnx(outputs: OnnxOutputs, options: ToOnnxOptions): Uint8Array {
-  return exportGraph("toOnnx", outputs, options);
+  return boundary("toOnnx", () => exportGraph("toOnnx", outputs, options));
 }
 
 /** An nn model, as {@link exportModel} uses it: its `predict` and its `params`. */
@@ -97,51 +107,67 @@ export interface ExportModelOptions {
  */
 export function exportModel(model: ExportableModel, sample: Tensor, options: ExportModelOptions = {}): Uint8Array {
   const fn = "exportModel";
-  if (model === null || typeof model !== "object" || typeof (model as { predict?: unknown }).predict !== "function") {
-    throw new ArgumentError(fn, `${fn}: model must be an object with a predict method, got ${describeValue(model)}`);
-  }
-  const params: unknown = (model as { params?: unknown }).params;
-  if (!Array.isArray(params) || !params.every((p) => isTensor(p))) {
-    throw new ArgumentError(fn, `${fn}: model.params must be an array of Tensors, got ${describeValue(params)}`);
-  }
-  if (!isTensor(sample)) throw new ArgumentError(fn, `${fn}: sample must be a Tensor, got ${describeValue(sample)}`);
-  const opts = optionsObject<ExportModelOptions>(fn, options, [
-    "dynamicAxes",
-    "inputName",
-    "outputName",
-    "paramNames",
-    "opset",
-  ]);
-  const inputName = nameOption(fn, "inputName", opts.inputName, "x");
-  const outputName = nameOption(fn, "outputName", opts.outputName, "scores");
-  const names = opts.paramNames ?? params.map((_, i) => `param_${i}`);
-  if (
-    !Array.isArray(names) ||
-    names.length !== params.length ||
-    !names.every((n) => typeof n === "string" && n !== "")
-  ) {
-    throw new ArgumentError(
+  return boundary(fn, () => {
+    let predict: unknown;
+    let params: unknown;
+    try {
+      predict = (model as { predict?: unknown } | null)?.predict;
+      params = (model as { params?: unknown } | null)?.params;
+    } catch {
+      predict = undefined;
+    }
+    if (model === null || typeof model !== "object" || typeof predict !== "function") {
+      throw new ArgumentError(fn, `${fn}: model must be an object with a predict method, got ${describeValue(model)}`);
+    }
+    const list = isArray(params) ? elements(fn, "model.params", params) : null;
+    if (list === null || !list.every((p) => isTensor(p))) {
+      throw new ArgumentError(fn, `${fn}: model.params must be an array of Tensors, got ${describeValue(params)}`);
+    }
+    if (!isTensor(sample)) throw new ArgumentError(fn, `${fn}: sample must be a Tensor, got ${describeValue(sample)}`);
+    const opts = readOptions<ExportModelOptions>(fn, options, [
+      "dynamicAxes",
+      "inputName",
+      "outputName",
+      "paramNames",
+      "opset",
+    ]);
+    const inputName = nameOption(fn, "inputName", opts.inputName, "x");
+    const outputName = nameOption(fn, "outputName", opts.outputName, "scores");
+    const given =
+      opts.paramNames === undefined
+        ? null
+        : isArray(opts.paramNames)
+          ? elements(fn, "paramNames", opts.paramNames)
+          : [];
+    const names = given ?? list.map((_, i) => `param_${i}`);
+    if (
+      names.length !== list.length ||
+      !names.every((n) => typeof n === "string" && n !== "") ||
+      (given !== null && !isArray(opts.paramNames))
+    ) {
+      throw new ArgumentError(
+        fn,
+        `${fn}: paramNames must be ${list.length} non-empty strings, one per model param, got ${describeValue(opts.paramNames)}`,
+      );
+    }
+    const x = new Tensor(sample.data.slice(), sample.shape, true);
+    const y = enableGrad(() => withDebugRecording(() => (predict as (x: Tensor) => unknown).call(model, x)));
+    if (!isTensor(y)) throw new ArgumentError(fn, `${fn}: model.predict returned ${describeValue(y)}, not a Tensor`);
+    const named: Record<string, Tensor> = {};
+    (names as string[]).forEach((n, i) => {
+      named[n] = list[i] as Tensor;
+    });
+    return exportGraph(
       fn,
-      `${fn}: paramNames must be ${params.length} non-empty strings, one per model param, got ${describeValue(opts.paramNames)}`,
+      { [outputName]: y },
+      {
+        inputs: { [inputName]: x },
+        params: named,
+        ...(opts.opset === undefined ? {} : { opset: opts.opset }),
+        ...(opts.dynamicAxes === undefined ? {} : { dynamicAxes: { [inputName]: opts.dynamicAxes } }),
+      },
     );
-  }
-  const x = new Tensor(sample.data.slice(), sample.shape, true);
-  const y = enableGrad(() => withDebugRecording(() => model.predict(x)));
-  if (!isTensor(y)) throw new ArgumentError(fn, `${fn}: model.predict returned ${describeValue(y)}, not a Tensor`);
-  const named: Record<string, Tensor> = {};
-  names.forEach((n, i) => {
-    named[n] = params[i] as Tensor;
   });
-  return exportGraph(
-    fn,
-    { [outputName]: y },
-    {
-      inputs: { [inputName]: x },
-      params: named,
-      ...(opts.opset === undefined ? {} : { opset: opts.opset }),
-      ...(opts.dynamicAxes === undefined ? {} : { dynamicAxes: { [inputName]: opts.dynamicAxes } }),
-    },
-  );
 }
 
 /**
@@ -155,29 +181,16 @@ export function saveOnnx(path: string, bytes: Uint8Array): void {
   if (typeof path !== "string" || path.length === 0) {
     throw new ArgumentError(fn, `${fn}: path must be a non-empty string, got ${describeValue(path)}`);
   }
-  if (!(bytes instanceof Uint8Array)) {
+  if (!isBytes(bytes)) {
     throw new ArgumentError(
       fn,
-      `${fn}: bytes must be a Uint8Array (from toOnnx or exportModel), got ${describeValue(bytes)}`,
+      `${fn}: bytes must be a Uint8Array (from toOnnx or exportModel) over a buffer that was not transferred, got ${describeValue(bytes)}`,
     );
   }
-  writeFileAtomic(path, bytes);
+  boundary(fn, () => writeFileAtomic(path, bytes));
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function optionsObject<T>(fn: string, options: unknown, keys: readonly string[]): T {
-  if (options === undefined || options === null) return {} as T;
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!keys.includes(k)) {
-      throw new ArgumentError(fn, `${fn}: unknown option ${JSON.stringify(k)} (valid: ${keys.join(", ")})`);
-    }
-  }
-  return options as T;
-}
 
 function nameOption(fn: string, key: string, v: unknown, fallback: string): string {
   if (v === undefined) return fallback;
@@ -187,23 +200,12 @@ function nameOption(fn: string, key: string, v: unknown, fallback: string): stri
   return v;
 }
 
-/** Named tensors from a record, checked. */
-function namedTensors(fn: string, what: string, record: unknown): [string, Tensor][] {
-  if (record === null || typeof record !== "object" || Array.isArray(record) || isTensor(record)) {
-    throw new ArgumentError(fn, `${fn}: ${what} must be an object of named Tensors, got ${describeValue(record)}`);
-  }
-  return Object.entries(record).map(([k, t]) => {
-    if (!isTensor(t)) throw new ArgumentError(fn, `${fn}: ${what}.${k} must be a Tensor, got ${describeValue(t)}`);
-    if (k === "") throw new ArgumentError(fn, `${fn}: ${what} has an empty name`);
-    return [k, t];
-  });
-}
-
 function checkOutputs(fn: string, outputs: unknown): [string, Tensor][] {
   if (isTensor(outputs)) return [["output", outputs]];
-  if (Array.isArray(outputs)) {
-    if (outputs.length === 0) throw new ArgumentError(fn, `${fn}: outputs is an empty array`);
-    return outputs.map((t, i) => {
+  if (isArray(outputs)) {
+    const list = elements(fn, "outputs", outputs);
+    if (list.length === 0) throw new ArgumentError(fn, `${fn}: outputs is an empty array`);
+    return list.map((t, i) => {
       if (!isTensor(t)) throw new ArgumentError(fn, `${fn}: outputs[${i}] must be a Tensor, got ${describeValue(t)}`);
       return [`output_${i}`, t];
     });
@@ -231,13 +233,13 @@ function checkDynamicAxes(fn: string, axes: unknown, inputs: Map<string, Tensor>
         `${fn}: dynamicAxes names ${JSON.stringify(name)}, which is not an input (inputs: ${[...inputs.keys()].join(", ")})`,
       );
     }
-    if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
+    if (!isRecord(spec)) {
       throw new ArgumentError(
         fn,
         `${fn}: dynamicAxes.${name} must be an object of axis → name, like { 0: "batch" }, got ${describeValue(spec)}`,
       );
     }
-    for (const [k, sym] of Object.entries(spec as Record<string, unknown>)) {
+    for (const [k, sym] of entries(fn, `dynamicAxes.${name}`, spec)) {
       const axis = Number(k);
       const rank = dims.length;
       if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
@@ -289,7 +291,7 @@ function savedInput(node: Node, i: number): Tensor | null {
 /** The export itself; errors name `fn`. */
 export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOptions): Uint8Array {
   const outs = checkOutputs(fn, outputs);
-  const opts = optionsObject<ToOnnxOptions>(fn, options, ["inputs", "params", "opset", "dynamicAxes"]);
+  const opts = readOptions<ToOnnxOptions>(fn, options, ["inputs", "params", "opset", "dynamicAxes"]);
   if (opts.inputs === undefined)
     throw new ArgumentError(fn, `${fn}: options.inputs is required (the graph's inputs by name)`);
   const inputs = namedTensors(fn, "inputs", opts.inputs);

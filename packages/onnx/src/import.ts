@@ -53,6 +53,7 @@ import {
   transpose,
 } from "@gradgraph/nodes";
 import { type Dim, MIN_OPSET, OnnxError } from "./builder.js";
+import { boundary, entries, isBytes, isRecord, options as readOptions } from "./checks.js";
 import { type DynamicAxes, exportGraph } from "./export.js";
 import {
   attributeValue,
@@ -549,8 +550,12 @@ function tensorValue(n: NodeCtx | null, t: TensorProto): Value {
  * @throws ArgumentError when `bytes` is not a Uint8Array.
  */
 export function fromOnnx(bytes: Uint8Array): OnnxModel {
+  return boundary("fromOnnx", () => load(bytes));
+}
+
+function load(bytes: Uint8Array): OnnxModel {
   const fn = "fromOnnx";
-  if (!(bytes instanceof Uint8Array)) {
+  if (!isBytes(bytes)) {
     throw new ArgumentError(
       fn,
       `${fn}: bytes must be a Uint8Array (an ONNX file's contents), got ${describeValue(bytes)}`,
@@ -622,26 +627,22 @@ export function fromOnnx(bytes: Uint8Array): OnnxModel {
   const run = (
     given: Readonly<Record<string, OnnxInput>>,
     options?: { readonly params?: Readonly<Record<string, Tensor>> },
-  ): Record<string, Tensor> => {
+  ): Record<string, Tensor> => boundary("run", () => runGraph(given, options));
+  const runGraph = (givenArg: unknown, options: unknown): Record<string, Tensor> => {
     const f = "run";
-    if (given === null || typeof given !== "object" || Array.isArray(given) || isTensor(given)) {
+    if (!isRecord(givenArg)) {
       throw new ArgumentError(
         f,
-        `${f}: inputs must be an object of named inputs (${inputNames.join(", ")}), got ${describeValue(given)}`,
+        `${f}: inputs must be an object of named inputs (${inputNames.join(", ")}), got ${describeValue(givenArg)}`,
       );
     }
+    const given = Object.fromEntries(entries(f, "inputs", givenArg)) as Record<string, OnnxInput>;
     const env = new Map<string, Value>(constants);
     for (const [k, t] of Object.entries(params)) env.set(k, t);
-    const override = options?.params;
+    const override = readOptions<{ params: unknown }>(f, options, ["params"]).params;
     if (override !== undefined) {
-      if (override === null || typeof override !== "object") {
-        throw new ArgumentError(
-          f,
-          `${f}: options.params must be an object of named Tensors, got ${describeValue(override)}`,
-        );
-      }
-      for (const [k, t] of Object.entries(override)) {
-        const own = params[k];
+      for (const [k, t] of entries(f, "options.params", override)) {
+        const own = Object.hasOwn(params, k) ? params[k] : undefined;
         if (own === undefined) throw new OnnxError(f, `${f}: options.params.${k} is not a param of the model`);
         if (!isTensor(t) || t.shape.length !== own.shape.length || t.shape.some((d, i) => d !== own.shape[i])) {
           throw new OnnxError(
@@ -711,15 +712,20 @@ export function fromOnnx(bytes: Uint8Array): OnnxModel {
     run,
     toOnnx(sample, options = {}) {
       const f = "toOnnx";
-      const xs: Record<string, Tensor> = {};
-      for (const info of inputs) {
-        const v = inputValue(f, info, sample?.[info.name]);
-        if (v instanceof Ints)
-          throw new OnnxError(f, `${f}: input ${info.name} holds integers; only float inputs can be exported`);
-        xs[info.name] = new Tensor(v.data.slice(), v.shape, true);
-      }
-      const outs = withDebugRecording(() => run(xs));
-      return exportGraph(f, outs, { inputs: xs, params, ...options });
+      return boundary(f, () => {
+        const given = new Map(entries(f, "sample", sample));
+        const xs: Record<string, Tensor> = {};
+        for (const info of inputs) {
+          const v = inputValue(f, info, given.get(info.name) as OnnxInput | undefined);
+          if (v instanceof Ints) {
+            throw new OnnxError(f, `${f}: input ${info.name} holds integers; only float inputs can be exported`);
+          }
+          xs[info.name] = new Tensor(v.data.slice(), v.shape, true);
+        }
+        const outs = withDebugRecording(() => run(xs));
+        const opts = readOptions<{ opset?: number; dynamicAxes?: DynamicAxes }>(f, options, ["opset", "dynamicAxes"]);
+        return exportGraph(f, outs, { inputs: xs, params, ...opts });
+      });
     },
   };
 }
