@@ -248,8 +248,13 @@ export interface ModelParts {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** The IR version written: 8, which every opset this package writes (13 to 21) allows, and ONNX Runtime ≥ 1.10 reads. */
-export const IR_VERSION = 8;
+/**
+ * The IR version written for an opset: the one of the ONNX release that introduced it (8 up to
+ * opset 18, 9 for 19 and 20, 10 for 21), so that ONNX's checker and older runtimes accept it.
+ */
+export function irVersionFor(opset: number): number {
+  return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+}
 
 /** Encodes a model. */
 export function encodeModel(p: ModelParts): Uint8Array {
@@ -261,7 +266,7 @@ export function encodeModel(p: ModelParts): Uint8Array {
     output: [...p.outputs],
   });
   const model: ModelProto = create(ModelProtoSchema, {
-    irVersion: BigInt(IR_VERSION),
+    irVersion: BigInt(irVersionFor(p.opset)),
     producerName: "gradgraph",
     producerVersion: p.producerVersion,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(p.opset) })],

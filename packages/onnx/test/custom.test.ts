@@ -3,8 +3,12 @@
  * Runtime; one without fails with an error naming the op and where its node was created. And the
  * other errors of toOnnx: inputs the graph was not recorded from, constants that were not kept.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   defineOp,
+  FileError,
   type OnnxMapping,
   type Tensor,
   tensor,
@@ -13,7 +17,7 @@ import {
 } from "@gradgraph/core";
 import { add, matmul, mul, sigmoid } from "@gradgraph/nodes";
 import { describe, expect, it } from "vitest";
-import { OnnxError, toOnnx } from "../src/index.js";
+import { fromOnnx, OnnxError, saveOnnx, toOnnx } from "../src/index.js";
 import { expectClose, runOrt } from "./ort.js";
 
 /** softplus(x) = log(1 + exp(x)), with its ONNX mapping (Softplus is a standard operator). */
@@ -121,5 +125,30 @@ describe("what toOnnx needs from the recording", () => {
     const out = await runOrt(bytes, { x });
     expectClose(out.y, y);
     expectClose(out.weight, w as Tensor);
+  });
+});
+
+describe("saveOnnx", () => {
+  it("writes the model atomically (core's writeFileAtomic); fromOnnx reads it back", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-onnx-"));
+    try {
+      const x = tensor([[1, 2]], { requiresGrad: true });
+      const bytes = toOnnx(
+        withDebugRecording(() => mul(x, 2)),
+        { inputs: { x } },
+      );
+      const file = join(dir, "model.onnx");
+      saveOnnx(file, bytes);
+      expect(readdirSync(dir)).toEqual(["model.onnx"]);
+      expect(
+        fromOnnx(new Uint8Array(readFileSync(file)))
+          .run({ x: [[3, 4]] })
+          .output!.toArray(),
+      ).toEqual([[6, 8]]);
+      expect(() => saveOnnx(join(dir, "missing", "m.onnx"), bytes)).toThrow(FileError);
+      expect(() => saveOnnx(file, "bytes" as unknown as Uint8Array)).toThrow(/^saveOnnx: bytes must be a Uint8Array/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
