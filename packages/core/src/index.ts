@@ -110,6 +110,7 @@ export {
   randn,
   Tensor,
   type TensorLike,
+  type TensorMethods,
   type TensorOptions,
   tensor,
   zeros,

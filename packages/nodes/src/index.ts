@@ -1,6 +1,7 @@
 /**
  * @gradgraph/nodes: the differentiable ops, each a plain function defined with `defineOp`
- * exactly as a library author outside the project would define one. `ops` lists the op objects
+ * exactly as a library author outside the project would define one, and also a `Tensor` method
+ * once this package is imported (`x.matmul(W).add(b).relu()`; see `TENSOR_METHODS`). `ops` lists the op objects
  * themselves, for `checkOp` and graph tooling.
  *
  * @module @gradgraph/nodes
@@ -14,6 +15,8 @@ import { logSumExpOp, maxOp, sumOp } from "./reduce.js";
 import { reshapeOp, shapeOps } from "./shape.js";
 import { logSoftmaxOp, softmaxOp } from "./softmax.js";
 import { unaryOps } from "./unary.js";
+// installs the ops as Tensor methods (x.add(y).relu().sum()), typed by declaration merging
+import "./methods.js";
 
 export {
   add,
@@ -34,6 +37,7 @@ export {
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
+export { TENSOR_METHODS } from "./methods.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
 export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumAttrs, sum, sumOp } from "./reduce.js";
 export {
