@@ -17,6 +17,7 @@ export {
   GraphError,
   ShapeError,
 } from "./errors.js";
+export { FileError, writeFileAtomic } from "./fs.js";
 export {
   assertGradcheck,
   formatFault,
@@ -72,6 +73,7 @@ export {
   ready,
   setKernelBackend,
 } from "./kernels/wasm.js";
+export type { OnnxAttribute, OnnxGraphBuilder, OnnxMapping, OnnxValue } from "./onnx.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,
