@@ -21,10 +21,16 @@ import {
   abs,
   add,
   affine,
+  clamp,
   concat,
+  cos,
+  cumsum,
   div,
+  elu,
   exp,
+  gelu,
   getItem,
+  leakyRelu,
   log,
   logSoftmax,
   logSumExp,
@@ -36,15 +42,18 @@ import {
   minimum,
   mul,
   neg,
+  normalCdf,
   padSliceOp,
   pow,
   relu,
   reshape,
   scatterRowsOp,
   sigmoid,
+  sin,
   slice,
   softmax,
   softmaxCrossEntropy,
+  softplus,
   split,
   sqrt,
   sub,
@@ -268,6 +277,37 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   Sigmoid: unary(sigmoid),
   Tanh: unary(tanh),
   Relu: unary(relu),
+  Sin: unary(sin),
+  Cos: unary(cos),
+  Softplus: unary((x) => softplus(x)),
+  Elu: (n) => [elu(n.t(0), n.attr("alpha", 1))],
+  LeakyRelu: (n) => [leakyRelu(n.t(0), n.attr("alpha", 0.01))],
+  // erf(x) = 2·Φ(x·√2) − 1
+  Erf: (n) => [sub(mul(normalCdf(mul(n.t(0), Math.SQRT2)), 2), 1)],
+  Gelu: (n) => {
+    const approximate = n.attr<string>("approximate", "none");
+    if (approximate !== "none" && approximate !== "tanh")
+      throw n.fail(`approximate ${JSON.stringify(approximate)} is not supported`);
+    return [gelu(n.t(0), approximate)];
+  },
+  Clip: (n) => {
+    const bound = (i: number): number | null => {
+      if (!n.has(i)) return null;
+      const t = n.args[i];
+      if (!(t instanceof Tensor) || t.size !== 1 || t.requiresGrad)
+        throw n.fail(`bound ${i} must be a constant of one element`);
+      return t.data[0]!;
+    };
+    const lo = bound(1);
+    const hi = bound(2);
+    return [lo === null && hi === null ? n.t(0) : clamp(n.t(0), lo, hi)];
+  },
+  CumSum: (n) => {
+    if (n.attr("exclusive", 0) !== 0) throw n.fail("exclusive is not supported");
+    const axis = n.ints(1).values;
+    if (axis.length !== 1) throw n.fail("axis must be one integer");
+    return [cumsum(n.t(0), axis[0]!, { reverse: n.attr("reverse", 0) !== 0 })];
+  },
   Identity: (n) => [n.args[0]],
   ReduceSum: (n) => reduction(sum, true)(n),
   ReduceMean: (n) => reduction(mean, n.has(1) || n.opset >= 18)(n),

@@ -431,6 +431,86 @@ function sumToMapping({ b, inputs: [x] }: EmitContext, { shape }: ShapeAttrs): E
   );
 }
 
+/** `x / √2`, `√(2/π)` and GELU's cubic coefficient. */
+const SQRT1_2 = Math.SQRT1_2;
+const GELU_C = 0.7978845608028654;
+const GELU_K = 0.044715;
+
+/** Φ(x) = (1 + Erf(x/√2)) / 2 as ONNX nodes. */
+function phi(b: GraphBuilder, x: string, dtype: DType): string {
+  const erf = b.op("Erf", [b.op("Mul", [x, b.scalar(SQRT1_2, dtype)])]);
+  return b.op("Mul", [b.op("Add", [erf, b.scalar(1, dtype)]), b.scalar(0.5, dtype)]);
+}
+
+/**
+ * softplus(x, β) = (max(βx, 0) + log(1 + e^(−|βx|)))/β, from operators every runtime has for both
+ * float types (ONNX Runtime's CPU provider has Softplus for float32 only). ONNX has no threshold:
+ * beyond it gradgraph returns x itself, which differs by at most e^(−threshold)/β (2e-9 at the
+ * default).
+ */
+function softplus({ b, inputs: [x] }: EmitContext, { beta }: { beta: number }): Emitted[] {
+  const dt = x!.dtype;
+  const bx = beta === 1 ? x!.name : b.op("Mul", [x!.name, b.scalar(beta, dt)]);
+  const tail = b.op("Log", [b.op("Add", [b.op("Exp", [b.op("Neg", [b.op("Abs", [bx])])]), b.scalar(1, dt)])]);
+  const y = b.op("Add", [b.op("Relu", [bx]), tail]);
+  return one(beta === 1 ? y : b.op("Div", [y, b.scalar(beta, dt)]), x!.dims);
+}
+
+/**
+ * elu(x, α) = Relu(x) + α·(e^(min(x, 0)) − 1): ONNX's Elu takes α as a float32 attribute and
+ * ONNX Runtime's CPU provider has it for float32 only; this keeps α in the tensor's dtype.
+ */
+function elu({ b, inputs: [x] }: EmitContext, { alpha }: { alpha: number }): Emitted[] {
+  const dt = x!.dtype;
+  const neg = b.op("Sub", [b.op("Exp", [b.op("Min", [x!.name, b.scalar(0, dt)])]), b.scalar(1, dt)]);
+  return one(b.op("Add", [b.op("Relu", [x!.name]), b.op("Mul", [neg, b.scalar(alpha, dt)])]), x!.dims);
+}
+
+/** leakyRelu(x, s) = Relu(x) + s·min(x, 0), with s in the tensor's dtype (LeakyRelu's alpha is float32). */
+function leakyRelu({ b, inputs: [x] }: EmitContext, { negativeSlope }: { negativeSlope: number }): Emitted[] {
+  const dt = x!.dtype;
+  const low = b.op("Mul", [b.op("Min", [x!.name, b.scalar(0, dt)]), b.scalar(negativeSlope, dt)]);
+  return one(b.op("Add", [b.op("Relu", [x!.name]), low]), x!.dims);
+}
+
+/** gelu: opset 20's Gelu, or before it x·Φ(x) (Erf) or its tanh form. */
+function gelu({ b, inputs: [x] }: EmitContext, { approximate }: { approximate: "none" | "tanh" }): Emitted[] {
+  const v = x!.name;
+  const dt = x!.dtype;
+  if (b.opset >= 20) return one(b.op("Gelu", [v], { approximate }), x!.dims);
+  if (approximate === "none") return one(b.op("Mul", [v, phi(b, v, dt)]), x!.dims);
+  const cube = b.op("Mul", [b.op("Mul", [v, v]), v]);
+  const inner = b.op("Mul", [b.op("Add", [v, b.op("Mul", [cube, b.scalar(GELU_K, dt)])]), b.scalar(GELU_C, dt)]);
+  const half = b.op("Mul", [v, b.scalar(0.5, dt)]);
+  return one(b.op("Mul", [half, b.op("Add", [b.op("Tanh", [inner]), b.scalar(1, dt)])]), x!.dims);
+}
+
+/** clamp: Clip with the bounds as 0-d inputs ("" for a missing one). */
+function clip({ b, inputs: [x] }: EmitContext, { min, max }: { min: number | null; max: number | null }): Emitted[] {
+  const lo = min === null ? "" : b.scalar(min, x!.dtype);
+  const hi = max === null ? "" : b.scalar(max, x!.dtype);
+  return one(b.op("Clip", hi === "" ? [x!.name, lo] : [x!.name, lo, hi]), x!.dims);
+}
+
+/** variance: Σ(x − ReduceMean(x))² / (N − correction). */
+function variance(
+  { b, inputs: [x] }: EmitContext,
+  attrs: { axes: readonly number[]; keepdims: boolean; correction: number },
+): Emitted[] {
+  const v = x!.name;
+  const centered = b.op("Sub", [v, b.reduce("ReduceMean", v, attrs.axes, true)]);
+  const squares = b.reduce("ReduceSum", b.op("Mul", [centered, centered]), attrs.axes, attrs.keepdims);
+  const n = count(x!.shape, attrs.axes);
+  return one(b.op("Div", [squares, b.scalar(n - attrs.correction, x!.dtype)]), reducedDims(x!, attrs));
+}
+
+/** outer(a, b) = Unsqueeze(a, 1) · Unsqueeze(b, 0). */
+function outer({ b, inputs: [a, c] }: EmitContext): Emitted[] {
+  const col = b.op("Unsqueeze", [a!.name, b.ints([1])]);
+  const row = b.op("Unsqueeze", [c!.name, b.ints([0])]);
+  return one(b.op("Mul", [col, row]), [a!.dims[0]!, c!.dims[0]!]);
+}
+
 /** Identity of the engine's own ops, taken from recording each once. */
 function engineOp(record: () => Tensor): OpCore["forward"] {
   const t = record();
@@ -459,6 +539,22 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
     [ops.sigmoid, elementwise("Sigmoid")],
     [ops.tanh, elementwise("Tanh")],
     [ops.relu, elementwise("Relu")],
+    [ops.square, ({ b, inputs: [x] }) => one(b.op("Mul", [x!.name, x!.name]), x!.dims)],
+    [ops.sin, elementwise("Sin")],
+    [ops.cos, elementwise("Cos")],
+    [ops.softplus, softplus],
+    [ops.elu, elu],
+    [ops.leakyRelu, leakyRelu],
+    [ops.normalCdf, ({ b, inputs: [x] }) => one(phi(b, x!.name, x!.dtype), x!.dims)],
+    [ops.gelu, gelu],
+    [ops.clamp, clip],
+    [
+      ops.cumsum,
+      ({ b, inputs: [x] }, { axis, reverse }: { axis: number; reverse: boolean }) =>
+        one(b.op("CumSum", [x!.name, b.constant([axis], "int64", [])], { reverse: reverse ? 1 : 0 }), x!.dims),
+    ],
+    [ops.variance, variance],
+    [ops.outer, outer],
     [
       ops.powScalar,
       ({ b, inputs: [x] }, { p }: { p: number }) => one(b.op("Pow", [x!.name, b.scalar(p, x!.dtype)]), x!.dims),

