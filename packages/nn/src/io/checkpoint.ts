@@ -11,7 +11,6 @@ import {
   FileError,
   type Tensor,
 } from "@gradgraph/core";
-import { isInstance } from "../checks.js";
 import { nodeModules } from "./node.js";
 import {
   CheckpointError,
@@ -66,34 +65,15 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
  *   Node error, with its `code`, is the `cause`), or where there is no Node.js file system.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const fn = "writeFileAtomic";
-  checkPath(fn, path);
-  let bytes: Uint8Array;
-  if (typeof data === "string") bytes = new TextEncoder().encode(data);
-  else if (isInstance(data, Uint8Array)) {
-    if (data.byteLength === 0 && detached(data)) {
-      throw new ArgumentError(fn, `${fn}: data's ArrayBuffer was detached (transferred); it cannot be read`);
-    }
-    bytes = data;
-  } else throw new ArgumentError(fn, `${fn}: data must be a string or a Uint8Array, got ${describeValue(data)}`);
-  writeAtomic(fn, path, bytes);
-}
-
-/** True for a view over a detached (transferred) buffer, which would write as an empty file. */
-function detached(view: Uint8Array): boolean {
-  try {
-    new Uint8Array(view.buffer, 0, 0); // cannot be made over a detached buffer
-    return false;
-  } catch {
-    return true;
-  }
+  // core's writeFileAtomic checks path and data, with the same messages naming writeFileAtomic
+  writeAtomic("writeFileAtomic", path, data);
 }
 
 /**
  * The atomic write behind `saveParams` and `writeFileAtomic`: core's `writeFileAtomic`, its
  * `FileError` reported as a `CheckpointError` naming `fn`.
  */
-function writeAtomic(fn: string, path: string, bytes: Uint8Array): void {
+function writeAtomic(fn: string, path: string, bytes: string | Uint8Array): void {
   nodeModules(fn); // where there is no file system, nn's own message (pointing at the byte-level API)
   try {
     coreWriteFileAtomic(path, bytes);
