@@ -47,6 +47,7 @@ import {
   seedGradient,
   Tensor,
   TRUSTED,
+  tensorLabel,
 } from "./tensor.js";
 import { checkCallback, isArray } from "./validate.js";
 
@@ -891,7 +892,7 @@ export function grad(
     if (!t._requiresGrad) {
       throw new GraphError(
         "grad",
-        `grad: input ${k} ${t.toString()} does not require grad, so no gradient can flow to it`,
+        `grad: input ${k} ${tensorLabel(t)} does not require grad, so no gradient can flow to it`,
       );
     }
   }
@@ -1104,7 +1105,7 @@ function backwardPass(
       if (!allowUnused) {
         throw new GraphError(
           "grad",
-          `grad: input ${k} ${t.toString()} is not reachable from the outputs (no gradient flows to it); pass { allowUnused: true } to get zeros`,
+          `grad: input ${k} ${tensorLabel(t)} is not reachable from the outputs (no gradient flows to it); pass { allowUnused: true } to get zeros`,
         );
       }
       results[k] = new Tensor(allocArray(t.dtype, t.size), t.shape);
@@ -1305,7 +1306,7 @@ function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
     if (!(e instanceof TypeError) || frozen === null) throw e;
     throw new GraphError(
       "backward",
-      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
+      `backward: cannot store the gradient of the leaf ${tensorLabel(leaf)}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
     );
   }
 }

@@ -113,5 +113,6 @@ export {
   type TensorMethods,
   type TensorOptions,
   tensor,
+  tensorLabel,
   zeros,
 } from "./tensor.js";

@@ -487,6 +487,18 @@ describe("toDot and renderSvg", () => {
       mul(s0, s1),
       matmul(x, W),
       affine(x, W, randn([4], { seed: 14, ...f64 })),
+      x.square(),
+      x.sin(),
+      x.cos(),
+      x.softplus(),
+      x.elu(),
+      x.leakyRelu(),
+      x.normalCdf(),
+      x.gelu(),
+      x.clamp(-0.5, 0.5),
+      x.cumsum(1),
+      x.variance({ axis: 1 }),
+      s0.reshape([2]).outer(s1.sum({ axis: 0 })),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));
