@@ -28,6 +28,7 @@ import {
 } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
+import type { OnnxMapping } from "./onnx.js";
 import {
   checkShape,
   isBroadcastableTo,
@@ -255,6 +256,8 @@ export interface OpCore {
    * or `undefined` where none is needed; see {@link OpSpec.backward}.
    */
   backward(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+  /** The op's ONNX mapping, `OpSpec.onnx` (the engine's own ops have none). */
+  readonly onnx?: OnnxMapping<never>;
 }
 
 // ---------------------------------------------------------------------------------------------

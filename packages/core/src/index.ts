@@ -17,6 +17,7 @@ export {
   GraphError,
   ShapeError,
 } from "./errors.js";
+export { FileError, writeFileAtomic } from "./fs.js";
 export {
   assertGradcheck,
   formatFault,
@@ -74,6 +75,7 @@ export {
   ready,
   setKernelBackend,
 } from "./kernels/wasm.js";
+export type { OnnxAttribute, OnnxGraphBuilder, OnnxMapping, OnnxValue } from "./onnx.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,
@@ -110,6 +112,7 @@ export {
   randn,
   Tensor,
   type TensorLike,
+  type TensorMethods,
   type TensorOptions,
   tensor,
   zeros,

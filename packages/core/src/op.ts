@@ -7,6 +7,7 @@
 import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
+import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
 import { describeNonTensor, isTensor, isTensorFast, Tensor, type TensorLike } from "./tensor.js";
 import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
@@ -102,6 +103,12 @@ interface SpecBase<A, N extends readonly string[]> {
    * the last op that received it has run. Leave unset when in doubt: it only saves allocations.
    */
   ownsGradients?: boolean;
+  /**
+   * How the op exports to ONNX (`@gradgraph/onnx`): adds standard ONNX nodes computing its forward
+   * and returns their output names (see {@link OnnxMapping}). Without it, exporting a graph that
+   * uses the op fails with an error naming the op and where the node was created.
+   */
+  onnx?: OnnxMapping<A>;
 }
 
 /** What a library author writes to define a single-output op. */
@@ -261,13 +268,14 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
       `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,
     );
   }
-  for (const key of ["forward", "backward", "check", "normalize"] as const) {
+  for (const key of ["forward", "backward", "check", "normalize", "onnx"] as const) {
     const f: unknown = spec[key];
-    if ((key === "check" || key === "normalize") && f === undefined) continue;
+    const optional = key !== "forward" && key !== "backward";
+    if (optional && f === undefined) continue;
     if (typeof f !== "function" || isConstructorOnly(f as () => unknown)) {
       throw new ArgumentError(
         "defineOp",
-        `defineOp(${spec.name}): spec.${key} must be a function${key === "check" || key === "normalize" ? " or undefined" : ""}, got ${typeof f === "function" ? "a class (it needs new)" : describeValue(f)}`,
+        `defineOp(${spec.name}): spec.${key} must be a function${optional ? " or undefined" : ""}, got ${typeof f === "function" ? "a class (it needs new)" : describeValue(f)}`,
       );
     }
   }
@@ -279,6 +287,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
     multi,
     forward: spec.forward as OpCore["forward"],
     backward: spec.backward as OpCore["backward"],
+    ...(spec.onnx === undefined ? {} : { onnx: spec.onnx as OnnxMapping<never> }),
   };
 }
 

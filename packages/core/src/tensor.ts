@@ -57,6 +57,17 @@ export function registerNodeCheck(check: (value: unknown) => boolean): void {
 }
 
 /**
+ * The op methods of `Tensor` (`x.add(y)`, `x.matmul(W).relu()`), empty in core, which knows no
+ * op: a package of ops (`@gradgraph/nodes`) declares its methods here by declaration merging and
+ * installs them on `Tensor.prototype` when it is imported.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in packages of ops
+export interface TensorMethods {}
+
+/** `Tensor` has the methods of `TensorMethods` (see there). */
+export interface Tensor extends TensorMethods {}
+
+/**
  * An n-dimensional array of float32 or float64 numbers, row-major and contiguous, and a value in
  * the define-by-run graph: an op applied to tensors of which any `requiresGrad` records a node,
  * and `backward()` walks those nodes in reverse.
@@ -71,6 +82,7 @@ export function registerNodeCheck(check: (value: unknown) => boolean): void {
  * (`Object.freeze`) is a read-only input: ops read it, but whatever would write to it (a gradient
  * into `.grad`, `copy_`, `fill_`, `requiresGrad = …`, an optimizer step) throws a GradgraphError.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds only the op methods, which a package of ops installs on the prototype (see TensorMethods)
 export class Tensor {
   /** The elements in row-major order. Writing to it directly bypasses the graph. */
   readonly data: FloatArray;

@@ -681,7 +681,13 @@ describe("errors name the function, the argument and the shapes", () => {
   it("split and stack validate sizes and shapes", () => {
     expect(() => split(x, [1, 2])).toThrow(ShapeError);
     expect(() => split(x, [1, 2])).toThrow(/split: sizes \[1,2\] sum to 3, but x of shape \[2, 3\] has 2 along axis 0/);
-    expect(() => split(x, [1, -1, 2], 1)).toThrow(/split: sizes\[1\] must be a non-negative integer, got number -1/);
+    expect(() => split(x, [1, -2, 2], 1)).toThrow(/split: sizes\[1\] must be a non-negative integer, got number -2/);
+    // one -1 takes what the others leave (PyTorch, TensorFlow.js)
+    expect(split(x, [1, -1, 2], 1).map((p) => p.shape)).toEqual([
+      [2, 1],
+      [2, 0],
+      [2, 2],
+    ]);
     expect(() => split(x, [])).toThrow(/split: sizes must be a non-empty array/);
     expect(() => split(x, 2, 1)).toThrow(/split: 2 equal pieces do not divide x of shape \[2, 3\] \(3 along axis 1\)/);
     expect(() => split(x, 0)).toThrow(/split: the number of pieces must be an integer >= 1, got number 0/);
