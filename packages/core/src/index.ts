@@ -26,6 +26,8 @@ export {
   type GradcheckFault,
   type GradcheckOptions,
   type GradcheckReport,
+  type GradcheckRoute,
+  type GradRoute,
   gradcheck,
   type NumericalGradOptions,
   numericalGrad,

@@ -21,7 +21,12 @@ export interface Picker {
   int(min: number, max: number): number;
   /** A boolean. */
   bool(): boolean;
-  /** A shape of rank `minRank..maxRank` with dimensions `minDim..maxDim` (defaults 0..3, 0..4). */
+  /**
+   * A shape of rank `minRank..maxRank` with dimensions `minDim..maxDim` (defaults: `checkOp`'s
+   * `shape` option, ranks 0..4 and dimensions 0..4). `checkOp` narrows the bounds by the kind of
+   * case it draws: most have ranks and dimensions of at least 1; one in 16 is a one-element shape
+   * of the smallest rank, one in 16 has a zero-size dimension (where `minDim` allows them).
+   */
   shape(options?: { minRank?: number; maxRank?: number; minDim?: number; maxDim?: number }): number[];
 }
 
