@@ -16,7 +16,9 @@
  *   fails in float32 too, which the float32 tolerances against the numerical reference let pass.
  * - Between two analytic gradients (a route against the reference, float32 against float64): an
  *   element passes when `|a − b| ≤ crossAtol·scale + crossRtol·|b|`, with `scale` the largest
- *   `|b|` over that input (over every input if that one is all zeros). Defaults: 1e-9 and 1e-7
+ *   `|b|` over that input (over every input if that one is all zeros), and at least the largest
+ *   input element (rounding follows the size of the values computed with: a gradient that
+ *   cancels to 1e-5 from terms of size 1 carries float32's error of those terms). Defaults: 1e-9 and 1e-7
  *   when both are float64 (only rounding may differ), 1e-4 and 1e-3 when one is float32.
  * Against the numerical reference, an element passes when `|analytic − numeric| ≤ atol +
  * rtol·|numeric|` (numpy's `allclose`).
@@ -570,9 +572,13 @@ class Comparison {
   againstReference(set: GradientSet, ref: GradientSet, tol: { atol: number; rtol: number }): void {
     let global = 0;
     for (const r of ref.values) global = Math.max(global, maxAbs(r));
+    // rounding error follows the size of the values computed with, not only of the result: a
+    // gradient that cancels to 1e-5 from terms of size 1 is off by float32's ~6e-8 of those terms
+    let inputs = 0;
+    for (const t of this.inputs) inputs = Math.max(inputs, maxAbs(t.data));
     for (let w = 0; w < this.wrt.length; w++) {
       const r = ref.values[w]!;
-      const scale = maxAbs(r) || global;
+      const scale = Math.max(maxAbs(r) || global, inputs);
       this.elements(set, w, r, false, () => tol.atol * scale, tol.rtol);
     }
   }

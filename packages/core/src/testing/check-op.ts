@@ -296,7 +296,9 @@ function compareFused(
     if (!node.needsInputGrad[i]) continue;
     const ga = local(a, i);
     const gb = local(b, i);
+    // at least the largest input element, as gradcheck's cross-check (rounding follows the inputs)
     let scale = 0;
+    for (const t of inputs) for (let j = 0; j < t.data.length; j++) scale = Math.max(scale, Math.abs(t.data[j]!));
     for (let j = 0; j < ga.length; j++) scale = Math.max(scale, Math.abs(ga[j]!));
     for (let j = 0; j < ga.length; j++) {
       const tol = atol * scale + rtol * Math.abs(ga[j]!);
