@@ -20,8 +20,15 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-/** In dependency order: core ← nodes ← nn; viz ← core (nodes for its tests only); the app last. */
-export const PACKAGES = ["packages/core", "packages/nodes", "packages/viz", "packages/nn", "apps/spiral"];
+/** In dependency order: core ← nodes ← nn; viz ← core (nodes for its tests only); onnx ← core, nodes; the app last. */
+export const PACKAGES = [
+  "packages/core",
+  "packages/nodes",
+  "packages/viz",
+  "packages/nn",
+  "packages/onnx",
+  "apps/spiral",
+];
 /** When each package was last built (outside dist/, which is published as is). */
 const STAMPS = join(root, "node_modules", ".cache", "gradgraph-build");
 

@@ -7,7 +7,10 @@
  *     WASM kernels;
  *   - the project's tsc passes with `skipLibCheck: false` and no @types/node (with and without the
  *     DOM library);
- *   - the README examples (the repository's and each package's) compile and run the same way;
+ *   - the README examples (the repository's and each package's) compile and run the same way, the
+ *     ONNX ones served by onnxruntime-node installed beside the packages (its CPU binary comes
+ *     inside the npm package; ONNXRUNTIME_NODE_INSTALL=skip keeps its install script from
+ *     fetching CUDA builds);
  *   - an esbuild browser bundle of the same code (no plugins) runs in headless Chromium on the
  *     WASM kernels, and in a Web Worker of a cross-origin-isolated page large products split
  *     across Web Workers (setThreads), bit for bit equal to one thread;
@@ -25,7 +28,9 @@ import { CHROMIUM, chromiumAvailable, chromiumRequired, launchChromium, serveDir
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 /** The library packages a user installs, and the app. */
-const LIBRARIES = ["core", "nodes", "nn", "viz"] as const;
+const LIBRARIES = ["core", "nodes", "nn", "viz", "onnx"] as const;
+/** What the README's ONNX examples serve their models with, as a user installs it. */
+const ONNXRUNTIME = "1.30.0";
 const MAX_INSTALLED_BYTES = 8 * 1024 * 1024;
 
 let work = "";
@@ -92,13 +97,16 @@ beforeAll(() => {
   // a user's project, outside the workspace, installed with plain npm
   app = join(work, "app");
   mkdirSync(join(app, "src"), { recursive: true });
-  const dependencies: Record<string, string> = { "fast-check": "4.11.0" };
+  const dependencies: Record<string, string> = { "fast-check": "4.11.0", "onnxruntime-node": ONNXRUNTIME };
   for (const name of LIBRARIES) dependencies[`@gradgraph/${name}`] = `file:${tarballs[name]}`;
   writeFileSync(
     join(app, "package.json"),
     JSON.stringify({ name: "gradgraph-user", private: true, type: "module", dependencies }, null, 2),
   );
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"], { cwd: app });
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"], {
+    cwd: app,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
   cpSync(join(root, "test", "consumer", "tsconfig.json"), join(app, "tsconfig.json"));
   for (const f of ["smoke.ts", "node-main.ts", "browser-main.ts", "threads-worker.ts"]) {
     cpSync(join(root, "test", "consumer", f), join(app, "src", f));
@@ -121,7 +129,7 @@ afterAll(() => {
 
 describe("the packed tarballs", () => {
   it("hold dist/, README.md, LICENSE and package.json only, with no workspace: ranges", () => {
-    expect(Object.keys(tarballs).sort()).toEqual(["core", "nn", "nodes", "spiral", "viz"]);
+    expect(Object.keys(tarballs).sort()).toEqual(["core", "nn", "nodes", "onnx", "spiral", "viz"]);
     for (const [name, tgz] of Object.entries(tarballs)) {
       const files = run("tar", ["tzf", tgz]).trim().split("\n");
       for (const f of files)

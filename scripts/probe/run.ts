@@ -24,6 +24,7 @@ export const USER_FACING = [
   "@gradgraph/nodes",
   "@gradgraph/nn",
   "@gradgraph/viz",
+  "@gradgraph/onnx",
 ] as const;
 
 /** What the probe found wrong with one call. */

@@ -34,7 +34,7 @@ export async function smoke(): Promise<Record<string, unknown>> {
     backward: (gy, ctx) => [mul(gy, mul(3, mul(ctx.input(0), ctx.input(0))))],
   });
   assertGradcheck((a) => cube([a]), [tensor([0.5, -1, 2], { dtype: "float64" })]);
-  const cases = checkOp(cube, { numRuns: 10, seed: 1 });
+  const { cases } = checkOp(cube, { numRuns: 10, seed: 1 });
 
   const { x: points, t } = loadSpiral({ seed: 1984 });
   const model = new TwoLayerNet(2, 10, 3, { seed: 1984 });

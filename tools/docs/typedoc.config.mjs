@@ -16,6 +16,7 @@ const config = {
     "../../packages/nodes/src/index.ts",
     "../../packages/nn/src/index.ts",
     "../../packages/viz/src/index.ts",
+    "../../packages/onnx/src/index.ts",
   ],
   // Reads the sources through the `@gradgraph/source` export condition (see tsconfig.json).
   tsconfig: "./tsconfig.json",
@@ -81,6 +82,7 @@ const config = {
     "@gradgraph/nodes",
     "@gradgraph/nn",
     "@gradgraph/viz",
+    "@gradgraph/onnx",
     "@gradgraph/docs",
   ],
 };

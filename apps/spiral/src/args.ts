@@ -104,7 +104,7 @@ Trains the two-layer net of "Deep Learning from Scratch 2", chapter 1, on the sp
   --dtype T        float32 | float64 (default float32)
   --seed N         seed of the data, the weights and the shuffles, a signed 64-bit integer (default 1984)
   --out DIR        output folder, created if missing (default out/spiral)
-  --no-report      write only loss.json and model.safetensors (no figures, no report page)
+  --no-report      write only loss.json, model.safetensors and model.onnx (no figures, no report page)
   --verbose        print the stack trace of an unexpected error
   --help, -h       this text
 
@@ -114,8 +114,9 @@ SGD runs at the book's 1.0 (SGD has no usual default); the others at their usual
 rmsprop (momentum, nesterov, adagrad and adam end near 50-60%). Rates tuned for this job,
 as the playground uses them: ${lrTuned} (e.g. --optimizer adam --lr 0.03).
 
-Writes to DIR: loss.json, model.safetensors and, unless --no-report, loss.svg, boundary.svg,
-graph.dot, graph.svg and report.html. Exit status: 0 done, 1 an I/O or other failure,
+Writes to DIR: loss.json, model.safetensors, model.onnx (the trained net as an ONNX model,
+any batch size, for ONNX Runtime) and, unless --no-report, loss.svg, boundary.svg, graph.dot,
+graph.svg and report.html. Exit status: 0 done, 1 an I/O or other failure,
 2 a usage error.
 `;
 

@@ -1,7 +1,8 @@
 /**
  * The main job (`npm start`): trains the seed's TwoLayerNet on the spiral data set with the
  * seed's hyper-parameters, prints progress, the final loss and training accuracy, and writes to
- * `out/spiral/`: `loss.json`, `model.safetensors`, the loss curve and decision boundary
+ * `out/spiral/`: `loss.json`, `model.safetensors`, `model.onnx` (the trained net for ONNX
+ * Runtime, any batch size), the loss curve and decision boundary
  * (`loss.svg`, `boundary.svg`), the recorded graph (`graph.dot`, `graph.svg`) and `report.html`.
  *
  * Everything that can be checked is checked before training: the flags (args.ts), then the output
@@ -58,10 +59,12 @@ export interface SpiralJobResult {
   accuracy: number;
   /** Milliseconds spent in `Trainer.fit`. */
   trainingMs: number;
-  /** The files written: always `loss` and `model`; the figures and the page unless `report` was off. */
+  /** The files written: always `loss`, `model` and `onnx`; the figures and the page unless `report` was off. */
   files: {
     loss: string;
     model: string;
+    /** `model.onnx`: the trained net's `predict` as an ONNX model (opset 17, any batch size). */
+    onnx: string;
     lossPlot?: string;
     boundary?: string;
     dot?: string;
@@ -125,6 +128,12 @@ export async function runSpiralJob(
     const [W1, b1, W2, b2] = model.params;
     const named = { W1: W1!, b1: b1!, W2: W2!, b2: b2! };
     writeOutput(modelFile, named);
+    // the same net for ONNX Runtime: predict exported with the batch axis left dynamic (loaded
+    // here, like the report's viz: a failed run never pays for it)
+    const onnxFile = join(dir, "model.onnx");
+    const { exportModel, saveOnnx } = await import("@gradgraph/onnx");
+    const onnxBytes = exportModel(model, x, { paramNames: ["W1", "b1", "W2", "b2"], dynamicAxes: { 0: "batch" } });
+    writeOutput(onnxFile, onnxBytes, saveOnnx);
     const result: SpiralJobResult = {
       options,
       trainer,
@@ -132,7 +141,7 @@ export async function runSpiralJob(
       finalLoss,
       accuracy: acc,
       trainingMs,
-      files: { loss: lossFile, model: modelFile },
+      files: { loss: lossFile, model: modelFile, onnx: onnxFile },
     };
     if (!options.report) return result;
     // viz (vega, Graphviz) is loaded only here: the job without the report does not pay for it
@@ -148,10 +157,18 @@ export async function runSpiralJob(
   }
 }
 
-/** Writes one output file atomically: text as UTF-8, or named tensors as a checkpoint. */
-function writeOutput(file: string, content: string | Parameters<typeof saveParams>[1]): void {
+/**
+ * Writes one output file atomically: text as UTF-8, named tensors as a checkpoint, or bytes with
+ * `saveBytes` (onnx's `saveOnnx`).
+ */
+function writeOutput(
+  file: string,
+  content: string | Uint8Array | Parameters<typeof saveParams>[1],
+  saveBytes?: (file: string, bytes: Uint8Array) => void,
+): void {
   try {
     if (typeof content === "string") writeFileAtomic(file, content);
+    else if (content instanceof Uint8Array) (saveBytes ?? writeFileAtomic)(file, content);
     else saveParams(file, content);
   } catch (e) {
     const cause = e instanceof Error && e.cause !== undefined ? e.cause : e;

@@ -163,12 +163,14 @@ function runMetadata(ctx: ReportContext): Record<string, string> {
   if (commit !== null) meta.commit = commit;
   meta["wall time"] = `${total.toFixed(2)} s (training ${(ctx.trainingMs / 1000).toFixed(2)} s)`;
   meta["kernel backend"] = kernels;
+  meta["model files"] =
+    "model.safetensors (checkpoint), model.onnx (ONNX, opset 17, any batch size: runs in ONNX Runtime)";
   meta["Node.js"] = process.version;
   meta.gradgraph = versions();
   return meta;
 }
 
-/** `@gradgraph/spiral 0.2.0 (core 0.2.0, nodes 0.2.0, nn 0.2.0, viz 0.2.0)`, "unknown" where unreadable. */
+/** `@gradgraph/spiral 0.2.0 (core 0.2.0, nodes 0.2.0, nn 0.2.0, viz 0.2.0, onnx 0.2.0)`, "unknown" where unreadable. */
 function versions(): string {
   const require = createRequire(import.meta.url);
   const version = (pkg: string): string => {
@@ -179,7 +181,7 @@ function versions(): string {
       return "unknown";
     }
   };
-  const libs = ["core", "nodes", "nn", "viz"].map((p) => `${p} ${version(`@gradgraph/${p}`)}`);
+  const libs = ["core", "nodes", "nn", "viz", "onnx"].map((p) => `${p} ${version(`@gradgraph/${p}`)}`);
   return `@gradgraph/spiral ${version("@gradgraph/spiral")} (${libs.join(", ")})`;
 }
 

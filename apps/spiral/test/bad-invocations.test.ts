@@ -239,7 +239,7 @@ const CASES: Case[] = [
       expect(stdout.split("\n")[0]).toBe(
         "spiral: TwoLayerNet(2, 10, 3), adam lr 0.001 (default), batch 30, 1 epochs, float32, seed 1984",
       );
-      expect(readdirSync(join(cwd, "o")).sort()).toEqual(["loss.json", "model.safetensors"]);
+      expect(readdirSync(join(cwd, "o")).sort()).toEqual(["loss.json", "model.onnx", "model.safetensors"]);
     },
   },
 ];
@@ -359,6 +359,6 @@ describe("bad invocations of the spiral job, as processes", () => {
     const code = await new Promise<number | null>((ok) => child.on("close", ok));
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(readdirSync(join(cwd, "o")).sort()).toEqual(["loss.json", "model.safetensors"]);
+    expect(readdirSync(join(cwd, "o")).sort()).toEqual(["loss.json", "model.onnx", "model.safetensors"]);
   });
 });

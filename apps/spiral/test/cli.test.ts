@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kernelInfo } from "@gradgraph/core";
+import { kernelInfo, tensor } from "@gradgraph/core";
 import {
   accuracy,
   createOptimizer,
@@ -19,6 +19,7 @@ import {
   Trainer,
   TwoLayerNet,
 } from "@gradgraph/nn";
+import { fromOnnx } from "@gradgraph/onnx";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_LR as PLAYGROUND_LR } from "../../playground/src/settings.js";
 import { DEFAULT_LR, main, parseJobArgs, runSpiralJob, TUNED_LR, USAGE } from "../src/cli.js";
@@ -59,6 +60,7 @@ describe("npm start (the spiral job)", () => {
       "graph.svg",
       "loss.json",
       "loss.svg",
+      "model.onnx",
       "model.safetensors",
       "report.html",
     ]);
@@ -83,6 +85,18 @@ describe("npm start (the spiral job)", () => {
     const params = loadParams(join(out0, "model.safetensors"));
     expect([...params.keys()].sort()).toEqual(["W1", "W2", "b1", "b2"]);
     expect(params.get("W1")!.shape).toEqual([2, 10]);
+    // model.onnx: the trained net for ONNX Runtime (any batch size), loaded back with fromOnnx
+    const onnx = fromOnnx(new Uint8Array(readFileSync(join(out0, "model.onnx"))));
+    expect(Object.keys(onnx.params)).toEqual(["W1", "b1", "W2", "b2"]);
+    expect(onnx.inputs).toEqual([{ name: "x", dtype: "float32", dims: ["batch", 2] }]);
+    const points = tensor([
+      [0.1, -0.2],
+      [0.3, 0.4],
+      [-0.5, 0.0],
+    ]);
+    const scores = onnx.run({ x: points }).scores!;
+    const ours = r.model.predict(points);
+    for (let i = 0; i < ours.size; i++) expect(scores.data[i]).toBeCloseTo(ours.data[i]!, 5);
 
     // the graph: one step after backward, every layer a cluster (the loss too), each parameter
     // with the norm of this step's gradient
@@ -118,15 +132,16 @@ describe("npm start (the spiral job)", () => {
     else expect(cell("commit")).toBeUndefined();
     expect(cell("wall-time")).toMatch(/^\d+\.\d\d s \(training \d+\.\d\d s\)$/);
     expect(cell("kernel-backend")!.startsWith(kernelInfo().backend)).toBe(true);
+    expect(cell("model-files")).toMatch(/^model\.safetensors \(checkpoint\), model\.onnx \(ONNX, opset 17/);
     expect(cell("node-js")).toBe(process.version);
     const require = createRequire(import.meta.url);
     const v = (p: string) => (require(`${p}/package.json`) as { version: string }).version;
     expect(cell("gradgraph")).toBe(
-      `@gradgraph/spiral ${v("@gradgraph/spiral")} (core ${v("@gradgraph/core")}, nodes ${v("@gradgraph/nodes")}, nn ${v("@gradgraph/nn")}, viz ${v("@gradgraph/viz")})`,
+      `@gradgraph/spiral ${v("@gradgraph/spiral")} (core ${v("@gradgraph/core")}, nodes ${v("@gradgraph/nodes")}, nn ${v("@gradgraph/nn")}, viz ${v("@gradgraph/viz")}, onnx ${v("@gradgraph/onnx")})`,
     );
   });
 
-  it("main prints the results and the files; --no-report writes only the results and the checkpoint", async () => {
+  it("main prints the results and the files; --no-report writes only the results, the checkpoint and the ONNX model", async () => {
     const quiet = join(dir, "quiet", "deeper");
     const r = await run([
       "--epochs",
@@ -145,8 +160,10 @@ describe("npm start (the spiral job)", () => {
       /^spiral: TwoLayerNet\(2, 10, 3\), momentum lr 0\.01 \(default\), batch 30, 2 epochs, float64/,
     );
     expect(r.out).toMatch(/final loss \d\.\d{4}, training accuracy [\d.]+%\n/);
-    expect(readdirSync(quiet).sort()).toEqual(["loss.json", "model.safetensors"]);
-    expect(r.out).toContain(`wrote ${join(quiet, "loss.json")}\nwrote ${join(quiet, "model.safetensors")}\n`);
+    expect(readdirSync(quiet).sort()).toEqual(["loss.json", "model.onnx", "model.safetensors"]);
+    expect(r.out).toContain(
+      `wrote ${join(quiet, "loss.json")}\nwrote ${join(quiet, "model.safetensors")}\nwrote ${join(quiet, "model.onnx")}\n`,
+    );
     expect(r.out).not.toContain("report.html");
   });
 });

@@ -89,6 +89,7 @@ describe.skipIf(!available)("the progress bar in tmux", () => {
       expect.stringMatching(/^final loss \d\.\d{4}, training accuracy [\d.]+%$/),
       `wrote ${join(out, "loss.json")}`,
       `wrote ${join(out, "model.safetensors")}`,
+      `wrote ${join(out, "model.onnx")}`,
       "exit 0",
     ]);
   });

@@ -2,7 +2,7 @@
 // (every kernel family) plus the strided gemm that packages/core/src/kernels/runtime/threads.ts runs on
 // row or column blocks of C, one block per thread. scripts/build-wasm.mjs compiles it with shared,
 // imported memory (kernels-threads-simd.wasm, kernels-threads-relaxed.wasm), which it inlines into
-// packages/core/src/kernels/runtime/wasm-binaries.ts with the other two builds; kernels/heap.ts runs them
+// packages/core/src/kernels/runtime/wasm-binaries.ts with the other two builds; kernels/runtime/heap.ts runs them
 // over the heap too.
 
 export * from "./index";

@@ -27,6 +27,7 @@ import {
   registerEngine,
   seedGradient,
   Tensor,
+  tensorLabel,
 } from "./tensor.js";
 import { isArray } from "./validate.js";
 
@@ -74,7 +75,7 @@ export function grad(
     if (!t._requiresGrad) {
       throw new GraphError(
         "grad",
-        `grad: input ${k} ${t.toString()} does not require grad, so no gradient can flow to it`,
+        `grad: input ${k} ${tensorLabel(t)} does not require grad, so no gradient can flow to it`,
       );
     }
   }
@@ -198,7 +199,7 @@ class Pass {
     modes.inBackward = true;
     let gx: readonly (Tensor | null | undefined)[];
     try {
-      gx = !this.create && op.fusedBackward !== undefined ? op.fusedBackward(n, gin) : op.backward(gin, n);
+      gx = !this.create && op.fusedBackward !== undefined ? op.fusedBackward(gin, n) : op.backward(gin, n);
     } finally {
       modes.grad = prevGrad;
       modes.inBackward = prevInBackward;
@@ -281,7 +282,7 @@ class Pass {
       if (!allowUnused) {
         throw new GraphError(
           "grad",
-          `grad: input ${k} ${t.toString()} is not reachable from the outputs (no gradient flows to it); pass { allowUnused: true } to get zeros`,
+          `grad: input ${k} ${tensorLabel(t)} is not reachable from the outputs (no gradient flows to it); pass { allowUnused: true } to get zeros`,
         );
       }
       found[k] = new Tensor(allocArray(t.dtype, t.size), t.shape);
@@ -361,7 +362,7 @@ function accumulateGrad(leaf: Tensor, g: Tensor, create: boolean): void {
     if (!(e instanceof TypeError) || frozen === null) throw e;
     throw new GraphError(
       "backward",
-      `backward: cannot store the gradient of the leaf ${leaf.toString()}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
+      `backward: cannot store the gradient of the leaf ${tensorLabel(leaf)}: ${frozen} is frozen (Object.freeze); use grad() for frozen leaves`,
     );
   }
 }

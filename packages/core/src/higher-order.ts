@@ -29,7 +29,9 @@ export interface GradgradcheckOptions extends GradcheckOptions {
  * Checks second derivatives numerically. With random weights `v` on `f`'s outputs, the function
  * `g(x) = ∂(v·f)/∂x` (computed by `grad` with `createGraph`) is checked by `gradcheck`, so its
  * analytic gradient — a Hessian-vector-style product through the recorded backward — is compared
- * with central differences of `g` in float64.
+ * with central differences of `g` in float64. The options are `gradcheck`'s: `routes` picks how
+ * `g` is differentiated (`grad()`, `grad()` with `createGraph`, `.backward()` into zeroed
+ * gradients), and for float32 inputs `g`'s gradient is also compared with its float64 one.
  * @returns the report of the check of `g` (see `gradcheck`).
  * @throws ArgumentError naming `gradgradcheck` for bad arguments (a `gradOutputSeed` that `Rng`
  *   would refuse included, see `checkSeed`; the other options as `gradcheck`), and whatever `f` throws.

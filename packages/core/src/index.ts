@@ -17,6 +17,7 @@ export {
   GraphError,
   ShapeError,
 } from "./errors.js";
+export { FileError, writeFileAtomic } from "./fs.js";
 export {
   assertGradcheck,
   formatFault,
@@ -25,6 +26,8 @@ export {
   type GradcheckFault,
   type GradcheckOptions,
   type GradcheckReport,
+  type GradcheckRoute,
+  type GradRoute,
   gradcheck,
   type NumericalGradOptions,
   numericalGrad,
@@ -74,6 +77,7 @@ export {
   setKernelBackend,
 } from "./kernels/runtime/wasm.js";
 export { setPoisonRecycled } from "./memory.js";
+export type { OnnxAttribute, OnnxGraphBuilder, OnnxMapping, OnnxValue } from "./onnx.js";
 export {
   type AttrArgs,
   defineMultiOutputOp,
@@ -110,7 +114,9 @@ export {
   randn,
   Tensor,
   type TensorLike,
+  type TensorMethods,
   type TensorOptions,
   tensor,
+  tensorLabel,
   zeros,
 } from "./tensor.js";

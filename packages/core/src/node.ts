@@ -16,6 +16,7 @@ import {
 } from "./errors.js";
 import { modes } from "./grad-mode.js";
 import { allocUnchecked } from "./memory.js";
+import type { OnnxMapping } from "./onnx.js";
 import { checkShape, MAX_TENSOR_SIZE, type Shape, validSize } from "./shape.js";
 import { describeNonTensor, isTensor, registerNodeCheck, type Tensor } from "./tensor.js";
 import { isArray } from "./validate.js";
@@ -95,7 +96,9 @@ export interface OpCore {
    * An optional second, faster route to the same numbers as `backward`, for a pass that creates no
    * graph (see {@link OpSpec.fusedBackward}); `checkOp` proves the two equal.
    */
-  fusedBackward?(ctx: BackwardContext, grads: Tensor | readonly Tensor[]): readonly (Tensor | null | undefined)[];
+  fusedBackward?(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+  /** The op's ONNX mapping, `OpSpec.onnx` (the engine's own ops have none). */
+  readonly onnx?: OnnxMapping<never>;
 }
 
 // ---------------------------------------------------------------------------------------------

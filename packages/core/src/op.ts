@@ -7,6 +7,7 @@
 import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
+import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
 import { describeNonTensor, isTensor, isTensorFast, Tensor, type TensorLike } from "./tensor.js";
 import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
@@ -20,7 +21,12 @@ export interface Picker {
   int(min: number, max: number): number;
   /** A boolean. */
   bool(): boolean;
-  /** A shape of rank `minRank..maxRank` with dimensions `minDim..maxDim` (defaults 0..3, 0..4). */
+  /**
+   * A shape of rank `minRank..maxRank` with dimensions `minDim..maxDim` (defaults: `checkOp`'s
+   * `shape` option, ranks 0..4 and dimensions 0..4). `checkOp` narrows the bounds by the kind of
+   * case it draws: most have ranks and dimensions of at least 1; one in 16 is a one-element shape
+   * of the smallest rank, one in 16 has a zero-size dimension (where `minDim` allows them).
+   */
   shape(options?: { minRank?: number; maxRank?: number; minDim?: number; maxDim?: number }): number[];
 }
 
@@ -100,12 +106,18 @@ interface SpecBase<A, N extends readonly string[]> {
   /**
    * Optional: a faster route to exactly what `backward` returns, for a pass that creates no graph
    * (the engine calls it instead of `backward` only then; under `createGraph` `backward` runs, so
-   * higher orders never see it). The same inputs as `backward` in the other order (`grads` is the
-   * upstream gradient, or the array of them for a multi-output op) and the same outputs, written
-   * on raw kernels. It is a second rule: `checkOp` compares it with `backward` on every drawn case,
+   * higher orders never see it). The same arguments as `backward` (`grads` is the upstream
+   * gradient, or the array of them for a multi-output op) and the same outputs, written on raw
+   * kernels. It is a second rule: `checkOp` compares it with `backward` on every drawn case,
    * and it is only worth declaring where a benchmark shows what it buys.
    */
-  fusedBackward?(ctx: BackwardContext, grads: Tensor | readonly Tensor[]): readonly (Tensor | null | undefined)[];
+  fusedBackward?(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+  /**
+   * How the op exports to ONNX (`@gradgraph/onnx`): adds standard ONNX nodes computing its forward
+   * and returns their output names (see {@link OnnxMapping}). Without it, exporting a graph that
+   * uses the op fails with an error naming the op and where the node was created.
+   */
+  onnx?: OnnxMapping<A>;
 }
 
 /** What a library author writes to define a single-output op. */
@@ -265,7 +277,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
       `defineOp(${spec.name}): spec.inputs must be an array of input names, got ${describeValue(spec.inputs)}`,
     );
   }
-  for (const key of ["forward", "backward", "check", "normalize", "fusedBackward"] as const) {
+  for (const key of ["forward", "backward", "check", "normalize", "fusedBackward", "onnx"] as const) {
     const f: unknown = spec[key];
     const optional = key !== "forward" && key !== "backward";
     if (optional && f === undefined) continue;
@@ -287,6 +299,7 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
     // always present (undefined when not declared): one object shape for every op's core keeps
     // the engine's property reads monomorphic
     fusedBackward: spec.fusedBackward as OpCore["fusedBackward"],
+    ...(spec.onnx === undefined ? {} : { onnx: spec.onnx as OnnxMapping<never> }),
   };
 }
 

@@ -65,6 +65,17 @@ export function registerEngine(engine: (root: Tensor, seed: Tensor, options: Bac
 }
 
 /**
+ * The op methods of `Tensor` (`x.add(y)`, `x.matmul(W).relu()`), empty in core, which knows no
+ * op: a package of ops (`@gradgraph/nodes`) declares its methods here by declaration merging and
+ * installs them on `Tensor.prototype` when it is imported.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in packages of ops
+export interface TensorMethods {}
+
+/** `Tensor` has the methods of `TensorMethods` (see there). */
+export interface Tensor extends TensorMethods {}
+
+/**
  * An n-dimensional array of float32 or float64 numbers, row-major and contiguous, and a value in
  * the define-by-run graph: an op applied to tensors of which any `requiresGrad` records a node,
  * and `backward()` walks those nodes in reverse.
@@ -79,6 +90,7 @@ export function registerEngine(engine: (root: Tensor, seed: Tensor, options: Bac
  * (`Object.freeze`) is a read-only input: ops read it, but whatever would write to it (a gradient
  * into `.grad`, `copy_`, `fill_`, `requiresGrad = …`, an optimizer step) throws a GradgraphError.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds only the op methods, which a package of ops installs on the prototype (see TensorMethods)
 export class Tensor {
   /** The elements in row-major order. Writing to it directly bypasses the graph. */
   readonly data: FloatArray;
@@ -424,13 +436,25 @@ export class Tensor {
   }
 
   /**
-   * A short description: `Tensor(float32, [2, 3], requiresGrad)`.
-   * @throws ArgumentError when called on something that is not a tensor.
+   * The tensor as PyTorch prints one: its values (nested by rank, columns aligned, at most 4
+   * significant digits; past 1,000 elements the first and last 3 of each dimension with `...`
+   * between), then shape, dtype, and `requiresGrad=true` or the op that made it:
+   * `tensor([[1, 2],\n        [3, 4]], shape=[2, 2], dtype=float32, requiresGrad=true)`.
+   * Error messages use the short form `Tensor(float32, [2, 2], requiresGrad)` instead (see
+   * `tensorLabel`).
+   * @throws ArgumentError naming `Tensor.toString` when called on something that is not a tensor.
    */
   toString(): string {
     if (!isTensor(this)) throw notATensor("toString", this);
-    const op = this.creator ? `, op=${this.creator.op.name}` : this._requiresGrad ? ", requiresGrad" : "";
-    return `Tensor(${this.dtype}, ${fmtShape(this.shape)}${op})`;
+    return formatTensor(this);
+  }
+
+  /**
+   * What `console.log(t)` and `util.inspect(t)` show in Node.js: the same as `toString()`.
+   * @returns the tensor's values, shape, dtype and grad status.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return isTensor(this) ? formatTensor(this) : "Tensor (not an intact tensor)";
   }
 }
 
@@ -513,7 +537,7 @@ export function assertWritable(fn: string, arg: string, t: Tensor): void {
 function frozenError(fn: string, arg: string, t: Tensor): ArgumentError {
   return new ArgumentError(
     fn,
-    `${fn}: ${arg} ${t.toString()} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.clone())`,
+    `${fn}: ${arg} ${tensorLabel(t)} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.clone())`,
   );
 }
 
@@ -875,4 +899,78 @@ export function assertTensor(fn: string, arg: string, value: unknown): Tensor {
   const f = typeof fn === "string" ? fn : "assertTensor";
   const a = typeof arg === "string" ? arg : "value";
   throw new ArgumentError(f, `${f}: ${a} must be a Tensor, got ${describeNonTensor(value)}`);
+}
+
+/** Elements beyond which `toString` summarises (PyTorch's `threshold`). */
+const PRINT_THRESHOLD = 1000;
+/** Elements shown at each end of a summarised dimension (PyTorch's `edgeitems`). */
+const EDGE_ITEMS = 3;
+
+/** One element as printed: integers as integers, others to 4 significant digits. */
+function fmtElement(v: number): string {
+  if (Number.isNaN(v)) return "nan";
+  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e8)) return v.toExponential(3).replace(/\.?0+e/, "e");
+  return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * The short form of a tensor for error messages: `Tensor(float32, [2, 2])`, with `, op=add`
+ * or `, requiresGrad`. Never throws, and never prints values.
+ */
+export function tensorLabel(t: Tensor): string {
+  try {
+    const op = t.creator ? `, op=${t.creator.op.name}` : t._requiresGrad ? ", requiresGrad" : "";
+    return `Tensor(${t.dtype}, ${fmtShape(t.shape)}${op})`;
+  } catch {
+    return "Tensor";
+  }
+}
+
+/** `toString`'s text (see there). */
+function formatTensor(t: Tensor): string {
+  const { data, shape } = t;
+  const summarise = t.size > PRINT_THRESHOLD;
+  // the indices shown along each dimension: all, or the first and last EDGE_ITEMS (-1 marks "...")
+  const shown = shape.map((d) =>
+    summarise && d > 2 * EDGE_ITEMS
+      ? [
+          ...Array.from({ length: EDGE_ITEMS }, (_, i) => i),
+          -1,
+          ...Array.from({ length: EDGE_ITEMS }, (_, i) => d - EDGE_ITEMS + i),
+        ]
+      : Array.from({ length: d }, (_, i) => i),
+  );
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  // the width of the widest shown element, so that columns align
+  const texts = new Map<number, string>();
+  let width = 1;
+  const collect = (dim: number, offset: number): void => {
+    if (dim === shape.length) {
+      const text = fmtElement(data[offset]!);
+      texts.set(offset, text);
+      width = Math.max(width, text.length);
+      return;
+    }
+    for (const i of shown[dim]!) if (i >= 0) collect(dim + 1, offset + i * strides[dim]!);
+  };
+  collect(0, 0);
+  const prefix = "tensor(";
+  const render = (dim: number, offset: number, indent: number): string => {
+    if (dim === shape.length) return texts.get(offset)!.padStart(width);
+    const parts = shown[dim]!.map((i) => (i < 0 ? "..." : render(dim + 1, offset + i * strides[dim]!, indent + 1)));
+    if (dim === shape.length - 1) return `[${parts.join(", ")}]`;
+    const sep = `,${"\n".repeat(shape.length - 1 - dim)}${" ".repeat(indent + 1)}`;
+    return `[${parts.join(sep)}]`;
+  };
+  const values = shape.length === 0 ? fmtElement(data[0]!) : render(0, 0, prefix.length);
+  const grad = t.creator ? `, op=${t.creator.op.name}` : t._requiresGrad ? ", requiresGrad=true" : "";
+  return `${prefix}${values}, shape=${fmtShape(shape)}, dtype=${t.dtype}${grad})`;
 }

@@ -65,8 +65,8 @@ describe("arbitraries", () => {
 
 describe("checkOp", () => {
   it("passes for correct ops", () => {
-    expect(checkOp(addOp, { numRuns: 30 })).toBe(30);
-    expect(checkOp(mulOp, { numRuns: 30, dtype: "float32" })).toBe(30);
+    expect(checkOp(addOp, { numRuns: 30 }).cases).toBe(30);
+    expect(checkOp(mulOp, { numRuns: 30, dtype: "float32" }).cases).toBe(30);
   });
 
   /** Wrong only where an input broadcasts: forgets nothing in forward but returns gy·a for b. */
@@ -105,6 +105,50 @@ describe("checkOp", () => {
     expect(() => checkOp(sneaky, { seed: Number(replay![1]), numRuns: Number(replay![2]) })).toThrow(message);
   });
 
+  it("draws ranks and dimensions 1..4 with an input of two elements, but for a quota of scalar and zero-size cases", () => {
+    const seen: number[][][] = [];
+    const copy = defineOp({
+      name: "copy",
+      inputs: ["a", "b"],
+      forward([a, b], _x, ctx) {
+        const out = ctx.alloc(broadcastShapes("copy", a!.shape, b!.shape));
+        const s = addOp([a!, b!]);
+        out.data.set(s.data);
+        return out;
+      },
+      backward: (gy) => [gy, gy],
+      test: {
+        precondition: (inputs) => {
+          seen.push(inputs.map((t) => [...t.shape]));
+          return true;
+        },
+      },
+    });
+    const report = checkOp(copy, { numRuns: 64 });
+    expect(report).toMatchObject({
+      cases: 64,
+      routes: ["grad", "createGraph", "backward"],
+      fusedBackward: false,
+      secondOrder: false,
+    });
+    // every regular case, and a zero-size case whose other input has two elements
+    expect(report.nonTrivial).toBeGreaterThanOrEqual(56);
+    expect(seen).toHaveLength(64);
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    const scalar = seen.filter((c) => c.every((s) => size(s) === 1));
+    const empty = seen.filter((c) => c.some((s) => size(s) === 0));
+    expect(scalar).toHaveLength(4);
+    expect(scalar.some((c) => c.every((s) => s.length === 0))).toBe(true);
+    expect(empty).toHaveLength(4);
+    for (const c of seen.filter((x) => !scalar.includes(x) && !empty.includes(x))) {
+      expect(c.some((s) => size(s) >= 2)).toBe(true);
+      for (const s of c) for (const d of s) expect(d).toBeGreaterThanOrEqual(1);
+      expect(Math.max(...c.map((s) => s.length))).toBeLessThanOrEqual(4);
+    }
+    // ranks up to 4 are drawn
+    expect(seen.some((c) => c.some((s) => s.length === 4))).toBe(true);
+  });
+
   it("rejects something that is not an op", () => {
     expect(() => checkOp((() => 1) as never)).toThrow(/checkOp: op must be made by defineOp/);
   });
@@ -134,9 +178,9 @@ describe("checkOp domains", () => {
         return positiveB.spec.forward(xs, a, ctx);
       },
     });
-    expect(checkOp(withSave, { numRuns: 30 })).toBe(30);
+    expect(checkOp(withSave, { numRuns: 30 }).cases).toBe(30);
     // an option passed as undefined keeps the declaration
-    expect(checkOp(withSave, { numRuns: 10, domains: undefined })).toBe(10);
+    expect(checkOp(withSave, { numRuns: 10, domains: undefined }).cases).toBe(10);
     expect(() => checkOp(withSave, { numRuns: 30, domains: [undefined, [-2, -0.5]] })).toThrow(/b must be positive/);
   });
 });

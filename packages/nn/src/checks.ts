@@ -19,6 +19,7 @@ import {
   ShapeError,
   shapesEqual,
   Tensor,
+  tensorLabel,
 } from "@gradgraph/core";
 
 /** Most elements a tensor may have (core's limit, 2^31 − 1). */
@@ -78,7 +79,7 @@ export function checkParam(fn: string, arg: string, value: unknown): Tensor {
   if (Object.isFrozen(t)) {
     throw new ArgumentError(
       fn,
-      `${fn}: ${arg} ${t.toString()} is frozen (Object.freeze); a parameter must be writable (it becomes trainable, and updates change it)`,
+      `${fn}: ${arg} ${tensorLabel(t)} is frozen (Object.freeze); a parameter must be writable (it becomes trainable, and updates change it)`,
     );
   }
   if (t.creator !== null) {
@@ -221,7 +222,7 @@ export function checkBackwardArgs(
     if (!p.requiresGrad) {
       throw new ArgumentError(
         fn,
-        `${fn}: params[${i}] ${p.toString()} does not require grad (make it a parameter with gradBufferFor)`,
+        `${fn}: params[${i}] ${tensorLabel(p)} does not require grad (make it a parameter with gradBufferFor)`,
       );
     }
   }
@@ -354,7 +355,7 @@ export function markAllModified(fn: string, arg: string, tensors: readonly Tenso
     } catch {
       throw new ArgumentError(
         fn,
-        `${fn}: ${arg}[${i}] ${t.toString()} is frozen (Object.freeze) and cannot be updated`,
+        `${fn}: ${arg}[${i}] ${tensorLabel(t)} is frozen (Object.freeze) and cannot be updated`,
       );
     }
   }

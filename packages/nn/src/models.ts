@@ -18,6 +18,7 @@ import {
   type Storage,
   type Tensor,
   Tensor as TensorCtor,
+  tensorLabel,
   zeros,
 } from "@gradgraph/core";
 import type { Labels } from "@gradgraph/nodes";
@@ -140,7 +141,7 @@ export class Sequential implements Model {
       } catch {
         throw new ArgumentError(
           "backward",
-          `backward: params[${i}] ${p.toString()} or its gradient buffer is frozen (Object.freeze); parameters must be writable`,
+          `backward: params[${i}] ${tensorLabel(p)} or its gradient buffer is frozen (Object.freeze); parameters must be writable`,
         );
       }
     }

@@ -286,8 +286,7 @@ function checkOrder(order: unknown, epoch: number, need: number, rows: number): 
 }
 
 function checkLabels(t: Labels, rows: number): void {
-  if (isTensor(t)) assertTensor("Trainer.fit", "t", t);
-  else if (!(isArray(t) || isInt32Array(t))) {
+  if (!(isTensor(t) || isArray(t) || isInt32Array(t))) {
     throw new ArgumentError(
       "Trainer.fit",
       `Trainer.fit: t must be a Tensor, an array or an Int32Array of labels, got ${describeValue(t)}`,

@@ -1,5 +1,5 @@
 /** Message formatting and type tests shared by the ops. */
-import { describeValue } from "@gradgraph/core";
+import { ArgumentError, describeValue } from "@gradgraph/core";
 
 /** How deep, and how many entries of each array or object, `fmtAttrs` shows. */
 const SHOWN_DEPTH = 4;
@@ -87,4 +87,26 @@ export function isDetached(a: ArrayBufferView): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * The options object's values of `keys` (the empty default allowed), each read once; anything
+ * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused.
+ * @throws ArgumentError naming `fn`.
+ */
+export function readOptions(fn: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options !== null && typeof options === "object" && !isArray(options)) {
+    try {
+      const out: Record<string, unknown> = {};
+      for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
+      return out;
+    } catch {
+      // refused below
+    }
+  }
+  throw new ArgumentError(
+    fn,
+    `${fn}: options must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
+  );
 }

@@ -1,10 +1,12 @@
 /**
  * @gradgraph/nodes: the differentiable ops, each a plain function defined with `defineOp`
- * exactly as a library author outside the project would define one. `ops` lists the op objects
+ * exactly as a library author outside the project would define one, and also a `Tensor` method
+ * once this package is imported (`x.matmul(W).add(b).relu()`; see `TENSOR_METHODS`). `ops` lists the op objects
  * themselves, for `checkOp` and graph tooling.
  *
  * @module @gradgraph/nodes
  */
+import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
 import { softmaxCrossEntropyOp } from "./loss.js";
@@ -13,8 +15,36 @@ import { powerOps } from "./power.js";
 import { logSumExpOp, maxOp, sumOp } from "./reduce.js";
 import { reshapeOp, shapeOps } from "./shape.js";
 import { logSoftmaxOp, softmaxOp } from "./softmax.js";
+import { statsOps } from "./stats.js";
 import { unaryOps } from "./unary.js";
+// installs the ops as Tensor methods (x.add(y).relu().sum()), typed by declaration merging
+import "./methods.js";
 
+export {
+  type ClampAttrs,
+  clamp,
+  clampOp,
+  cos,
+  cosOp,
+  type EluAttrs,
+  elu,
+  eluOp,
+  type GeluAttrs,
+  gelu,
+  geluOp,
+  type LeakyReluAttrs,
+  leakyRelu,
+  leakyReluOp,
+  normalCdf,
+  normalCdfOp,
+  type SoftplusAttrs,
+  sin,
+  sinOp,
+  softplus,
+  softplusOp,
+  square,
+  squareOp,
+} from "./activations.js";
 export {
   add,
   addOp,
@@ -32,8 +62,10 @@ export {
   subOp,
 } from "./arithmetic.js";
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
+export { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
+export { TENSOR_METHODS } from "./methods.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
 export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumAttrs, sum, sumOp } from "./reduce.js";
 export {
@@ -66,6 +98,18 @@ export {
 } from "./shape.js";
 export { logSoftmax, logSoftmaxInto, logSoftmaxOp, type SoftmaxAttrs, softmax, softmaxOp } from "./softmax.js";
 export {
+  type CumsumAttrs,
+  cumsum,
+  cumsumOp,
+  outer,
+  outerOp,
+  std,
+  type VarianceAttrs,
+  type VarianceOptions,
+  variance,
+  varianceOp,
+} from "./stats.js";
+export {
   abs,
   absOp,
   exp,
@@ -94,6 +138,8 @@ export const ops = {
   ...elementwiseOps,
   ...powerOps,
   ...unaryOps,
+  ...activationOps,
+  ...statsOps,
   /** {@link branchOp}, a multi-output op, behind {@link branch}. */
   branch: branchOp,
   /** {@link repeatOp}, behind {@link repeat}. */

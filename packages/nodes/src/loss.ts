@@ -83,7 +83,7 @@ export const softmaxCrossEntropyOp: Op = defineOp({
   },
   // a second route, for a pass that records nothing: the seed's (y − t)/N in one loop over the
   // probabilities forward kept (checkOp compares it with backward)
-  fusedBackward(ctx, grads) {
+  fusedBackward(grads, ctx) {
     const gy = grads as Tensor;
     if (ctx.needsInputGrad[1]) return softmaxCrossEntropyOp.spec.backward(gy, ctx as BackwardContext<undefined>);
     const s = ctx.input(0);

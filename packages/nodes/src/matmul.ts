@@ -180,7 +180,7 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
   },
   // a second route, for a pass that records nothing: the same 2-D products on the gemm kernel,
   // without an op call each (checkOp compares it with backward)
-  fusedBackward(ctx, grads) {
+  fusedBackward(grads, ctx) {
     const gy = grads as Tensor;
     const a = ctx.input(0);
     const b = ctx.input(1);
@@ -313,7 +313,7 @@ export const affineOp: Op = defineOp({
   },
   // a second route, for a pass that records nothing: the two products on the gemm kernel
   // (checkOp compares it with backward)
-  fusedBackward(ctx, grads) {
+  fusedBackward(grads, ctx) {
     const gy = grads as Tensor;
     const x = ctx.input(0);
     const W = ctx.input(1);

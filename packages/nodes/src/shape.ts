@@ -876,12 +876,12 @@ export const MAX_PIECES = 2 ** 20;
  * Cuts `x` into consecutive pieces along `axis`, the inverse of `concat` (numpy's `np.split`, but
  * given the pieces' sizes rather than the cut points). `sizes` a number n splits into n equal
  * pieces. The gradient joins the pieces' gradients (zeros for unused pieces).
- * @param sizes - the size of each piece along `axis` (summing to `x.shape[axis]`), or a count of
- *   equal pieces.
+ * @param sizes - the size of each piece along `axis` (summing to `x.shape[axis]`; one of them may
+ *   be -1, for what the others leave, as in PyTorch and TensorFlow.js), or a count of equal pieces.
  * @param axis - the axis to split (negative counts from the end; default 0).
  * @returns one tensor per piece.
- * @throws ArgumentError when `x` is not a Tensor, a size is not a non-negative integer, or `axis`
- *   is out of range.
+ * @throws ArgumentError when `x` is not a Tensor, a size is not a non-negative integer (or a
+ *   single -1), or `axis` is out of range.
  * @throws ShapeError when the sizes do not sum to `x.shape[axis]` (or n does not divide it), or
  *   `x` is 0-d.
  */
@@ -916,8 +916,38 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
       );
     }
     list = sizes.slice();
+    const inferred = list.indexOf(-1);
+    if (inferred >= 0) list = inferSize(t, list, inferred, axis);
   }
   return splitOp([t], { sizes: list, axis });
+}
+
+/**
+ * `sizes` with its one `-1` replaced by what the other sizes leave of the axis (PyTorch's and
+ * TensorFlow.js's split). Other entries are checked by the op.
+ * @throws ArgumentError for a second `-1`; ShapeError when the others already exceed the axis.
+ */
+function inferSize(t: Tensor, sizes: readonly number[], at: number, axis: unknown): number[] {
+  if (sizes.indexOf(-1, at + 1) >= 0) {
+    throw new ArgumentError("split", `split: only one size can be -1, got ${fmtShape(sizes)}`);
+  }
+  if (t.rank === 0) throw new ShapeError("split", "split: x must have at least one dimension, got shape []");
+  const ax = normalizeAxis("split", axis, t.rank);
+  const dim = t.shape[ax]!;
+  let rest = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const v: unknown = sizes[i];
+    if (i !== at && typeof v === "number" && Number.isInteger(v) && v >= 0) rest += v;
+  }
+  if (rest > dim) {
+    throw new ShapeError(
+      "split",
+      `split: the sizes ${fmtShape(sizes)} without the -1 already take ${rest} of ${dim} along axis ${ax} (shape ${fmtShape(t.shape)})`,
+    );
+  }
+  const out = sizes.slice();
+  out[at] = dim - rest;
+  return out;
 }
 
 /**

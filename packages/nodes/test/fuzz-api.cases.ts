@@ -71,13 +71,26 @@ const pairArb: fc.Arbitrary<[unknown, unknown]> = fc.oneof(
 
 /** Function name -> arbitrary of its argument list. */
 const argCases: Record<string, fc.Arbitrary<unknown[]>> = {};
-for (const name of ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "matmul", "meanSquaredError"]) {
+for (const name of ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "matmul", "meanSquaredError", "outer"]) {
   argCases[name] = fc.oneof(
     pairArb.map((p) => [...p]),
     fc.array(argArb, { maxLength: 3 }),
   );
 }
-for (const name of ["neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu"]) {
+for (const name of [
+  "neg",
+  "exp",
+  "log",
+  "sqrt",
+  "abs",
+  "sigmoid",
+  "tanh",
+  "relu",
+  "square",
+  "sin",
+  "cos",
+  "normalCdf",
+]) {
   argCases[name] = fc.oneof(
     argArb.map((a) => [a]),
     fc.array(argArb, { maxLength: 2 }),
@@ -86,6 +99,35 @@ for (const name of ["neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu
 for (const name of ["sum", "mean", "max", "logSumExp"]) {
   argCases[name] = fc.tuple(argArb, reduceOptionsArb);
 }
+for (const name of ["variance", "std"]) {
+  argCases[name] = fc.oneof(
+    fc.tuple(argArb, reduceOptionsArb),
+    fc.tuple(argArb, fc.record({ correction: fc.oneof(fc.integer({ min: -1, max: 3 }), junkArb) })),
+  );
+}
+// one scalar parameter (a slope, α, bound) or junk
+const scalarArb: fc.Arbitrary<unknown> = fc.oneof(fc.double({ min: -3, max: 3, noNaN: true }), junkArb);
+for (const name of ["elu", "leakyRelu"]) {
+  argCases[name] = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, scalarArb));
+}
+argCases.clamp = fc.oneof(fc.tuple(argArb, scalarArb), fc.tuple(argArb, scalarArb, scalarArb), fc.tuple(argArb));
+argCases.gelu = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, fc.oneof(fc.constantFrom("none", "tanh"), junkArb)));
+argCases.softplus = fc.oneof(
+  fc.tuple(argArb),
+  fc.tuple(argArb, fc.oneof(fc.record({ beta: scalarArb, threshold: scalarArb }), junkArb)),
+);
+argCases.cumsum = fc.oneof(
+  fc.tuple(argArb, axisArb),
+  fc.tuple(argArb, axisArb, fc.oneof(fc.record({ reverse: fc.oneof(fc.boolean(), junkArb) }), junkArb)),
+);
+for (const name of ["squeeze", "unstack"]) {
+  argCases[name] = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, axisArb));
+}
+for (const name of ["unsqueeze", "expandDims"]) {
+  argCases[name] = fc.tuple(argArb, axisArb);
+}
+argCases.flatten = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, axisArb), fc.tuple(argArb, axisArb, axisArb));
+argCases.tile = fc.tuple(argArb, fc.oneof(shapeLikeArb, fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 })));
 for (const name of ["softmax", "logSoftmax"]) {
   argCases[name] = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, axisArb));
 }

@@ -37,9 +37,9 @@ describe.each([
   ["matmul (batched, 1-D via reshape)", matmulOp],
 ] as const)("checkOp(%s)", (_name, op) => {
   it("float64, float32 and second order", () => {
-    expect(checkOp(op as never, { numRuns: 40 })).toBe(40);
-    expect(checkOp(op as never, { numRuns: 15, dtype: "float32" })).toBe(15);
-    expect(checkOp(op as never, { numRuns: 15, secondOrder: true })).toBe(15);
+    expect(checkOp(op as never, { numRuns: 40 }).cases).toBe(40);
+    expect(checkOp(op as never, { numRuns: 15, dtype: "float32" }).cases).toBe(15);
+    expect(checkOp(op as never, { numRuns: 15, secondOrder: true }).cases).toBe(15);
   });
 });
 

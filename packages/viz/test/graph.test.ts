@@ -491,6 +491,18 @@ describe("toDot and renderSvg", () => {
       ops.reluGrad([y, x]),
       ops.sigmoidGrad([y, x]),
       ops.tanhGrad([y, x]),
+      x.square(),
+      x.sin(),
+      x.cos(),
+      x.softplus(),
+      x.elu(),
+      x.leakyRelu(),
+      x.normalCdf(),
+      x.gelu(),
+      x.clamp(-0.5, 0.5),
+      x.cumsum(1),
+      x.variance({ axis: 1 }),
+      s0.reshape([2]).outer(s1.sum({ axis: 0 })),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));

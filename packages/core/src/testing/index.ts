@@ -15,4 +15,4 @@ export {
   tensorArb,
   tensorsArb,
 } from "./arbitraries.js";
-export { type CheckOpOptions, checkOp } from "./check-op.js";
+export { type CheckOpOptions, type CheckOpReport, checkOp } from "./check-op.js";

@@ -4,9 +4,14 @@
  * Node.js only: the file system is reached at call time (io/node.ts), so the package still
  * bundles for a browser, where these throw.
  */
-import { ArgumentError, describeValue, type Tensor } from "@gradgraph/core";
-import { isInstance } from "../checks.js";
-import { type NodeModules, nodeModules, removeStaleTemporaries, tempPrefix } from "./node.js";
+import {
+  ArgumentError,
+  writeFileAtomic as coreWriteFileAtomic,
+  describeValue,
+  FileError,
+  type Tensor,
+} from "@gradgraph/core";
+import { nodeModules } from "./node.js";
 import {
   CheckpointError,
   type DecodeSafetensorsOptions,
@@ -47,21 +52,10 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
 }
 
 /**
- * Writes `data` to the file `path` atomically, as `saveParams` writes checkpoints: to a new
- * temporary file `.<name>.<pid>.<16 hex digits>.tmp` beside `path` (created exclusively, never
- * following a link), flushed with fsync, then renamed over `path`, and the directory flushed where
- * the platform allows. A reader, or a process killed at any moment, sees the old file or the new
- * one, never a partial one. On failure the temporary file is removed and `path` is untouched.
- *
- * Before writing it removes the stale temporary files of `path` that killed writes left behind:
- * regular files in the same directory whose name is exactly the pattern above for this `path`
- * (the name cut to its first 100 characters, as the writer cuts it) and whose process is gone (no
- * live process has that pid), or that nobody has written to for over an hour (the pid may have
- * been reused, or the writer is stopped). A concurrent write by another live process keeps its
- * temporary file. Files of other names, and the temporary files of other paths, are never
- * touched. (Liveness is judged on this machine: on a network file system shared with writers on
- * other machines, such a writer's temporary file can be taken for stale, and its write then fails
- * with ENOENT; it never corrupts `path`.)
+ * Writes `data` to the file `path` atomically, as `saveParams` writes checkpoints: this is
+ * `writeFileAtomic` of `@gradgraph/core` (a temporary file beside `path`, fsync, rename; stale
+ * temporary files of killed writes removed first; see there), with its failures reported as a
+ * `CheckpointError`.
  *
  * @param path - the file to write; its directory must exist.
  * @param data - the content: bytes, or a string written as UTF-8.
@@ -71,71 +65,23 @@ export function saveParams(path: string, params: NamedTensors, options: EncodeSa
  *   Node error, with its `code`, is the `cause`), or where there is no Node.js file system.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const fn = "writeFileAtomic";
-  checkPath(fn, path);
-  let bytes: Uint8Array;
-  if (typeof data === "string") bytes = new TextEncoder().encode(data);
-  else if (isInstance(data, Uint8Array)) {
-    if (data.byteLength === 0 && detached(data)) {
-      throw new ArgumentError(fn, `${fn}: data's ArrayBuffer was detached (transferred); it cannot be read`);
-    }
-    bytes = data;
-  } else throw new ArgumentError(fn, `${fn}: data must be a string or a Uint8Array, got ${describeValue(data)}`);
-  writeAtomic(fn, path, bytes);
+  // core's writeFileAtomic checks path and data, with the same messages naming writeFileAtomic
+  writeAtomic("writeFileAtomic", path, data);
 }
 
-/** True for a view over a detached (transferred) buffer, which would write as an empty file. */
-function detached(view: Uint8Array): boolean {
+/**
+ * The atomic write behind `saveParams` and `writeFileAtomic`: core's `writeFileAtomic`, its
+ * `FileError` reported as a `CheckpointError` naming `fn`.
+ */
+function writeAtomic(fn: string, path: string, bytes: string | Uint8Array): void {
+  nodeModules(fn); // where there is no file system, nn's own message (pointing at the byte-level API)
   try {
-    new Uint8Array(view.buffer, 0, 0); // cannot be made over a detached buffer
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** The atomic write behind `saveParams` and `writeFileAtomic`; errors name `fn`. */
-function writeAtomic(fn: string, path: string, bytes: Uint8Array): void {
-  const modules = nodeModules(fn);
-  const { fs, path: paths, crypto } = modules;
-  const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = fs;
-  const { basename, dirname, join, resolve } = paths;
-  const target = resolve(path);
-  const dir = dirname(target);
-  const base = basename(target);
-  removeStaleTemporaries(modules, dir, base);
-  const tmp = join(dir, `${tempPrefix(base)}${process.pid}.${crypto.randomBytes(8).toString("hex")}.tmp`);
-  let fd: number | null = null;
-  let created = false;
-  try {
-    fd = openSync(tmp, "wx"); // exclusive: never reuses or follows an existing file
-    created = true;
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    const done = fd;
-    fd = null;
-    closeSync(done);
-    renameSync(tmp, target);
-    created = false;
+    coreWriteFileAtomic(path, bytes);
   } catch (err) {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; the original error is the one to report
-      }
-    }
-    if (created) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // nothing more can be done; the original error is the one to report
-      }
-    }
-    throw new CheckpointError(fn, `${fn}: could not write ${quote(path)}: ${errorText(err)}`, { cause: err });
+    if (!(err instanceof FileError)) throw err;
+    const cause = err.cause;
+    throw new CheckpointError(fn, `${fn}: could not write ${quote(path)}: ${errorText(cause ?? err)}`, { cause });
   }
-  syncDirectory(fs, dir);
 }
 
 /**
@@ -246,25 +192,6 @@ function readFile(fn: string, path: string, options: DecodeSafetensorsOptions): 
         closeSync(fd);
       } catch {
         // the bytes are already read (or the original error is the one to report)
-      }
-    }
-  }
-}
-
-/** Flushes the directory entry of a rename to disk where the platform allows it (best effort). */
-function syncDirectory(fs: NodeModules["fs"], dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // not supported everywhere (e.g. Windows); the rename itself has already happened
-  } finally {
-    if (fd !== null) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // ignore
       }
     }
   }

@@ -1,0 +1,257 @@
+/**
+ * The ops as chainable `Tensor` methods (`x.matmul(W).add(b).relu().sum()`), as PyTorch and
+ * TensorFlow.js users write them. core knows no op, so this package installs them on
+ * `Tensor.prototype` when it is first imported, and declares them on core's `Tensor` type by
+ * declaration merging. Each method is the function of the same name with `this` as its first
+ * argument: the same op, the same checks, the same errors (naming the op), the same graph. Both
+ * forms stay available.
+ */
+import { ArgumentError, describeValue, isTensor, Tensor, type TensorLike } from "@gradgraph/core";
+import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } from "./activations.js";
+import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
+import { branch, repeat } from "./branch.js";
+import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
+import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
+import { affine, matmul } from "./matmul.js";
+import { pow } from "./power.js";
+import { logSumExp, max, mean, type ReduceOptions, sum } from "./reduce.js";
+import {
+  broadcastTo,
+  concat,
+  getItem,
+  type RowIndices,
+  reshape,
+  slice,
+  split,
+  stack,
+  sumTo,
+  transpose,
+} from "./shape.js";
+import { logSoftmax, softmax } from "./softmax.js";
+import { cumsum, outer, std, type VarianceOptions, variance } from "./stats.js";
+import { abs, exp, log, relu, sigmoid, sqrt, tanh } from "./unary.js";
+
+declare module "@gradgraph/core" {
+  interface TensorMethods {
+    /** `add(this, other)`: elementwise sum with broadcasting. */
+    add(other: TensorLike): Tensor;
+    /** `sub(this, other)`: elementwise difference with broadcasting. */
+    sub(other: TensorLike): Tensor;
+    /** `mul(this, other)`: elementwise product with broadcasting. */
+    mul(other: TensorLike): Tensor;
+    /** `div(this, other)`: elementwise quotient with broadcasting. */
+    div(other: TensorLike): Tensor;
+    /** `neg(this)`. */
+    neg(): Tensor;
+    /** `maximum(this, other)`: elementwise maximum with broadcasting. */
+    maximum(other: TensorLike): Tensor;
+    /** `minimum(this, other)`: elementwise minimum with broadcasting. */
+    minimum(other: TensorLike): Tensor;
+    /** `pow(this, p)`: elementwise power. */
+    pow(p: TensorLike): Tensor;
+    /** `exp(this)`. */
+    exp(): Tensor;
+    /** `log(this)`: natural logarithm. */
+    log(): Tensor;
+    /** `sqrt(this)`. */
+    sqrt(): Tensor;
+    /** `abs(this)`. */
+    abs(): Tensor;
+    /** `sigmoid(this)`. */
+    sigmoid(): Tensor;
+    /** `tanh(this)`. */
+    tanh(): Tensor;
+    /** `relu(this)`. */
+    relu(): Tensor;
+    /** `square(this)`: `x²`. */
+    square(): Tensor;
+    /** `sin(this)`. */
+    sin(): Tensor;
+    /** `cos(this)`. */
+    cos(): Tensor;
+    /** `softplus(this, options)`: `log(1 + e^(βx)) / β`. */
+    softplus(options?: { beta?: number; threshold?: number }): Tensor;
+    /** `elu(this, alpha)`. */
+    elu(alpha?: number): Tensor;
+    /** `leakyRelu(this, negativeSlope)`. */
+    leakyRelu(negativeSlope?: number): Tensor;
+    /** `gelu(this, approximate)`: `x·Φ(x)`, or its tanh form. */
+    gelu(approximate?: "none" | "tanh"): Tensor;
+    /** `normalCdf(this)`: `Φ(x)`. */
+    normalCdf(): Tensor;
+    /** `clamp(this, min, max)`. */
+    clamp(min?: number | null, max?: number | null): Tensor;
+    /** `sum(this, options)`: sum over `options.axis` (all axes by default). */
+    sum(options?: ReduceOptions): Tensor;
+    /** `mean(this, options)`: mean over `options.axis` (all axes by default). */
+    mean(options?: ReduceOptions): Tensor;
+    /** `max(this, options)`: maximum over `options.axis` (all axes by default). */
+    max(options?: ReduceOptions): Tensor;
+    /** `logSumExp(this, options)`: log of the sum of exponentials over `options.axis`. */
+    logSumExp(options?: ReduceOptions): Tensor;
+    /** `softmax(this, axis)` (default the last axis). */
+    softmax(axis?: number): Tensor;
+    /** `logSoftmax(this, axis)` (default the last axis). */
+    logSoftmax(axis?: number): Tensor;
+    /** `matmul(this, other)`: matrix product (batched for rank > 2). */
+    matmul(other: TensorLike): Tensor;
+    /** `affine(this, W, b)`: `this · W + b`. */
+    affine(W: TensorLike, b: TensorLike): Tensor;
+    /** `reshape(this, shape)`: the same elements in a new shape (one `-1` is inferred). */
+    reshape(shape: readonly number[]): Tensor;
+    /** `transpose(this, axes)`: axes permuted (reversed by default). */
+    transpose(axes?: readonly number[]): Tensor;
+    /** `broadcastTo(this, shape)`. */
+    broadcastTo(shape: readonly number[]): Tensor;
+    /** `sumTo(this, shape)`: sums broadcast axes away, the inverse of `broadcastTo`. */
+    sumTo(shape: readonly number[]): Tensor;
+    /** `getItem(this, index)`: a row, or rows gathered along the first axis. */
+    getItem(index: number | RowIndices): Tensor;
+    /** `slice(this, start, end, axis)`: numpy's `x[start:end]` along `axis` (default 0). */
+    slice(start: number, end?: number | null, axis?: number): Tensor;
+    /** `concat([this, ...others], axis)`: joins along `axis` (default 0). */
+    concat(others: Tensor | readonly Tensor[], axis?: number): Tensor;
+    /** `stack([this, ...others], axis)`: joins along a new axis (default 0). */
+    stack(others: Tensor | readonly Tensor[], axis?: number): Tensor;
+    /** `split(this, sizes, axis)`: equal parts (a count) or parts of the given sizes. */
+    split(sizes: number | readonly number[], axis?: number): Tensor[];
+    /** `repeat(this, n, axis)`: the seed's Repeat node. */
+    repeat(n: number, axis?: number): Tensor;
+    /** `branch(this, n)`: the seed's Branch node, `n` copies (default 2). */
+    branch(n?: number): Tensor[];
+    /** `softmaxCrossEntropy(this, labels)`: the mean cross-entropy of softmax(this) against labels. */
+    softmaxCrossEntropy(labels: Labels): Tensor;
+    /** `meanSquaredError(this, target)`. */
+    meanSquaredError(target: Tensor): Tensor;
+    /** `cumsum(this, axis, options)`: running sums along `axis`. */
+    cumsum(axis: number, options?: { reverse?: boolean }): Tensor;
+    /** `variance(this, options)`: `Σ(x − mean)² / (N − correction)`. */
+    variance(options?: VarianceOptions): Tensor;
+    /** `std(this, options)`: the square root of the variance. */
+    std(options?: VarianceOptions): Tensor;
+    /** `outer(this, other)`: the outer product of two vectors. */
+    outer(other: TensorLike): Tensor;
+    /** `squeeze(this, axis)`: size-1 axes removed. */
+    squeeze(axis?: number | readonly number[]): Tensor;
+    /** `unsqueeze(this, axis)`: a size-1 axis inserted. */
+    unsqueeze(axis: number): Tensor;
+    /** `expandDims(this, axis)`: `unsqueeze` under TensorFlow.js's name. */
+    expandDims(axis: number): Tensor;
+    /** `flatten(this, startAxis, endAxis)`: axes merged. */
+    flatten(startAxis?: number, endAxis?: number): Tensor;
+    /** `tile(this, reps)`: numpy's tile. */
+    tile(reps: readonly number[]): Tensor;
+    /** `unstack(this, axis)`: the slices along `axis`. */
+    unstack(axis?: number): Tensor[];
+  }
+}
+
+/** The methods, by name: each calls the op function with the receiver first. */
+const METHODS = {
+  add: (x: Tensor, other: TensorLike) => add(x, other),
+  sub: (x: Tensor, other: TensorLike) => sub(x, other),
+  mul: (x: Tensor, other: TensorLike) => mul(x, other),
+  div: (x: Tensor, other: TensorLike) => div(x, other),
+  neg: (x: Tensor) => neg(x),
+  maximum: (x: Tensor, other: TensorLike) => maximum(x, other),
+  minimum: (x: Tensor, other: TensorLike) => minimum(x, other),
+  pow: (x: Tensor, p: TensorLike) => pow(x, p),
+  exp: (x: Tensor) => exp(x),
+  log: (x: Tensor) => log(x),
+  sqrt: (x: Tensor) => sqrt(x),
+  abs: (x: Tensor) => abs(x),
+  sigmoid: (x: Tensor) => sigmoid(x),
+  tanh: (x: Tensor) => tanh(x),
+  relu: (x: Tensor) => relu(x),
+  square: (x: Tensor) => square(x),
+  sin: (x: Tensor) => sin(x),
+  cos: (x: Tensor) => cos(x),
+  softplus: (x: Tensor, options?: { beta?: number; threshold?: number }) => softplus(x, options),
+  elu: (x: Tensor, alpha?: number) => elu(x, alpha),
+  leakyRelu: (x: Tensor, negativeSlope?: number) => leakyRelu(x, negativeSlope),
+  gelu: (x: Tensor, approximate?: "none" | "tanh") => gelu(x, approximate),
+  normalCdf: (x: Tensor) => normalCdf(x),
+  clamp: (x: Tensor, min?: number | null, max?: number | null) => clamp(x, min, max),
+  sum: (x: Tensor, options?: ReduceOptions) => sum(x, options),
+  mean: (x: Tensor, options?: ReduceOptions) => mean(x, options),
+  max: (x: Tensor, options?: ReduceOptions) => max(x, options),
+  logSumExp: (x: Tensor, options?: ReduceOptions) => logSumExp(x, options),
+  softmax: (x: Tensor, axis?: number) => softmax(x, axis),
+  logSoftmax: (x: Tensor, axis?: number) => logSoftmax(x, axis),
+  matmul: (x: Tensor, other: TensorLike) => matmul(x, other),
+  affine: (x: Tensor, W: TensorLike, b: TensorLike) => affine(x, W, b),
+  reshape: (x: Tensor, shape: readonly number[]) => reshape(x, shape),
+  transpose: (x: Tensor, axes?: readonly number[]) => transpose(x, axes),
+  broadcastTo: (x: Tensor, shape: readonly number[]) => broadcastTo(x, shape),
+  sumTo: (x: Tensor, shape: readonly number[]) => sumTo(x, shape),
+  getItem: (x: Tensor, index: number | RowIndices) => getItem(x, index),
+  slice: (x: Tensor, start: number, end?: number | null, axis?: number) => slice(x, start, end, axis),
+  concat: (x: Tensor, others: Tensor | readonly Tensor[], axis?: number) =>
+    concat(withOthers("concat", x, others), axis),
+  stack: (x: Tensor, others: Tensor | readonly Tensor[], axis?: number) => stack(withOthers("stack", x, others), axis),
+  split: (x: Tensor, sizes: number | readonly number[], axis?: number) => split(x, sizes, axis),
+  repeat: (x: Tensor, n: number, axis?: number) => repeat(x, n, axis),
+  branch: (x: Tensor, n?: number) => branch(x, n),
+  softmaxCrossEntropy: (x: Tensor, labels: Labels) => softmaxCrossEntropy(x, labels),
+  meanSquaredError: (x: Tensor, target: Tensor) => meanSquaredError(x, target),
+  cumsum: (x: Tensor, axis: number, options?: { reverse?: boolean }) => cumsum(x, axis, options),
+  variance: (x: Tensor, options?: VarianceOptions) => variance(x, options),
+  std: (x: Tensor, options?: VarianceOptions) => std(x, options),
+  outer: (x: Tensor, other: TensorLike) => outer(x, other),
+  squeeze: (x: Tensor, axis?: number | readonly number[]) => squeeze(x, axis),
+  unsqueeze: (x: Tensor, axis: number) => unsqueeze(x, axis),
+  expandDims: (x: Tensor, axis: number) => expandDims(x, axis),
+  flatten: (x: Tensor, startAxis?: number, endAxis?: number) => flatten(x, startAxis, endAxis),
+  tile: (x: Tensor, reps: readonly number[]) => tile(x, reps),
+  unstack: (x: Tensor, axis?: number) => unstack(x, axis),
+} as const;
+
+/** `[x, ...others]` for concat and stack: `others` one tensor or an array of them. */
+function withOthers(fn: string, x: Tensor, others: unknown): Tensor[] {
+  if (isTensor(others)) return [x, others];
+  let list: readonly unknown[];
+  try {
+    if (!Array.isArray(others)) throw new TypeError();
+    list = others;
+  } catch {
+    throw new ArgumentError(
+      `Tensor.${fn}`,
+      `Tensor.${fn}: others must be a Tensor or an array of Tensors, got ${describeValue(others)}`,
+    );
+  }
+  // an index loop: each entry (holes included) is checked by the op, which names its position
+  const out: Tensor[] = [x];
+  for (let i = 0; i < list.length; i++) out.push(list[i] as Tensor);
+  return out;
+}
+
+/**
+ * Defines each method on `Tensor.prototype` (non-enumerable, like a class method). A method
+ * called on something that is not a tensor (detached from its tensor, or on a fake one) gets the
+ * op's own error for its first argument, as the function would: the op functions check every
+ * argument.
+ */
+function install(): void {
+  const proto = Tensor.prototype as unknown as Record<string, unknown>;
+  for (const [name, impl] of Object.entries(METHODS)) {
+    // a method that core (or a newer core) already defines is never replaced
+    if (Object.hasOwn(proto, name)) continue;
+    const f = impl as (x: Tensor, ...rest: unknown[]) => unknown;
+    Object.defineProperty(proto, name, {
+      // a named function expression: stack traces show e.g. "Tensor.add"
+      value: {
+        [name](this: Tensor, ...rest: unknown[]): unknown {
+          return f(this, ...rest);
+        },
+      }[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
+install();
+
+/** The names of the methods this package installs on `Tensor` (for tests and docs). */
+export const TENSOR_METHODS: readonly string[] = Object.freeze(Object.keys(METHODS));
