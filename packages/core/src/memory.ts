@@ -66,6 +66,16 @@ export function allocUnchecked(dtype: DType, size: number): FloatArray {
 }
 
 /**
+ * @internal A zero-filled Float64Array of `size` elements for a kernel's scratch (a row's
+ * log-sum-exp, counts): from the slab like an op's small outputs, since a plain
+ * `new Float64Array(n)` of more than a few elements costs about a microsecond (an off-heap
+ * buffer), more than the kernel that uses it at the sizes a small net trains on.
+ */
+export function scratchF64(size: number): Float64Array {
+  return allocUnchecked("float64", size) as Float64Array;
+}
+
+/**
  * @internal `allocUnchecked` for an array the caller overwrites whole before reading it (a gemm
  * output): a pooled array is handed out as it is, without the zero fill.
  */

@@ -16,7 +16,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
+import { gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 
@@ -295,8 +295,11 @@ export const affineOp: Op = defineOp({
     const out = ctx.alloc(shape);
     ctx.saveInputs(0, 1);
     gemm(false, false, N, H, D, x!.data, W!.data, out.data);
-    // in place: every element reads its own position before writing it (WASM copies in first)
-    binaryInto("add", out.data, shape, b!.data, b!.shape, out.data, shape);
+    // the bias row added in place, one loop (the H values of b whatever its shape, [H] or [1, H]);
+    // next to the product this is memory-bound, and a kernel call's copies would cost more
+    const o = out.data;
+    const bd = b!.data;
+    for (let r = 0; r < N * H; r += H) for (let j = 0; j < H; j++) o[r + j] = o[r + j]! + bd[j]!;
     return out;
   },
   ownsGradients: true,

@@ -1,6 +1,7 @@
 /** `softmax` and `logSoftmax` along one axis, computed stably (the maximum is subtracted first). */
 import {
   ArgumentError,
+  allocArray,
   assertTensor,
   checkShape,
   defineOp,
@@ -80,9 +81,9 @@ function logSoftmaxRaw(x: FloatArray, shape: readonly number[], axis: number, ou
     return;
   }
   const kept = shape.map((d, i) => (i === axis ? 1 : d));
-  const lse = new Float64Array(x.length / Math.max(n, 1));
+  const lse = allocArray("float64", x.length / Math.max(n, 1));
   logSumExpToInto(x, shape, lse, kept);
-  const spread = new Float64Array(x.length);
+  const spread = allocArray("float64", x.length);
   broadcastInto(lse, kept, spread, shape);
   for (let i = 0; i < x.length; i++) out[i] = x[i]! - spread[i]!;
 }

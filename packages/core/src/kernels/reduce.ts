@@ -3,6 +3,7 @@
  * (shape `to`, the kept shape: size 1 on the reduced axes) that it reduces into.
  */
 import type { FloatArray } from "../dtype.js";
+import { scratchF64 } from "../memory.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow } from "./broadcast.js";
 import { wasmLogSumExpTo, wasmMaxTo } from "./runtime/wasm-ops.js";
@@ -53,7 +54,7 @@ export function argmaxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Sh
  * is split evenly among tied maxima, as PyTorch's `amax` and full `max` do.
  */
 export function maxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Shape, mask: FloatArray): void {
-  const count = new Float64Array(m.length);
+  const count = scratchF64(m.length);
   const os = broadcastStrides(to, from);
   forEachRow(from, os, os, (i, o, _b, n, ostride) => {
     for (let j = 0; j < n; j++) {
@@ -78,9 +79,9 @@ export function maxMaskInto(x: FloatArray, from: Shape, m: FloatArray, to: Shape
  */
 export function logSumExpToInto(x: FloatArray, from: Shape, out: FloatArray, to: Shape): void {
   if (wasmLogSumExpTo(x, from, out, to)) return;
-  const m = new Float64Array(out.length);
+  const m = scratchF64(out.length);
   maxToInto(x, from, m, to);
-  const s = new Float64Array(out.length);
+  const s = scratchF64(out.length);
   const os = broadcastStrides(to, from);
   forEachRow(from, os, os, (i, o, _b, n, ostride) => {
     for (let j = 0; j < n; j++) {

@@ -5,6 +5,7 @@
  * a non-finite m replaced by 0.
  */
 import type { FloatArray } from "../dtype.js";
+import { scratchF64 } from "../memory.js";
 import { wasmSoftmaxProbs, wasmSoftmaxRows } from "./runtime/wasm-ops.js";
 
 /**
@@ -34,7 +35,7 @@ export function softmaxRowsInto(x: FloatArray, n: number, out: FloatArray): void
 export function softmaxProbsInto(x: FloatArray, n: number, probs: Float64Array): Float64Array {
   const fast = wasmSoftmaxProbs(x, n, probs);
   if (fast !== null) return fast;
-  const lse = new Float64Array(x.length / n);
+  const lse = scratchF64(x.length / n);
   for (let r = 0, i = 0; r < x.length; r += n, i++) {
     let m = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < n; j++) if (x[r + j]! > m) m = x[r + j]!;

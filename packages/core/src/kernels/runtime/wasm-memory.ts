@@ -71,8 +71,15 @@ function views(buf: ArrayBufferLike): void {
  * buffer must already be large enough.
  */
 export function copyIn(buf: ArrayBufferLike, off: number, src: FloatArray, n = src.length): void {
-  const s = n === src.length ? src : src.subarray(0, n);
   views(buf);
+  const S = src instanceof Float64Array ? 8 : 4;
+  if (n <= SMALL_COPY && off % S === 0) {
+    const v = S === 8 ? viewF64 : viewF32;
+    const o = off / S;
+    for (let i = 0; i < n; i++) v[o + i] = src[i]!;
+    return;
+  }
+  const s = n === src.length ? src : src.subarray(0, n);
   if (src instanceof Float64Array) {
     if (off % 8 === 0) viewF64.set(s, off / 8);
     else new Float64Array(buf, off, n).set(s);

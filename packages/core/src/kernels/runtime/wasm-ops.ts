@@ -18,6 +18,7 @@
  * became faster than the TypeScript loop in both dtypes. See the figures beside each constant.
  */
 import type { FloatArray } from "../../dtype.js";
+import { scratchF64 } from "../../memory.js";
 import type { Shape } from "../../shape.js";
 import { broadcastStrides, isTrailingPart } from "../broadcast.js";
 import { heapAxpy, heapInUse } from "./heap.js";
@@ -488,7 +489,7 @@ export function wasmSoftmaxRows(
   copyIn(buf, xPtr, x);
   (f64 ? k.softmax_f64 : k.softmax_f32)(rows, n, xPtr, yPtr, lPtr, mode);
   if (mode !== 2 && y !== null) copyOut(buf, yPtr, y);
-  if (lse !== null) lse.set(new Float64Array(buf, lPtr, rows));
+  if (lse !== null) copyOut(buf, lPtr, lse);
   return true;
 }
 
@@ -502,7 +503,7 @@ export function wasmLogSumExpTo(x: FloatArray, from: Shape, out: FloatArray, to:
   if (out.length === 0 || x instanceof Float64Array !== out instanceof Float64Array) return false;
   const view = middleAxis(from, to);
   if (view === null || view[2] !== 1 || view[1] === 0 || view[0] !== out.length) return false;
-  const lse = out instanceof Float64Array ? out : new Float64Array(out.length);
+  const lse = out instanceof Float64Array ? out : scratchF64(out.length);
   if (!wasmSoftmaxRows(2, x, view[1], null, lse)) return false;
   if (lse !== out) out.set(lse);
   return true;
@@ -516,6 +517,6 @@ export function wasmLogSumExpTo(x: FloatArray, from: Shape, out: FloatArray, to:
 export function wasmSoftmaxProbs(x: FloatArray, n: number, probs: FloatArray): Float64Array | null {
   if (x.length < SOFTMAX_MIN && !wasmForced()) return null;
   if (n <= 0 || x.length % n !== 0) return null;
-  const lse = new Float64Array(x.length / n);
+  const lse = scratchF64(x.length / n);
   return wasmSoftmaxRows(3, x, n, probs, lse) ? lse : null;
 }
