@@ -16,7 +16,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
-import { gemm, gemmNew } from "@gradgraph/core/kernels";
+import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue } from "./format.js";
 import { reshape } from "./shape.js";
 
@@ -256,6 +256,9 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
 // ---------------------------------------------------------------------------------------------
 // affine: x·W + b in one op
 
+/** Up to this many output elements `affine` adds its bias in a plain loop. */
+const SMALL_BIAS = 4096;
+
 /**
  * `affine`: `x·W + b` for a 2-D `x` [N, D], `W` [D, H] and a bias `b` of shape [H] or [1, H]: the
  * seed's Affine layer as one op (PyTorch's `addmm`). Forward adds the bias into the product's
@@ -295,11 +298,14 @@ export const affineOp: Op = defineOp({
     const out = ctx.alloc(shape);
     ctx.saveInputs(0, 1);
     gemm(false, false, N, H, D, x!.data, W!.data, out.data);
-    // the bias row added in place, one loop (the H values of b whatever its shape, [H] or [1, H]);
-    // next to the product this is memory-bound, and a kernel call's copies would cost more
+    // the bias row added in place: a small output in one loop (a kernel call's copies would cost
+    // more than the additions), a large one by the elementwise kernel (WASM SIMD); in place is
+    // safe, every element reads its own position before writing it
     const o = out.data;
-    const bd = b!.data;
-    for (let r = 0; r < N * H; r += H) for (let j = 0; j < H; j++) o[r + j] = o[r + j]! + bd[j]!;
+    if (N * H <= SMALL_BIAS) {
+      const bd = b!.data;
+      for (let r = 0; r < N * H; r += H) for (let j = 0; j < H; j++) o[r + j] = o[r + j]! + bd[j]!;
+    } else binaryInto("add", o, shape, b!.data, b!.shape, o, shape);
     return out;
   },
   ownsGradients: true,
