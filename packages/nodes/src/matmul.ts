@@ -256,9 +256,6 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
 // ---------------------------------------------------------------------------------------------
 // affine: x·W + b in one op
 
-/** Up to this many output elements `affine` adds its bias in a plain loop. */
-const SMALL_BIAS = 4096;
-
 /**
  * `affine`: `x·W + b` for a 2-D `x` [N, D], `W` [D, H] and a bias `b` of shape [H] or [1, H]: the
  * seed's Affine layer as one op (PyTorch's `addmm`). Forward adds the bias into the product's
@@ -298,14 +295,8 @@ export const affineOp: Op = defineOp({
     const out = ctx.alloc(shape);
     ctx.saveInputs(0, 1);
     gemm(false, false, N, H, D, x!.data, W!.data, out.data);
-    // the bias row added in place: a small output in one loop (a kernel call's copies would cost
-    // more than the additions), a large one by the elementwise kernel (WASM SIMD); in place is
-    // safe, every element reads its own position before writing it
-    const o = out.data;
-    if (N * H <= SMALL_BIAS) {
-      const bd = b!.data;
-      for (let r = 0; r < N * H; r += H) for (let j = 0; j < H; j++) o[r + j] = o[r + j]! + bd[j]!;
-    } else binaryInto("add", o, shape, b!.data, b!.shape, o, shape);
+    // in place: every element reads its own position before writing it (WASM copies in first)
+    binaryInto("add", out.data, shape, b!.data, b!.shape, out.data, shape);
     return out;
   },
   ownsGradients: true,
