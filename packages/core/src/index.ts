@@ -110,6 +110,8 @@ export {
   full,
   isTensor,
   type NestedArray,
+  type NestedNumbers,
+  type NumericArray,
   ones,
   randn,
   Tensor,
@@ -118,5 +120,6 @@ export {
   type TensorOptions,
   tensor,
   tensorLabel,
+  toTensor,
   zeros,
 } from "./tensor.js";

@@ -9,7 +9,15 @@ import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
-import { describeNonTensor, isTensor, isTensorFast, Tensor, type TensorLike } from "./tensor.js";
+import {
+  describeNonTensor,
+  isTensor,
+  isTensorFast,
+  operandDType,
+  Tensor,
+  type TensorLike,
+  toTensor,
+} from "./tensor.js";
 import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
 
 /**
@@ -175,8 +183,9 @@ export interface MultiOp<A = undefined> {
 /**
  * Defines a differentiable op from a forward over raw arrays and a backward over tensors.
  *
- * The returned function validates its inputs (arity; each a tensor, by `isTensor`, or a number;
- * mixed float32/float64 promoted to float64; then `spec.check`, and `spec.normalize` on the
+ * The returned function validates its inputs (arity; each a tensor, by `isTensor`, or a constant
+ * given as a number, nested arrays of numbers or a typed array (see `TensorLike`), converted to a
+ * tensor; mixed float32/float64 promoted to float64; then `spec.check`, and `spec.normalize` on the
  * attributes), runs forward with recording off, and records a node when any input requires grad.
  *
  * @throws ArgumentError (from the returned op) for a wrong number of inputs or a non-tensor input,
@@ -238,12 +247,11 @@ function brokenInput<A, N extends readonly string[]>(
 ): ArgumentError | null {
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
-    if (typeof x !== "number" && !isTensor(x)) {
-      const names = spec.inputs;
-      const name = spec.variadic === true ? `${names[0]}[${i}]` : names[i];
+    // only a tensor by brand can be broken: constants (numbers, arrays) were converted, checked
+    if (isTensorFast(x) && !isTensor(x)) {
       return new ArgumentError(
         spec.name,
-        `${spec.name}: input ${i} (${name}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
+        `${spec.name}: input ${i} (${inputName(spec.inputs, spec.variadic === true, i)}) must be a Tensor, a number, nested arrays of numbers or a typed array, got ${describeNonTensor(x)}`,
       );
     }
   }
@@ -327,30 +335,44 @@ function prepare<A, N extends readonly string[]>(
   }
   let dtype: DType | null = null;
   let mixed = false;
-  let numbers = false;
+  let constants = false;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
     if (isTensorFast(x)) {
       if (dtype === null) dtype = x.dtype;
       else if (dtype !== x.dtype) mixed = true;
-    } else if (typeof x === "number") numbers = true;
-    else {
+    } else if (typeof x === "number") constants = true;
+    else if (isArray(x) || ArrayBuffer.isView(x)) {
+      // nested arrays or a typed array: converted below; a Float32Array or Float64Array brings
+      // its dtype, as a tensor does
+      constants = true;
+      const own = operandDType(x);
+      if (own !== null) {
+        if (dtype === null) dtype = own;
+        else if (dtype !== own) mixed = true;
+      }
+    } else {
       throw new ArgumentError(
         op,
-        `${op}: input ${i} (${variadic ? `${names[0]}[${i}]` : names[i]}) must be a Tensor or a number, got ${describeNonTensor(x)}`,
+        `${op}: input ${i} (${inputName(names, variadic, i)}) must be a Tensor, a number, nested arrays of numbers or a typed array, got ${describeNonTensor(x)}`,
       );
     }
   }
   // the common case: tensors of one dtype, used as they are
-  if (!numbers && !mixed) return inputs as readonly Tensor[];
+  if (!constants && !mixed) return inputs as readonly Tensor[];
   const target: DType = mixed && spec.promote !== false ? "float64" : (dtype ?? DEFAULT_DTYPE);
   const out = new Array<Tensor>(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]!;
-    if (typeof x === "number") out[i] = constant(x, target);
-    else out[i] = mixed && spec.promote !== false ? cast(x, promoteTypes(x.dtype, target)) : x;
+    const t = typeof x === "number" ? constant(x, target) : toTensor(x, op, inputName(names, variadic, i), target);
+    out[i] = mixed && spec.promote !== false && t.dtype !== target ? cast(t, promoteTypes(t.dtype, target)) : t;
   }
   return out;
+}
+
+/** An input's name for messages: `x`, or `xs[2]` for a variadic op. */
+function inputName(names: readonly string[], variadic: boolean, i: number): string {
+  return variadic ? `${names[0]}[${i}]` : (names[i] ?? String(i));
 }
 
 function constant(value: number, dtype: DType): Tensor {

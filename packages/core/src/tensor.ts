@@ -544,8 +544,100 @@ function frozenError(fn: string, arg: string, t: Tensor): ArgumentError {
 /** Nested arrays of numbers, as accepted by `tensor` and returned by `toArray`. */
 export type NestedArray = number | NestedArray[];
 
-/** Anything an op accepts as a tensor operand: a tensor or a plain number (a 0-d constant). */
-export type TensorLike = Tensor | number;
+/** A typed array of numbers (the BigInt arrays excluded). */
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
+/** Nested arrays of numbers, read-only (`[[1, 2], [3, 4]]`); the shape is inferred. */
+export type NestedNumbers = readonly (number | NestedNumbers)[];
+
+/**
+ * Anything an op accepts as a tensor operand: a tensor, or a constant given as a number (0-d),
+ * nested arrays of numbers (shape inferred) or a typed array (1-D). A constant records no
+ * gradient. A number, nested arrays and an integer typed array take the dtype of the op's tensor
+ * operands (float32 when there is none), as PyTorch treats Python numbers; a Float32Array or a
+ * Float64Array is a float32 or float64 operand (mixed with the other dtype, the op promotes).
+ */
+export type TensorLike = Tensor | number | NestedNumbers | NumericArray;
+
+/**
+ * The dtype an operand brings to an op: a tensor's own, float32 or float64 for a Float32Array or
+ * Float64Array, null for an operand that takes the op's dtype (a number, nested arrays, an integer
+ * typed array) or for anything else.
+ */
+export function operandDType(value: unknown): DType | null {
+  if (isTensor(value)) return value.dtype;
+  if (value instanceof Float64Array) return "float64";
+  if (value instanceof Float32Array) return "float32";
+  return null;
+}
+
+/** Whether `value` is a typed array of numbers (not a BigInt array, not a DataView). */
+function isNumericArray(value: unknown): value is NumericArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !isBigIntArray(value);
+}
+
+function isBigIntArray(value: object): boolean {
+  return (
+    (typeof BigInt64Array !== "undefined" && value instanceof BigInt64Array) ||
+    (typeof BigUint64Array !== "undefined" && value instanceof BigUint64Array)
+  );
+}
+
+/**
+ * Converts an operand as the ops do. A tensor is returned as it is. A number, nested arrays of
+ * numbers or a typed array become a new constant tensor (`requiresGrad` false): a number is 0-d,
+ * nested arrays have their inferred shape, a typed array is 1-D. The constant's dtype is `dtype`,
+ * except that a Float32Array or a Float64Array keeps its own.
+ * @param fn - the function to name in errors; `arg` - the argument's name (paths into nested
+ *   arrays start with it).
+ * @throws ShapeError naming `fn` for ragged nested arrays (at the first ragged path, e.g.
+ *   `b[1]`), arrays that contain themselves, are deeper than 32 levels or hold more than the
+ *   maximum tensor size.
+ * @throws ArgumentError naming `fn` and `arg` for anything else (a non-number element, a hole, a
+ *   BigInt array, a detached typed array, a revoked Proxy, an object).
+ */
+export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtype: DType = DEFAULT_DTYPE): Tensor {
+  if (isTensor(value)) return value;
+  const dt = checkDType(fn, dtype);
+  if (typeof value === "number") {
+    const data = allocArray(dt, 1);
+    data[0] = value;
+    return new Tensor(data, []);
+  }
+  if (typeof value === "object" && value !== null && isRevoked(value)) {
+    throw new ArgumentError(fn, `${fn}: ${arg} is a revoked Proxy`);
+  }
+  if (isNumericArray(value)) {
+    if (isDetached(value)) {
+      throw new ArgumentError(fn, `${fn}: ${arg} is a typed array whose ArrayBuffer was detached (transferred)`);
+    }
+    const own = operandDType(value) ?? dt;
+    const data = allocArray(own, value.length);
+    for (let i = 0; i < value.length; i++) data[i] = value[i]!;
+    return new Tensor(data, [value.length]);
+  }
+  if (isArray(value)) {
+    const src: NestedSource = { fn, root: arg };
+    const dims = nestedDims(value as readonly unknown[], src);
+    const size = checkNested(value as readonly unknown[], dims, src);
+    const data = allocArray(dt, size);
+    copyNested(value as readonly unknown[], dims, data, src);
+    return new Tensor(data, dims);
+  }
+  throw new ArgumentError(
+    fn,
+    `${fn}: ${arg} must be a Tensor, a number, nested arrays of numbers or a typed array, got ${describeNonTensor(value)}`,
+  );
+}
 
 /** Options of the tensor factories. */
 export interface TensorOptions {
@@ -660,12 +752,12 @@ export function tensor(
     data = allocIn("tensor", dtype, 1, storage);
     data[0] = values;
   } else if (isArray(values)) {
-    const dims = nestedDims(values);
-    const size = checkNested(values, dims);
+    const dims = nestedDims(values, TENSOR_VALUES);
+    const size = checkNested(values, dims, TENSOR_VALUES);
     shape = given ?? dims;
     fits(shape, size);
     data = allocIn("tensor", dtype, size, storage);
-    copyNested(values, dims, data);
+    copyNested(values, dims, data, TENSOR_VALUES);
   } else {
     const kind = ArrayBuffer.isView(values) ? ` (convert it first, e.g. Float64Array.from(values))` : "";
     throw new ArgumentError(
@@ -689,12 +781,20 @@ function fits(shape: readonly number[], n: number): void {
 /** How deep `tensor` reads nested arrays. */
 const MAX_NESTING = 32;
 
+/** Who reads nested arrays, for error messages: the function and the argument's name. */
+interface NestedSource {
+  readonly fn: string;
+  readonly root: string;
+}
+
+const TENSOR_VALUES: NestedSource = { fn: "tensor", root: "values" };
+
 /**
  * The dimensions of nested arrays, from their first elements (without recursion).
  * @throws ShapeError naming `tensor` when they are deeper than MAX_NESTING (an array that contains
  *   itself is reported as such) or hold more than MAX_TENSOR_SIZE elements.
  */
-function nestedDims(values: readonly unknown[]): number[] {
+function nestedDims(values: readonly unknown[], { fn, root }: NestedSource): number[] {
   const dims: number[] = [];
   const chain: unknown[] = [];
   let size = 1;
@@ -702,14 +802,14 @@ function nestedDims(values: readonly unknown[]): number[] {
   while (Array.isArray(v)) {
     if (chain.includes(v)) {
       throw new ShapeError(
-        "tensor",
-        `tensor: the nested arrays contain themselves (values${"[0]".repeat(dims.length)} is an array that encloses it)`,
+        fn,
+        `${fn}: the nested arrays contain themselves (${root}${"[0]".repeat(dims.length)} is an array that encloses it)`,
       );
     }
     if (dims.length === MAX_NESTING) {
       throw new ShapeError(
-        "tensor",
-        `tensor: nested arrays are more than ${MAX_NESTING} levels deep; at most ${MAX_NESTING} are supported`,
+        fn,
+        `${fn}: nested arrays are more than ${MAX_NESTING} levels deep; at most ${MAX_NESTING} are supported`,
       );
     }
     chain.push(v);
@@ -718,8 +818,8 @@ function nestedDims(values: readonly unknown[]): number[] {
     size *= n;
     if (size > MAX_TENSOR_SIZE) {
       throw new ShapeError(
-        "tensor",
-        `tensor: nested arrays of dimensions ${fmtShape(dims)}${dims.length > 1 ? "…" : ""} have more than the maximum ${MAX_TENSOR_SIZE} elements`,
+        fn,
+        `${fn}: nested arrays of dimensions ${fmtShape(dims)}${dims.length > 1 ? "…" : ""} have more than the maximum ${MAX_TENSOR_SIZE} elements`,
       );
     }
     v = v[0];
@@ -728,8 +828,8 @@ function nestedDims(values: readonly unknown[]): number[] {
 }
 
 /** `values[i][j]…` for error messages. */
-function pathOf(idx: readonly number[], depth: number): string {
-  let p = "values";
+function pathOf(root: string, idx: readonly number[], depth: number): string {
+  let p = root;
   for (let k = 0; k <= depth; k++) p += `[${idx[k]}]`;
   return p;
 }
@@ -741,7 +841,12 @@ function pathOf(idx: readonly number[], depth: number): string {
  *   array where a number belongs, or the reverse); ArgumentError at the first element that is not
  *   a number (a hole included).
  */
-function walkNested(values: readonly unknown[], dims: readonly number[], leaf: (x: number, i: number) => void): number {
+function walkNested(
+  values: readonly unknown[],
+  dims: readonly number[],
+  { fn, root }: NestedSource,
+  leaf: (x: number, i: number) => void,
+): number {
   const rank = dims.length;
   if (rank === 0) return 0;
   const arrays: (readonly unknown[])[] = [values];
@@ -762,13 +867,13 @@ function walkNested(values: readonly unknown[], dims: readonly number[], leaf: (
       if (typeof v !== "number") {
         if (Array.isArray(v)) {
           throw new ShapeError(
-            "tensor",
-            `tensor: nested arrays are ragged: ${pathOf(idx, depth)} is an array, but a number was expected at that depth (dimensions ${fmtShape(dims)})`,
+            fn,
+            `${fn}: nested arrays are ragged: ${pathOf(root, idx, depth)} is an array, but a number was expected at that depth (dimensions ${fmtShape(dims)})`,
           );
         }
         throw new ArgumentError(
-          "tensor",
-          `tensor: element ${flat} must be a number, got ${describeValue(v)} (at ${pathOf(idx, depth)})`,
+          fn,
+          `${fn}: element ${flat} must be a number, got ${describeValue(v)} (at ${pathOf(root, idx, depth)})`,
         );
       }
       leaf(v, flat++);
@@ -777,8 +882,8 @@ function walkNested(values: readonly unknown[], dims: readonly number[], leaf: (
     }
     if (!Array.isArray(v) || v.length !== dims[depth + 1]) {
       throw new ShapeError(
-        "tensor",
-        `tensor: nested arrays are ragged: ${pathOf(idx, depth)} is ${describeValue(v)}, expected an array of ${dims[depth + 1]} (dimensions ${fmtShape(dims)})`,
+        fn,
+        `${fn}: nested arrays are ragged: ${pathOf(root, idx, depth)} is ${describeValue(v)}, expected an array of ${dims[depth + 1]} (dimensions ${fmtShape(dims)})`,
       );
     }
     arrays.push(v);
@@ -789,13 +894,13 @@ function walkNested(values: readonly unknown[], dims: readonly number[], leaf: (
 }
 
 /** Checks nested arrays of dimensions `dims` (see walkNested) and returns their element count. */
-function checkNested(values: readonly unknown[], dims: readonly number[]): number {
-  return dims.length === 0 ? 0 : walkNested(values, dims, () => {});
+function checkNested(values: readonly unknown[], dims: readonly number[], src: NestedSource): number {
+  return dims.length === 0 ? 0 : walkNested(values, dims, src, () => {});
 }
 
 /** Copies checked nested arrays into `out`, row-major. */
-function copyNested(values: readonly unknown[], dims: readonly number[], out: FloatArray): void {
-  walkNested(values, dims, (x, i) => {
+function copyNested(values: readonly unknown[], dims: readonly number[], out: FloatArray, src: NestedSource): void {
+  walkNested(values, dims, src, (x, i) => {
     out[i] = x;
   });
 }

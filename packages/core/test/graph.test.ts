@@ -206,7 +206,9 @@ describe("defineOp contract", () => {
 
   it("checks arity and operand types, naming the op and the input", () => {
     expect(() => double([])).toThrow(/double: expects 1 input \(x\), got 0/);
-    expect(() => double(["a" as never])).toThrow(/double: input 0 \(x\) must be a Tensor or a number, got string "a"/);
+    expect(() => double(["a" as never])).toThrow(
+      /double: input 0 \(x\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "a"/,
+    );
     expect(() => double("x" as never)).toThrow(/double: inputs must be an array/);
   });
 

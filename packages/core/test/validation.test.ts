@@ -100,7 +100,7 @@ describe("the brand check: fake and broken tensors are refused", () => {
       }
     }
     expect(() => add(Object.create(Tensor.prototype), 1)).toThrow(
-      /add: input 0 \(a\) must be a Tensor or a number, got an object with Tensor's prototype that is not an intact tensor/,
+      /add: input 0 \(a\) must be a Tensor, a number, nested arrays of numbers or a typed array, got an object with Tensor's prototype that is not an intact tensor/,
     );
   });
 
@@ -206,7 +206,9 @@ describe("shapes and typed arrays", () => {
     structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
     expect(tensor([3, 4]).toArray()).toEqual([3, 4]);
     expect(add(tensor([1]), 1).toArray()).toEqual([2]);
-    expect(() => add(a, 1)).toThrow(/add: input 0 \(a\) must be a Tensor or a number/);
+    expect(() => add(a, 1)).toThrow(
+      /add: input 0 \(a\) must be a Tensor, a number, nested arrays of numbers or a typed array/,
+    );
   });
 
   it("allocArray and ctx.alloc check their size, shape and dtype", () => {

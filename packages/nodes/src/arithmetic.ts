@@ -72,20 +72,20 @@ export const mulOp: Op = defineOp({
 });
 
 /**
- * Elementwise sum `a + b` with numpy broadcasting. Numbers are accepted as 0-d constants; mixed
+ * Elementwise sum `a + b` with numpy broadcasting. Numbers, nested arrays and typed arrays are accepted as constants (see `TensorLike`); mixed
  * float32/float64 promotes to float64.
  * @throws ShapeError naming `add` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return addOp([a, b]);
 }
 
 /**
- * Elementwise product `a · b` with numpy broadcasting. Numbers are accepted as 0-d constants;
+ * Elementwise product `a · b` with numpy broadcasting. Numbers, nested arrays and typed arrays are accepted as constants (see `TensorLike`);
  * mixed float32/float64 promotes to float64.
  * @throws ShapeError naming `mul` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return mulOp([a, b]);
@@ -242,9 +242,9 @@ export const minimumOp: Op = comparisonOp("minimum");
 
 /**
  * Elementwise difference `a − b` with numpy broadcasting (the result has the broadcast shape).
- * Numbers are accepted as 0-d constants; mixed float32/float64 promotes to float64.
+ * Numbers, nested arrays and typed arrays are accepted as constants (see `TensorLike`); mixed float32/float64 promotes to float64.
  * @throws ShapeError naming `sub` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   return subOp([a, b]);
@@ -252,10 +252,10 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 
 /**
  * Elementwise quotient `a / b` with numpy broadcasting (the result has the broadcast shape).
- * Numbers are accepted as 0-d constants; mixed float32/float64 promotes to float64. Division by
+ * Numbers, nested arrays and typed arrays are accepted as constants (see `TensorLike`); mixed float32/float64 promotes to float64. Division by
  * zero follows IEEE 754 (±Infinity, or NaN for 0/0), and so do the gradients there.
  * @throws ShapeError naming `div` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return divOp([a, b]);
@@ -263,7 +263,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 /**
  * Elementwise negation `−x`, of `x`'s shape (a number gives a 0-d tensor).
- * @throws ArgumentError when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function neg(x: TensorLike): Tensor {
   return negOp([x]);
@@ -275,7 +275,7 @@ export function neg(x: TensorLike): Tensor {
  * split equally, 0.5 to each (as PyTorch's `maximum`). `maximum(x, 0)` is a ReLU whose
  * derivative at 0 is 0.5 (use `relu` for the derivative 0 there).
  * @throws ShapeError naming `maximum` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return maximumOp([a, b]);
@@ -286,7 +286,7 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
  * either operand gives NaN. The gradient goes to the smaller operand; where they are equal it is
  * split equally, 0.5 to each (as PyTorch's `minimum`).
  * @throws ShapeError naming `minimum` and both shapes when they do not broadcast.
- * @throws ArgumentError when an operand is neither a Tensor nor a number.
+ * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return minimumOp([a, b]);

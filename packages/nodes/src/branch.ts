@@ -4,7 +4,6 @@
  */
 import {
   ArgumentError,
-  assertTensor,
   checkShape,
   defineMultiOutputOp,
   defineOp,
@@ -12,6 +11,8 @@ import {
   normalizeAxis,
   type Op,
   type Tensor,
+  type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { add } from "./arithmetic.js";
 import { fmtValue } from "./format.js";
@@ -51,8 +52,8 @@ export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
  * same gradient as using `x` n times.
  * @throws ArgumentError when `n` is not an integer ≥ 1.
  */
-export function branch(x: Tensor, n = 2): Tensor[] {
-  return branchOp([assertTensor("branch", "x", x)], { n });
+export function branch(x: TensorLike, n = 2): Tensor[] {
+  return branchOp([toTensor(x, "branch", "x")], { n });
 }
 
 /** Attributes of {@link repeatOp}. */
@@ -133,8 +134,8 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
  * `sum(dy, { axis: 0, keepdims: true })`.
  * @throws ArgumentError when `n` is not a non-negative integer or `axis` is out of range.
  */
-export function repeat(x: Tensor, n: number, axis?: number): Tensor {
-  const t = assertTensor("repeat", "x", x);
+export function repeat(x: TensorLike, n: number, axis?: number): Tensor {
+  const t = toTensor(x, "repeat", "x");
   const ax = axis === undefined || axis === null ? null : normalizeAxis("repeat", axis, t.rank);
   return repeatOp([t], { n, axis: ax });
 }

@@ -5,7 +5,6 @@
  */
 import {
   ArgumentError,
-  assertTensor,
   broadcastTo,
   describeValue,
   fmtShape,
@@ -15,6 +14,8 @@ import {
   normalizeAxis,
   ShapeError,
   type Tensor,
+  type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { isArray } from "./format.js";
 import { reshape, split } from "./shape.js";
@@ -24,8 +25,8 @@ import { reshape, split } from "./shape.js";
  * PyTorch's `squeeze` (an axis whose size is not 1 is left as it is).
  * @throws ArgumentError naming `squeeze` for a non-tensor or an axis out of range.
  */
-export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
-  const t = assertTensor("squeeze", "x", x);
+export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tensor {
+  const t = toTensor(x, "squeeze", "x");
   const axes = normalizeAxes("squeeze", axis, t.rank);
   return reshape(
     t,
@@ -39,13 +40,13 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
  * @throws ArgumentError naming `unsqueeze` for a non-tensor or an axis out of range.
  * @throws ShapeError when `x` already has the maximum rank.
  */
-export function unsqueeze(x: Tensor, axis: number): Tensor {
+export function unsqueeze(x: TensorLike, axis: number): Tensor {
   return insertAxis("unsqueeze", x, axis);
 }
 
 /** `unsqueeze` with errors naming `fn`. */
-function insertAxis(fn: string, x: Tensor, axis: number): Tensor {
-  const t = assertTensor(fn, "x", x);
+function insertAxis(fn: string, x: TensorLike, axis: number): Tensor {
+  const t = toTensor(x, fn, "x");
   if (t.rank >= MAX_RANK) {
     throw new ShapeError(fn, `${fn}: x already has the maximum rank ${MAX_RANK}`);
   }
@@ -60,7 +61,7 @@ function insertAxis(fn: string, x: Tensor, axis: number): Tensor {
  * @throws ArgumentError naming `expandDims` for a non-tensor or an axis out of range.
  * @throws ShapeError when `x` already has the maximum rank.
  */
-export function expandDims(x: Tensor, axis: number): Tensor {
+export function expandDims(x: TensorLike, axis: number): Tensor {
   return insertAxis("expandDims", x, axis);
 }
 
@@ -70,8 +71,8 @@ export function expandDims(x: Tensor, axis: number): Tensor {
  * @throws ArgumentError naming `flatten` for a non-tensor, an axis out of range, or
  *   `startAxis > endAxis`.
  */
-export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
-  const t = assertTensor("flatten", "x", x);
+export function flatten(x: TensorLike, startAxis = 0, endAxis = -1): Tensor {
+  const t = toTensor(x, "flatten", "x");
   if (t.rank === 0) return reshape(t, [1]);
   const s = normalizeAxis("flatten", startAxis, t.rank, "startAxis");
   const e = normalizeAxis("flatten", endAxis, t.rank, "endAxis");
@@ -94,8 +95,8 @@ export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
  *   non-negative integers.
  * @throws ShapeError when the result would exceed the maximum rank or size.
  */
-export function tile(x: Tensor, reps: readonly number[]): Tensor {
-  const t = assertTensor("tile", "x", x);
+export function tile(x: TensorLike, reps: readonly number[]): Tensor {
+  const t = toTensor(x, "tile", "x");
   if (!isArray(reps)) {
     throw new ArgumentError("tile", `tile: reps must be an array of non-negative integers, got ${describeValue(reps)}`);
   }
@@ -143,8 +144,8 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
  * @throws ArgumentError naming `unstack` for a non-tensor or an axis out of range.
  * @throws ShapeError for a 0-d `x`, or an axis of size 0.
  */
-export function unstack(x: Tensor, axis = 0): Tensor[] {
-  const t = assertTensor("unstack", "x", x);
+export function unstack(x: TensorLike, axis = 0): Tensor[] {
+  const t = toTensor(x, "unstack", "x");
   if (t.rank === 0) throw new ShapeError("unstack", "unstack: x must have at least one dimension, got shape []");
   const ax = normalizeAxis("unstack", axis, t.rank);
   const n = t.shape[ax]!;

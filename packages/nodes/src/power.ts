@@ -136,7 +136,7 @@ function zeroBaseMask(x: Tensor, p: Tensor, shape: Shape): Tensor {
  *
  * Negative bases with non-integer exponents give NaN, as `Math.pow` does.
  * @throws ShapeError naming `pow` and both shapes when `x` and a tensor `p` do not broadcast.
- * @throws ArgumentError naming `pow` when `x` or `p` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `pow` when `x` or `p` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function pow(x: TensorLike, p: TensorLike): Tensor {
   // a bad `x` goes to powOp too, so the error names `pow` and the argument

@@ -13,6 +13,8 @@ import {
   ShapeError,
   shapeSize,
   Tensor,
+  type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { broadcastInto, logSumExpToInto, maxMaskInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
@@ -76,8 +78,9 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * The seed's Sum node is `sum(x, { axis: 0, keepdims: true })`.
  * @throws ArgumentError naming `sum` for a non-integer, out-of-range or repeated axis.
  */
-export function sum(x: Tensor, options: ReduceOptions = {}): Tensor {
-  return sumOp([x], reduceAttrs("sum", x, options));
+export function sum(x: TensorLike, options: ReduceOptions = {}): Tensor {
+  const t = toTensor(x, "sum", "x");
+  return sumOp([t], reduceAttrs("sum", t, options));
 }
 
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
@@ -128,11 +131,12 @@ function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: S
  * zero elements gives NaN, as numpy does.
  * @throws ArgumentError naming `mean` for a bad axis.
  */
-export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
-  const attrs = reduceAttrs("mean", x, options);
+export function mean(x: TensorLike, options: ReduceOptions = {}): Tensor {
+  const t = toTensor(x, "mean", "x");
+  const attrs = reduceAttrs("mean", t, options);
   let count = 1;
-  for (const a of attrs.axes) count *= x.shape[a]!;
-  return mul(sumOp([x], attrs), 1 / count);
+  for (const a of attrs.axes) count *= t.shape[a]!;
+  return mul(sumOp([t], attrs), 1 / count);
 }
 
 /**
@@ -182,8 +186,9 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * gives `[0, 0, −0.5, −0.5]`.
  * @throws ArgumentError naming `max` for a bad axis.
  */
-export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
-  return maxOp([x], reduceAttrs("max", x, options));
+export function max(x: TensorLike, options: ReduceOptions = {}): Tensor {
+  const t = toTensor(x, "max", "x");
+  return maxOp([t], reduceAttrs("max", t, options));
 }
 
 /** `logSumExp`: `log Σ exp(x)` over the axes, computed stably; its gradient is the softmax. */
@@ -214,8 +219,9 @@ export const logSumExpOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * first. Its gradient is `softmax` over the same axes.
  * @throws ArgumentError naming `logSumExp` for a bad axis.
  */
-export function logSumExp(x: Tensor, options: ReduceOptions = {}): Tensor {
-  return logSumExpOp([x], reduceAttrs("logSumExp", x, options));
+export function logSumExp(x: TensorLike, options: ReduceOptions = {}): Tensor {
+  const t = toTensor(x, "logSumExp", "x");
+  return logSumExpOp([t], reduceAttrs("logSumExp", t, options));
 }
 
 function pickAxes(rank: number, pick: { bool(): boolean }): number[] {

@@ -2,7 +2,6 @@
 import {
   ArgumentError,
   allocArray,
-  assertTensor,
   checkShape,
   defineOp,
   describeValue,
@@ -13,6 +12,8 @@ import {
   ShapeError,
   shapeSize,
   type Tensor,
+  type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { broadcastInto, logSoftmaxRowsInto, logSumExpToInto, softmaxRowsInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
@@ -135,8 +136,9 @@ export const softmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
  * stable for large inputs.
  * @throws ArgumentError naming `softmax` for an axis out of range, or a rank-0 `x`.
  */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  return softmaxOp([x], { axis: normalizeAxis("softmax", axis, assertTensor("softmax", "x", x).rank) });
+export function softmax(x: TensorLike, axis = -1): Tensor {
+  const t = toTensor(x, "softmax", "x");
+  return softmaxOp([t], { axis: normalizeAxis("softmax", axis, t.rank) });
 }
 
 /** `logSoftmax`: `x − logSumExp(x)` along the axis; backward `gy − exp(z)·Σ gy`. */
@@ -165,6 +167,7 @@ export const logSoftmaxOp: Op<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
  * finite where `log(softmax(x))` would underflow.
  * @throws ArgumentError naming `logSoftmax` for an axis out of range, or a rank-0 `x`.
  */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return logSoftmaxOp([x], { axis: normalizeAxis("logSoftmax", axis, assertTensor("logSoftmax", "x", x).rank) });
+export function logSoftmax(x: TensorLike, axis = -1): Tensor {
+  const t = toTensor(x, "logSoftmax", "x");
+  return logSoftmaxOp([t], { axis: normalizeAxis("logSoftmax", axis, t.rank) });
 }

@@ -6,7 +6,6 @@
  */
 import {
   ArgumentError,
-  assertTensor,
   defineOp,
   describeValue,
   fmtShape,
@@ -16,6 +15,7 @@ import {
   ShapeError,
   type Tensor,
   type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
 import { fmtAttrs, isArray, readOptions } from "./format.js";
@@ -247,8 +247,8 @@ export const outerOp: Op = defineOp({
  * @throws ArgumentError naming `cumsum` for a non-tensor or an axis out of range.
  * @throws ShapeError for a 0-d `x`.
  */
-export function cumsum(x: Tensor, axis: number, options: { reverse?: boolean } = {}): Tensor {
-  const t = assertTensor("cumsum", "x", x);
+export function cumsum(x: TensorLike, axis: number, options: { reverse?: boolean } = {}): Tensor {
+  const t = toTensor(x, "cumsum", "x");
   const { reverse } = readOptions("cumsum", options, ["reverse"]);
   return cumsumOp([t], { axis, reverse: reverse ?? false } as CumsumAttrs);
 }
@@ -264,9 +264,8 @@ export interface VarianceOptions {
 }
 
 /** `{ axes, keepdims, correction }` from `variance`/`std`'s options. */
-function varianceAttrs(fn: string, x: unknown, options: unknown): VarianceAttrs {
+function varianceAttrs(fn: string, t: Tensor, options: unknown): VarianceAttrs {
   const o = readOptions(fn, options, ["axis", "keepdims", "correction"]);
-  const t = assertTensor(fn, "x", x);
   const correction = o.correction ?? 1;
   if (typeof correction !== "number" || !Number.isFinite(correction) || correction < 0) {
     throw new ArgumentError(fn, `${fn}: correction must be a finite number >= 0, got ${describeValue(correction)}`);
@@ -280,8 +279,9 @@ function varianceAttrs(fn: string, x: unknown, options: unknown): VarianceAttrs 
  * @throws ArgumentError naming `variance` for a non-tensor, a bad axis, or a correction that is not
  *   a finite number ≥ 0.
  */
-export function variance(x: Tensor, options: VarianceOptions = {}): Tensor {
-  return varianceOp([x], varianceAttrs("variance", x, options));
+export function variance(x: TensorLike, options: VarianceOptions = {}): Tensor {
+  const t = toTensor(x, "variance", "x");
+  return varianceOp([t], varianceAttrs("variance", t, options));
 }
 
 /**
@@ -289,8 +289,9 @@ export function variance(x: Tensor, options: VarianceOptions = {}): Tensor {
  * infinite where the variance is 0.
  * @throws ArgumentError naming `std` as `variance` does.
  */
-export function std(x: Tensor, options: VarianceOptions = {}): Tensor {
-  return sqrt(varianceOp([x], varianceAttrs("std", x, options)));
+export function std(x: TensorLike, options: VarianceOptions = {}): Tensor {
+  const t = toTensor(x, "std", "x");
+  return sqrt(varianceOp([t], varianceAttrs("std", t, options)));
 }
 
 /**

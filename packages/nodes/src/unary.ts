@@ -202,7 +202,7 @@ export const reluOp: Op = defineOp({
 /**
  * Elementwise exponential `eˣ`, of `x`'s shape (a number gives a 0-d tensor). Overflows to
  * Infinity above about 709 (float64) or 88 (float32). Derivative `eˣ`.
- * @throws ArgumentError naming `exp` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `exp` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function exp(x: TensorLike): Tensor {
   return expOp([x]);
@@ -211,7 +211,7 @@ export function exp(x: TensorLike): Tensor {
 /**
  * Elementwise natural logarithm, of `x`'s shape (a number gives a 0-d tensor): −Infinity at 0,
  * NaN for negative `x`. Derivative `1/x` (Infinity at 0).
- * @throws ArgumentError naming `log` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `log` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function log(x: TensorLike): Tensor {
   return logOp([x]);
@@ -220,7 +220,7 @@ export function log(x: TensorLike): Tensor {
 /**
  * Elementwise square root, of `x`'s shape (a number gives a 0-d tensor): NaN for negative `x`.
  * Derivative `1/(2√x)` (Infinity at 0).
- * @throws ArgumentError naming `sqrt` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `sqrt` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function sqrt(x: TensorLike): Tensor {
   return sqrtOp([x]);
@@ -229,7 +229,7 @@ export function sqrt(x: TensorLike): Tensor {
 /**
  * Elementwise absolute value, of `x`'s shape (a number gives a 0-d tensor). Derivative
  * `sign(x)`; at the kink `x = 0` the chosen derivative is 0 (as PyTorch).
- * @throws ArgumentError naming `abs` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `abs` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function abs(x: TensorLike): Tensor {
   return absOp([x]);
@@ -238,7 +238,7 @@ export function abs(x: TensorLike): Tensor {
 /**
  * Elementwise logistic function `1 / (1 + e⁻ˣ)`, of `x`'s shape (a number gives a 0-d tensor),
  * computed without overflow for large |x|. Derivative `s·(1 − s)` with `s = sigmoid(x)`.
- * @throws ArgumentError naming `sigmoid` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `sigmoid` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function sigmoid(x: TensorLike): Tensor {
   return sigmoidOp([x]);
@@ -247,7 +247,7 @@ export function sigmoid(x: TensorLike): Tensor {
 /**
  * Elementwise hyperbolic tangent, of `x`'s shape (a number gives a 0-d tensor). Derivative
  * `1 − tanh²(x)`.
- * @throws ArgumentError naming `tanh` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `tanh` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function tanh(x: TensorLike): Tensor {
   return tanhOp([x]);
@@ -257,7 +257,7 @@ export function tanh(x: TensorLike): Tensor {
  * Elementwise rectifier `max(x, 0)`, of `x`'s shape (a number gives a 0-d tensor); NaN stays
  * NaN. Derivative 1 for `x > 0` and 0 for `x < 0`; at the kink `x = 0` the chosen derivative is 0
  * (as PyTorch; `maximum(x, 0)` gives 0.5 there instead).
- * @throws ArgumentError naming `relu` when `x` is neither a Tensor nor a number.
+ * @throws ArgumentError naming `relu` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
 export function relu(x: TensorLike): Tensor {
   return reluOp([x]);

@@ -357,15 +357,23 @@ describe("errors", () => {
 
   it("operands of the wrong kind are ArgumentErrors naming the op and the input", () => {
     expect(() => div("1" as never, 2)).toThrow(ArgumentError);
-    expect(() => div("1" as never, 2)).toThrow(/div: input 0 \(a\) must be a Tensor or a number, got string "1"/);
-    expect(() => sub(zeros([1]), null as never)).toThrow(/sub: input 1 \(b\) must be a Tensor or a number, got null/);
-    expect(() => pow(zeros([1]), "2" as never)).toThrow(
-      /pow: input 1 \(p\) must be a Tensor or a number, got string "2"/,
+    expect(() => div("1" as never, 2)).toThrow(
+      /div: input 0 \(a\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "1"/,
     );
-    expect(() => pow([1, 2] as never, 2)).toThrow(/pow: input 0 \(x\) must be a Tensor or a number, got array\(2\)/);
-    expect(() => relu(undefined as never)).toThrow(/relu: input 0 \(x\) must be a Tensor or a number, got undefined/);
+    expect(() => sub(zeros([1]), null as never)).toThrow(
+      /sub: input 1 \(b\) must be a Tensor, a number, nested arrays of numbers or a typed array, got null/,
+    );
+    expect(() => pow(zeros([1]), "2" as never)).toThrow(
+      /pow: input 1 \(p\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "2"/,
+    );
+    expect(() => pow([1, {}] as never, 2)).toThrow(/pow: element 1 must be a number, got object \(at x\[1\]\)/);
+    expect(() => relu(undefined as never)).toThrow(
+      /relu: input 0 \(x\) must be a Tensor, a number, nested arrays of numbers or a typed array, got undefined/,
+    );
     expect(() => exp({} as never)).toThrow(ArgumentError);
-    expect(() => neg("x" as never)).toThrow(/neg: input 0 \(x\) must be a Tensor or a number, got string "x"/);
+    expect(() => neg("x" as never)).toThrow(
+      /neg: input 0 \(x\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "x"/,
+    );
   });
 
   it("powScalar called directly validates its attributes", () => {

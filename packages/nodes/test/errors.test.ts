@@ -64,13 +64,19 @@ describe("argument errors", () => {
     expect(() => repeat(zeros([2]), -1, 0)).toThrow(/repeat: n must be a non-negative integer, got -1/);
     expect(() => repeat(zeros([2]), 2, 1)).toThrow(/repeat: axis 1 is out of range for a tensor of rank 1/);
     expect(() => branch(zeros([2]), 0)).toThrow(/branch: n must be an integer >= 1, got 0/);
-    expect(() => branch("x" as never)).toThrow(/branch: x must be a Tensor, got string "x"/);
+    expect(() => branch("x" as never)).toThrow(
+      /branch: x must be a Tensor, a number, nested arrays of numbers or a typed array, got string "x"/,
+    );
   });
 
   it("operands of the wrong kind, as plain JavaScript might pass", () => {
-    expect(() => add("1" as never, 2)).toThrow(/add: input 0 \(a\) must be a Tensor or a number, got string "1"/);
-    expect(() => mul(zeros([1]), null as never)).toThrow(/mul: input 1 \(b\) must be a Tensor or a number, got null/);
-    expect(() => sum([1, 2] as never)).toThrow(/sum: x must be a Tensor, got array\(2\)/);
+    expect(() => add("1" as never, 2)).toThrow(
+      /add: input 0 \(a\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "1"/,
+    );
+    expect(() => mul(zeros([1]), null as never)).toThrow(
+      /mul: input 1 \(b\) must be a Tensor, a number, nested arrays of numbers or a typed array, got null/,
+    );
+    expect(() => sum(["1", 2] as never)).toThrow(/sum: element 0 must be a number, got string "1" \(at x\[0\]\)/);
     expect(() => matmul({} as never, zeros([1, 1]))).toThrow(/matmul: a must be a Tensor, got object/);
   });
 
