@@ -71,6 +71,8 @@ export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumA
 export {
   broadcastTo,
   type ConcatAttrs,
+  clone,
+  cloneOp,
   concat,
   concatOp,
   type GetItemAttrs,
