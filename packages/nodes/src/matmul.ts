@@ -236,6 +236,8 @@ const OPTION_KEYS = ["transposeA", "transposeB"] as const;
  *   whose keys are among `transposeA`, `transposeB` and whose values are booleans or undefined.
  */
 function matmulOptions(options: unknown): MatmulAttrs {
+  // the common call, matmul(a, b), without reading an options object
+  if (options === undefined) return PLAIN;
   const o = readOptions("matmul", options, OPTION_KEYS, { exact: true });
   for (const key of OPTION_KEYS) {
     const v = o[key];
