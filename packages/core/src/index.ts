@@ -5,6 +5,7 @@
  *
  * @module @gradgraph/core
  */
+export { cloneOp } from "./clone.js";
 export { allocArray, DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
 export {
   AnomalyError,

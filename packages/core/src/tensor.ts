@@ -64,6 +64,14 @@ export function registerEngine(engine: (root: Tensor, seed: Tensor, options: Bac
   runBackward = engine;
 }
 
+/** The recorded copy behind `Tensor.clone` (registered by clone.ts, which imports this module). */
+let cloneTensor: ((x: Tensor) => Tensor) | null = null;
+
+/** @internal Lets clone.ts tell this module how to record a clone (its `cloneOp`). */
+export function registerClone(clone: (x: Tensor) => Tensor): void {
+  cloneTensor = clone;
+}
+
 /**
  * The op methods of `Tensor` (`x.add(y)`, `x.matmul(W).relu()`), empty in core, which knows no
  * op: a package of ops (`@gradgraph/nodes`) declares its methods here by declaration merging and
@@ -352,7 +360,8 @@ export class Tensor {
   }
 
   /**
-   * A new leaf sharing this tensor's data, cut off from the graph (`requiresGrad` false).
+   * A new leaf sharing this tensor's data, cut off from the graph (`requiresGrad` false). For a
+   * detached copy of the data, `t.detach().clone()`.
    * @throws ArgumentError when called on something that is not a tensor.
    */
   detach(): Tensor {
@@ -361,13 +370,17 @@ export class Tensor {
   }
 
   /**
-   * A new leaf with a copy of the data (`requiresGrad` false), in the same storage (JS memory when
-   * this tensor's is `'wasm'` and WebAssembly memory is full).
+   * A new tensor with a copy of the data, in the same storage (JS memory when this tensor's is
+   * `'wasm'` and WebAssembly memory is full). Differentiable, as PyTorch's and TensorFlow.js's
+   * `clone`: when this tensor requires grad and grad mode is on, the copy is recorded (op `clone`,
+   * see `cloneOp`) and gradients flow back through it unchanged, to any order; otherwise (under
+   * `noGrad`, or for a tensor that does not require grad) it is a new leaf. For a copy cut off
+   * from the graph, `t.detach().clone()`.
    * @throws ArgumentError when called on something that is not a tensor.
    */
   clone(): Tensor {
     if (!isTensor(this)) throw notATensor("clone", this);
-    return new Tensor(copyInStorageOf(this.data, this.data), this.shape);
+    return cloneTensor!(this);
   }
 
   /**
@@ -537,7 +550,7 @@ export function assertWritable(fn: string, arg: string, t: Tensor): void {
 function frozenError(fn: string, arg: string, t: Tensor): ArgumentError {
   return new ArgumentError(
     fn,
-    `${fn}: ${arg} ${tensorLabel(t)} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.clone())`,
+    `${fn}: ${arg} ${tensorLabel(t)} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.detach().clone() copies one)`,
   );
 }
 

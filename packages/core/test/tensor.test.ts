@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   ArgumentError,
+  cloneOp,
   DTypeError,
   full,
   GraphError,
+  grad,
+  noGrad,
   ones,
   Rng,
   randn,
@@ -83,7 +86,7 @@ describe("tensor factory", () => {
     );
   });
 
-  it("detach() shares data but drops the graph; clone() copies", () => {
+  it("detach() shares data but drops the graph; clone() copies, and is recorded (cloneOp) when it requires grad", () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const d = x.detach();
     expect(d.requiresGrad).toBe(false);
@@ -91,6 +94,11 @@ describe("tensor factory", () => {
     const c = x.clone();
     expect(c.data).not.toBe(x.data);
     expect(c.toArray()).toEqual([1, 2]);
+    expect(c.creator?.op.forward).toBe(cloneOp.spec.forward);
+    expect(grad(c, [x], { gradOutput: tensor([3, -4]) })[0]!.toArray()).toEqual([3, -4]);
+    expect(noGrad(() => x.clone()).isLeaf).toBe(true);
+    expect(x.detach().clone().isLeaf).toBe(true);
+    expect(tensor([1]).clone().isLeaf).toBe(true);
   });
 
   it("requiresGrad can be switched on a leaf but not on a produced tensor", () => {

@@ -91,19 +91,34 @@ export function isDetached(a: ArrayBufferView): boolean {
 
 /**
  * The options object's values of `keys` (the empty default allowed), each read once; anything
- * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused.
+ * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused. With `exact`,
+ * an own enumerable key that is not one of `keys` (a misspelt option) is refused too.
  * @throws ArgumentError naming `fn`.
  */
-export function readOptions(fn: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
+export function readOptions(
+  fn: string,
+  options: unknown,
+  keys: readonly string[],
+  { exact = false }: { exact?: boolean } = {},
+): Record<string, unknown> {
   if (options === undefined) return {};
+  let unknownKey: string | undefined;
   if (options !== null && typeof options === "object" && !isArray(options)) {
     try {
       const out: Record<string, unknown> = {};
       for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
-      return out;
+      if (!exact) return out;
+      unknownKey = Object.keys(options).find((k) => !keys.includes(k));
+      if (unknownKey === undefined) return out;
     } catch {
       // refused below
     }
+  }
+  if (unknownKey !== undefined) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: options has an unknown key ${fmtAttrs(unknownKey)}; the options are ${keys.join(", ")}`,
+    );
   }
   throw new ArgumentError(
     fn,

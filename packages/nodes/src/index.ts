@@ -64,13 +64,15 @@ export {
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
-export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
+export { affine, affineOp, type MatmulAttrs, type MatmulOptions, matmul, matmulOp } from "./matmul.js";
 export { TENSOR_METHODS } from "./methods.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
 export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumAttrs, sum, sumOp } from "./reduce.js";
 export {
   broadcastTo,
   type ConcatAttrs,
+  clone,
+  cloneOp,
   concat,
   concatOp,
   type GetItemAttrs,

@@ -17,7 +17,7 @@ import {
   type TensorLike,
 } from "@gradgraph/core";
 import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
-import { fmtAttrs, fmtValue } from "./format.js";
+import { fmtAttrs, fmtValue, readOptions } from "./format.js";
 import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */
@@ -214,6 +214,48 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
   },
 });
 
+/** Options of `matmul`: transpose an operand's last two dimensions before the product. */
+export interface MatmulOptions {
+  /**
+   * Use `a` with its last two dimensions swapped (TensorFlow.js's `transposeA`; default false),
+   * read in place, without a copy. `a` must then have rank >= 2.
+   */
+  transposeA?: boolean;
+  /**
+   * Use `b` with its last two dimensions swapped (TensorFlow.js's `transposeB`; default false),
+   * read in place, without a copy. `b` must then have rank >= 2.
+   */
+  transposeB?: boolean;
+}
+
+const OPTION_KEYS = ["transposeA", "transposeB"] as const;
+
+/**
+ * `matmul`'s options as transpose flags.
+ * @throws ArgumentError naming `matmul` and the option for anything but an object (or undefined)
+ *   whose keys are among `transposeA`, `transposeB` and whose values are booleans or undefined.
+ */
+function matmulOptions(options: unknown): MatmulAttrs {
+  // the common call, matmul(a, b), without reading an options object
+  if (options === undefined) return PLAIN;
+  const o = readOptions("matmul", options, OPTION_KEYS, { exact: true });
+  for (const key of OPTION_KEYS) {
+    const v = o[key];
+    if (v !== undefined && typeof v !== "boolean") {
+      throw new ArgumentError("matmul", `matmul: options.${key} must be a boolean, got ${fmtValue(v)}`);
+    }
+  }
+  return o.transposeA === true || o.transposeB === true
+    ? { transA: o.transposeA === true, transB: o.transposeB === true }
+    : PLAIN;
+}
+
+/** ` with { transposeA: true }` for messages, or "" when nothing is transposed. */
+function fmtFlags({ transA, transB }: MatmulAttrs): string {
+  const set = [...(transA ? ["transposeA: true"] : []), ...(transB ? ["transposeB: true"] : [])];
+  return set.length === 0 ? "" : ` with { ${set.join(", ")} }`;
+}
+
 /**
  * Matrix product with numpy's `matmul` semantics:
  * - 2-D: (N×D)·(D×H) → N×H, the seed's MatMul node, with `dx = dy·Wᵀ` and `dW = xᵀ·dy`
@@ -221,14 +263,26 @@ export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | unde
  * - batched: (..., N, D)·(..., D, H), leading dimensions broadcast;
  * - 1-D: a vector operand is a row (left) or column (right) vector, and that axis is dropped
  *   from the result (two vectors give their dot product, a 0-d tensor).
+ *
+ * `options.transposeA` / `options.transposeB` (TensorFlow.js's `matMul(a, b, transposeA,
+ * transposeB)`) swap the last two dimensions of `a` / `b` before the product, so
+ * `matmul(a, b, { transposeB: true })` of a [..., N, D] and b [..., H, D] is [..., N, H]; batch
+ * dimensions still broadcast. The operand is read in place (no transposed copy), forward and
+ * backward. A 1-D operand has no last two dimensions to swap: transposing one is a ShapeError
+ * (reshape it to a row or a column first).
+ *
  * A number is accepted as an argument but, being a 0-d tensor, refused as numpy and PyTorch
  * refuse a 0-d operand (`matmul(2, x)` is a ShapeError; scale with `mul`).
  * @throws ShapeError naming both shapes for 0-d operands (numbers included), differing inner
- *   dimensions or batch dimensions that do not broadcast.
+ *   dimensions (after the transposes) or batch dimensions that do not broadcast; naming the
+ *   option and the shape for a transpose of a 1-D operand.
+ * @throws ArgumentError naming `matmul` when an operand is neither a Tensor nor a number, or
+ *   `options` is not an object of the two boolean options above (an unknown key included).
  */
-export function matmul(a: TensorLike, b: TensorLike): Tensor {
+export function matmul(a: TensorLike, b: TensorLike, options?: MatmulOptions): Tensor {
   const ta = typeof a === "number" ? a : assertTensor("matmul", "a", a);
   const tb = typeof b === "number" ? b : assertTensor("matmul", "b", b);
+  const flags = matmulOptions(options);
   if (typeof ta === "number" || typeof tb === "number" || ta.rank === 0 || tb.rank === 0) {
     const sa = typeof ta === "number" ? [] : ta.shape;
     const sb = typeof tb === "number" ? [] : tb.shape;
@@ -237,16 +291,29 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
       `matmul: operands must have rank >= 1, got a of shape ${fmtShape(sa)} (rank ${sa.length}) and b of shape ${fmtShape(sb)} (rank ${sb.length})`,
     );
   }
-  if (ta.rank >= 2 && tb.rank >= 2) return matmulOp([ta, tb], PLAIN);
+  for (const [key, set, name, t] of [
+    ["transposeA", flags.transA, "a", ta],
+    ["transposeB", flags.transB, "b", tb],
+  ] as const) {
+    if (set && t.rank < 2) {
+      throw new ShapeError(
+        "matmul",
+        `matmul: ${key} needs ${name} of rank >= 2 (it swaps the last two dimensions), got ${name} of shape ${fmtShape(t.shape)}; reshape a vector to a row or a column first`,
+      );
+    }
+  }
   const a2 = ta.rank === 1 ? reshape(ta, [1, ta.shape[0]!]) : ta;
   const b2 = tb.rank === 1 ? reshape(tb, [tb.shape[0]!, 1]) : tb;
-  if (a2.shape[a2.rank - 1] !== b2.shape[b2.rank - 2]) {
+  const K = flags.transA ? a2.shape[a2.rank - 2]! : a2.shape[a2.rank - 1]!;
+  const Kb = flags.transB ? b2.shape[b2.rank - 1]! : b2.shape[b2.rank - 2]!;
+  if (K !== Kb) {
     throw new ShapeError(
       "matmul",
-      `matmul: inner dimensions differ: a of shape ${fmtShape(ta.shape)} and b of shape ${fmtShape(tb.shape)} (${a2.shape[a2.rank - 1]} vs ${b2.shape[b2.rank - 2]})`,
+      `matmul: inner dimensions differ: a of shape ${fmtShape(ta.shape)} and b of shape ${fmtShape(tb.shape)}${fmtFlags(flags)} (${K} vs ${Kb})`,
     );
   }
-  const c = matmulOp([a2, b2], PLAIN);
+  const c = matmulOp([a2, b2], flags);
+  if (ta.rank >= 2 && tb.rank >= 2) return c;
   const shape = [...c.shape];
   if (tb.rank === 1) shape.splice(shape.length - 1, 1);
   if (ta.rank === 1) shape.splice(shape.length - (tb.rank === 1 ? 1 : 2), 1);

@@ -12,7 +12,7 @@ import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
 import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
-import { affine, matmul } from "./matmul.js";
+import { affine, type MatmulOptions, matmul } from "./matmul.js";
 import { pow } from "./power.js";
 import { logSumExp, max, mean, type ReduceOptions, sum } from "./reduce.js";
 import {
@@ -93,8 +93,8 @@ declare module "@gradgraph/core" {
     softmax(axis?: number): Tensor;
     /** `logSoftmax(this, axis)` (default the last axis). */
     logSoftmax(axis?: number): Tensor;
-    /** `matmul(this, other)`: matrix product (batched for rank > 2). */
-    matmul(other: TensorLike): Tensor;
+    /** `matmul(this, other, options)`: matrix product (batched for rank > 2), `{ transposeA, transposeB }` as TensorFlow.js. */
+    matmul(other: TensorLike, options?: MatmulOptions): Tensor;
     /** `affine(this, W, b)`: `this · W + b`. */
     affine(W: TensorLike, b: TensorLike): Tensor;
     /** `reshape(this, shape)`: the same elements in a new shape (one `-1` is inferred). */
@@ -178,7 +178,7 @@ const METHODS = {
   logSumExp: (x: Tensor, options?: ReduceOptions) => logSumExp(x, options),
   softmax: (x: Tensor, axis?: number) => softmax(x, axis),
   logSoftmax: (x: Tensor, axis?: number) => logSoftmax(x, axis),
-  matmul: (x: Tensor, other: TensorLike) => matmul(x, other),
+  matmul: (x: Tensor, other: TensorLike, options?: MatmulOptions) => matmul(x, other, options),
   affine: (x: Tensor, W: TensorLike, b: TensorLike) => affine(x, W, b),
   reshape: (x: Tensor, shape: readonly number[]) => reshape(x, shape),
   transpose: (x: Tensor, axes?: readonly number[]) => transpose(x, axes),

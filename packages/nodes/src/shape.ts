@@ -1,7 +1,7 @@
 /**
  * Shape ops: `reshape`, `transpose`, row selection (`getItem`, `slice`), joining and splitting
- * (`concat`, `stack`, `split`), and the `broadcastTo` / `sumTo` pair (defined in core, where the
- * engine uses them).
+ * (`concat`, `stack`, `split`), the `broadcastTo` / `sumTo` pair (defined in core, where the
+ * engine uses them), and `clone`, the recorded copy (defined in core, behind `Tensor.clone`).
  *
  * Every selection op comes with its adjoint as an op of its own — `getItem` with `scatterRows`,
  * `slice` with `padSlice`, `concat` with `split`, `transpose` with itself — and each one's backward
@@ -11,6 +11,7 @@ import {
   ArgumentError,
   assertTensor,
   checkShape,
+  cloneOp,
   defineMultiOutputOp,
   defineOp,
   describeValue,
@@ -30,7 +31,24 @@ import {
 } from "@gradgraph/core";
 import { fmtAttrs, fmtValue, isArray, isInt32Array } from "./format.js";
 
-export { broadcastTo, sumTo } from "@gradgraph/core";
+export { broadcastTo, cloneOp, sumTo } from "@gradgraph/core";
+
+// ---------------------------------------------------------------------------------------------
+// clone
+
+/**
+ * A copy of `x` (same shape and dtype, new data in the same storage) that stays in the graph:
+ * `x.clone()` as a function, PyTorch's and TensorFlow.js's `clone`. When `x` requires grad and
+ * grad mode is on the copy is recorded (op `clone`, see `cloneOp`) and its gradient flows back to
+ * `x` unchanged (the derivative is the identity, at every order); otherwise the copy is a new
+ * leaf. For a copy cut off from the graph use `x.detach().clone()`; `x.detach()` alone shares the
+ * data. Takes a tensor only, as the other shape ops (the op object, `cloneOp([2])`, takes a
+ * number as every op object does).
+ * @throws ArgumentError naming `clone` when `x` is not a Tensor.
+ */
+export function clone(x: Tensor): Tensor {
+  return cloneOp([assertTensor("clone", "x", x)]);
+}
 
 // ---------------------------------------------------------------------------------------------
 // reshape
@@ -990,6 +1008,8 @@ function checkTensorList(fn: string, xs: unknown): Tensor[] {
 
 /** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */
 export const shapeOps = {
+  /** {@link cloneOp} (defined in core), behind {@link clone} and `Tensor.clone`. */
+  clone: cloneOp,
   /** {@link transposeOp}, behind {@link transpose}. */
   transpose: transposeOp,
   /** {@link getItemOp}, behind {@link getItem}. */

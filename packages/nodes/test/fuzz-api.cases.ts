@@ -77,7 +77,23 @@ for (const name of ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "ma
     fc.array(argArb, { maxLength: 3 }),
   );
 }
+/** matmul's options: the two flags (booleans or junk), misspelt keys, or junk instead of an object. */
+const matmulOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(undefined),
+  fc.record(
+    { transposeA: fc.oneof(fc.boolean(), junkArb), transposeB: fc.oneof(fc.boolean(), junkArb) },
+    { requiredKeys: [] },
+  ),
+  fc.record({ transA: fc.boolean(), transposeb: fc.boolean() }, { requiredKeys: [] }),
+  junkArb,
+);
+argCases.matmul = fc.oneof(
+  argCases.matmul!,
+  fc.tuple(pairArb, matmulOptionsArb).map(([p, o]) => [...p, o]),
+  fc.tuple(argArb, argArb, matmulOptionsArb),
+);
 for (const name of [
+  "clone",
   "neg",
   "exp",
   "log",

@@ -207,6 +207,32 @@ describe("Tensor methods", () => {
     expect(loss.creator?.opName).toBe("sum");
   });
 
+  it("x.matmul(y, { transposeA, transposeB }) is matmul(x, y, options): values, gradients and errors", () => {
+    // x, y: [2, 3]; W: [3, 2]
+    const cases: [nodes.MatmulOptions | undefined, () => Tensor, () => Tensor][] = [
+      [undefined, x, W],
+      [{ transposeB: true }, x, y],
+      [{ transposeA: true }, x, y],
+      [{ transposeA: true, transposeB: true }, x, W],
+      [{ transposeA: false, transposeB: false }, x, W],
+    ];
+    for (const [options, p, q] of cases) {
+      const viaMethod = run([p(), q()], ([a, c]) => a!.matmul(c!, options));
+      expect(viaMethod).toEqual(run([p(), q()], ([a, c]) => nodes.matmul(a!, c!, options)));
+    }
+    expect(() => x().matmul(y(), { transposeB: "yes" as never })).toThrow(
+      /^matmul: options\.transposeB must be a boolean, got string "yes"/,
+    );
+  });
+
+  it("x.clone() (core's method) is nodes.clone(x): the same recorded op, values and gradients", () => {
+    const viaMethod = run([x()], ([p]) => p!.clone().mul(p!));
+    const viaFunction = run([x()], ([p]) => nodes.mul(nodes.clone(p!), p!));
+    expect(viaMethod).toEqual(viaFunction);
+    expect(x().clone().creator?.op).toBe(nodes.clone(x()).creator?.op);
+    expect(TENSOR_METHODS).not.toContain("clone");
+  });
+
   it("report bad arguments with the op's own error, and a method called on a non-tensor too", () => {
     expect(() => x().add("a" as never)).toThrow(/^add: /);
     expect(() => x().reshape([4, 4])).toThrow(GradgraphError);

@@ -35,6 +35,7 @@ describe("op declarations", () => {
       "affine",
       "branch",
       "clamp",
+      "clone",
       "concat",
       "cos",
       "cumsum",

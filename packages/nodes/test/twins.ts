@@ -181,7 +181,7 @@ export function fusedTanhOp(name: string, twin: boolean) {
     },
     fusedBackward: (gy: Tensor, ctx: BackwardContext<unknown>) => {
       const y = ctx.output();
-      const out = y.clone();
+      const out = y.detach().clone();
       for (let i = 0; i < out.size; i++) {
         const v = y.data[i]!;
         out.data[i] = gy.data[i]! * (1 - (twin ? v : v * v));

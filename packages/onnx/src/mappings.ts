@@ -1,8 +1,9 @@
 /**
- * The ONNX mappings of every op of `@gradgraph/nodes` and of the engine's own ops (`broadcastTo`,
- * `sumTo`, `cast`), keyed by the op's forward function (the one identity a recorded node shares
- * with the op object: `node.op.forward === ops.add.spec.forward`). Each returns its outputs' names
- * with their dims, symbolic where a dynamic axis flows through.
+ * The ONNX mappings of every op of `@gradgraph/nodes` (`clone`, core's op behind `Tensor.clone`,
+ * included) and of the engine's own ops (`broadcastTo`, `sumTo`, `cast`), keyed by the op's
+ * forward function (the one identity a recorded node shares with the op object:
+ * `node.op.forward === ops.add.spec.forward`). Each returns its outputs' names with their dims,
+ * symbolic where a dynamic axis flows through.
  */
 import {
   broadcastTo,
@@ -624,6 +625,8 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
         Array.from({ length: n }, () => ({ name: b.op("Identity", [x!.name]), dims: x!.dims })),
     ],
     [ops.repeat, repeat],
+    // Tensor.clone's recorded copy: an ONNX value is never written in place, so the same value
+    [ops.clone, ({ b, inputs: [x] }) => one(b.op("Identity", [x!.name]), x!.dims)],
     [engineOp(() => broadcastTo(leaf(), [2, 2])), broadcast],
     [engineOp(() => sumTo(tensor([[1, 2]], { requiresGrad: true }), [2])), sumToMapping],
     [

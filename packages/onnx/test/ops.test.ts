@@ -1,9 +1,10 @@
 /**
- * Every op of @gradgraph/nodes (and the engine's broadcastTo, sumTo and cast) exported on its own,
- * over cases drawn the way checkOp draws them (the op's own spec.test: broadcasting shapes,
- * keepdims, negative axes, empty dimensions), runs in ONNX Runtime with gradgraph's forward values:
- * 1e-5 relative in float32, 1e-9 in float64. At the default opset, and at the lowest and highest.
- * Each exported model is imported back with fromOnnx too, and gives ONNX Runtime's values.
+ * Every op of @gradgraph/nodes (`clone`, core's op behind Tensor.clone, included; and the engine's
+ * broadcastTo, sumTo and cast) exported on its own, over cases drawn the way checkOp draws them
+ * (the op's own spec.test: broadcasting shapes, keepdims, negative axes, empty dimensions), runs
+ * in ONNX Runtime with gradgraph's forward values: 1e-5 relative in float32, 1e-9 in float64. At
+ * the default opset, and at the lowest and highest. Each exported model is imported back with
+ * fromOnnx too, and gives ONNX Runtime's values.
  */
 import {
   broadcastTo,
@@ -19,7 +20,7 @@ import {
   tensor,
   withDebugRecording,
 } from "@gradgraph/core";
-import { mean, ops, softmaxCrossEntropy } from "@gradgraph/nodes";
+import { matmul, mean, ops, softmaxCrossEntropy } from "@gradgraph/nodes";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPSET, fromOnnx, MAX_OPSET, MIN_OPSET, toOnnx } from "../src/index.js";
@@ -216,6 +217,61 @@ describe("the engine's own ops and the special forms", () => {
         { runs: 10, dtype, opset: DEFAULT_OPSET },
       );
     }
+  });
+
+  it("Tensor.clone (its recorded copy) exports as Identity", async () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      await checkExport((pick) => ({ shapes: [pick.shape()], call: ([x]) => x!.clone(), what: "x.clone()" }), {
+        runs: 10,
+        dtype,
+        opset: DEFAULT_OPSET,
+      });
+    }
+    const x = tensor([[1, 2, 3]], { requiresGrad: true });
+    expect(opTypes(toOnnx(x.clone(), { inputs: { x } }))).toEqual(["Identity"]);
+  });
+
+  it("matmul's public { transposeA, transposeB }: Gemm in 2-D, Transpose + MatMul batched, 1-D operands reshaped", async () => {
+    for (const [dtype, opset] of [
+      ["float32", DEFAULT_OPSET],
+      ["float64", DEFAULT_OPSET],
+      ["float32", MIN_OPSET],
+      ["float64", MAX_OPSET],
+    ] as const) {
+      await checkExport(
+        (pick) => {
+          const [m, k, n] = [pick.int(0, 3), pick.int(0, 3), pick.int(0, 3)];
+          const transposeA = pick.bool();
+          const transposeB = pick.bool();
+          const batch = pick.bool() ? [pick.int(1, 3)] : [];
+          // a 1-D operand on the side that is not transposed, now and then
+          const vecA = !transposeA && pick.int(0, 3) === 0;
+          const vecB = !transposeB && !vecA && pick.int(0, 3) === 0;
+          const sa = vecA ? [k] : [...batch, ...(transposeA ? [k, m] : [m, k])];
+          const sb = vecB ? [k] : [...(pick.bool() ? batch : []), ...(transposeB ? [n, k] : [k, n])];
+          return {
+            shapes: [sa, sb],
+            call: ([a, b]) => matmul(a!, b!, { transposeA, transposeB }),
+            what: `matmul([${sa}], [${sb}], { transposeA: ${transposeA}, transposeB: ${transposeB} })`,
+          };
+        },
+        { runs: 20, dtype, opset },
+      );
+    }
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
+    const b = tensor([[1, 0, 2]], { requiresGrad: true });
+    const a3 = tensor([[[1, 2, 3]], [[4, 5, 6]]], { requiresGrad: true });
+    expect(opTypes(toOnnx(matmul(a, b, { transposeA: true, transposeB: true }), { inputs: { a, b } }))).toEqual([
+      "Gemm",
+    ]);
+    expect(opTypes(toOnnx(a3.matmul(a3, { transposeB: true }), { inputs: { a3 } }))).toEqual(["Transpose", "MatMul"]);
   });
 
   it("mean exports as ReduceMean (sum then the constant 1/count, as mean records, fused)", async () => {
