@@ -1,5 +1,5 @@
 /** Message formatting and type tests shared by the ops. */
-import { ArgumentError, describeValue } from "@gradgraph/core";
+import { ArgumentError, describeValue, isTensor } from "@gradgraph/core";
 
 /** How deep, and how many entries of each array or object, `fmtAttrs` shows. */
 const SHOWN_DEPTH = 4;
@@ -109,4 +109,43 @@ export function readOptions(fn: string, options: unknown, keys: readonly string[
     fn,
     `${fn}: options must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
   );
+}
+
+/**
+ * `readOptions` that also refuses keys outside `keys`, so that a misspelt option is an error
+ * rather than silently ignored; `what` names the argument in messages (`options`, `attrs`).
+ * @throws ArgumentError naming `fn`: for a non-object (an array, a Tensor, a revoked Proxy, ...),
+ *   an unknown key, or keys that cannot be listed.
+ */
+export function readKnownOptions(
+  fn: string,
+  options: unknown,
+  keys: readonly string[],
+  what = "options",
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  let own: string[] | null = null;
+  const out: Record<string, unknown> = {};
+  if (options !== null && typeof options === "object" && !isArray(options) && !isTensor(options)) {
+    try {
+      own = Object.keys(options);
+      for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
+    } catch {
+      own = null;
+    }
+  }
+  if (own === null) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: ${what} must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
+    );
+  }
+  for (const k of own) {
+    if (!keys.includes(k)) {
+      const shown = JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k);
+      const kind = what === "options" ? "option" : "attribute";
+      throw new ArgumentError(fn, `${fn}: unknown ${kind} ${shown} in ${what} (valid: ${keys.join(", ")})`);
+    }
+  }
+  return out;
 }

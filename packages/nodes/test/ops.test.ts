@@ -69,6 +69,7 @@ describe("op declarations", () => {
       "slice",
       "softmax",
       "softmaxCrossEntropy",
+      "softmaxCrossEntropyIndices",
       "softplus",
       "split",
       "sqrt",
