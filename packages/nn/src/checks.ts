@@ -127,10 +127,17 @@ export function checkClassAxis(fn: string, arg: string, x: Tensor): void {
 /**
  * Checks labels for scores `x` (N×C, or any shape whose last axis holds the C classes): either
  * targets of x's shape (one-hot or probabilities), or class indices (a tensor of x's shape without
- * the class axis, or an array or Int32Array of that many entries), each an integer in [0, C).
+ * the class axis, or an array or Int32Array of that many entries), each an integer in [0, C) or
+ * equal to `ignoreIndex` (when not null).
  * @throws ArgumentError/ShapeError naming `fn` and `arg`.
  */
-export function checkLabelsFor(fn: string, arg: string, x: Tensor, t: unknown): void {
+export function checkLabelsFor(
+  fn: string,
+  arg: string,
+  x: Tensor,
+  t: unknown,
+  ignoreIndex: number | null = null,
+): void {
   checkClassAxis(fn, "x", x);
   const C = x.shape[x.rank - 1]!;
   const batch = x.shape.slice(0, -1);
@@ -159,17 +166,28 @@ export function checkLabelsFor(fn: string, arg: string, x: Tensor, t: unknown): 
       `${fn}: ${arg} must be a Tensor, an array or an Int32Array of class indices, got ${describeValue(t)}`,
     );
   }
-  checkClassIndices(fn, arg, values, C);
+  checkClassIndices(fn, arg, values, C, ignoreIndex);
 }
 
-/** Every entry an integer in [0, C) (holes of a sparse array fail). @throws ArgumentError naming `fn` and `arg`. */
-export function checkClassIndices(fn: string, arg: string, values: ArrayLike<unknown>, C: number): void {
+/**
+ * Every entry an integer in [0, C) or equal to `ignoreIndex` (when not null; holes of a sparse
+ * array fail). @throws ArgumentError naming `fn` and `arg`.
+ */
+export function checkClassIndices(
+  fn: string,
+  arg: string,
+  values: ArrayLike<unknown>,
+  C: number,
+  ignoreIndex: number | null = null,
+): void {
   for (let i = 0; i < values.length; i++) {
     const k = values[i];
+    if (ignoreIndex !== null && k === ignoreIndex) continue;
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= C) {
+      const or = ignoreIndex === null ? "" : ` or ignoreIndex (${ignoreIndex})`;
       throw new ArgumentError(
         fn,
-        `${fn}: ${arg}[${i}] is ${describeValue(k)}; class indices must be integers in [0, ${C})`,
+        `${fn}: ${arg}[${i}] is ${describeValue(k)}; class indices must be integers in [0, ${C})${or}`,
       );
     }
   }

@@ -38,6 +38,7 @@ export {
   Sigmoid,
   Softmax,
   SoftmaxWithLoss,
+  type SoftmaxWithLossOptions,
   Tanh,
 } from "./layers/index.js";
 export { accuracy, argmaxRows, labelIndices } from "./metrics.js";

@@ -127,6 +127,20 @@ function optionsArb(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary
   );
 }
 
+/** SoftmaxWithLoss's options: weights for 3 classes (or not), a reduction, a smoothing, an ignored index. */
+const lossOptionsArb: fc.Arbitrary<unknown> = optionsArb({
+  weights: mostly(
+    fc.oneof(
+      fc.array(fc.double({ min: 0, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }),
+      fc.constant(tensor([1, 2, 0.5])),
+    ),
+    fc.oneof(fc.array(fc.double(), { maxLength: 4 }), junkArb, sparseArb, tensorArgArb),
+  ),
+  reduction: mostly(fc.constantFrom("mean", "sum"), fc.oneof(fc.constant("none"), junkArb)),
+  labelSmoothing: mostly(fc.double({ min: 0, max: 1, noNaN: true }), fc.oneof(fc.double(), junkArb)),
+  ignoreIndex: mostly(fc.constantFrom(-100, 0, 255), fc.oneof(fc.double(), junkArb)),
+});
+
 const dtypeArb: fc.Arbitrary<unknown> = mostly(
   fc.constantFrom<unknown>("float32", "float64"),
   fc.oneof(fc.constantFrom<unknown>("int32", "F32"), junkArb),
@@ -507,7 +521,8 @@ export const cases: FuzzCases = {
     check: anyResult,
   },
   SoftmaxWithLoss: {
-    arb: fc.array(junkArb, { maxLength: 1 }),
+    argNames: ["options", "option", "weights", "reduction", "labelSmoothing", "ignoreIndex"],
+    arb: fc.oneof(fc.array(junkArb, { maxLength: 1 }), fc.tuple(lossOptionsArb)),
     call: (a) => new (nn.SoftmaxWithLoss as unknown as AnyCtor)(...a),
     check: anyResult,
   },
@@ -556,6 +571,27 @@ export const cases: FuzzCases = {
     },
     check: isTensorOrNull("SoftmaxWithLoss.forward"),
     names: ["SoftmaxWithLoss.forward", "SoftmaxWithLoss.backward", "SoftmaxWithLoss.probabilities"],
+  },
+  "SoftmaxWithLoss.forward with options": {
+    argNames: ["x", "t", "options", "option", "weights", "reduction", "labelSmoothing", "ignoreIndex"],
+    arb: fc
+      .oneof(fc.constant(3), fc.integer({ min: 0, max: 4 }))
+      .chain((n) =>
+        fc.tuple(
+          mostly(nearArb([n, 3]), nearArb([n, 1])),
+          mostly(labelsArb(n, 3), fc.array(fc.constantFrom(0, 1, 255, -100), { minLength: n, maxLength: n })),
+          lossOptionsArb,
+        ),
+      ),
+    call: ([x, t, options]) => {
+      const layer = new nn.SoftmaxWithLoss(options as nn.SoftmaxWithLossOptions);
+      if (isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
+      const loss = layer.forward(x as Tensor, t as Labels);
+      if (loss.size !== 1) throw new Error(`SoftmaxWithLoss.forward returned a loss of shape [${loss.shape}]`);
+      return layer.backward();
+    },
+    check: isTensorOrNull("SoftmaxWithLoss.forward"),
+    names: ["SoftmaxWithLoss", "SoftmaxWithLoss.forward", "SoftmaxWithLoss.backward"],
   },
   autodiffBackward: {
     // mostly a coherent call, as a layer makes it: output = x·p recorded, grads line up with params

@@ -197,3 +197,69 @@ describe("other layers", () => {
     expect(() => new TwoLayerNet(2, 0, 3)).toThrow(/TwoLayerNet: hiddenSize must be a positive integer, got number 0/);
   });
 });
+
+describe("SoftmaxWithLoss's options: PyTorch's CrossEntropyLoss", () => {
+  const S = [
+    [0.2, 1.5, -0.3],
+    [2.0, -1.0, 0.1],
+    [-0.5, 0.3, 0.8],
+    [1.0, 1.0, -2.0],
+  ];
+
+  it("gives PyTorch's loss and gradient (torch 2.14.1, float64)", () => {
+    // nn.CrossEntropyLoss(weight=[0.5, 2, 1.5], label_smoothing=0.1)(S, [1, 0, 2, 1])
+    const layer = new SoftmaxWithLoss({ weights: [0.5, 2, 1.5], labelSmoothing: 0.1 });
+    const x = tensor(S, { ...f64, requiresGrad: true });
+    close([layer.forward(x, [1, 0, 2, 1]).item()], [0.6238398207834103]);
+    close(
+      Array.from(layer.backward()!.data).slice(0, 3),
+      [0.058297424693865355, -0.08700807420774033, 0.028710649513875034],
+    );
+    // ignore_index=0, weight, label_smoothing=0.3, reduction="sum"
+    const summed = new SoftmaxWithLoss({
+      weights: tensor([0.5, 2, 1.5]),
+      ignoreIndex: 0,
+      labelSmoothing: 0.3,
+      reduction: "sum",
+    });
+    close([summed.forward(tensor(S, f64), [1, 0, 2, 1]).item()], [3.8101893528652697]);
+    // ignore_index 255 (outside the classes), as a Trainer can use it: the mean over the rows left
+    const ignored = new SoftmaxWithLoss({ ignoreIndex: 255 });
+    close([ignored.forward(tensor(S, f64), [1, 255, 2, 1]).item()], [0.5705481273799679]);
+  });
+
+  it("without options, or with none given, is the seed's loss through the same op", () => {
+    for (const layer of [new SoftmaxWithLoss(), new SoftmaxWithLoss({}), new SoftmaxWithLoss(null as never)]) {
+      const loss = layer.forward(tensor(S, f64), [1, 0, 2, 1]);
+      expect(loss.creator?.attrs).toBeUndefined();
+      close([loss.item()], [0.47335721693225424]);
+    }
+  });
+
+  it("names itself and the option for bad options, and forward for weights that do not fit x", () => {
+    const make = (o: unknown) => () => new SoftmaxWithLoss(o as never);
+    expect(make({ reduction: "none" })).toThrow(
+      /^SoftmaxWithLoss: reduction must be "mean" or "sum" \(a loss layer returns one number\), got string "none"/,
+    );
+    expect(make({ labelSmoothing: 2 })).toThrow(
+      /^SoftmaxWithLoss: labelSmoothing must be a number in \[0, 1\], got number 2/,
+    );
+    expect(make({ ignoreIndex: 0.5 })).toThrow(/^SoftmaxWithLoss: ignoreIndex must be an integer, got number 0.5/);
+    expect(make({ weights: [1, Number.NaN] })).toThrow(
+      /^SoftmaxWithLoss: weights\[1\] is number NaN; weights must be finite numbers/,
+    );
+    expect(make({ weights: tensor([[1, 2]]) })).toThrow(/^SoftmaxWithLoss: weights of shape \[1, 2\] must be 1-D/);
+    expect(make({ weight: [1] })).toThrow(/^SoftmaxWithLoss: unknown option "weight"/);
+    expect(make(5)).toThrow(/^SoftmaxWithLoss: options must be an object/);
+    const layer = new SoftmaxWithLoss({ weights: [1, 2], ignoreIndex: 1 });
+    expect(() => layer.forward(tensor(S, f64), [1, 0, 2, 1])).toThrow(
+      /^SoftmaxWithLoss\.forward: the layer's 2 weights do not fit the 3 classes of x of shape \[4, 3\]/,
+    );
+    expect(() => new SoftmaxWithLoss({ ignoreIndex: -100 }).forward(tensor(S, f64), [1, 3, 2, 1])).toThrow(
+      /^SoftmaxWithLoss\.forward: t\[1\] is number 3; class indices must be integers in \[0, 3\) or ignoreIndex \(-100\)/,
+    );
+    expect(() => new SoftmaxWithLoss({ ignoreIndex: 1 }).forward(tensor(S, f64), tensor(S, f64))).toThrow(
+      /^SoftmaxWithLoss\.forward: the layer's ignoreIndex 1 applies to class indices only/,
+    );
+  });
+});

@@ -1,5 +1,5 @@
 /** Message formatting and type tests shared by the ops. */
-import { ArgumentError, describeValue } from "@gradgraph/core";
+import { ArgumentError, describeValue, isTensor } from "@gradgraph/core";
 
 /** How deep, and how many entries of each array or object, `fmtAttrs` shows. */
 const SHOWN_DEPTH = 4;
@@ -91,37 +91,62 @@ export function isDetached(a: ArrayBufferView): boolean {
 
 /**
  * The options object's values of `keys` (the empty default allowed), each read once; anything
- * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused. With `exact`,
- * an own enumerable key that is not one of `keys` (a misspelt option) is refused too.
+ * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused. Other keys are
+ * ignored; `readKnownOptions` refuses them.
  * @throws ArgumentError naming `fn`.
  */
-export function readOptions(
-  fn: string,
-  options: unknown,
-  keys: readonly string[],
-  { exact = false }: { exact?: boolean } = {},
-): Record<string, unknown> {
+export function readOptions(fn: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
-  let unknownKey: string | undefined;
   if (options !== null && typeof options === "object" && !isArray(options)) {
     try {
       const out: Record<string, unknown> = {};
       for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
-      if (!exact) return out;
-      unknownKey = Object.keys(options).find((k) => !keys.includes(k));
-      if (unknownKey === undefined) return out;
+      return out;
     } catch {
       // refused below
     }
-  }
-  if (unknownKey !== undefined) {
-    throw new ArgumentError(
-      fn,
-      `${fn}: options has an unknown key ${fmtAttrs(unknownKey)}; the options are ${keys.join(", ")}`,
-    );
   }
   throw new ArgumentError(
     fn,
     `${fn}: options must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
   );
+}
+
+/**
+ * `readOptions` that also refuses keys outside `keys`, so that a misspelt option is an error
+ * rather than silently ignored; `what` names the argument in messages (`options`, `attrs`).
+ * @throws ArgumentError naming `fn`: for a non-object (an array, a Tensor, a revoked Proxy, ...),
+ *   an unknown key, or keys that cannot be listed.
+ */
+export function readKnownOptions(
+  fn: string,
+  options: unknown,
+  keys: readonly string[],
+  what = "options",
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  let own: string[] | null = null;
+  const out: Record<string, unknown> = {};
+  if (options !== null && typeof options === "object" && !isArray(options) && !isTensor(options)) {
+    try {
+      own = Object.keys(options);
+      for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
+    } catch {
+      own = null;
+    }
+  }
+  if (own === null) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: ${what} must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
+    );
+  }
+  for (const k of own) {
+    if (!keys.includes(k)) {
+      const shown = JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k);
+      const kind = what === "options" ? "option" : "attribute";
+      throw new ArgumentError(fn, `${fn}: unknown ${kind} ${shown} in ${what} (valid: ${keys.join(", ")})`);
+    }
+  }
+  return out;
 }

@@ -9,7 +9,7 @@
 import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
-import { softmaxCrossEntropyOp } from "./loss.js";
+import { softmaxCrossEntropyIndicesOp, softmaxCrossEntropyOp } from "./loss.js";
 import { affineOp, matmulOp } from "./matmul.js";
 import { powerOps } from "./power.js";
 import { logSumExpOp, maxOp, sumOp } from "./reduce.js";
@@ -63,7 +63,17 @@ export {
 } from "./arithmetic.js";
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
-export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
+export {
+  type CrossEntropyReduction,
+  type Labels,
+  meanSquaredError,
+  type SoftmaxCrossEntropyAttrs,
+  type SoftmaxCrossEntropyIndicesAttrs,
+  type SoftmaxCrossEntropyOptions,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyIndicesOp,
+  softmaxCrossEntropyOp,
+} from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, type MatmulOptions, matmul, matmulOp } from "./matmul.js";
 export { TENSOR_METHODS } from "./methods.js";
 export { type PowScalarAttrs, pow, powOp, powScalarOp } from "./power.js";
@@ -158,6 +168,8 @@ export const ops = {
   logSoftmax: logSoftmaxOp,
   /** {@link softmaxCrossEntropyOp}, behind {@link softmaxCrossEntropy}. */
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  /** {@link softmaxCrossEntropyIndicesOp}, behind {@link softmaxCrossEntropy} with class indices and options. */
+  softmaxCrossEntropyIndices: softmaxCrossEntropyIndicesOp,
   /** {@link reshapeOp}, behind {@link reshape}. */
   reshape: reshapeOp,
   ...shapeOps,

@@ -17,7 +17,7 @@ import {
   type TensorLike,
 } from "@gradgraph/core";
 import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
-import { fmtAttrs, fmtValue, readOptions } from "./format.js";
+import { fmtAttrs, fmtValue, readKnownOptions } from "./format.js";
 import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */
@@ -238,7 +238,7 @@ const OPTION_KEYS = ["transposeA", "transposeB"] as const;
 function matmulOptions(options: unknown): MatmulAttrs {
   // the common call, matmul(a, b), without reading an options object
   if (options === undefined) return PLAIN;
-  const o = readOptions("matmul", options, OPTION_KEYS, { exact: true });
+  const o = readKnownOptions("matmul", options, OPTION_KEYS);
   for (const key of OPTION_KEYS) {
     const v = o[key];
     if (v !== undefined && typeof v !== "boolean") {

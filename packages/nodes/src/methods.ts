@@ -11,7 +11,7 @@ import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } fr
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
 import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
-import { type Labels, meanSquaredError, softmaxCrossEntropy } from "./loss.js";
+import { type Labels, meanSquaredError, type SoftmaxCrossEntropyOptions, softmaxCrossEntropy } from "./loss.js";
 import { affine, type MatmulOptions, matmul } from "./matmul.js";
 import { pow } from "./power.js";
 import { logSumExp, max, mean, type ReduceOptions, sum } from "./reduce.js";
@@ -119,8 +119,12 @@ declare module "@gradgraph/core" {
     repeat(n: number, axis?: number): Tensor;
     /** `branch(this, n)`: the seed's Branch node, `n` copies (default 2). */
     branch(n?: number): Tensor[];
-    /** `softmaxCrossEntropy(this, labels)`: the mean cross-entropy of softmax(this) against labels. */
-    softmaxCrossEntropy(labels: Labels): Tensor;
+    /**
+     * `softmaxCrossEntropy(this, labels, options)`: the cross-entropy of softmax(this) against
+     * labels, the mean over rows by default; options as PyTorch's `cross_entropy`
+     * (`{ weights, reduction, labelSmoothing, ignoreIndex }`).
+     */
+    softmaxCrossEntropy(labels: Labels, options?: SoftmaxCrossEntropyOptions): Tensor;
     /** `meanSquaredError(this, target)`. */
     meanSquaredError(target: Tensor): Tensor;
     /** `cumsum(this, axis, options)`: running sums along `axis`. */
@@ -192,7 +196,8 @@ const METHODS = {
   split: (x: Tensor, sizes: number | readonly number[], axis?: number) => split(x, sizes, axis),
   repeat: (x: Tensor, n: number, axis?: number) => repeat(x, n, axis),
   branch: (x: Tensor, n?: number) => branch(x, n),
-  softmaxCrossEntropy: (x: Tensor, labels: Labels) => softmaxCrossEntropy(x, labels),
+  softmaxCrossEntropy: (x: Tensor, labels: Labels, options?: SoftmaxCrossEntropyOptions) =>
+    softmaxCrossEntropy(x, labels, options),
   meanSquaredError: (x: Tensor, target: Tensor) => meanSquaredError(x, target),
   cumsum: (x: Tensor, axis: number, options?: { reverse?: boolean }) => cumsum(x, axis, options),
   variance: (x: Tensor, options?: VarianceOptions) => variance(x, options),

@@ -167,15 +167,15 @@ describe("matmul(a, b, { transposeA, transposeB })", () => {
   it("validates the options: unknown keys, non-booleans and non-objects are ArgumentErrors naming matmul", () => {
     const a = randn([2, 2], { seed: 15 });
     const bad: [unknown, string][] = [
-      [{ transA: true }, 'matmul: options has an unknown key "transA"; the options are transposeA, transposeB'],
-      [{ transposeA: true, transposeb: true }, 'matmul: options has an unknown key "transposeb"'],
+      [{ transA: true }, 'matmul: unknown option "transA" in options (valid: transposeA, transposeB)'],
+      [{ transposeA: true, transposeb: true }, 'matmul: unknown option "transposeb" in options'],
       [{ transposeA: 1 }, "matmul: options.transposeA must be a boolean, got 1"],
       [{ transposeB: "true" }, 'matmul: options.transposeB must be a boolean, got string "true"'],
       [{ transposeB: null }, "matmul: options.transposeB must be a boolean, got null"],
       [null, "matmul: options must be an object like { transposeA, transposeB }, got null"],
       [true, "matmul: options must be an object like { transposeA, transposeB }, got boolean"],
       [[true, false], "matmul: options must be an object like { transposeA, transposeB }, got array(2)"],
-      [a, "matmul: options has an unknown key"],
+      [a, "matmul: options must be an object like { transposeA, transposeB }, got Tensor"],
     ];
     for (const [options, message] of bad) {
       expect(() => matmul(a, a, options as never), message).toThrow(ArgumentError);

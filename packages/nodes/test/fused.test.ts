@@ -86,4 +86,29 @@ describe("fusedBackward gives what backward gives", () => {
       { numRuns: 60 },
     );
   });
+
+  it("softmaxCrossEntropy with options (its fused route is backward itself): both routes agree", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.boolean(),
+        fc.constantFrom("mean", "sum", "none"),
+        fc.constantFrom(0, 0.1, 1),
+        fc.boolean(),
+        dtypes,
+        fc.nat(999),
+        (n, c, tg, reduction, labelSmoothing, weighted, dtype, seed) => {
+          const s = randn([n, c], { seed, dtype, requiresGrad: true });
+          const t = randn([n, c], { seed: seed + 1, dtype, requiresGrad: tg });
+          const weights = weighted ? Array.from({ length: c }, (_, i) => 0.5 + i) : null;
+          const attrs = { reduction, labelSmoothing, weights } as const;
+          const inputs = tg ? [s, t] : [s];
+          const [p, r] = bothRoutes((xs) => softmaxCrossEntropyOp([xs[0]!, tg ? xs[1]! : t], attrs), inputs, seed + 2);
+          close(p, r, dtype);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -147,13 +147,52 @@ argCases.tile = fc.tuple(argArb, fc.oneof(shapeLikeArb, fc.array(fc.integer({ mi
 for (const name of ["softmax", "logSoftmax"]) {
   argCases[name] = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, axisArb));
 }
+/** softmaxCrossEntropy's class indices: often in range, sometimes -100 (an ignoreIndex), junk or sparse. */
+const classIndicesArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), fc.constant(-100), junkArb), { maxLength: 4 }),
+  junkArb,
+  sparseArb,
+);
+/** softmaxCrossEntropy's options: each key valid, out of range or junk; unknown keys; junk. */
+const sceOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(undefined) },
+  {
+    weight: 6,
+    arbitrary: fc.record(
+      {
+        weights: fc.oneof(
+          fc.array(fc.oneof(fc.double({ min: -2, max: 2 }), junkArb), { maxLength: 5 }),
+          argArb,
+          sparseArb,
+          fc.constant(null),
+        ),
+        reduction: fc.oneof(fc.constantFrom("mean", "sum", "none", "avg"), junkArb),
+        labelSmoothing: fc.oneof(fc.double({ min: -0.5, max: 1.5 }), junkArb),
+        ignoreIndex: fc.oneof(fc.integer({ min: -101, max: 4 }), fc.constantFrom(1.5, Number.NaN, 2 ** 60), junkArb),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), junkArb, { maxKeys: 3 }) },
+  { weight: 2, arbitrary: junkArb },
+);
 argCases.softmaxCrossEntropy = fc.oneof(
   pairArb.map((p) => [...p]),
-  fc.tuple(
-    argArb,
-    fc.oneof(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junkArb), { maxLength: 4 }), junkArb, sparseArb),
-  ),
+  fc.tuple(argArb, classIndicesArb),
   fc.tuple(argArb, fc.constant(new Int32Array([0, 1, 5]))),
+  pairArb.chain(([a, b]) => fc.tuple(fc.constant(a), fc.constant(b), sceOptionsArb)),
+  fc.tuple(argArb, classIndicesArb, sceOptionsArb),
+  // scores [n, C] with n class indices: the options are what is left to go wrong
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 4 })).chain(([n, c]) =>
+    fc.tuple(
+      oddTensorArb([n, c]),
+      fc.array(fc.oneof(fc.integer({ min: 0, max: Math.max(c - 1, 0) }), fc.constant(-100)), {
+        minLength: n,
+        maxLength: n,
+      }),
+      sceOptionsArb,
+    ),
+  ),
 );
 /** x, W, b for `affine`: often fitting shapes ([n, d], [d, h], [h] or [1, h]), else anything. */
 argCases.affine = fc.oneof(

@@ -70,6 +70,7 @@ describe("op declarations", () => {
       "slice",
       "softmax",
       "softmaxCrossEntropy",
+      "softmaxCrossEntropyIndices",
       "softplus",
       "split",
       "sqrt",

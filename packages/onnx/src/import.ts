@@ -47,6 +47,7 @@ import {
   pow,
   relu,
   reshape,
+  type SoftmaxCrossEntropyOptions,
   scatterRowsOp,
   sigmoid,
   sin,
@@ -318,14 +319,18 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   SoftmaxCrossEntropyLoss: (n) => {
     const s = n.t(0);
     if (s.rank !== 2) throw n.fail(`scores of shape ${fmtShape(s.shape)} are supported as [N, C] only`);
-    if (n.has(2)) throw n.fail("class weights are not supported");
-    if (n.node.attribute.some((a) => a.name === "ignore_index")) throw n.fail("ignore_index is not supported");
     const reduction = n.attr<string>("reduction", "mean");
+    if (reduction !== "mean" && reduction !== "sum" && reduction !== "none")
+      throw n.fail(`reduction ${JSON.stringify(reduction)} is not supported (mean, sum or none)`);
     const labels = n.args[1] instanceof Ints ? [...n.ints(1).values] : Array.from(n.t(1).data);
-    let loss = softmaxCrossEntropy(s, labels);
-    if (reduction === "sum") loss = mul(loss, s.shape[0]!);
-    else if (reduction !== "mean")
-      throw n.fail(`reduction ${JSON.stringify(reduction)} is not supported (mean or sum)`);
+    // the class weights (read as constants, as PyTorch's weight) and ignore_index: gradgraph's options
+    const weights = n.has(2) ? n.t(2) : null;
+    const ignored = n.node.attribute.some((a) => a.name === "ignore_index");
+    const options: SoftmaxCrossEntropyOptions | undefined =
+      weights === null && !ignored && reduction === "mean"
+        ? undefined
+        : { weights, reduction, ...(ignored ? { ignoreIndex: n.attr<number>("ignore_index", 0) } : {}) };
+    const loss = softmaxCrossEntropy(s, labels, options);
     return n.node.output.length > 1 ? [loss, logSoftmax(s, 1)] : [loss];
   },
   MatMul: binary(matmul),

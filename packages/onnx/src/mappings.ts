@@ -123,10 +123,32 @@ function oneHotLabels(t: Tensor): number[] | null {
   return labels.length > 0 ? labels : null;
 }
 
-function softmaxCrossEntropy(ctx: EmitContext): Emitted[] {
+/** Attributes of softmaxCrossEntropy after normalisation: undefined (the seed's loss) or every field. */
+interface SceAttrs {
+  readonly reduction: "mean" | "sum" | "none";
+  readonly weights: readonly number[] | null;
+  readonly labelSmoothing: number;
+}
+
+interface SceIndicesAttrs extends SceAttrs {
+  readonly labels: readonly number[];
+  readonly ignoreIndex: number | null;
+}
+
+function softmaxCrossEntropy(ctx: EmitContext, attrs: SceAttrs | undefined): Emitted[] {
   const { b, inputs } = ctx;
   const [s, t] = inputs as [OnnxValue, OnnxValue];
   const C = s.shape[s.shape.length - 1]!;
+  if (attrs !== undefined) {
+    // PyTorch's options for probability targets: −Σ w·((1 − ε)·t + ε/C)·logSoftmax(s) per row
+    let targets = t.name;
+    if (attrs.labelSmoothing !== 0) {
+      const kept = b.op("Mul", [targets, b.scalar(1 - attrs.labelSmoothing, s.dtype)]);
+      targets = b.op("Add", [kept, b.scalar(attrs.labelSmoothing / C, s.dtype)]);
+    }
+    if (attrs.weights !== null) targets = b.op("Mul", [targets, b.constant(attrs.weights, s.dtype, [C])]);
+    return reducedRows(ctx, perRowLoss(ctx, s, targets), attrs.reduction, null);
+  }
   const targets = ctx.constantOf(1);
   const labels = targets === null ? null : oneHotLabels(targets);
   if (labels !== null) {
@@ -151,6 +173,72 @@ function softmaxCrossEntropy(ctx: EmitContext): Emitted[] {
           false,
         );
   return one(b.op("Neg", [mean]), []);
+}
+
+/** `−Σ targets·logSoftmax(s)` along the class axis: one loss per row, of the scores' batch shape. */
+function perRowLoss({ b }: EmitContext, s: OnnxValue, targets: string): string {
+  const lp = b.op("LogSoftmax", [s.name], { axis: -1 });
+  return b.op("Neg", [b.reduce("ReduceSum", b.op("Mul", [targets, lp]), [s.shape.length - 1], false)]);
+}
+
+/**
+ * Per-row losses reduced: as they are (`none`), summed, or summed and divided by `denominator`
+ * (null: the mean over the rows).
+ */
+function reducedRows(
+  { b, inputs }: EmitContext,
+  perRow: string,
+  reduction: SceAttrs["reduction"],
+  denominator: number | null,
+): Emitted[] {
+  const s = inputs[0]!;
+  const batch = s.dims.slice(0, -1);
+  if (reduction === "none") return one(perRow, batch);
+  const axes = batch.map((_, i) => i);
+  if (reduction === "sum") return one(b.reduce("ReduceSum", perRow, axes, false), []);
+  if (denominator === null) return one(b.reduce("ReduceMean", perRow, axes, false), []);
+  return one(b.op("Div", [b.reduce("ReduceSum", perRow, axes, false), b.scalar(denominator, s.dtype)]), []);
+}
+
+/**
+ * softmaxCrossEntropy against class indices with PyTorch's options: ONNX's SoftmaxCrossEntropyLoss
+ * (weights, ignore_index and reduction are its own) over the rows [R, C]; with label smoothing,
+ * which ONNX's loss lacks, the loss of the constant targets the indices and options make, reduced.
+ */
+function softmaxCrossEntropyIndices(ctx: EmitContext, attrs: SceIndicesAttrs): Emitted[] {
+  const { b, inputs } = ctx;
+  const s = inputs[0]!;
+  const C = s.shape[s.shape.length - 1]!;
+  const { labels, weights, ignoreIndex, reduction } = attrs;
+  const R = labels.length;
+  const batch = s.dims.slice(0, -1);
+  if (attrs.labelSmoothing === 0 && R > 0 && C > 0) {
+    const rows = s.shape.length === 2 ? s.name : b.reshape(s, [R, C], [rowsDim(s), C]);
+    const args = [rows, b.constant(labels, "int64", [R])];
+    if (weights !== null) args.push(b.constant(weights, s.dtype, [C]));
+    const loss = b.op("SoftmaxCrossEntropyLoss", args, {
+      reduction,
+      ...(ignoreIndex === null ? {} : { ignore_index: ignoreIndex }),
+    });
+    if (reduction !== "none") return one(loss, []);
+    if (s.shape.length === 2) return one(loss, batch);
+    const flat: OnnxValue = { name: loss, shape: [R], dims: [rowsDim(s)], dtype: s.dtype };
+    return one(b.reshape(flat, s.shape.slice(0, -1), batch), batch);
+  }
+  // the targets A: row n holds (1 − ε)·w_y at its label y plus ε/C·w_c at every class (zeros when ignored)
+  const keep = 1 - attrs.labelSmoothing;
+  const spread = C > 0 ? attrs.labelSmoothing / C : 0;
+  const A = new Array<number>(R * C).fill(0);
+  labels.forEach((y, r) => {
+    if (y === ignoreIndex) return;
+    for (let c = 0; c < C; c++) A[r * C + c] = spread * (weights === null ? 1 : weights[c]!);
+    A[r * C + y] = A[r * C + y]! + keep * (weights === null ? 1 : weights[y]!);
+  });
+  // the mean's denominator: the weights of the rows' labels, ignored rows left out
+  let denominator = 0;
+  for (const y of labels) if (y !== ignoreIndex) denominator += weights === null ? 1 : weights[y]!;
+  const perRow = perRowLoss(ctx, s, b.constant(A, s.dtype, s.shape));
+  return reducedRows(ctx, perRow, reduction, denominator);
 }
 
 /** The dim of the rows of scores [..., C] flattened to [R, C]: symbolic when a leading axis is. */
@@ -597,6 +685,7 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
       ({ b, inputs: [x] }, { axis }: { axis: number }) => one(b.op("LogSoftmax", [x!.name], { axis }), x!.dims),
     ],
     [ops.softmaxCrossEntropy, softmaxCrossEntropy],
+    [ops.softmaxCrossEntropyIndices, softmaxCrossEntropyIndices],
     [ops.matmul, matmul],
     [
       ops.affine,

@@ -10,6 +10,7 @@ import {
   broadcastTo,
   cast,
   type DType,
+  grad,
   type MultiOp,
   type Op,
   type OpTestSpec,
@@ -20,7 +21,7 @@ import {
   tensor,
   withDebugRecording,
 } from "@gradgraph/core";
-import { matmul, mean, ops, softmaxCrossEntropy } from "@gradgraph/nodes";
+import { matmul, mean, ops, type SoftmaxCrossEntropyOptions, softmaxCrossEntropy, sum } from "@gradgraph/nodes";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPSET, fromOnnx, MAX_OPSET, MIN_OPSET, toOnnx } from "../src/index.js";
@@ -307,5 +308,112 @@ describe("the engine's own ops and the special forms", () => {
     }
     const s = tensor([[1, 2, 3]], { requiresGrad: true });
     expect(opTypes(toOnnx(softmaxCrossEntropy(s, [2]), { inputs: { s } }))).toEqual(["SoftmaxCrossEntropyLoss"]);
+  });
+
+  it("softmaxCrossEntropy's options: weights, ignoreIndex and reduction as SoftmaxCrossEntropyLoss's; label smoothing composed", async () => {
+    const reductions = ["mean", "sum", "none"] as const;
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const opset of [MIN_OPSET, DEFAULT_OPSET, MAX_OPSET]) {
+        // class indices, scores of rank 1 to 3 (some weights 0; every row ignored now and then)
+        await checkExport(
+          (pick) => {
+            const C = pick.int(1, 4);
+            const shape = [...Array.from({ length: pick.int(0, 2) }, () => pick.int(1, 4)), C];
+            const R = shape.slice(0, -1).reduce((a, d) => a * d, 1);
+            const ignoreIndex = pick.bool() ? undefined : pick.bool() ? -100 : pick.int(0, C - 1);
+            const labels = Array.from({ length: R }, () =>
+              ignoreIndex !== undefined && pick.int(0, 2) === 0 ? ignoreIndex : pick.int(0, C - 1),
+            );
+            const options = {
+              weights: pick.bool() ? Array.from({ length: C }, () => pick.int(0, 8) / 4) : undefined,
+              reduction: reductions[pick.int(0, 2)]!,
+              labelSmoothing: pick.bool() ? pick.int(1, 4) / 4 : undefined,
+              ignoreIndex,
+            };
+            return {
+              shapes: [shape],
+              call: ([s]) => softmaxCrossEntropy(s!, labels, options),
+              what: `sce(${labels}; ${JSON.stringify(options)})`,
+            };
+          },
+          { runs: opset === DEFAULT_OPSET ? 25 : 8, dtype, opset },
+        );
+        // probability targets
+        await checkExport(
+          (pick) => {
+            const C = pick.int(1, 4);
+            const shape = [...Array.from({ length: pick.int(0, 2) }, () => pick.int(1, 4)), C];
+            const options = {
+              weights: pick.bool() ? Array.from({ length: C }, () => pick.int(1, 8) / 4) : undefined,
+              reduction: reductions[pick.int(0, 2)]!,
+              labelSmoothing: pick.bool() ? pick.int(1, 4) / 4 : undefined,
+            };
+            return {
+              shapes: [shape, shape],
+              call: ([s, t]) => softmaxCrossEntropy(s!, t!, options),
+              what: `sce(probabilities; ${JSON.stringify(options)})`,
+            };
+          },
+          { runs: opset === DEFAULT_OPSET ? 15 : 5, dtype, opset, domains: [undefined, [0, 1]] },
+        );
+      }
+    }
+    const s = tensor(
+      [
+        [1, 2, 3],
+        [0, -1, 2],
+      ],
+      { requiresGrad: true },
+    );
+    const exported = (loss: Tensor) => opTypes(toOnnx(loss, { inputs: { s } }));
+    const onnxOwn = { weights: [0.5, 2, 1], ignoreIndex: -100, reduction: "none" } as const;
+    expect(exported(softmaxCrossEntropy(s, [2, -100], onnxOwn))).toEqual(["SoftmaxCrossEntropyLoss"]);
+    expect(exported(softmaxCrossEntropy(s, [2, 0], { reduction: "sum" }))).toEqual(["SoftmaxCrossEntropyLoss"]);
+    expect(exported(softmaxCrossEntropy(s, [2, 0], { labelSmoothing: 0.1, reduction: "mean" }))).toEqual([
+      "LogSoftmax",
+      "Mul",
+      "ReduceSum",
+      "Neg",
+      "ReduceSum",
+      "Div",
+    ]);
+  });
+
+  it("fromOnnx imports SoftmaxCrossEntropyLoss's weights, ignore_index and reduction into softmaxCrossEntropy's options", () => {
+    const s = tensor(
+      [
+        [0.2, 1.5, -0.3],
+        [2.0, -1.0, 0.1],
+        [-0.5, 0.3, 0.8],
+      ],
+      { requiresGrad: true, dtype: "float64" },
+    );
+    const cases: [number[], SoftmaxCrossEntropyOptions][] = [
+      [[1, 0, 2], { weights: [0.5, 2, 1.5], reduction: "mean" }],
+      [[1, 0, 2], { weights: [0.5, 2, 1.5], ignoreIndex: 0, reduction: "sum" }],
+      [[1, -100, 2], { ignoreIndex: -100, reduction: "none" }],
+      [[1, -100, 2], { weights: [0.5, 2, 1.5], ignoreIndex: -100, reduction: "mean" }],
+    ];
+    for (const [labels, options] of cases) {
+      const loss = withDebugRecording(() => softmaxCrossEntropy(s, labels, options));
+      const bytes = toOnnx([loss], { inputs: { s } });
+      expect(opTypes(bytes)).toEqual(["SoftmaxCrossEntropyLoss"]);
+      const model = fromOnnx(bytes);
+      const back = model.run({ s }).output_0!;
+      expect(back.creator?.opName).toBe("softmaxCrossEntropyIndices");
+      expect(back.shape).toEqual(loss.shape);
+      // the same values, and the same gradients with respect to the scores
+      const [g] = grad(sum(loss), [s]);
+      const [gBack] = grad(sum(back), [s]);
+      for (const [x, y] of [
+        [loss, back],
+        [g!, gBack!],
+      ] as const) {
+        const a = Array.from(y.data);
+        Array.from(x.data).forEach((v, i) => {
+          expect(Math.abs(a[i]! - v)).toBeLessThanOrEqual(1e-12);
+        });
+      }
+    }
   });
 });

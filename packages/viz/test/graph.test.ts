@@ -477,6 +477,8 @@ describe("toDot and renderSvg", () => {
       softmax(x),
       logSoftmax(x),
       softmaxCrossEntropy(x, [0, 2]),
+      // class indices with options take an op of their own
+      softmaxCrossEntropy(x, [0, -100], { ignoreIndex: -100, labelSmoothing: 0.1, weights: [1, 2, 0.5] }),
       reshape(x, [3, 2]),
       transpose(x),
       getItem(x, [1, 0, 1]),
