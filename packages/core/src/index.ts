@@ -122,5 +122,6 @@ export {
   tensor,
   tensorLabel,
   toTensor,
+  toTensors,
   zeros,
 } from "./tensor.js";

@@ -606,6 +606,24 @@ function isBigIntArray(value: object): boolean {
 }
 
 /**
+ * Converts several operands together as an op converts its inputs: tensors as they are, and the
+ * constants (see {@link toTensor}) in the dtype of the tensor operands (float64 when any operand,
+ * a Float64Array included, is float64; float32 when there is none). For functions that need
+ * tensors before they call an op (to read shapes).
+ * @param names - each operand's name, for errors.
+ * @throws ArgumentError or ShapeError naming `fn` and the operand, as {@link toTensor}.
+ */
+export function toTensors(values: readonly TensorLike[], fn: string, names: readonly string[]): Tensor[] {
+  let dtype: DType | null = null;
+  for (const v of values) {
+    const d = operandDType(v);
+    if (d === "float64") dtype = "float64";
+    else if (d !== null && dtype === null) dtype = d;
+  }
+  return values.map((v, i) => toTensor(v, fn, names[i] ?? String(i), dtype ?? DEFAULT_DTYPE));
+}
+
+/**
  * Converts an operand as the ops do. A tensor is returned as it is. A number, nested arrays of
  * numbers or a typed array become a new constant tensor (`requiresGrad` false): a number is 0-d,
  * nested arrays have their inferred shape, a typed array is 1-D. The constant's dtype is `dtype`,

@@ -6,7 +6,6 @@
 import {
   ArgumentError,
   allocArray,
-  assertTensor,
   type BackwardContext,
   defineOp,
   describeValue,
@@ -14,11 +13,15 @@ import {
   type ForwardContext,
   fmtShape,
   isTensor,
+  type NestedNumbers,
   type Op,
   type RawArray,
   ShapeError,
   shapesEqual,
   Tensor,
+  type TensorLike,
+  toTensor,
+  toTensors,
 } from "@gradgraph/core";
 import { softmaxProbsInto } from "@gradgraph/core/kernels";
 import { add, mul, sub } from "./arithmetic.js";
@@ -28,7 +31,7 @@ import { reshape } from "./shape.js";
 import { logSoftmax, softmax } from "./softmax.js";
 
 /** Class labels: one-hot (or probability) targets of the scores' shape, or class indices. */
-export type Labels = Tensor | readonly number[] | Int32Array;
+export type Labels = Tensor | NestedNumbers | Int32Array;
 
 /**
  * How `softmaxCrossEntropy` reduces its per-row losses, PyTorch's `reduction`: `"mean"` (their
@@ -643,8 +646,10 @@ export const softmaxCrossEntropyIndicesOp: Op<SoftmaxCrossEntropyIndicesAttrs> =
  *   `[0, 1]`, an ignoreIndex that is not an integer or that is ≥ 0 with probability targets,
  *   weights that are not finite numbers). Every message names `softmaxCrossEntropy`.
  */
-export function softmaxCrossEntropy(scores: Tensor, labels: Labels, options?: SoftmaxCrossEntropyOptions): Tensor {
-  const s = assertTensor(FN, "scores", scores);
+export function softmaxCrossEntropy(scores: TensorLike, labels: Labels, options?: SoftmaxCrossEntropyOptions): Tensor {
+  const s = toTensor(scores, FN, "scores");
+  // nested arrays of labels are a tensor of them: targets of the scores' shape, or class indices
+  if (isArray(labels) && labels.length > 0 && isArray(labels[0])) labels = toTensor(labels, FN, "labels", s.dtype);
   checkClassAxis(FN, s);
   if (options === undefined) {
     // the seed's loss: today's path, nothing more
@@ -723,9 +728,8 @@ function oneHot(fn: string, labels: Labels, scores: Tensor): Tensor {
  * `MSELoss()`. The shapes must be equal (no silent broadcasting).
  * @throws ShapeError naming both shapes when they differ.
  */
-export function meanSquaredError(prediction: Tensor, target: Tensor): Tensor {
-  const p = assertTensor("meanSquaredError", "prediction", prediction);
-  const t = assertTensor("meanSquaredError", "target", target);
+export function meanSquaredError(prediction: TensorLike, target: TensorLike): Tensor {
+  const [p, t] = toTensors([prediction, target], "meanSquaredError", ["prediction", "target"]) as [Tensor, Tensor];
   if (!shapesEqual(p.shape, t.shape)) {
     throw new ShapeError(
       "meanSquaredError",

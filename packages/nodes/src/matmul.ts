@@ -5,7 +5,6 @@
  */
 import {
   ArgumentError,
-  assertTensor,
   type BackwardContext,
   broadcastShapes,
   defineOp,
@@ -15,6 +14,7 @@ import {
   stridesOf,
   Tensor,
   type TensorLike,
+  toTensors,
 } from "@gradgraph/core";
 import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue, readKnownOptions } from "./format.js";
@@ -271,21 +271,21 @@ function fmtFlags({ transA, transB }: MatmulAttrs): string {
  * backward. A 1-D operand has no last two dimensions to swap: transposing one is a ShapeError
  * (reshape it to a row or a column first).
  *
- * A number is accepted as an argument but, being a 0-d tensor, refused as numpy and PyTorch
- * refuse a 0-d operand (`matmul(2, x)` is a ShapeError; scale with `mul`).
+ * Operands may be constants (nested arrays, typed arrays; see `TensorLike`). A number is accepted
+ * as an argument but, being a 0-d tensor, refused as numpy and PyTorch refuse a 0-d operand
+ * (`matmul(2, x)` is a ShapeError; scale with `mul`).
  * @throws ShapeError naming both shapes for 0-d operands (numbers included), differing inner
  *   dimensions (after the transposes) or batch dimensions that do not broadcast; naming the
  *   option and the shape for a transpose of a 1-D operand.
- * @throws ArgumentError naming `matmul` when an operand is neither a Tensor nor a number, or
+ * @throws ArgumentError naming `matmul` when an operand is not a TensorLike, or
  *   `options` is not an object of the two boolean options above (an unknown key included).
  */
 export function matmul(a: TensorLike, b: TensorLike, options?: MatmulOptions): Tensor {
-  const ta = typeof a === "number" ? a : assertTensor("matmul", "a", a);
-  const tb = typeof b === "number" ? b : assertTensor("matmul", "b", b);
+  const [ta, tb] = toTensors([a, b], "matmul", ["a", "b"]) as [Tensor, Tensor];
   const flags = matmulOptions(options);
-  if (typeof ta === "number" || typeof tb === "number" || ta.rank === 0 || tb.rank === 0) {
-    const sa = typeof ta === "number" ? [] : ta.shape;
-    const sb = typeof tb === "number" ? [] : tb.shape;
+  if (ta.rank === 0 || tb.rank === 0) {
+    const sa = ta.shape;
+    const sb = tb.shape;
     throw new ShapeError(
       "matmul",
       `matmul: operands must have rank >= 1, got a of shape ${fmtShape(sa)} (rank ${sa.length}) and b of shape ${fmtShape(sb)} (rank ${sb.length})`,

@@ -77,7 +77,9 @@ describe("argument errors", () => {
       /mul: input 1 \(b\) must be a Tensor, a number, nested arrays of numbers or a typed array, got null/,
     );
     expect(() => sum(["1", 2] as never)).toThrow(/sum: element 0 must be a number, got string "1" \(at x\[0\]\)/);
-    expect(() => matmul({} as never, zeros([1, 1]))).toThrow(/matmul: a must be a Tensor, got object/);
+    expect(() => matmul({} as never, zeros([1, 1]))).toThrow(
+      /matmul: a must be a Tensor, a number, nested arrays of numbers or a typed array, got object/,
+    );
   });
 
   it("op objects called directly validate their attributes", () => {

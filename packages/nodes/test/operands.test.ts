@@ -7,16 +7,20 @@ import { ArgumentError, grad, ShapeError, type Tensor, tensor, toTensor } from "
 import { describe, expect, it } from "vitest";
 import {
   add,
+  affine,
   branch,
   cumsum,
   flatten,
   logSoftmax,
+  matmul,
   max,
   mean,
+  meanSquaredError,
   mul,
   pow,
   relu,
   softmax,
+  softmaxCrossEntropy,
   sum,
   tile,
   variance,
@@ -99,6 +103,41 @@ describe("nested arrays and typed arrays as operands", () => {
     expect(relu(new Int32Array([-1, 2])).toArray()).toEqual([0, 2]);
     expect(pow([1, 2, 3], 2).toArray()).toEqual([1, 4, 9]);
     expect(pow(2, [1, 2, 3]).toArray()).toEqual([2, 4, 8]);
+  });
+
+  it("work in the products and the losses", () => {
+    const x = x2();
+    expect(matmul(x, [[1], [1]]).toArray()).toEqual([[3], [7]]);
+    expect(matmul([1, 2], x).toArray()).toEqual([7, 10]);
+    expect(matmul(x, new Float64Array([1, 1])).dtype).toBe("float64");
+    expect(matmul(tensor([[1, 2]], { dtype: "float64" }), [[1], [1]]).dtype).toBe("float64");
+    expect(() => matmul(2, x)).toThrow("matmul: operands must have rank >= 1, got a of shape [] (rank 0)");
+    expect(affine([[1, 2]], x, [0.5, 0.5]).toArray()).toEqual([[7.5, 10.5]]);
+    expect(meanSquaredError([1, 2], [1, 4]).item()).toBe(2);
+    const [g] = grad(
+      meanSquaredError(x, [
+        [1, 2],
+        [3, 0],
+      ]),
+      [x],
+    );
+    expect(g!.toArray()).toEqual([
+      [0, 0],
+      [0, 2],
+    ]);
+    // nested labels: one-hot targets of the scores' shape, or class indices of the batch's
+    const scores = [
+      [0, 0],
+      [0, 0],
+    ];
+    expect(softmaxCrossEntropy(scores, [0, 1]).item()).toBeCloseTo(Math.LN2, 6);
+    expect(
+      softmaxCrossEntropy(scores, [
+        [1, 0],
+        [0, 1],
+      ]).item(),
+    ).toBeCloseTo(Math.LN2, 6);
+    expect(softmaxCrossEntropy([[[0, 0, 0]], [[0, 0, 0]]], [[2], [0]]).item()).toBeCloseTo(Math.log(3), 6);
   });
 
   it("work as the other operand of a method", () => {
