@@ -9,6 +9,7 @@
 import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
+import { indexingOps } from "./indexing.js";
 import { softmaxCrossEntropyOp } from "./loss.js";
 import { affineOp, matmulOp } from "./matmul.js";
 import { powerOps } from "./power.js";
@@ -63,6 +64,22 @@ export {
 } from "./arithmetic.js";
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
+export {
+  type GatherAttrs,
+  type GatherIndices,
+  gather,
+  gatherOp,
+  getItem,
+  type Index,
+  type PadStridedAttrs,
+  padStridedOp,
+  type ScatterAddAttrs,
+  type SliceIndex,
+  type StridedSliceAttrs,
+  s,
+  scatterAddOp,
+  stridedSliceOp,
+} from "./indexing.js";
 export { type Labels, meanSquaredError, softmaxCrossEntropy, softmaxCrossEntropyOp } from "./loss.js";
 export { affine, affineOp, type MatmulAttrs, matmul, matmulOp } from "./matmul.js";
 export { TENSOR_METHODS } from "./methods.js";
@@ -74,7 +91,6 @@ export {
   concat,
   concatOp,
   type GetItemAttrs,
-  getItem,
   getItemOp,
   type PadSliceAttrs,
   padSliceOp,
@@ -159,6 +175,7 @@ export const ops = {
   /** {@link reshapeOp}, behind {@link reshape}. */
   reshape: reshapeOp,
   ...shapeOps,
+  ...indexingOps,
   /** {@link matmulOp}, behind {@link matmul}. */
   matmul: matmulOp,
   /** {@link affineOp}, behind {@link affine}. */
