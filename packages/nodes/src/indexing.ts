@@ -66,7 +66,7 @@ export class SliceIndex {
   readonly stop: number | null;
   /** The step, a non-zero integer (negative walks backwards), or null for 1. */
   readonly step: number | null;
-  /** The brand {@link isSliceIndex} checks: only objects the constructor made, with checked fields. */
+  /** The brand `SliceIndex.is` checks: only objects the constructor made, with checked fields. */
   readonly #brand = true;
 
   /**

@@ -296,6 +296,13 @@ describe("getItem against numpy's rules (a reference written here)", () => {
     expect(getItem(x, 1).creator?.opName).toBe("getItem");
     expect(getItem(x, [1, 0]).creator?.opName).toBe("getItem");
     expect(getItem(x, s(), [1, 0]).creator?.opName).toBe("gather");
+    // a Tensor passed alone is an integer-array index of any shape (numpy's x[idx]), not rows
+    expect(getItem(x, tensor([[2, 0]])).toArray()).toEqual([
+      [
+        [4.5, 5.5],
+        [0.5, 1.5],
+      ],
+    ]);
     expect(getItem(x, s(), 1).creator?.opName).toBe("reshape");
     expect(getItem(x, s(), 1, null).creator?.opName).toBe("stridedSlice");
     // numpy's move of the list's axis to the front is a transpose (before the reshape dropping the 0)
@@ -579,6 +586,16 @@ describe("the op objects validate their attributes", () => {
     );
     expect(() => scatterAddOp([zeros([2, 2])], { indices: [0, 1, 1], indexShape: [3], axis: 1, dim: 3 })).toThrow(
       /scatterAdd: g of shape \[2, 2\] must have the index shape \[3\] at axis 1/,
+    );
+  });
+  it("check the result's size before allocating it", () => {
+    const g = zeros([1, 2]);
+    expect(() => padStridedOp([g], { starts: [0, 0], steps: [1, 1], shape: [2 ** 31, 2] })).toThrow(ShapeError);
+    expect(() => padStridedOp([g], { starts: [0, 0], steps: [1, 1], shape: [2 ** 31, 2] })).toThrow(
+      /^padStrided: attrs.shape \[2147483648, 2\] has 4294967296 elements/,
+    );
+    expect(() => scatterAddOp([g], { indices: [0], indexShape: [1], axis: 0, dim: 2 ** 31 })).toThrow(
+      /^scatterAdd: result shape \[2147483648, 2\] has 4294967296 elements/,
     );
   });
   it("are in the package's ops", () => {
