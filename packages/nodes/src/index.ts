@@ -9,6 +9,7 @@
 import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
+import { indexingOps } from "./indexing.js";
 import { softmaxCrossEntropyIndicesOp, softmaxCrossEntropyOp } from "./loss.js";
 import { affineOp, matmulOp } from "./matmul.js";
 import { powerOps } from "./power.js";
@@ -64,6 +65,22 @@ export {
 export { type BranchAttrs, branch, branchOp, type RepeatAttrs, repeat, repeatOp } from "./branch.js";
 export { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 export {
+  type GatherAttrs,
+  type GatherIndices,
+  gather,
+  gatherOp,
+  getItem,
+  type Index,
+  type PadStridedAttrs,
+  padStridedOp,
+  type ScatterAddAttrs,
+  type SliceIndex,
+  type StridedSliceAttrs,
+  s,
+  scatterAddOp,
+  stridedSliceOp,
+} from "./indexing.js";
+export {
   type CrossEntropyReduction,
   type Labels,
   meanSquaredError,
@@ -86,7 +103,6 @@ export {
   concat,
   concatOp,
   type GetItemAttrs,
-  getItem,
   getItemOp,
   type PadSliceAttrs,
   padSliceOp,
@@ -173,6 +189,7 @@ export const ops = {
   /** {@link reshapeOp}, behind {@link reshape}. */
   reshape: reshapeOp,
   ...shapeOps,
+  ...indexingOps,
   /** {@link matmulOp}, behind {@link matmul}. */
   matmul: matmulOp,
   /** {@link affineOp}, behind {@link affine}. */

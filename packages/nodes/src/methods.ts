@@ -11,22 +11,12 @@ import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } fr
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
 import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
+import { type GatherIndices, gather, getItem, type Index } from "./indexing.js";
 import { type Labels, meanSquaredError, type SoftmaxCrossEntropyOptions, softmaxCrossEntropy } from "./loss.js";
 import { affine, type MatmulOptions, matmul } from "./matmul.js";
 import { pow } from "./power.js";
 import { logSumExp, max, mean, type ReduceOptions, sum } from "./reduce.js";
-import {
-  broadcastTo,
-  concat,
-  getItem,
-  type RowIndices,
-  reshape,
-  slice,
-  split,
-  stack,
-  sumTo,
-  transpose,
-} from "./shape.js";
+import { broadcastTo, concat, reshape, slice, split, stack, sumTo, transpose } from "./shape.js";
 import { logSoftmax, softmax } from "./softmax.js";
 import { cumsum, outer, std, type VarianceOptions, variance } from "./stats.js";
 import { abs, exp, log, relu, sigmoid, sqrt, tanh } from "./unary.js";
@@ -105,8 +95,13 @@ declare module "@gradgraph/core" {
     broadcastTo(shape: readonly number[]): Tensor;
     /** `sumTo(this, shape)`: sums broadcast axes away, the inverse of `broadcastTo`. */
     sumTo(shape: readonly number[]): Tensor;
-    /** `getItem(this, index)`: a row, or rows gathered along the first axis. */
-    getItem(index: number | RowIndices): Tensor;
+    /**
+     * `getItem(this, ...index)`: numpy's `x[index]`, one argument per entry (`x[1, :, None]` is
+     * `x.getItem(1, s(), null)`); an array passed alone gathers rows.
+     */
+    getItem(...index: Index[]): Tensor;
+    /** `gather(this, indices, axis)`: entries at `indices` along `axis` (default 0), repeats allowed. */
+    gather(indices: GatherIndices, axis?: number): Tensor;
     /** `slice(this, start, end, axis)`: numpy's `x[start:end]` along `axis` (default 0). */
     slice(start: number, end?: number | null, axis?: number): Tensor;
     /** `concat([this, ...others], axis)`: joins along `axis` (default 0). */
@@ -188,7 +183,8 @@ const METHODS = {
   transpose: (x: Tensor, axes?: readonly number[]) => transpose(x, axes),
   broadcastTo: (x: Tensor, shape: readonly number[]) => broadcastTo(x, shape),
   sumTo: (x: Tensor, shape: readonly number[]) => sumTo(x, shape),
-  getItem: (x: Tensor, index: number | RowIndices) => getItem(x, index),
+  getItem: (x: Tensor, ...index: Index[]) => getItem(x, ...index),
+  gather: (x: Tensor, indices: GatherIndices, axis?: number) => gather(x, indices, axis),
   slice: (x: Tensor, start: number, end?: number | null, axis?: number) => slice(x, start, end, axis),
   concat: (x: Tensor, others: Tensor | readonly Tensor[], axis?: number) =>
     concat(withOthers("concat", x, others), axis),

@@ -1,7 +1,7 @@
 /**
- * Shape ops: `reshape`, `transpose`, row selection (`getItem`, `slice`), joining and splitting
- * (`concat`, `stack`, `split`), the `broadcastTo` / `sumTo` pair (defined in core, where the
- * engine uses them), and `clone`, the recorded copy (defined in core, behind `Tensor.clone`).
+ * Shape ops: `reshape`, `transpose`, row selection (`getItem`'s row forms, `slice`), joining and
+ * splitting (`concat`, `stack`, `split`), the `broadcastTo` / `sumTo` pair (defined in core, where
+ * the engine uses them), and `clone`, the recorded copy (defined in core, behind `Tensor.clone`).
  *
  * Every selection op comes with its adjoint as an op of its own — `getItem` with `scatterRows`,
  * `slice` with `padSlice`, `concat` with `split`, `transpose` with itself — and each one's backward
@@ -140,7 +140,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 const SET_MIN = 32;
 
 /** Copies `len` elements from `src[s..]` to `dst[o..]`. */
-function copyBlock(src: FloatArray, s: number, dst: FloatArray, o: number, len: number): void {
+export function copyBlock(src: FloatArray, s: number, dst: FloatArray, o: number, len: number): void {
   if (len >= SET_MIN) dst.set(src.subarray(s, s + len), o);
   else for (let t = 0; t < len; t++) dst[o + t] = src[s + t]!;
 }
@@ -245,7 +245,7 @@ function checkRows(op: string, indices: unknown, drop: boolean, rows: number, wh
     if (typeof i !== "number" || !Number.isInteger(i)) {
       throw new ArgumentError(
         op,
-        `${op}: ${drop ? "index" : `index[${j}]`} must be an integer, got ${describeValue(i)}`,
+        `${op}: ${drop ? "index" : `index[${j}]`} must be an integer, got ${describeValue(i)}${op === "getItem" && !drop && i !== undefined && typeof i !== "number" ? TUPLE_HINT : ""}`,
       );
     }
     if (i < -rows || i >= rows) {
@@ -257,8 +257,15 @@ function checkRows(op: string, indices: unknown, drop: boolean, rows: number, wh
   }
 }
 
+/**
+ * Added to getItem's message for a row-index array holding something else than numbers (a slice,
+ * `null`, `"..."`, a nested array): what the user probably meant.
+ */
+const TUPLE_HINT =
+  "; an array passed alone is an integer-array index along axis 0 (numpy's x[[i, j]]): give each axis its own argument, e.g. getItem(x, s(), [0, 2]) for x[:, [0, 2]]";
+
 /** Checks that `v` is an integer, for scalar arguments. */
-function checkInt(op: string, arg: string, v: unknown): number {
+export function checkInt(op: string, arg: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isInteger(v)) {
     throw new ArgumentError(op, `${op}: ${arg} must be an integer, got ${describeValue(v)}`);
   }
@@ -273,7 +280,7 @@ function checkDrop(op: string, drop: unknown): void {
 }
 
 /** Checks that attrs is an object, for op objects called directly. */
-function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
+export function checkAttrsObject(op: string, attrs: unknown, expected: string): void {
   if (attrs === null || typeof attrs !== "object") {
     throw new ArgumentError(op, `${op}: attrs must be ${expected}, got ${fmtAttrs(attrs)}`);
   }
@@ -529,7 +536,8 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
 });
 
 /**
- * Row selection along dimension 0, numpy's `x[index]` for an integer or an integer array:
+ * Row selection along dimension 0, numpy's `x[index]` for an integer or an integer array (the
+ * one-argument forms of `getItem`, which keep their own fast op, `getItem`/`scatterRows`):
  * - `index` a number: row `index` of `x` (negative counts from the end), of shape `x.shape.slice(1)`.
  * - `index` an array or `Int32Array` of k row numbers (repeats allowed, negative from the end):
  *   those rows stacked, of shape `[k, ...x.shape.slice(1)]` (a mini-batch).
@@ -541,7 +549,7 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
  *   an index is outside `-n..n-1` for a first dimension of size n (naming the index and n).
  * @throws ShapeError for a 0-d `x`.
  */
-export function getItem(x: Tensor, index: number | RowIndices): Tensor {
+export function getRows(x: Tensor, index: number | RowIndices): Tensor {
   const t = assertTensor("getItem", "x", x);
   if (typeof index === "number") {
     checkInt("getItem", "index", index);
@@ -595,7 +603,7 @@ function checkBounds(op: string, attrs: SliceAttrs, dim: number, what: string): 
 }
 
 /** Outer count, axis size and inner block of `shape` around `axis`. */
-function around(shape: readonly number[], axis: number): [number, number, number] {
+export function around(shape: readonly number[], axis: number): [number, number, number] {
   return [prod(shape, 0, axis), shape[axis]!, prod(shape, axis + 1, shape.length)];
 }
 

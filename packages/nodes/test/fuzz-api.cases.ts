@@ -5,7 +5,7 @@
  * import vitest.
  */
 
-import { zeros } from "@gradgraph/core";
+import { tensor, zeros } from "@gradgraph/core";
 import fc from "fast-check";
 import {
   argArb,
@@ -209,14 +209,59 @@ argCases.transpose = fc.oneof(
   fc.tuple(argArb),
   fc.tuple(argArb, fc.oneof(fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 4 }), shapeLikeArb)),
 );
-argCases.getItem = fc.tuple(
-  argArb,
-  fc.oneof(
-    axisArb,
-    fc.array(fc.oneof(fc.integer({ min: -4, max: 4 }), axisArb), { maxLength: 4 }),
-    fc.constant(new Int32Array([0, 1])),
-    sparseArb,
+/** One entry of a getItem index: valid kinds (ints, slices, "...", null, integer lists) and junk. */
+const sliceArb: fc.Arbitrary<unknown> = fc
+  .tuple(
+    fc.option(fc.integer({ min: -5, max: 5 }), { nil: null }),
+    fc.option(fc.integer({ min: -5, max: 5 }), { nil: null }),
+    fc.option(fc.constantFrom(-3, -2, -1, 1, 2, 3, 2 ** 40), { nil: null }),
+  )
+  .map(([a, b, c]) => nodes.s(a, b, c));
+/** Integer indices of every accepted form, and near misses. */
+const intsArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.array(fc.integer({ min: -4, max: 4 }), { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.constant(new Int32Array([0, 1, -1])) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 4 }).map((a) => tensor(a)),
+  },
+  { weight: 1, arbitrary: oddTensor },
+  { weight: 1, arbitrary: fc.array(fc.constantFrom<unknown>(Number.NaN, 2 ** 40, -0, 1.5, "1", [0], null)) },
+  { weight: 1, arbitrary: sparseArb },
+);
+const indexEntryArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: -4, max: 4 }) },
+  { weight: 3, arbitrary: sliceArb },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<unknown>("...", null, Number.NaN, 2 ** 40, -0, 1.5, "1:", ":", undefined),
+  },
+  { weight: 2, arbitrary: intsArb },
+  { weight: 2, arbitrary: junkArb },
+);
+argCases.getItem = fc.oneof(
+  fc.tuple(
+    argArb,
+    fc.oneof(
+      axisArb,
+      fc.array(fc.oneof(fc.integer({ min: -4, max: 4 }), axisArb), { maxLength: 4 }),
+      fc.constant(new Int32Array([0, 1])),
+      sparseArb,
+    ),
   ),
+  fc.tuple(argArb, fc.array(indexEntryArb, { maxLength: 6 })).map(([x, index]) => [x, ...index]),
+);
+argCases.gather = fc.oneof(
+  fc.tuple(argArb, fc.oneof(intsArb, axisArb, junkArb)),
+  fc.tuple(argArb, fc.oneof(intsArb, axisArb), axisArb),
+);
+argCases.s = fc.array(
+  fc.oneof(
+    fc.integer({ min: -5, max: 5 }),
+    fc.constantFrom<unknown>(null, undefined, 0, Number.NaN, 2 ** 40, -0, 1.5, "1", Number.POSITIVE_INFINITY),
+    junkArb,
+  ),
+  { maxLength: 4 },
 );
 argCases.slice = fc.oneof(fc.tuple(argArb, axisArb), fc.tuple(argArb, axisArb, axisArb, axisArb));
 argCases.concat = fc.oneof(fc.tuple(tensorListArb), fc.tuple(tensorListArb, axisArb));
@@ -229,8 +274,12 @@ argCases.split = fc.tuple(
 argCases.branch = fc.oneof(fc.tuple(argArb), fc.tuple(argArb, countArb));
 argCases.repeat = fc.oneof(fc.tuple(argArb, countArb), fc.tuple(argArb, countArb, axisArb));
 
-/** Results: a Tensor, or (branch, split) an array of Tensors. */
+/** Results: a Tensor, or (branch, split) an array of Tensors, or (s) a slice. */
 function checkResult(name: string, args: unknown[], value: unknown): void {
+  if (name === "s") {
+    if (!/^-?\d*:-?\d*(:-?\d+)?$/.test(String(value))) throw new Error(`s returned ${String(value)}`);
+    return;
+  }
   if (Array.isArray(value)) {
     for (const v of value) checkTensorResult(name, args, v);
   } else {

@@ -135,7 +135,16 @@ const CASES: Record<string, { inputs: () => Tensor[]; method: (t: Tensor[]) => T
       fn: ([a]) => nodes.broadcastTo(a!, [3, 2]),
     },
     sumTo: { inputs: () => [x()], method: ([a]) => a!.sumTo([1, 3]), fn: ([a]) => nodes.sumTo(a!, [1, 3]) },
-    getItem: { inputs: () => [x()], method: ([a]) => a!.getItem([1, 1, 0]), fn: ([a]) => nodes.getItem(a!, [1, 1, 0]) },
+    getItem: {
+      inputs: () => [x()],
+      method: ([a]) => a!.getItem(nodes.s(null, null, -1), [2, 0, 2], null),
+      fn: ([a]) => nodes.getItem(a!, nodes.s(null, null, -1), [2, 0, 2], null),
+    },
+    gather: {
+      inputs: () => [x()],
+      method: ([a]) => a!.gather([2, 0, 2], 1),
+      fn: ([a]) => nodes.gather(a!, [2, 0, 2], 1),
+    },
     slice: { inputs: () => [x()], method: ([a]) => a!.slice(1, 3, 1), fn: ([a]) => nodes.slice(a!, 1, 3, 1) },
     concat: {
       inputs: () => [x(), y()],

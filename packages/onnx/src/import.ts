@@ -28,8 +28,8 @@ import {
   div,
   elu,
   exp,
+  gatherOp,
   gelu,
-  getItem,
   leakyRelu,
   log,
   logSoftmax,
@@ -57,6 +57,7 @@ import {
   softplus,
   split,
   sqrt,
+  stridedSliceOp,
   sub,
   sum,
   tanh,
@@ -407,19 +408,29 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const rank = x.shape.length;
     const axes = n.has(3) ? n.ints(3).values : (n.attr<number[] | null>("axes", null) ?? starts.map((_, i) => i));
     const steps = n.has(4) ? n.ints(4).values : starts.map(() => 1);
-    if (steps.some((s) => s !== 1)) throw n.fail(`steps ${fmtShape(steps)} are not supported (1 only)`);
+    if (steps.some((s) => s === 0)) throw n.fail(`steps ${fmtShape(steps)} must not be 0`);
     if (x instanceof Ints) {
       if (rank !== 1) throw n.fail("slices of integer values are supported in 1-D only");
-      const len = x.values.length;
-      const clamp = (v: number) => (v < 0 ? Math.max(v + len, 0) : Math.min(v, len));
-      const out = x.values.slice(clamp(starts[0]!), clamp(ends[0]!));
+      const [first, step, count] = sliceAxis(starts[0]!, ends[0]!, steps[0] ?? 1, x.values.length);
+      const out = Array.from({ length: count }, (_, i) => x.values[first + i * step]!);
       return [new Ints(out, [out.length])];
     }
-    let y = x;
+    if (steps.every((s) => s === 1)) {
+      let y = x;
+      axes.forEach((a, k) => {
+        y = slice(y, clamp64(starts[k]!), clamp64(ends[k]!), norm(a, rank));
+      });
+      return [y];
+    }
+    // steps: numpy's basic slicing of every axis at once
+    const first = new Array<number>(rank).fill(0);
+    const step = new Array<number>(rank).fill(1);
+    const sizes = [...x.shape];
     axes.forEach((a, k) => {
-      y = slice(y, clamp64(starts[k]!), clamp64(ends[k]!), norm(a, rank));
+      const ax = norm(a, rank);
+      [first[ax], step[ax], sizes[ax]] = sliceAxis(starts[k]!, ends[k]!, steps[k]!, x.shape[ax]!);
     });
-    return [y];
+    return [stridedSliceOp([x], { starts: first, steps: step, sizes })];
   },
   Concat: (n) => {
     const axis = n.attr("axis", 0);
@@ -452,22 +463,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       const out = idx.values.map((i) => x.values[i < 0 ? i + len : i]!);
       return [new Ints(out, idx.shape)];
     }
-    const front = axis === 0 ? x : transpose(x, moveToFront(x.rank, axis));
-    let y: Tensor;
-    if (idx.shape.length === 0) y = getItem(front, idx.values[0]!);
-    else {
-      const rows = getItem(front, [...idx.values]);
-      y = reshape(rows, [...idx.shape, ...front.shape.slice(1)]);
-    }
-    if (axis === 0) return [y];
-    // the gathered axes stand where `axis` was
-    const k = idx.shape.length;
-    const rest = x.rank - 1;
-    const perm: number[] = [];
-    for (let i = 0; i < axis; i++) perm.push(k + i);
-    for (let i = 0; i < k; i++) perm.push(i);
-    for (let i = axis; i < rest; i++) perm.push(k + i);
-    return [transpose(y, perm)];
+    return [gatherOp([x], { indices: [...idx.values], indexShape: [...idx.shape], axis })];
   },
   Cast: (n) => {
     const to = n.attr("to", TensorProto_DataType.FLOAT);
@@ -507,11 +503,44 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const data = n.t(0);
     const idx = n.ints(1);
     const updates = n.t(2);
-    if (n.attr<string>("reduction", "none") !== "add" || idx.shape.length !== 2 || idx.shape[1] !== 1) {
-      throw n.fail("only reduction 'add' along the first axis (indices of shape [k, 1]) is supported");
+    const reduction = n.attr<string>("reduction", "none");
+    if (reduction !== "add" && reduction !== "none") {
+      throw n.fail(`reduction ${JSON.stringify(reduction)} is not supported (none or add)`);
     }
-    const rows = data.shape[0]!;
-    return [add(data, scatterRowsOp([updates], { indices: [...idx.values], drop: false, rows }))];
+    const q = idx.shape[idx.shape.length - 1] ?? 0;
+    if (idx.shape.length === 0 || q < 1 || q > data.rank) {
+      throw n.fail(`indices of shape ${fmtShape(idx.shape)} do not index data of shape ${fmtShape(data.shape)}`);
+    }
+    const lead = data.shape.slice(0, q);
+    const inner = data.shape.slice(q);
+    const expected = [...idx.shape.slice(0, -1), ...inner];
+    if (updates.rank !== expected.length || updates.shape.some((d, i) => d !== expected[i])) {
+      throw n.fail(`updates of shape ${fmtShape(updates.shape)} must be ${fmtShape(expected)}`);
+    }
+    // each index tuple as a row of data seen as [rows, ...inner]
+    const count = idx.values.length / q;
+    const rows: number[] = [];
+    for (let j = 0; j < count; j++) {
+      let r = 0;
+      for (let a = 0; a < q; a++) {
+        const d = lead[a]!;
+        const i = idx.values[j * q + a]!;
+        if (i < -d || i >= d) throw n.fail(`index ${i} is out of range for axis ${a} of size ${d}`);
+        r = r * d + (i < 0 ? i + d : i);
+      }
+      rows.push(r);
+    }
+    const R = lead.reduce((p, d) => p * d, 1);
+    const scattered = reshape(
+      scatterRowsOp([reshape(updates, [count, ...inner])], { indices: rows, drop: false, rows: R }),
+      data.shape,
+    );
+    if (reduction === "add") return [add(data, scattered)];
+    // none: the data, with zeros where the updates go in its place
+    const keep = new Float64Array(R).fill(1);
+    for (const r of rows) keep[r] = 0;
+    const mask = tensor(keep, { shape: [...lead, ...inner.map(() => 1)], dtype: data.dtype });
+    return [add(mul(data, mask), scattered)];
   },
   Constant: (n) => {
     const a = n.node.attribute[0];
@@ -554,6 +583,20 @@ const INT_TYPES = new Set<number>([
   TensorProto_DataType.BOOL,
 ]);
 
+/**
+ * One axis of an ONNX Slice with a step, as (first position, step, count): Python's
+ * `slice.indices`, which is ONNX's clamping (negative bounds count from the end; starts and ends
+ * are clamped to the axis, to `-1..dim-1` for a negative step).
+ */
+function sliceAxis(start: number, end: number, step: number, dim: number): [number, number, number] {
+  const clamp = (v: number, lower: number, upper: number) => (v < 0 ? Math.max(v + dim, lower) : Math.min(v, upper));
+  const first = step > 0 ? clamp(start, 0, dim) : clamp(start, -1, dim - 1);
+  const stop = step > 0 ? clamp(end, 0, dim) : clamp(end, -1, dim - 1);
+  const count =
+    step > 0 ? Math.max(Math.ceil((stop - first) / step), 0) : Math.max(Math.ceil((first - stop) / -step), 0);
+  return count === 0 ? [0, 1, 0] : [first, count === 1 ? 1 : step, count];
+}
+
 /** An int64 bound as a number within slice()'s range. */
 function clamp64(v: number): number {
   return Math.max(Math.min(v, Number.MAX_SAFE_INTEGER), -Number.MAX_SAFE_INTEGER);
@@ -562,10 +605,6 @@ function clamp64(v: number): number {
 function evenSplit(dim: number, pieces: number): number[] {
   const size = Math.ceil(dim / pieces);
   return Array.from({ length: pieces }, (_, i) => Math.max(Math.min(size, dim - i * size), 0));
-}
-
-function moveToFront(rank: number, axis: number): number[] {
-  return [axis, ...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis)];
 }
 
 /** A tensor proto as a value: floats as a constant tensor, integers as Ints. */

@@ -434,6 +434,138 @@ function slice({ b, inputs: [x] }: EmitContext, attrs: SliceAttrs): Emitted[] {
   return one(b.op("Slice", [x!.name, b.ints([attrs.start]), b.ints([end]), b.ints([axis])]), dims);
 }
 
+interface StridedSliceAttrs {
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+  readonly sizes: readonly number[];
+}
+
+/** stridedSlice: one Slice over the axes not taken whole (steps where any is not 1), else an Identity. */
+function stridedSlice({ b, inputs: [x] }: EmitContext, { starts, steps, sizes }: StridedSliceAttrs): Emitted[] {
+  const v = x!;
+  const axes: number[] = [];
+  const st: number[] = [];
+  const en: number[] = [];
+  const sp: number[] = [];
+  for (let a = 0; a < v.shape.length; a++) {
+    const d = v.shape[a]!;
+    const n = sizes[a]!;
+    const start = starts[a]!;
+    const step = n <= 1 ? 1 : steps[a]!;
+    if (start === 0 && step === 1 && n === d) continue;
+    if (typeof v.dims[a] === "string") throw b.dynamicError(`a slice of the dynamic axis ${v.dims[a]}`);
+    // one past the last position; before position 0 (a negative step's end) is any bound below -dim
+    const end = n === 0 ? start : start + n * step;
+    axes.push(a);
+    st.push(start);
+    en.push(step > 0 ? Math.min(end, d) : end < 0 ? -INT64_MAX : end);
+    sp.push(step);
+  }
+  const dims = v.dims.map((d, a) => (axes.includes(a) ? sizes[a]! : d));
+  if (axes.length === 0) return one(b.op("Identity", [v.name]), dims);
+  const args = [v.name, b.ints(st), b.ints(en), b.ints(axes)];
+  if (sp.some((step) => step !== 1)) args.push(b.ints(sp));
+  return one(b.op("Slice", args), dims);
+}
+
+interface PadStridedAttrs {
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+  readonly shape: readonly number[];
+}
+
+/**
+ * padStrided: a Pad where the positions are contiguous (every step 1 where more than one is
+ * taken), else a ScatterND of every element into zeros (an Expand of 0), its coordinates a
+ * constant.
+ */
+function padStrided({ b, inputs: [g], dtype }: EmitContext, { starts, steps, shape }: PadStridedAttrs): Emitted[] {
+  const v = g!;
+  if (v.dims.some((d) => typeof d === "string")) throw b.dynamicError(`a strided placement of ${fmtDims(v.dims)}`);
+  const rank = shape.length;
+  const dims = [...shape];
+  const size = v.shape.reduce((a, c) => a * c, 1);
+  if (rank === 0) return one(b.op("Identity", [v.name]), dims);
+  if (size === 0) return one(b.op("Expand", [b.scalar(0, dtype), b.ints(shape)]), dims);
+  if (v.shape.every((n, a) => n <= 1 || steps[a] === 1)) {
+    const pads = [...starts, ...shape.map((d, a) => d - starts[a]! - v.shape[a]!)];
+    if (pads.every((p) => p === 0)) return one(b.op("Identity", [v.name]), dims);
+    return one(b.op("Pad", [v.name, b.ints(pads), b.scalar(0, dtype)], { mode: "constant" }), dims);
+  }
+  const coords = new Array<number>(size * rank);
+  const at = new Array<number>(rank).fill(0);
+  for (let e = 0; e < size; e++) {
+    for (let a = 0; a < rank; a++) coords[e * rank + a] = starts[a]! + at[a]! * steps[a]!;
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++at[a]! < v.shape[a]!) break;
+      at[a] = 0;
+    }
+  }
+  const zeros = b.op("Expand", [b.scalar(0, dtype), b.ints(shape)]);
+  return one(b.op("ScatterND", [zeros, b.constant(coords, "int64", [...v.shape, rank]), v.name]), dims);
+}
+
+interface GatherAttrs {
+  readonly indices: ArrayLike<number>;
+  readonly indexShape: readonly number[];
+  readonly axis: number;
+}
+
+function gather({ b, inputs: [x] }: EmitContext, { indices, indexShape, axis }: GatherAttrs): Emitted[] {
+  const v = x!;
+  const idx = Array.from(indices);
+  const d = v.dims[axis]!;
+  // a negative index counts from the end of the axis as it is when the model runs
+  if (typeof d === "string" && idx.some((i) => i < 0))
+    throw b.dynamicError(`negative indices into the dynamic axis ${d}`);
+  const ind = b.constant(idx, "int64", indexShape);
+  const dims = [...v.dims.slice(0, axis), ...indexShape, ...v.dims.slice(axis + 1)];
+  return one(b.op("Gather", [v.name, ind], { axis }), dims);
+}
+
+interface ScatterAddAttrs extends GatherAttrs {
+  readonly dim: number;
+}
+
+/**
+ * scatterAdd, with `g` seen as [outer, K, inner] (K the indices): from opset 16 a ScatterND with
+ * reduction add along the first axis of zeros [dim, outer, inner] (the outer axis moved behind
+ * the scattered one and back); before 16, a one-hot [dim, K] matrix times `g`.
+ */
+function scatterAdd(
+  { b, inputs: [g], dtype, outShapes }: EmitContext,
+  { indices, indexShape, axis, dim }: ScatterAddAttrs,
+): Emitted[] {
+  const v = g!;
+  const shape = outShapes[0]!;
+  if (v.dims.some((d) => typeof d === "string")) throw b.dynamicError(`a scatter of ${fmtDims(v.dims)}`);
+  const prod = (list: readonly number[]) => list.reduce((a, c) => a * c, 1);
+  const O = prod(shape.slice(0, axis));
+  const I = prod(shape.slice(axis + 1));
+  const K = prod(indexShape);
+  const idx = Array.from(indices, (i) => (i < 0 ? i + dim : i));
+  if (O * K * I === 0 || prod(shape) === 0) return one(b.op("Expand", [b.scalar(0, dtype), b.ints(shape)]), shape);
+  const value = (name: string, s: readonly number[]) => ({ name, shape: s, dims: s, dtype: v.dtype });
+  const packed = O === 1 ? [K, I] : [O, K, I];
+  const rows = b.reshape(v, packed, packed);
+  let result: string;
+  let resultShape: number[];
+  if (b.opset >= 16) {
+    const updates = O === 1 ? rows : b.op("Transpose", [rows], { perm: [1, 0, 2] });
+    const dataShape = O === 1 ? [dim, I] : [dim, O, I];
+    const zeros = b.op("Expand", [b.scalar(0, dtype), b.ints(dataShape)]);
+    result = b.op("ScatterND", [zeros, b.constant(idx, "int64", [K, 1]), updates], { reduction: "add" });
+    if (O !== 1) result = b.op("Transpose", [result], { perm: [1, 0, 2] });
+    resultShape = O === 1 ? [dim, I] : [O, dim, I];
+  } else {
+    const m = new Array<number>(dim * K).fill(0);
+    for (let j = 0; j < K; j++) m[idx[j]! * K + j] = 1;
+    result = b.op("MatMul", [b.constant(m, dtype, [dim, K]), rows]);
+    resultShape = O === 1 ? [dim, I] : [O, dim, I];
+  }
+  return one(b.reshape(value(result, resultShape), shape, shape), shape);
+}
+
 interface PadSliceAttrs extends SliceAttrs {
   readonly dim: number;
 }
@@ -706,6 +838,10 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
     [ops.scatterRows, scatterRows],
     [ops.slice, slice],
     [ops.padSlice, padSlice],
+    [ops.stridedSlice, stridedSlice],
+    [ops.padStrided, padStrided],
+    [ops.gather, gather],
+    [ops.scatterAdd, scatterAdd],
     [ops.concat, concat],
     [ops.split, split],
     [

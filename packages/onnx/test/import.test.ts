@@ -9,7 +9,7 @@ import { softmaxCrossEntropy } from "@gradgraph/nodes";
 import { snapshot, toDot } from "@gradgraph/viz";
 import { describe, expect, it } from "vitest";
 import { exportModel, fromOnnx, IMPORTED_OPERATORS, OnnxError } from "../src/index.js";
-import { encodeModel, nodeProto, tensorProto, valueInfo } from "../src/proto.js";
+import { attributeProto, encodeModel, nodeProto, tensorProto, valueInfo } from "../src/proto.js";
 import { expectClose, runOrt } from "./ort.js";
 
 describe("fromOnnx", () => {
@@ -98,6 +98,61 @@ describe("fromOnnx", () => {
     const dot = toDot(snap);
     expect(dot).toMatch(/^digraph/);
     for (const name of ["W1", "b1", "W2", "b2", "affine", "sigmoid"]) expect(dot).toContain(name);
+  });
+
+  it("imports Slice with steps and ScatterND (reduction none or add, indices of any depth) as ONNX Runtime runs them", async () => {
+    const ints = (name: string, values: number[], shape: number[]) => tensorProto(name, values, "int64", shape);
+    const bytes = encodeModel({
+      graphName: "g",
+      opset: 17,
+      producerVersion: "test",
+      nodes: [
+        // x[::-2, 2:-5:-1]: negative steps, an end beyond the start clamped
+        nodeProto("slice", "Slice", ["x", "st", "en", "ax", "sp"], ["y"], []),
+        // x with x[2, 1] and x[0, 0] replaced by u
+        nodeProto("set", "ScatterND", ["x", "at", "u"], ["z"], []),
+        // x with rows 1, 1 and 0 added (repeats add up)
+        nodeProto("add", "ScatterND", ["x", "rows", "v"], ["w"], [attributeProto("reduction", "add")]),
+      ],
+      initializers: [
+        ints("st", [-1, 2], [2]),
+        ints("en", [-(2 ** 40), -5], [2]),
+        ints("ax", [0, 1], [2]),
+        ints("sp", [-2, -1], [2]),
+        ints("at", [2, 1, 0, 0], [2, 2]),
+        tensorProto("u", [10, 20], "float32", [2]),
+        ints("rows", [1, 1, 0], [3, 1]),
+        tensorProto("v", [1, 2, 3, 4, 5, 6, 7, 8, 9], "float32", [3, 3]),
+      ],
+      inputs: [valueInfo("x", "float32", [3, 3])],
+      outputs: [
+        valueInfo("y", "float32", [2, 3]),
+        valueInfo("z", "float32", [3, 3]),
+        valueInfo("w", "float32", [3, 3]),
+      ],
+    });
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+    const model = fromOnnx(bytes);
+    const ours = model.run({ x });
+    const ort = await runOrt(bytes, { x });
+    for (const name of ["y", "z", "w"]) expectClose(ort[name], ours[name]!, name);
+    expect(ours.y!.toArray()).toEqual([
+      [9, 8, 7],
+      [3, 2, 1],
+    ]);
+    // gradients through the replacement: none to the replaced entries of x, all to u
+    const leaf = tensor(x.toArray() as number[][], { requiresGrad: true });
+    const [gx, gu] = grad(model.run({ x: leaf }).z!.sum(), [leaf, model.params.u!]);
+    expect(gx!.toArray()).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+      [1, 0, 1],
+    ]);
+    expect(gu!.toArray()).toEqual([1, 1]);
   });
 
   it("an unsupported operator is an error naming it and the node", () => {

@@ -21,7 +21,19 @@ import {
   tensor,
   withDebugRecording,
 } from "@gradgraph/core";
-import { matmul, mean, ops, type SoftmaxCrossEntropyOptions, softmaxCrossEntropy, sum } from "@gradgraph/nodes";
+import {
+  gather,
+  getItem,
+  type Index,
+  matmul,
+  mean,
+  mul,
+  ops,
+  type SoftmaxCrossEntropyOptions,
+  s,
+  softmaxCrossEntropy,
+  sum,
+} from "@gradgraph/nodes";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPSET, fromOnnx, MAX_OPSET, MIN_OPSET, toOnnx } from "../src/index.js";
@@ -414,6 +426,81 @@ describe("the engine's own ops and the special forms", () => {
           expect(Math.abs(a[i]! - v)).toBeLessThanOrEqual(1e-12);
         });
       }
+    }
+  });
+});
+
+/**
+ * A numpy index for `shape`: per axis an integer, a slice (steps of either sign), one integer list
+ * or the whole axis; some left out at the end or replaced by "...", new axes anywhere.
+ */
+function drawIndex(pick: Picker, shape: readonly number[]): Index[] {
+  const bound = () => (pick.bool() ? null : pick.int(-6, 6));
+  let list = false;
+  const index: Index[] = shape.map((d) => {
+    const kind = pick.int(0, 3);
+    if (kind === 0 && d > 0) return pick.int(-d, d - 1);
+    if (kind === 1 && !list) {
+      list = true;
+      return Array.from({ length: d === 0 ? 0 : pick.int(0, 3) }, () => pick.int(-d, d - 1));
+    }
+    if (kind === 2) return s();
+    return s(bound(), bound(), pick.bool() ? null : pick.int(1, 3) * (pick.bool() ? 1 : -1));
+  });
+  if (pick.bool()) index.splice(pick.int(0, index.length), pick.int(0, 2), "...");
+  else index.length = pick.int(0, index.length);
+  for (let k = pick.int(0, 2); k > 0; k--) index.splice(pick.int(0, index.length), 0, null);
+  return index;
+}
+
+describe("numpy indexing", () => {
+  it("getItem(x, ...index) (stridedSlice, gather, transpose, reshape) exports, runs in ONNX Runtime and imports back", async () => {
+    for (const [dtype, opset] of [
+      ["float32", MIN_OPSET],
+      ["float64", DEFAULT_OPSET],
+      ["float32", MAX_OPSET],
+    ] as const) {
+      const n = await checkExport(
+        (pick) => {
+          const shape = pick.shape({ minRank: 1 });
+          const index = drawIndex(pick, shape);
+          return {
+            shapes: [shape],
+            call: ([x]) => getItem(x!, ...index),
+            what: `getItem(${index.map((i) => (i === null ? "null" : String(i))).join(", ")})`,
+          };
+        },
+        { runs: 30, dtype, opset },
+      );
+      expect(n).toBe(30);
+    }
+    const x = tensor([[1, 2, 3]], { requiresGrad: true });
+    expect(opTypes(toOnnx(getItem(x, 0, s(null, null, -1)), { inputs: { x } }))).toEqual(["Slice", "Reshape"]);
+    expect(opTypes(toOnnx(getItem(x, s(), [2, 2]), { inputs: { x } }))).toEqual(["Gather"]);
+  }, 120_000);
+
+  it("an embedding lookup gather(W, ids) round-trips with W a trainable param; repeated ids add up in its gradient", async () => {
+    const W = tensor(
+      Float64Array.from({ length: 15 }, (_, i) => Math.sin(i)),
+      { shape: [5, 3], dtype: "float64", requiresGrad: true },
+    );
+    const ids = tensor([
+      [1, 4],
+      [1, 0],
+    ]);
+    const x = tensor(
+      Float64Array.from({ length: 12 }, (_, i) => i / 4),
+      { shape: [2, 2, 3], dtype: "float64", requiresGrad: true },
+    );
+    const out = withDebugRecording(() => mul(gather(W, ids), x));
+    for (const opset of [MIN_OPSET, DEFAULT_OPSET]) {
+      const bytes = toOnnx([out], { inputs: { x }, params: { W }, opset });
+      expectClose((await runOrt(bytes, { x })).output_0, out, `opset ${opset}`);
+      const model = fromOnnx(bytes);
+      const y = model.run({ x }).output_0!;
+      const [gW] = grad(sum(y), [model.params.W!]);
+      const [expected] = grad(sum(mul(gather(W, ids), x)), [W]);
+      expect(Array.from(gW!.data)).toEqual(Array.from(expected!.data));
     }
   });
 });

@@ -48,6 +48,7 @@ import {
   scatterRowsOp,
   sigmoid,
   slice,
+  s as sliceIndex,
   softmax,
   softmaxCrossEntropy,
   split,
@@ -508,6 +509,11 @@ describe("toDot and renderSvg", () => {
       x.cumsum(1),
       x.variance({ axis: 1 }),
       s0.reshape([2]).outer(s1.sum({ axis: 0 })),
+      // numpy indexing (stridedSlice, then a reshape), gather, and their adjoints
+      x.getItem(1, sliceIndex(null, null, -2), null),
+      x.gather([2, 0, 2], 1),
+      ops.padStrided([x], { starts: [0, 4], steps: [2, -2], shape: [3, 5] }),
+      ops.scatterAdd([x], { indices: [1, 1, 0], indexShape: [3], axis: 1, dim: 2 }),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));
