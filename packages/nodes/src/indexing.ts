@@ -29,6 +29,8 @@ import {
   shapeSize,
   stridesOf,
   type Tensor,
+  type TensorLike,
+  toTensor,
 } from "@gradgraph/core";
 import { isArray, isInt32Array } from "./format.js";
 import {
@@ -673,7 +675,8 @@ function readIndices(fn: string, arg: string, v: unknown, dim: number, axisWhat:
  *   integer or is outside `-n..n-1` for an axis of size n (naming the index, the axis and n).
  * @throws ShapeError for a 0-d `x`, or a result beyond the maximum rank or size.
  */
-export function gather(x: Tensor, indices: GatherIndices, axis = 0): Tensor {
+export function gather(value: TensorLike, indices: GatherIndices, axis = 0): Tensor {
+  const x = toTensor(value, "gather", "x");
   const t = assertTensor("gather", "x", x);
   if (t.rank === 0) throw new ShapeError("gather", "gather: x must have at least one dimension, got shape []");
   const ax = normalizeAxis("gather", axis, t.rank);
@@ -742,7 +745,8 @@ type OutEntry = number | "new" | "array";
  * @throws ShapeError when the entries index more axes than `x` has, or the result would exceed the
  *   maximum rank; for a 0-d `x` indexed by one integer or array alone.
  */
-export function getItem(x: Tensor, ...index: Index[]): Tensor {
+export function getItem(value: TensorLike, ...index: Index[]): Tensor {
+  const x = toTensor(value, "getItem", "x");
   const t = assertTensor("getItem", "x", x);
   if (index.length === 1) {
     const only: unknown = index[0];

@@ -18,6 +18,7 @@ import {
   type FloatArray,
   fmtShape,
   isGradEnabled,
+  isTensor,
   MAX_RANK,
   type MultiOp,
   normalizeAxis,
@@ -28,6 +29,9 @@ import {
   shapeSize,
   stridesOf,
   type Tensor,
+  type TensorLike,
+  toTensor,
+  toTensors,
 } from "@gradgraph/core";
 import { fmtAttrs, fmtValue, isArray, isInt32Array } from "./format.js";
 
@@ -46,7 +50,8 @@ export { broadcastTo, cloneOp, sumTo } from "@gradgraph/core";
  * number as every op object does).
  * @throws ArgumentError naming `clone` when `x` is not a Tensor.
  */
-export function clone(x: Tensor): Tensor {
+export function clone(value: TensorLike): Tensor {
+  const x = toTensor(value, "clone", "x");
   return cloneOp([assertTensor("clone", "x", x)]);
 }
 
@@ -97,7 +102,8 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
  * @throws ShapeError when the sizes differ, or more than one dimension is -1.
  * @throws ArgumentError for non-integer dimensions.
  */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(value: TensorLike, shape: readonly number[]): Tensor {
+  const x = toTensor(value, "reshape", "x");
   if (!isArray(shape)) {
     throw new ArgumentError("reshape", `reshape: shape must be an array of integers, got ${describeValue(shape)}`);
   }
@@ -374,7 +380,8 @@ export const transposeOp: Op<TransposeAttrs> = defineOp<TransposeAttrs>({
  *   in `-rank..rank-1`.
  * @throws ShapeError when `axes` has other than `rank` entries.
  */
-export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+export function transpose(value: TensorLike, axes?: readonly number[]): Tensor {
+  const x = toTensor(value, "transpose", "x");
   const t = assertTensor("transpose", "x", x);
   const perm =
     axes === undefined || axes === null
@@ -716,7 +723,8 @@ function clampBound(v: number, dim: number): number {
  *   an integer in `-rank..rank-1`.
  * @throws ShapeError for a 0-d `x`.
  */
-export function slice(x: Tensor, start: number, end?: number | null, axis = 0): Tensor {
+export function slice(value: TensorLike, start: number, end?: number | null, axis = 0): Tensor {
+  const x = toTensor(value, "slice", "x");
   const t = assertTensor("slice", "x", x);
   if (t.rank === 0) throw new ShapeError("slice", "slice: x must have at least one dimension, got shape []");
   const ax = normalizeAxis("slice", axis, t.rank);
@@ -891,7 +899,7 @@ function checkSplit(x: Tensor, sizes: unknown, axis: unknown): void {
  * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
  * @throws ShapeError, naming every shape, for 0-d inputs, different ranks or mismatched dimensions.
  */
-export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   return concatOp(checkTensorList("concat", xs), { axis });
 }
 
@@ -911,7 +919,8 @@ export const MAX_PIECES = 2 ** 20;
  * @throws ShapeError when the sizes do not sum to `x.shape[axis]` (or n does not divide it), or
  *   `x` is 0-d.
  */
-export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
+export function split(value: TensorLike, sizes: number | readonly number[], axis = 0): Tensor[] {
+  const x = toTensor(value, "split", "x");
   const t = assertTensor("split", "x", x);
   let list: readonly number[] = sizes as readonly number[];
   if (typeof sizes === "number") {
@@ -984,7 +993,7 @@ function inferSize(t: Tensor, sizes: readonly number[], at: number, axis: unknow
  * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
  * @throws ShapeError, naming every shape, when the shapes differ.
  */
-export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
   const list = checkTensorList("stack", xs);
   const shape = list[0]!.shape;
   for (let i = 1; i < list.length; i++) {
@@ -1010,8 +1019,18 @@ function checkTensorList(fn: string, xs: unknown): Tensor[] {
     throw new ArgumentError(fn, `${fn}: xs must be an array of tensors, got ${describeValue(xs)}`);
   }
   if (xs.length === 0) throw new ArgumentError(fn, `${fn}: xs must hold at least one tensor, got an empty array`);
-  for (let i = 0; i < xs.length; i++) assertTensor(fn, `xs[${i}]`, xs[i]);
-  return xs as Tensor[];
+  // every entry checked first, so a hole (in a huge sparse array too) fails at once
+  for (let i = 0; i < xs.length; i++) {
+    const x: unknown = xs[i];
+    if (!isTensor(x) && typeof x !== "number" && !isArray(x) && !ArrayBuffer.isView(x))
+      toTensor(x as never, fn, `xs[${i}]`);
+  }
+  // constants among the tensors (nested arrays, typed arrays, numbers) as an op's inputs
+  return toTensors(
+    xs as readonly TensorLike[],
+    fn,
+    Array.from({ length: xs.length }, (_, i) => `xs[${i}]`),
+  );
 }
 
 /** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */

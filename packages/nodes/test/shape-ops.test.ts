@@ -131,6 +131,7 @@ describe.each(allOps)("checkOp($opName)", (op) => {
 describe("shapeOps", () => {
   it("lists every op object of shape.ts, each with its own name", () => {
     expect(Object.keys(shapeOps).sort()).toEqual([
+      "clone",
       "concat",
       "getItem",
       "padSlice",
@@ -596,7 +597,9 @@ describe("errors name the function, the argument and the shapes", () => {
       /transpose: axes \[0\] has 1 entries, but x of shape \[2, 3\] has rank 2; axes must be a permutation of 0..1/,
     );
     expect(() => transpose(x, 1 as never)).toThrow(/transpose: axes must be an array of integers, got number 1/);
-    expect(() => transpose("x" as never)).toThrow(/transpose: x must be a Tensor, got string "x"/);
+    expect(() => transpose("x" as never)).toThrow(
+      /transpose: x must be a Tensor, a number, nested arrays of numbers or a typed array, got string "x"/,
+    );
     expect(() => transposeOp([x], { axes: [1, 1] })).toThrow(/transpose: axes \[1,1\] is not a permutation/);
     expect(() => transposeOp([x], undefined as never)).toThrow(/transpose: attrs must be \{ axes: number\[\] \}/);
   });
@@ -621,7 +624,10 @@ describe("errors name the function, the argument and the shapes", () => {
     expect(() => getItem(tensor(1), 0)).toThrow(ShapeError);
     expect(() => getItem(tensor(1), 0)).toThrow(/getItem: x must have at least one dimension to index, got shape \[\]/);
     expect(() => getItem(zeros([0, 2]), [0])).toThrow(/out of range for dimension 0 of size 0/);
-    expect(() => getItem([1, 2] as never, 0)).toThrow(/getItem: x must be a Tensor, got array\(2\)/);
+    expect(getItem([1, 2], 0).item()).toBe(1);
+    expect(() => getItem("12" as never, 0)).toThrow(
+      /getItem: x must be a Tensor, a number, nested arrays of numbers or a typed array, got string "12"/,
+    );
     expect(() => getItemOp([x], { indices: [0, 1], drop: true })).toThrow(
       /getItem: attrs.drop needs exactly one index/,
     );
@@ -651,7 +657,9 @@ describe("errors name the function, the argument and the shapes", () => {
     expect(() => slice(x, 0, "2" as never)).toThrow(/slice: end must be an integer, got string "2"/);
     expect(() => slice(x, 0, 1, 2)).toThrow(/slice: axis 2 is out of range for a tensor of rank 2 \(valid: -2 to 1\)/);
     expect(() => slice(tensor(1), 0)).toThrow(/slice: x must have at least one dimension, got shape \[\]/);
-    expect(() => slice({} as never, 0)).toThrow(/slice: x must be a Tensor, got object/);
+    expect(() => slice({} as never, 0)).toThrow(
+      /slice: x must be a Tensor, a number, nested arrays of numbers or a typed array, got object/,
+    );
     expect(() => sliceOp([x], { axis: 0, start: -1, end: 1 })).toThrow(
       /slice: attrs.start -1 and attrs.end 1 must satisfy 0 <= start <= end <= 2 \(x of shape \[2, 3\], axis 0\)/,
     );
@@ -672,10 +680,12 @@ describe("errors name the function, the argument and the shapes", () => {
     expect(() => concat([x], 2)).toThrow(/concat: axis 2 is out of range for a tensor of rank 2/);
     expect(() => concat([])).toThrow(/concat: xs must hold at least one tensor, got an empty array/);
     expect(() => concat(x as never)).toThrow(/concat: xs must be an array of tensors, got Tensor/);
-    expect(() => concat([x, 1 as never])).toThrow(/concat: xs\[1\] must be a Tensor, got number 1/);
+    expect(() => concat([x, "1" as never])).toThrow(
+      /concat: xs\[1\] must be a Tensor, a number, nested arrays of numbers or a typed array, got string "1"/,
+    );
     expect(() => concatOp([], { axis: 0 })).toThrow(/concat: expects at least one input \(xs\), got none/);
     expect(() => concatOp([x, "y" as never], { axis: 0 })).toThrow(
-      /concat: input 1 \(xs\[1\]\) must be a Tensor or a number, got string "y"/,
+      /concat: input 1 \(xs\[1\]\) must be a Tensor, a number, nested arrays of numbers or a typed array, got string "y"/,
     );
   });
 
