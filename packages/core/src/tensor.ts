@@ -588,6 +588,8 @@ export type TensorLike = Tensor | number | NestedNumbers | NumericArray;
  */
 export function operandDType(value: unknown): DType | null {
   if (isTensor(value)) return value.dtype;
+  // (instanceof on a revoked Proxy throws)
+  if (typeof value !== "object" || value === null || isRevoked(value)) return null;
   if (value instanceof Float64Array) return "float64";
   if (value instanceof Float32Array) return "float32";
   return null;
@@ -610,17 +612,38 @@ function isBigIntArray(value: object): boolean {
  * constants (see {@link toTensor}) in the dtype of the tensor operands (float64 when any operand,
  * a Float64Array included, is float64; float32 when there is none). For functions that need
  * tensors before they call an op (to read shapes).
- * @param names - each operand's name, for errors.
- * @throws ArgumentError or ShapeError naming `fn` and the operand, as {@link toTensor}.
+ * @param fn - the function to name in errors; `names` - each operand's name, or the array's name
+ *   (`"xs"` names entry i `xs[i]`; default `"values"`).
+ * @throws ArgumentError naming `fn` when `values` is not an array; ArgumentError or ShapeError
+ *   naming `fn` and the operand, as {@link toTensor}, for the first entry that is no operand.
  */
-export function toTensors(values: readonly TensorLike[], fn: string, names: readonly string[]): Tensor[] {
+export function toTensors(
+  values: readonly TensorLike[],
+  fn = "toTensors",
+  names: readonly string[] | string = "values",
+): Tensor[] {
+  const f = typeof fn === "string" ? fn : "toTensors";
+  if (!isArray(values)) {
+    throw new ArgumentError(f, `${f}: values must be an array of operands, got ${describeValue(values)}`);
+  }
+  const nameOf = (i: number): string => {
+    const n: unknown = isArray(names) ? names[i] : undefined;
+    return typeof n === "string" ? n : `${typeof names === "string" ? names : "values"}[${i}]`;
+  };
+  // one pass to find the dtype, failing at the first entry that is no operand (a hole included,
+  // so a huge sparse array fails at once)
   let dtype: DType | null = null;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (!isTensor(v) && typeof v !== "number" && !isArray(v) && !ArrayBuffer.isView(v))
+      toTensor(v as never, f, nameOf(i));
     const d = operandDType(v);
     if (d === "float64") dtype = "float64";
     else if (d !== null && dtype === null) dtype = d;
   }
-  return values.map((v, i) => toTensor(v, fn, names[i] ?? String(i), dtype ?? DEFAULT_DTYPE));
+  const out = new Array<Tensor>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toTensor(values[i]!, f, nameOf(i), dtype ?? DEFAULT_DTYPE);
+  return out;
 }
 
 /**
@@ -638,6 +661,8 @@ export function toTensors(values: readonly TensorLike[], fn: string, names: read
  */
 export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtype: DType = DEFAULT_DTYPE): Tensor {
   if (isTensor(value)) return value;
+  if (typeof fn !== "string") fn = "toTensor";
+  if (typeof arg !== "string") arg = "value";
   const dt = checkDType(fn, dtype);
   if (typeof value === "number") {
     const data = allocArray(dt, 1);

@@ -18,7 +18,6 @@ import {
   type FloatArray,
   fmtShape,
   isGradEnabled,
-  isTensor,
   MAX_RANK,
   type MultiOp,
   normalizeAxis,
@@ -1019,18 +1018,8 @@ function checkTensorList(fn: string, xs: unknown): Tensor[] {
     throw new ArgumentError(fn, `${fn}: xs must be an array of tensors, got ${describeValue(xs)}`);
   }
   if (xs.length === 0) throw new ArgumentError(fn, `${fn}: xs must hold at least one tensor, got an empty array`);
-  // every entry checked first, so a hole (in a huge sparse array too) fails at once
-  for (let i = 0; i < xs.length; i++) {
-    const x: unknown = xs[i];
-    if (!isTensor(x) && typeof x !== "number" && !isArray(x) && !ArrayBuffer.isView(x))
-      toTensor(x as never, fn, `xs[${i}]`);
-  }
   // constants among the tensors (nested arrays, typed arrays, numbers) as an op's inputs
-  return toTensors(
-    xs as readonly TensorLike[],
-    fn,
-    Array.from({ length: xs.length }, (_, i) => `xs[${i}]`),
-  );
+  return toTensors(xs as readonly TensorLike[], fn, "xs");
 }
 
 /** Every op object of this module (besides `reshape`), by name, for the package's `ops`. */

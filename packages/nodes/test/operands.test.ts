@@ -3,7 +3,7 @@
  * tensor operand is, as constants; their dtype rules; ragged, cyclic, holey, huge and detached
  * arrays fail with errors naming the op and the path.
  */
-import { ArgumentError, grad, ShapeError, type Tensor, tensor, toTensor } from "@gradgraph/core";
+import { ArgumentError, grad, ShapeError, type Tensor, tensor, toTensor, toTensors } from "@gradgraph/core";
 import { describe, expect, it } from "vitest";
 import {
   add,
@@ -208,5 +208,16 @@ describe("toTensor", () => {
     expect(toTensor(new Float64Array([1, 2]), "f", "v", "float32").dtype).toBe("float64");
     expect(toTensor([]).shape).toEqual([0]);
     expect(() => toTensor([1], "f", "v", "int8" as never)).toThrow(/^f: /);
+  });
+
+  it("toTensors converts operands together, in the tensors' dtype, failing at the first non-operand", () => {
+    const [a, b, c] = toTensors([[1, 2], tensor([3, 4], { dtype: "float64" }), 5]);
+    expect([a!.dtype, b!.dtype, c!.dtype, c!.shape]).toEqual(["float64", "float64", "float64", []]);
+    expect(toTensors([[1], new Float32Array([2])]).map((t) => t.dtype)).toEqual(["float32", "float32"]);
+    expect(() => toTensors([[1], "2" as never], "f", "xs")).toThrow(
+      'f: xs[1] must be a Tensor, a number, nested arrays of numbers or a typed array, got string "2"',
+    );
+    expect(() => toTensors(new Array(2 ** 32 - 1) as never, "f", "xs")).toThrow(/^f: xs\[0\] must be a Tensor/);
+    expect(() => toTensors("ab" as never)).toThrow('toTensors: values must be an array of operands, got string "ab"');
   });
 });
