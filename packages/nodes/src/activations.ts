@@ -16,7 +16,7 @@ import {
   type TensorLike,
 } from "@gradgraph/core";
 import { add, mul, neg, sub } from "./arithmetic.js";
-import { fmtAttrs, readOptions } from "./format.js";
+import { fmtAttrs, readKnownOptions } from "./format.js";
 import { exp, sigmoid, tanh } from "./unary.js";
 
 /** A constant tensor of `x`'s shape and dtype with `f(x[i])` in each element. */
@@ -419,7 +419,7 @@ export function cos(x: TensorLike): Tensor {
  * @throws ArgumentError naming `softplus` for a non-tensor, a non-finite option or `beta` 0.
  */
 export function softplus(x: TensorLike, options: { beta?: number; threshold?: number } = {}): Tensor {
-  const o = readOptions("softplus", options, ["beta", "threshold"]);
+  const o = readKnownOptions("softplus", options, ["beta", "threshold"]);
   return softplusOp([x], { beta: o.beta ?? 1, threshold: o.threshold ?? 20 } as SoftplusAttrs);
 }
 

@@ -90,31 +90,10 @@ export function isDetached(a: ArrayBufferView): boolean {
 }
 
 /**
- * The options object's values of `keys` (the empty default allowed), each read once; anything
- * else (a non-object, an array, a revoked Proxy, a getter that throws) is refused. Other keys are
- * ignored; `readKnownOptions` refuses them.
- * @throws ArgumentError naming `fn`.
- */
-export function readOptions(fn: string, options: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options !== null && typeof options === "object" && !isArray(options)) {
-    try {
-      const out: Record<string, unknown> = {};
-      for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
-      return out;
-    } catch {
-      // refused below
-    }
-  }
-  throw new ArgumentError(
-    fn,
-    `${fn}: options must be an object like { ${keys.join(", ")} }, got ${describeValue(options)}`,
-  );
-}
-
-/**
- * `readOptions` that also refuses keys outside `keys`, so that a misspelt option is an error
- * rather than silently ignored; `what` names the argument in messages (`options`, `attrs`).
+ * The options object's values of `keys` (undefined: no options), each read once; anything else (a
+ * non-object, an array, a Tensor, a revoked Proxy, a getter that throws) is refused, and so is a
+ * key outside `keys`, so that a misspelt option is an error rather than silently ignored (as
+ * PyTorch refuses an unknown keyword); `what` names the argument in messages (`options`, `attrs`).
  * @throws ArgumentError naming `fn`: for a non-object (an array, a Tensor, a revoked Proxy, ...),
  *   an unknown key, or keys that cannot be listed.
  */

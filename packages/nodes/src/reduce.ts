@@ -18,7 +18,7 @@ import {
 } from "@gradgraph/core";
 import { broadcastInto, logSumExpToInto, maxMaskInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs, fmtValue, isArray } from "./format.js";
+import { fmtAttrs, fmtValue, isArray, readKnownOptions } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
@@ -85,11 +85,10 @@ export function sum(x: TensorLike, options: ReduceOptions = {}): Tensor {
 
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
 function reduceAttrs(fn: string, x: unknown, options: ReduceOptions): SumAttrs {
-  if (options === null || typeof options !== "object") {
-    throw new ArgumentError(fn, `${fn}: options must be an object like { axis, keepdims }, got ${fmtValue(options)}`);
-  }
-  const axes = normalizeAxes(fn, options.axis, assertTensor(fn, "x", x).rank);
-  return { axes, keepdims: options.keepdims === true };
+  // read once, and a misspelt option (`keepDims`) refused rather than ignored
+  const o = readKnownOptions(fn, options, ["axis", "keepdims"]);
+  const axes = normalizeAxes(fn, o.axis as ReduceOptions["axis"], assertTensor(fn, "x", x).rank);
+  return { axes, keepdims: o.keepdims === true };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   toTensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs, isArray, readOptions } from "./format.js";
+import { fmtAttrs, isArray, readKnownOptions } from "./format.js";
 import { matmul } from "./matmul.js";
 import { mean } from "./reduce.js";
 import { reshape, transpose } from "./shape.js";
@@ -249,7 +249,7 @@ export const outerOp: Op = defineOp({
  */
 export function cumsum(x: TensorLike, axis: number, options: { reverse?: boolean } = {}): Tensor {
   const t = toTensor(x, "cumsum", "x");
-  const { reverse } = readOptions("cumsum", options, ["reverse"]);
+  const { reverse } = readKnownOptions("cumsum", options, ["reverse"]);
   return cumsumOp([t], { axis, reverse: reverse ?? false } as CumsumAttrs);
 }
 
@@ -265,7 +265,7 @@ export interface VarianceOptions {
 
 /** `{ axes, keepdims, correction }` from `variance`/`std`'s options. */
 function varianceAttrs(fn: string, t: Tensor, options: unknown): VarianceAttrs {
-  const o = readOptions(fn, options, ["axis", "keepdims", "correction"]);
+  const o = readKnownOptions(fn, options, ["axis", "keepdims", "correction"]);
   const correction = o.correction ?? 1;
   if (typeof correction !== "number" || !Number.isFinite(correction) || correction < 0) {
     throw new ArgumentError(fn, `${fn}: correction must be a finite number >= 0, got ${describeValue(correction)}`);

@@ -6,16 +6,23 @@ import {
   branch,
   broadcastTo,
   concat,
+  cumsum,
   getItem,
+  logSumExp,
   matmul,
+  max,
+  mean,
   mul,
   ops,
   repeat,
   reshape,
+  softplus,
   split,
+  std,
   sum,
   sumTo,
   transpose,
+  variance,
 } from "../src/index.js";
 
 describe("shape errors", () => {
@@ -58,6 +65,36 @@ describe("argument errors", () => {
     expect(() => sum(zeros([2, 3]), { axis: 0.5 })).toThrow(/sum: axis must be an integer, got number 0.5/);
     expect(() => sum(zeros([2, 3]), { axis: [0, -2] })).toThrow(/sum: axis -2 is repeated/);
     expect(sum(zeros([2, 3]), { axis: -1 }).shape).toEqual([2]);
+  });
+
+  it("a misspelt option is refused, not ignored (as PyTorch refuses an unknown keyword)", () => {
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    for (const [f, message] of [
+      [
+        () => sum(x, { axis: 1, keepDims: true } as never),
+        'sum: unknown option "keepDims" in options (valid: axis, keepdims)',
+      ],
+      [() => mean(x, { axes: [0] } as never), 'mean: unknown option "axes" in options (valid: axis, keepdims)'],
+      [() => max(x, { dim: 0 } as never), 'max: unknown option "dim" in options (valid: axis, keepdims)'],
+      [() => logSumExp(x, { keepdim: true } as never), 'logSumExp: unknown option "keepdim" in options'],
+      [() => variance(x, { unbiased: false } as never), 'variance: unknown option "unbiased" in options'],
+      [() => std(x, { ddof: 0 } as never), 'std: unknown option "ddof" in options'],
+      [
+        () => cumsum(x, 0, { reversed: true } as never),
+        'cumsum: unknown option "reversed" in options (valid: reverse)',
+      ],
+      [() => softplus(x, { Beta: 2 } as never), 'softplus: unknown option "Beta" in options (valid: beta, threshold)'],
+    ] as const) {
+      expect(f).toThrow(ArgumentError);
+      expect(f).toThrow(message);
+    }
+    // the options themselves still work, and so do no options
+    expect(sum(x, { axis: 1, keepdims: true }).shape).toEqual([2, 1]);
+    expect(sum(x).item()).toBe(10);
+    expect(() => sum(x, null as never)).toThrow("sum: options must be an object like { axis, keepdims }, got null");
   });
 
   it("repeat and branch: counts and axes", () => {
