@@ -11,7 +11,7 @@
 import { type OpCore, randn, type Tensor } from "@gradgraph/core";
 import { add, affine, matmul, mul, softmaxCrossEntropy, sum } from "@gradgraph/nodes";
 import { nnWorkloads } from "./nn.js";
-import type { Workload } from "./workload.js";
+import { sinkValue, timeIters, toUnit, type Workload } from "./workload.js";
 
 /**
  * `NO_FUSED=matmul,affine,softmaxCrossEntropy` runs without those ops' `fusedBackward` (their one
@@ -97,32 +97,13 @@ const all = [...nnWorkloads().filter((w) => WANTED.includes(w.id)), chainWorkloa
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const workloads = only.length > 0 ? all.filter((w) => only.includes(w.id)) : all;
 
-let sink = 0;
-function time(w: Workload, iters: number): number {
-  if (w.runPart !== undefined) {
-    const { ns, value } = w.runPart(iters);
-    sink += value;
-    return ns;
-  }
-  const t0 = performance.now();
-  sink += w.run(iters);
-  return (performance.now() - t0) * 1e6;
-}
-
-function value(w: Workload, ns: number, iters: number): number {
-  if (w.unit === "GFLOP/s") return (w.work * iters) / ns;
-  if (w.unit === "ns/node") return ns / iters / w.work;
-  if (w.unit === "µs/step") return ns / iters / 1e3;
-  return ns / iters / 1e6;
-}
-
 const iters: number[] = [];
 for (const w of workloads) {
   const t0 = performance.now();
   let n = 1;
-  let per = time(w, 1);
+  let per = timeIters(w, 1);
   while (performance.now() - t0 < WARMUP_MS) {
-    per = time(w, n) / n;
+    per = timeIters(w, n) / n;
     if (per * n < 5e6) n *= 2;
   }
   iters.push(Math.max(1, Math.round((SAMPLE_MS * 1e6) / per)));
@@ -131,7 +112,7 @@ const samples = workloads.map(() => [] as number[]);
 for (let r = 0; r < ROUNDS; r++) {
   for (let k = 0; k < workloads.length; k++) {
     const i = (k + r) % workloads.length;
-    samples[i]!.push(value(workloads[i]!, time(workloads[i]!, iters[i]!), iters[i]!));
+    samples[i]!.push(toUnit(workloads[i]!, timeIters(workloads[i]!, iters[i]!), iters[i]!));
   }
 }
 const median = (xs: number[]): number => {
@@ -142,5 +123,5 @@ const out: Record<string, number> = {};
 workloads.forEach((w, i) => {
   out[w.id] = median(samples[i]!);
 });
-if (!Number.isFinite(sink)) console.error("sink", sink);
+if (!Number.isFinite(sinkValue())) console.error("sink", sinkValue());
 console.log(JSON.stringify(out));

@@ -18,7 +18,7 @@ import { add, matmul, mul, sum } from "@gradgraph/nodes";
 import { MLP, nnSummary, nnWorkloads } from "./nn.js";
 import { measureStartup, STARTUP_RUNS, startupSummary } from "./startup.js";
 import { initTfjs, TF_BACKENDS, tfjsSanityCheck, tfjsTensorCount, tfjsWorkloads } from "./tfjs.js";
-import type { Impl, Unit, Workload } from "./workload.js";
+import { type Impl, sinkValue, timeIters, toUnit, type Unit, type Workload } from "./workload.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -173,36 +173,6 @@ function matmulWorkloads(n: number, dtype: DType, seed: number): Workload[] {
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
-
-/** Keeps the workloads' results alive so the JIT cannot drop the work; checked at the end. */
-let sink = 0;
-
-/** Times `iters` iterations of `w`, in nanoseconds. */
-function timeIters(w: Workload, iters: number): number {
-  if (w.runPart !== undefined) {
-    const { ns, value } = w.runPart(iters);
-    sink += value;
-    return ns;
-  }
-  const t0 = performance.now();
-  sink += w.run(iters);
-  return (performance.now() - t0) * 1e6;
-}
-
-/** Converts a timed sample to the workload's unit. */
-function toUnit(w: Workload, ns: number, iters: number): number {
-  switch (w.unit) {
-    case "ns/node":
-      return ns / (iters * w.work);
-    case "GFLOP/s":
-      return (w.work * iters) / ns;
-    case "µs/step":
-      return ns / iters / 1e3;
-    case "ms/step":
-    case "ms/run":
-      return ns / iters / 1e6;
-  }
-}
 
 /**
  * Warms `w` up for about `WARMUP_MS` (at least `w.warmupIters`, default three, iterations) and
@@ -508,7 +478,7 @@ async function main(): Promise<void> {
   const results = await measure(workloads, log);
   const tensorsAfter = tfjsTensorCount();
   if (tty) process.stderr.write("\r\x1b[K");
-  if (!Number.isFinite(sink)) throw new Error(`benchmark results are not finite (${sink})`);
+  if (!Number.isFinite(sinkValue())) throw new Error(`benchmark results are not finite (${sinkValue()})`);
   const seconds = (performance.now() - started) / 1000;
 
   const bar = results.find((r) => r.id === "matmul/512/float32")!;

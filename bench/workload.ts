@@ -43,3 +43,41 @@ export interface Workload {
    */
   runPart?(iters: number): { ns: number; value: number };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Measurement (shared by run.ts and focused.ts)
+
+/** Keeps the workloads' results alive so the JIT cannot drop the work; checked at the end. */
+let sink = 0;
+
+/** Times `iters` iterations of `w`, in nanoseconds. */
+export function timeIters(w: Workload, iters: number): number {
+  if (w.runPart !== undefined) {
+    const { ns, value } = w.runPart(iters);
+    sink += value;
+    return ns;
+  }
+  const t0 = performance.now();
+  sink += w.run(iters);
+  return (performance.now() - t0) * 1e6;
+}
+
+/** Converts a timed sample to the workload's unit. */
+export function toUnit(w: Workload, ns: number, iters: number): number {
+  switch (w.unit) {
+    case "ns/node":
+      return ns / (iters * w.work);
+    case "GFLOP/s":
+      return (w.work * iters) / ns;
+    case "µs/step":
+      return ns / iters / 1e3;
+    case "ms/step":
+    case "ms/run":
+      return ns / iters / 1e6;
+  }
+}
+
+/** What the timed runs returned, summed: not finite when a workload's result was broken. */
+export function sinkValue(): number {
+  return sink;
+}
