@@ -838,7 +838,8 @@ export function formatFault(fault: GradcheckFault): string {
   ].join("\n");
 }
 
-function unravel(flat: number, shape: readonly number[]): number[] {
+/** @internal The multi-index of flat position `flat` in a row-major array of `shape`. */
+export function unravel(flat: number, shape: readonly number[]): number[] {
   const idx = new Array<number>(shape.length).fill(0);
   for (let d = shape.length - 1; d >= 0; d--) {
     const n = shape[d]!;

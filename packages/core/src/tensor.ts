@@ -678,7 +678,7 @@ export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtyp
     }
     const own = operandDType(value) ?? dt;
     const data = allocArray(own, value.length);
-    for (let i = 0; i < value.length; i++) data[i] = value[i]!;
+    data.set(value);
     return new Tensor(data, [value.length]);
   }
   if (isArray(value)) {

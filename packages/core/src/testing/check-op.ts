@@ -9,12 +9,19 @@
 import fc from "fast-check";
 import { allocArray, type DType, type FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError } from "../errors.js";
-import { type GradcheckOptions, type GradcheckReport, type GradRoute, gradcheck, resolveRoutes } from "../gradcheck.js";
+import {
+  type GradcheckOptions,
+  type GradcheckReport,
+  type GradRoute,
+  gradcheck,
+  resolveRoutes,
+  unravel,
+} from "../gradcheck.js";
 import { enableGrad, isNode, noGrad, sumTo } from "../graph.js";
 import { gradgradcheck } from "../higher-order.js";
 import type { MultiOp, Op, OpTestSpec, Picker } from "../op.js";
 import { Rng } from "../random.js";
-import type { Shape } from "../shape.js";
+import { type Shape, shapeSize } from "../shape.js";
 import { isTensor, Tensor, tensor } from "../tensor.js";
 import { type ShapeConstraints, shapeArb } from "./arbitraries.js";
 
@@ -167,16 +174,16 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
         shapes = drawShapes(test.shapes, arity, pick, kind, shapeC);
         attrs = (test.attrs ? test.attrs(shapes, pick) : undefined) as A;
       }
-      if (kind !== "regular" || shapes.some((s) => sizeOf(s) >= 2)) break;
+      if (kind !== "regular" || shapes.some((s) => shapeSize(s) >= 2)) break;
     }
     const inputs = shapes.map((s, k) => {
-      const n = sizeOf(s);
+      const n = shapeSize(s);
       const values = g(fc.array, inputArbs[k] ?? valueArb, { minLength: n, maxLength: n });
       return tensor(Float64Array.from(values), { shape: [...s], dtype });
     });
     if (test.precondition !== undefined) fc.pre(test.precondition(inputs, attrs));
     cases++;
-    if (shapes.some((s) => sizeOf(s) >= 2)) nonTrivial++;
+    if (shapes.some((s) => shapeSize(s) >= 2)) nonTrivial++;
     const drawn: DrawnCase = { kind, shapes, attrs, inputs, report: null, fused: null };
     const call = (...xs: Tensor[]) => (op as (i: Tensor[], a: A) => Tensor | Tensor[])(xs, attrs);
     let passed = false;
@@ -314,20 +321,6 @@ function compareFused(
     }
   }
   return worst;
-}
-
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const n = shape[d]!;
-    idx[d] = flat % n;
-    flat = Math.floor(flat / n);
-  }
-  return idx;
-}
-
-function sizeOf(s: Shape): number {
-  return s.reduce((a, b) => a * b, 1);
 }
 
 /** A fast-check seed: fast-check keeps 32 bits of it (`seed | 0`, folding the rest in), so only those are taken. */
