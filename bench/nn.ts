@@ -4,7 +4,7 @@
  * backward (packages/nn/test/reference.ts), on the same kernels, in the same process, and one
  * SGD step of a 784-1000-10 ReLU MLP (the workload compared with TensorFlow.js in bench/tfjs.ts).
  */
-import { type DType, Rng, randn, type Storage, setThreads, type Tensor, tensor } from "@gradgraph/core";
+import { type FloatDType, Rng, randn, type Storage, setThreads, type Tensor, tensor } from "@gradgraph/core";
 import { Affine, loadSpiral, ReLU, Sequential, SGD, SoftmaxWithLoss, TwoLayerNet } from "@gradgraph/nn";
 import { getItem } from "@gradgraph/nodes";
 import { type Mat, RefTwoLayerNet } from "../packages/nn/test/reference.js";
@@ -103,7 +103,7 @@ function mlpStep(threads = 1, storage: Storage = "js"): Workload {
 }
 
 /** The whole spiral job's training loop, 300 epochs × 10 steps, silent (bench/spiral.ts). */
-function spiralLoop(dtype: DType): NnWorkload {
+function spiralLoop(dtype: FloatDType): NnWorkload {
   const { x, t } = loadSpiral({ seed: 1984, dtype });
   return {
     id: `spiral/${dtype}`,
@@ -120,7 +120,7 @@ function spiralLoop(dtype: DType): NnWorkload {
 }
 
 /** One step (forward, backward) on a fixed batch: autodiff or hand-written; or forward alone. */
-function stepWorkloads(dtype: DType): NnWorkload[] {
+function stepWorkloads(dtype: FloatDType): NnWorkload[] {
   const { x, labels } = loadSpiral({ seed: 1984, dtype });
   const rows = Int32Array.from({ length: 30 }, (_, i) => (i * 7) % 300);
   const xb = getItem(x, rows);

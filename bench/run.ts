@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type DType, type FloatArray, kernelInfo, randn, type Tensor } from "@gradgraph/core";
+import { type FloatArray, type FloatDType, kernelInfo, randn, type Tensor } from "@gradgraph/core";
 import { gemm } from "@gradgraph/core/kernels";
 import { add, matmul, mul, sum } from "@gradgraph/nodes";
 import { MLP, nnSummary, nnWorkloads } from "./nn.js";
@@ -121,7 +121,7 @@ function graphWorkloads(shape: readonly number[], seed: number): Workload[] {
 }
 
 /** The seed of the matmul benchmark's matrices for a size and dtype (TensorFlow.js uses the float32 ones). */
-function matmulSeed(n: number, dtype: DType): number {
+function matmulSeed(n: number, dtype: FloatDType): number {
   return 100 + 4 * (MATMUL_SIZES as readonly number[]).indexOf(n) + (dtype === "float64" ? 2 : 0);
 }
 
@@ -130,7 +130,7 @@ function matmulSeed(n: number, dtype: DType): number {
  * require grad (forward only, allocating its output), and the raw `gemm` kernel into a reused
  * output array. From `MATMUL_LARGE` on only the op runs, with `LARGE_SAMPLES` samples.
  */
-function matmulWorkloads(n: number, dtype: DType, seed: number): Workload[] {
+function matmulWorkloads(n: number, dtype: FloatDType, seed: number): Workload[] {
   const large = n >= MATMUL_LARGE;
   const a = randn([n, n], { seed, dtype });
   const b = randn([n, n], { seed: seed + 1, dtype });

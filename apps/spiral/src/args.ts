@@ -3,7 +3,7 @@
  * checks every value before anything runs. A problem is a `UsageError` with a one-line message
  * naming the flag and the value.
  */
-import { type DType, GradgraphError, type Seed } from "@gradgraph/core";
+import { type FloatDType, GradgraphError, type Seed } from "@gradgraph/core";
 import { OPTIMIZER_NAMES, type OptimizerName } from "@gradgraph/nn";
 
 /** The settings of one run, after parsing and validation. */
@@ -19,7 +19,7 @@ export interface SpiralJobOptions {
   /** The optimizer. */
   optimizer: OptimizerName;
   /** The dtype of the data and the parameters. */
-  dtype: DType;
+  dtype: FloatDType;
   /**
    * Seed of the data, the weights and the shuffles: a signed 64-bit integer (a number when it is a
    * safe integer, else a BigInt), as `Rng` takes it.

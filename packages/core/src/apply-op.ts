@@ -4,24 +4,32 @@
  * op, its inputs' edges and what forward saved. In anomaly mode every forward output is checked
  * for NaN and infinity.
  */
-import type { DType, FloatArray } from "./dtype.js";
+import type { DType, FloatArray, FloatDType, TensorData } from "./dtype.js";
 import { AnomalyError, describeValue, fmtShape, GraphError } from "./errors.js";
 import { modes } from "./grad-mode.js";
 import { ForwardCtx, Node, type OpCore, type RawArray, RECORD, userFrame } from "./node.js";
 import { validSize } from "./shape.js";
-import { Tensor, TRUSTED } from "./tensor.js";
+import { type AnyTensor, Tensor, TRUSTED } from "./tensor.js";
 
 /**
- * Runs `op` on already-validated tensor inputs of one `dtype` and records a node when recording
+ * Runs `op` on already-validated tensor inputs of one `dtype` (`resultDType`: what the caller
+ * casts its float outputs to afterwards, see `ForwardContext.resultDType`) and records a node when recording
  * is on and any input requires grad. Returns the output tensor, or the array of outputs for a
- * multi-output op. The forward runs with recording off.
+ * multi-output op. The forward runs with recording off. An int32 or bool output (a comparison's)
+ * is never recorded: no gradient flows through it.
  * @throws GraphError when forward returns something that is not a well-formed raw array.
  */
-export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, dtype: DType): Tensor | Tensor[] {
-  const ctx = new ForwardCtx(op.name, dtype, inputs);
+export function applyOp(
+  op: OpCore,
+  inputs: readonly Tensor[],
+  attrs: unknown,
+  dtype: FloatDType,
+  resultDType: DType = dtype,
+): Tensor | Tensor[] {
+  const ctx = new ForwardCtx(op.name, dtype, inputs, resultDType);
   const prev = modes.grad;
   modes.grad = false;
-  let raw: RawArray | readonly RawArray[];
+  let raw: RawArray<DType> | readonly RawArray<DType>[];
   try {
     raw = op.forward(inputs, attrs, ctx);
   } finally {
@@ -37,7 +45,8 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     }
   }
   if (!op.multi) {
-    const r = checkRaw(op, raw as RawArray, 0);
+    const r = checkRaw(op, raw as RawArray<DType>, 0);
+    if (!isFloatData(r.data)) return new Tensor(r.data, r.shape, false, null, 0, TRUSTED) as AnyTensor as Tensor;
     if (!record) {
       if (modes.anomaly && !modes.inBackward) checkForward(op, r.data, 0, null);
       return new Tensor(r.data, r.shape, false, null, 0, TRUSTED);
@@ -55,28 +64,40 @@ export function applyOp(op: OpCore, inputs: readonly Tensor[], attrs: unknown, d
     );
   }
   // an index loop: a hole of a (huge, sparse) array fails at once instead of being skipped
-  const list = raw as readonly RawArray[];
-  const raws = new Array<RawArray>(Math.min(list.length, MAX_OUTPUTS));
+  const list = raw as readonly RawArray<DType>[];
+  const raws = new Array<RawArray<DType>>(Math.min(list.length, MAX_OUTPUTS));
   for (let k = 0; k < list.length; k++) {
     if (k === MAX_OUTPUTS) {
       throw new GraphError(op.name, `${op.name}: forward returned ${list.length} outputs, more than ${MAX_OUTPUTS}`);
     }
     raws[k] = checkRaw(op, list[k]!, k);
   }
-  if (!record) return raws.map((r) => new Tensor(r.data, r.shape, false, null, 0, TRUSTED));
+  // an int32 or bool output is a plain tensor; the float ones are the node's
+  const plain = (r: RawArray<DType>): Tensor =>
+    new Tensor(r.data, r.shape, false, null, 0, TRUSTED) as AnyTensor as Tensor;
+  const first = raws.find((r) => isFloatData(r.data));
+  if (!record || first === undefined) {
+    if (modes.anomaly && !modes.inBackward)
+      for (let k = 0; k < raws.length; k++)
+        if (isFloatData(raws[k]!.data)) checkForward(op, raws[k]!.data as FloatArray, k, null);
+    return raws.map(plain);
+  }
   const node = new Node(
     RECORD,
     op,
     attrs,
     inputs,
     raws.map((r) => r.shape),
-    raws.length > 0 ? dtypeOf(raws[0]!.data) : dtype,
+    dtypeOf(first.data as FloatArray),
     ctx,
   );
-  const outs = raws.map((r, k) => new Tensor(r.data, r.shape, true, node, k, TRUSTED));
+  const outs = raws.map((r, k) =>
+    isFloatData(r.data) ? new Tensor(r.data, r.shape, true, node, k, TRUSTED) : plain(r),
+  );
   if (ctx.saveOut) node._savedOutputs = outs;
   if (modes.anomaly && !modes.inBackward)
-    for (let k = 0; k < raws.length; k++) checkForward(op, raws[k]!.data, k, node);
+    for (let k = 0; k < raws.length; k++)
+      if (isFloatData(raws[k]!.data)) checkForward(op, raws[k]!.data as FloatArray, k, node);
   return outs;
 }
 
@@ -103,16 +124,30 @@ function checkForward(op: OpCore, data: FloatArray, k: number, node: Node | null
   );
 }
 
-function dtypeOf(data: FloatArray): DType {
+function dtypeOf(data: FloatArray): FloatDType {
   return data instanceof Float64Array ? "float64" : "float32";
 }
 
-function checkRaw(op: OpCore, r: RawArray, k: number): RawArray {
+function isFloatData(data: TensorData): data is FloatArray {
+  return data instanceof Float32Array || data instanceof Float64Array;
+}
+
+/** Whether a bool output holds only 0 and 1. */
+function allBits(data: Uint8Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i]! > 1) return false;
+  return true;
+}
+
+function checkRaw(op: OpCore, r: RawArray<DType>, k: number): RawArray<DType> {
   const ok =
     r !== null &&
     typeof r === "object" &&
-    (r.data instanceof Float32Array || r.data instanceof Float64Array) &&
-    validSize(r.shape) === r.data.length;
+    (r.data instanceof Float32Array ||
+      r.data instanceof Float64Array ||
+      r.data instanceof Int32Array ||
+      r.data instanceof Uint8Array) &&
+    validSize(r.shape) === r.data.length &&
+    (!(r.data instanceof Uint8Array) || allBits(r.data));
   if (!ok) {
     const what =
       r !== null && typeof r === "object" && Array.isArray(r.shape)
@@ -120,7 +155,7 @@ function checkRaw(op: OpCore, r: RawArray, k: number): RawArray {
         : describeValue(r);
     throw new GraphError(
       op.name,
-      `${op.name}: forward output ${k} must be { data: Float32Array | Float64Array, shape } with matching size, got ${what}`,
+      `${op.name}: forward output ${k} must be { data: Float32Array | Float64Array | Int32Array | Uint8Array, shape } with matching size (a bool output's Uint8Array holding 0 and 1), got ${what}`,
     );
   }
   return r;

@@ -14,9 +14,10 @@ import { copyInStorageOf, registerClone } from "./tensor.js";
  * requires grad and grad mode is on; its derivative is the identity (`dx = gy`), so gradients,
  * and gradients of gradients, flow through it unchanged. Behind `Tensor.clone` and nodes' `clone`.
  */
-export const cloneOp: Op = defineOp({
+export const cloneOp: Op<undefined, "operands"> = defineOp({
   name: "clone",
   inputs: ["x"],
+  integers: "keep",
   forward([x]) {
     return { data: copyInStorageOf(x!.data, x!.data), shape: x!.shape };
   },

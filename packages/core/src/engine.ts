@@ -11,7 +11,15 @@
  */
 import { applyOp, firstNonFinite } from "./apply-op.js";
 import { allocArray } from "./dtype.js";
-import { AnomalyError, ArgumentError, describeValue, fmtShape, GraphError, optionsObject } from "./errors.js";
+import {
+  AnomalyError,
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  GraphError,
+  optionsObject,
+} from "./errors.js";
 import { modes } from "./grad-mode.js";
 import { sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
@@ -68,6 +76,12 @@ export function grad(
     const o: unknown = outputs[k];
     if (!isTensor(o))
       throw new ArgumentError("grad", `grad: output ${k} must be a Tensor, got ${describeNonTensor(o)}`);
+    if (o.dtype === "int32" || o.dtype === "bool") {
+      throw new DTypeError(
+        "grad",
+        `grad: output ${k} ${tensorLabel(o)} is ${o.dtype}; only float outputs have gradients`,
+      );
+    }
   }
   for (let k = 0; k < inputs.length; k++) {
     const t: unknown = inputs[k];

@@ -29,8 +29,8 @@
  * leaves whose `.grad` was zeroed with `fill_(0)` (as `Sequential.backward` does), run twice so
  * that the second call must accumulate exactly twice the first.
  */
-import { allocArray, type DType, type FloatArray } from "./dtype.js";
-import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
+import { allocArray, type FloatArray, type FloatDType } from "./dtype.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, GradcheckError, optionsObject } from "./errors.js";
 import {
   applyOp,
   enableGrad,
@@ -172,7 +172,7 @@ export interface GradcheckElement {
   /** The route the gradient came from. */
   route: GradcheckRoute;
   /** The dtype of that gradient. */
-  dtype: DType;
+  dtype: FloatDType;
   /** `|analytic − expected|`. */
   absError: number;
   /** The largest `absError` allowed at this element by the tolerances of its comparison. */
@@ -205,7 +205,7 @@ export interface GradcheckReport {
    * The dtype the function was checked in: float32 when an input is float32, or when the outputs
    * are float32 even on float64 inputs.
    */
-  dtype: DType;
+  dtype: FloatDType;
   /** The routes checked. */
   routes: GradRoute[];
   /** The analytic gradients (one per input) of the first route checked (`grad` by default). */
@@ -311,7 +311,7 @@ export function gradcheck(
 /** One analytic gradient set under check: a route's gradients (one per checked input) in one dtype. */
 interface GradientSet {
   route: GradcheckRoute;
-  dtype: DType;
+  dtype: FloatDType;
   values: readonly FloatArray[];
 }
 
@@ -345,13 +345,13 @@ export function gradcheckIn(
   const probe = noGrad(() => callF(fn, f, copies64()));
   const limited = probe.some((o) => o.dtype === "float32");
   const inputs32 = inputs.some((t) => t.dtype === "float32");
-  const dtype: DType = inputs32 || limited ? "float32" : "float64";
+  const dtype: FloatDType = inputs32 || limited ? "float32" : "float64";
   const eps = options.eps ?? (limited ? 1e-3 : 1e-6);
-  const numTol = (d: DType) => ({
+  const numTol = (d: FloatDType) => ({
     atol: options.atol ?? (d === "float64" ? 1e-5 : 1e-3),
     rtol: options.rtol ?? (d === "float64" ? 1e-3 : 1e-2),
   });
-  const crossTol = (d: DType) => ({
+  const crossTol = (d: FloatDType) => ({
     atol: options.crossAtol ?? (d === "float64" ? 1e-9 : 1e-4),
     rtol: options.crossRtol ?? (d === "float64" ? 1e-7 : 1e-3),
   });
@@ -861,6 +861,9 @@ export function checkFunctionArgs(fn: string, f: unknown, inputs: unknown): void
   for (let i = 0; i < inputs.length; i++) {
     const t: unknown = inputs[i];
     if (!isTensor(t)) throw new ArgumentError(fn, `${fn}: input ${i} must be a Tensor, got ${describeNonTensor(t)}`);
+    if (t.dtype === "int32" || t.dtype === "bool") {
+      throw new DTypeError(fn, `${fn}: input ${i} is ${t.dtype}; only float inputs can be differentiated`);
+    }
   }
 }
 
@@ -874,6 +877,9 @@ function callF(fn: string, f: TensorFunction, xs: readonly Tensor[]): readonly T
         fn,
         `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeNonTensor(o)}`,
       );
+    }
+    if (o.dtype === "int32" || o.dtype === "bool") {
+      throw new DTypeError(fn, `${fn}: f's output ${k} is ${o.dtype}; only float outputs have derivatives`);
     }
   }
   return outs as readonly Tensor[];

@@ -5,7 +5,7 @@
  * is a faster route to its one `backward`, used only when no graph is recorded, and checked equal by `checkOp`).
  */
 import { allocArray } from "./dtype.js";
-import { ArgumentError, describeValue, fmtShape, optionsObject } from "./errors.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, optionsObject } from "./errors.js";
 import {
   checkFunctionArgs,
   type GradcheckOptions,
@@ -16,7 +16,7 @@ import {
 import { enableGrad, grad } from "./graph.js";
 import { checkSeed, Rng, type Seed } from "./random.js";
 import { shapesEqual } from "./shape.js";
-import { describeNonTensor, isTensor, Tensor } from "./tensor.js";
+import { type AnyTensor, describeNonTensor, isTensor, Tensor } from "./tensor.js";
 import { isArray } from "./validate.js";
 
 /** Options of `gradgradcheck`. */
@@ -134,14 +134,22 @@ function outputsOf(fn: string, out: unknown): Tensor[] {
         `${fn}: f must return a Tensor or an array of tensors; output ${k} is ${describeNonTensor(o)}`,
       );
     }
-    checked.push(o);
+    checked.push(floatOutput(fn, o, k));
   }
   return checked;
 }
 
 function single(fn: string, out: unknown): Tensor {
   if (!isTensor(out)) throw new ArgumentError(fn, `${fn}: f must return a Tensor, got ${describeNonTensor(out)}`);
-  return out;
+  return floatOutput(fn, out, 0);
+}
+
+/** `f`'s output `k` when it is a float tensor. @throws DTypeError naming `fn` for an int32 or bool one. */
+function floatOutput(fn: string, t: AnyTensor, k: number): Tensor {
+  if (t.dtype === "int32" || t.dtype === "bool") {
+    throw new DTypeError(fn, `${fn}: f's output ${k} is ${t.dtype}; only float outputs have derivatives`);
+  }
+  return t;
 }
 
 function checkVectors(fn: string, arg: string, inputs: readonly Tensor[], vs: unknown): void {

@@ -6,7 +6,21 @@
  * @module @gradgraph/core
  */
 export { cloneOp } from "./clone.js";
-export { allocArray, DEFAULT_DTYPE, type DType, type FloatArray, promoteTypes } from "./dtype.js";
+export {
+  type ArrayOf,
+  allocArray,
+  DEFAULT_DTYPE,
+  DTYPES,
+  type DType,
+  type DTypeArrays,
+  type FloatArray,
+  type FloatDType,
+  type IntegralDType,
+  isFloatDType,
+  type Promoted,
+  promoteTypes,
+  type TensorData,
+} from "./dtype.js";
 export {
   AnomalyError,
   ArgumentError,
@@ -84,6 +98,7 @@ export {
   defineMultiOutputOp,
   defineOp,
   type InputTensors,
+  type Kept,
   type MultiOp,
   type MultiOpSpec,
   type Op,
@@ -106,18 +121,23 @@ export {
   stridesOf,
 } from "./shape.js";
 export {
+  type AnyTensor,
+  assertFloatTensor,
   assertTensor,
   type BackwardOptions,
   full,
+  isFloatTensor,
   isTensor,
   type NestedArray,
   type NestedNumbers,
   type NumericArray,
   ones,
   randn,
+  resultDType,
   Tensor,
   type TensorLike,
   type TensorMethods,
+  type TensorOf,
   type TensorOptions,
   tensor,
   tensorLabel,

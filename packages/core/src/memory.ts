@@ -16,7 +16,7 @@
  * are recycled. That promise is unchecked in normal runs; {@link setPoisonRecycled} fills every
  * recycled array with NaN, so that an op which breaks it reads NaN (the test suite runs with it on).
  */
-import type { DType, FloatArray } from "./dtype.js";
+import type { FloatArray, FloatDType } from "./dtype.js";
 import type { OpCore } from "./node.js";
 import type { Tensor } from "./tensor.js";
 
@@ -44,7 +44,7 @@ let tracker: Set<FloatArray> | null = null;
  * @internal `allocArray` for sizes and dtypes already checked (an op's `ctx.alloc`): a zero-filled
  * array, a slab view when small, possibly a pooled array when large.
  */
-export function allocUnchecked(dtype: DType, size: number): FloatArray {
+export function allocUnchecked(dtype: FloatDType, size: number): FloatArray {
   const bpe = dtype === "float64" ? 8 : 4;
   const bytes = size * bpe;
   if (bytes > SMALL_BYTES || bytes === 0) {
@@ -79,7 +79,7 @@ export function scratchF64(size: number): Float64Array {
  * @internal `allocUnchecked` for an array the caller overwrites whole before reading it (a gemm
  * output): a pooled array is handed out as it is, without the zero fill.
  */
-export function allocForWrite(dtype: DType, size: number): FloatArray {
+export function allocForWrite(dtype: FloatDType, size: number): FloatArray {
   const bytes = size * (dtype === "float64" ? 8 : 4);
   if (bytes < POOL_MIN_BYTES) return allocUnchecked(dtype, size);
   const f64 = dtype === "float64";

@@ -4,7 +4,7 @@
  * the one walk over the recorded graph that the engine, gradcheck and graph snapshots share
  * (`reachableNodes`).
  */
-import type { DType, FloatArray } from "./dtype.js";
+import { type ArrayOf, allocAny, type DType, type FloatDType } from "./dtype.js";
 import {
   ArgumentError,
   DTypeError,
@@ -24,10 +24,13 @@ import { isArray } from "./validate.js";
 // ---------------------------------------------------------------------------------------------
 // Op definitions as the engine sees them
 
-/** A raw result of a forward: a typed array and its shape. */
-export interface RawArray {
+/**
+ * A raw result of a forward: a typed array and its shape. `D` is its dtype (a float one unless
+ * said otherwise: a comparison's output is `RawArray<"bool">`).
+ */
+export interface RawArray<D extends DType = FloatDType> {
   /** The elements, row-major; its length must equal the product of `shape`. */
-  readonly data: FloatArray;
+  readonly data: ArrayOf<D>;
   /** The dimensions (`[]` for a scalar). */
   readonly shape: Shape;
 }
@@ -36,10 +39,22 @@ export interface RawArray {
 export interface ForwardContext {
   /** The op's name. */
   readonly op: string;
-  /** The dtype of the (promoted) inputs, the default dtype of outputs. */
-  readonly dtype: DType;
-  /** A zero-filled output array of `shape` in `dtype` (default: the op's dtype). */
-  alloc(shape: Shape, dtype?: DType): RawArray;
+  /**
+   * The dtype of the (promoted) inputs, the default dtype of outputs: always a float dtype (an op
+   * whose operands are int32 or bool computes on float copies of them; see `OpSpec.integers`).
+   */
+  readonly dtype: FloatDType;
+  /**
+   * The dtype the op's float outputs are given afterwards: `dtype`, or `int32` or `bool` when every
+   * operand is int32 or bool and the op keeps them (`OpSpec.integers`), for a forward that must
+   * know, such as an integer division refusing a zero divisor.
+   */
+  readonly resultDType: DType;
+  /**
+   * A zero-filled output array of `shape` in `dtype` (default: the op's dtype; `'bool'` or
+   * `'int32'` for an output that is not differentiable, such as a comparison's).
+   */
+  alloc<D extends DType = FloatDType>(shape: Shape, dtype?: D): RawArray<D>;
   /** Saves the inputs at these positions for backward (`ctx.input(i)` there). */
   saveInputs(...indices: number[]): void;
   /** Saves the outputs for backward (`ctx.output(k)` there). */
@@ -86,7 +101,7 @@ export interface OpCore {
    * Computes the output (or, when `multi`, every output) from the prepared inputs (tensors, dtype
    * promoted, already checked) and the attributes; see {@link OpSpec.forward}.
    */
-  forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray | readonly RawArray[];
+  forward(inputs: readonly Tensor[], attrs: unknown, ctx: ForwardContext): RawArray<DType> | readonly RawArray<DType>[];
   /**
    * Maps the output's gradient (an array of them when `multi`) to one gradient per input, `null`
    * or `undefined` where none is needed; see {@link OpSpec.backward}.
@@ -137,7 +152,7 @@ export function recordedShape(n: Node, i: number): Shape | null {
 }
 
 /** Dtype of input `i` of `n` as recorded, for a checked index. */
-export function recordedDtype(n: Node, i: number): DType | null {
+export function recordedDtype(n: Node, i: number): FloatDType | null {
   const nx = n.next[i];
   if (nx === null || nx === undefined) return null;
   return nx.dtype;
@@ -182,7 +197,7 @@ export class Node implements BackwardContext {
   /** Shapes of the outputs. */
   readonly outShapes: readonly Shape[];
   /** Dtype of the outputs. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /** @internal The captured call stack; V8 formats it to text only when `site` is read. */
   readonly _siteError: Error | null;
   /** True after a backward without `retainGraph` freed what forward saved. */
@@ -214,7 +229,7 @@ export class Node implements BackwardContext {
     attrs: unknown,
     inputs: readonly Tensor[],
     outShapes: readonly Shape[],
-    dtype: DType,
+    dtype: FloatDType,
     ctx: ForwardCtx,
   ) {
     if (key !== RECORD) {
@@ -317,7 +332,7 @@ export class Node implements BackwardContext {
    * @throws ArgumentError naming `Node.inputDtype` when `i` is not an input index, or when called
    *   on something that is not a node.
    */
-  inputDtype(i: number): DType | null {
+  inputDtype(i: number): FloatDType | null {
     checkNodeThis("inputDtype", this);
     return recordedDtype(this, checkIndex(this, "inputDtype", "i", i, this.next.length));
   }
@@ -415,7 +430,7 @@ export interface SavedEntry {
   /** The saved tensor's shape. */
   readonly shape: Shape;
   /** The saved tensor's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 }
 
 /** The name of input `i` of `op` for messages: `b`, or `xs[2]` for a variadic op. */
@@ -433,31 +448,35 @@ export function releasedError(node: Node): GraphError {
 
 export class ForwardCtx implements ForwardContext {
   readonly op: string;
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
+  readonly resultDType: DType;
   readonly inputs: readonly Tensor[];
   savedInputs: (Tensor | undefined)[] | null = null;
   savedVersions: number[] | null = null;
   saveOut = false;
   stashValue: unknown = undefined;
 
-  constructor(op: string, dtype: DType, inputs: readonly Tensor[]) {
+  constructor(op: string, dtype: FloatDType, inputs: readonly Tensor[], resultDType: DType = dtype) {
     this.op = op;
     this.dtype = dtype;
+    this.resultDType = resultDType;
     this.inputs = inputs;
   }
 
-  alloc(shape: Shape, dtype: DType = this.dtype): RawArray {
+  alloc<D extends DType = FloatDType>(shape: Shape, dtype: D = this.dtype as D): RawArray<D> {
     const n = validSize(shape);
-    if (n < 0 || n > MAX_TENSOR_SIZE || (dtype !== "float32" && dtype !== "float64")) throw this.badAlloc(shape, dtype);
-    return { data: allocUnchecked(dtype, n), shape };
+    if (n < 0 || n > MAX_TENSOR_SIZE) throw this.badAlloc(shape, dtype);
+    if (dtype === "float32" || dtype === "float64") return { data: allocUnchecked(dtype, n) as ArrayOf<D>, shape };
+    if (dtype !== "int32" && dtype !== "bool") throw this.badAlloc(shape, dtype);
+    return { data: allocAny(dtype, n) as ArrayOf<D>, shape };
   }
 
   /** The error for `alloc` with an invalid shape or dtype. */
   private badAlloc(shape: unknown, dtype: unknown): GradgraphError {
-    if (dtype !== "float32" && dtype !== "float64") {
+    if (dtype !== "float32" && dtype !== "float64" && dtype !== "int32" && dtype !== "bool") {
       return new DTypeError(
         this.op,
-        `${this.op}: ctx.alloc: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`,
+        `${this.op}: ctx.alloc: dtype must be 'float32', 'float64', 'int32' or 'bool', got ${describeValue(dtype)}`,
       );
     }
     try {

@@ -2,7 +2,7 @@
  * The types of an op's ONNX mapping (`OpSpec.onnx`): what an exporter such as `@gradgraph/onnx`
  * hands the mapping function, and what it returns. Types only: core builds no ONNX itself.
  */
-import type { DType } from "./dtype.js";
+import type { FloatDType } from "./dtype.js";
 import type { Shape } from "./shape.js";
 
 /** A value of the ONNX graph being built, as an op's mapping sees its inputs. */
@@ -17,7 +17,7 @@ export interface OnnxValue {
    */
   readonly dims: readonly (number | string)[];
   /** Its dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 }
 
 /**
@@ -61,7 +61,7 @@ export interface OnnxGraphBuilder {
    * @param dtype - `"int64"` for shapes, axes and indices, or a float dtype.
    * @param shape - its shape (default: 1-D, `[values.length]`).
    */
-  constant(values: ArrayLike<number>, dtype: DType | "int64", shape?: readonly number[]): string;
+  constant(values: ArrayLike<number>, dtype: FloatDType | "int64", shape?: readonly number[]): string;
 }
 
 /**

@@ -4,19 +4,23 @@
  * gradient per input using differentiable ops; the op then works in graphs, in higher-order
  * gradients, in the gradient checker and in `checkOp`'s property tests.
  */
-import { DEFAULT_DTYPE, type DType, promoteTypes } from "./dtype.js";
+import { allocAny, convertInto, DEFAULT_DTYPE, type DType, type FloatDType } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
 import {
+  type AnyTensor,
   describeNonTensor,
   isTensor,
   isTensorFast,
   operandDType,
+  promoteWith,
   Tensor,
   type TensorLike,
+  TRUSTED,
   toTensor,
+  weakKind,
 } from "./tensor.js";
 import { isArray, isConstructorOnly, isRevoked } from "./validate.js";
 
@@ -73,6 +77,12 @@ export interface OpTestSpec<A> {
   precondition?: (inputs: readonly Tensor[], attrs: A) => boolean;
   /** False when the op's derivative is not itself differentiable, so `checkOp`'s second-order check does not apply. */
   twice?: boolean;
+  /**
+   * Per input, the dtype of its drawn values for an input through which no gradient flows:
+   * `'bool'` draws 0 and 1, `'int32'` integers of the input's domain (undefined: the checked
+   * float dtype). `checkOp` holds such inputs fixed and differentiates the float ones.
+   */
+  dtypes?: readonly (DType | undefined)[];
 }
 
 /** The inputs as forward and `check` see them: one Tensor per declared input name. */
@@ -95,8 +105,27 @@ interface SpecBase<A, N extends readonly string[]> {
    * inputs; what it returns must pass `check` too (backward may call the op with it).
    */
   normalize?(inputs: InputTensors<N>, attrs: A): A;
-  /** Cast mixed float32/float64 inputs to float64 before forward (default true). */
+  /**
+   * Cast mixed float32/float64 inputs to float64 before forward (default true). When false, float
+   * inputs keep their dtypes (int32 and bool ones are still cast to the op's float dtype).
+   */
   promote?: boolean;
+  /**
+   * What the op makes of int32 and bool operands (which never require grad), by PyTorch's type
+   * promotion (see `resultDType`). Its forward always sees float tensors:
+   * - `'float'` (default): they are cast to the float dtype of the other operands, or to float32
+   *   when no operand is float, and the outputs are float (as PyTorch's `exp`, `sigmoid` and true
+   *   division of int tensors).
+   * - `'int'`: when no operand is float, the op computes exactly on float64 copies of them and its
+   *   float outputs are cast to int32 (as PyTorch's `add`, `mul`, `sum` of int tensors; a bool
+   *   operand counts as int32, as in PyTorch's `sum` of a bool tensor).
+   * - `'keep'`: as `'int'`, but the outputs take the operands' promoted dtype, bool included (the
+   *   shape and indexing ops: a reshaped bool tensor stays bool).
+   *
+   * An output the forward allocates as int32 or bool itself (`ctx.alloc(shape, 'bool')`, a
+   * comparison's) is left as it is, and is never recorded.
+   */
+  integers?: "float" | "int" | "keep";
   /**
    * Accept any number of inputs (at least one), all named after `inputs[0]` (`xs[0]`, `xs[1]`,
    * ...), as `concat` does. `inputs` then holds that one name.
@@ -135,7 +164,7 @@ export interface OpSpec<A = undefined, N extends readonly string[] = readonly st
    * the result with `ctx.alloc(shape)`, and save what backward needs with `ctx.saveInputs`,
    * `ctx.saveOutput` or `ctx.stash`.
    */
-  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): RawArray;
+  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): RawArray<DType>;
   /**
    * The local derivative (vector-Jacobian product): given the upstream gradient `gy` (the
    * output's shape), returns one gradient per input, or `null` where none is needed. Write it with
@@ -148,7 +177,7 @@ export interface OpSpec<A = undefined, N extends readonly string[] = readonly st
 /** What a library author writes to define an op with several outputs. */
 export interface MultiOpSpec<A = undefined, N extends readonly string[] = readonly string[]> extends SpecBase<A, N> {
   /** Computes every output; see `OpSpec.forward`. */
-  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): readonly RawArray[];
+  forward(inputs: InputTensors<N>, attrs: A, ctx: ForwardContext): readonly RawArray<DType>[];
   /**
    * Maps the outputs' gradients (zeros where an output received none) to one gradient per input.
    */
@@ -158,9 +187,25 @@ export interface MultiOpSpec<A = undefined, N extends readonly string[] = readon
 /** The attribute argument of an op call: optional when the op's attributes may be undefined. */
 export type AttrArgs<A> = undefined extends A ? [attrs?: A] : [attrs: A];
 
-/** An op made by `defineOp`: call it with an array of inputs (tensors or numbers) and its attributes. */
-export interface Op<A = undefined> {
-  (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor;
+/**
+ * The result type of an op or function for operands of types `T`: `Tensor` (a float tensor) when
+ * none is an int32 or bool tensor, else {@link AnyTensor} (the dtype then depends on the op: see
+ * `OpSpec.integers`; narrow it with `t.dtype`).
+ */
+export type Kept<T> = [Extract<T, Tensor<"int32"> | Tensor<"bool">>] extends [never] ? Tensor : AnyTensor;
+
+/**
+ * An op made by `defineOp`: call it with an array of inputs (tensors or numbers) and its attributes.
+ * `Out` is its output's type: `Tensor` (the default) for an op whose output is float whatever its
+ * operands (`integers: 'float'`), `'operands'` for one whose output keeps int32 and bool operands'
+ * dtype (`integers: 'int'` or `'keep'`: then {@link Kept} of the operands), or a fixed type such as
+ * a comparison's `Tensor<"bool">`.
+ */
+export interface Op<A = undefined, Out extends AnyTensor | "operands" = Tensor> {
+  <const I extends readonly TensorLike[]>(
+    inputs: I,
+    ...attrs: AttrArgs<A>
+  ): Out extends AnyTensor ? Out : Kept<I[number]>;
   /** The op's name. */
   readonly opName: string;
   /** False: the op returns one tensor. */
@@ -171,7 +216,7 @@ export interface Op<A = undefined> {
 
 /** An op made by `defineMultiOutputOp`; returns its outputs as an array. */
 export interface MultiOp<A = undefined> {
-  (inputs: readonly TensorLike[], ...attrs: AttrArgs<A>): Tensor[];
+  <const I extends readonly TensorLike[]>(inputs: I, ...attrs: AttrArgs<A>): Kept<I[number]>[];
   /** The op's name. */
   readonly opName: string;
   /** True: the op returns an array of tensors. */
@@ -192,23 +237,38 @@ export interface MultiOp<A = undefined> {
  *   naming the op and the input; and whatever `spec.check` throws.
  */
 export function defineOp<A = undefined, const N extends readonly string[] = readonly string[]>(
+  spec: OpSpec<A, N> & { integers: "int" | "keep" },
+): Op<A, "operands">;
+export function defineOp<A = undefined, const N extends readonly string[] = readonly string[]>(
+  spec: OpSpec<A, N> & { integers?: "float" },
+): Op<A>;
+export function defineOp<A = undefined, const N extends readonly string[] = readonly string[]>(
   spec: OpSpec<A, N>,
-): Op<A> {
+): Op<A, AnyTensor | "operands">;
+export function defineOp<A = undefined, const N extends readonly string[] = readonly string[]>(
+  spec: OpSpec<A, N>,
+): Op<A, AnyTensor | "operands"> {
   const core = toCore(spec, false);
   const normalize = spec.normalize;
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor => {
     let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
+    const post = castOutputs;
     if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
     try {
       spec.check?.(tensors as unknown as InputTensors<N>, attrs);
       if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
-      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor;
+      const dtype = tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE;
+      if (post === null) return applyOp(core, tensors, attrs, dtype) as Tensor;
+      return castOutput(applyOp(core, tensors, attrs, dtype, post) as Tensor, post) as Tensor;
     } catch (e) {
       throw brokenInput(spec, inputs) ?? e;
     }
   };
-  return Object.assign(fn, { opName: spec.name, spec, multiOutput: false as const }) as Op<A>;
+  return Object.assign(fn, { opName: spec.name, spec, multiOutput: false as const }) as unknown as Op<
+    A,
+    AnyTensor | "operands"
+  >;
 }
 
 /**
@@ -225,11 +285,14 @@ export function defineMultiOutputOp<A = undefined, const N extends readonly stri
   const fn = (inputs: readonly TensorLike[], ...rest: AttrArgs<A>): Tensor[] => {
     let attrs = rest[0] as A;
     const tensors = prepare(spec, inputs);
+    const post = castOutputs;
     if (typeof attrs === "object" && attrs !== null && isRevoked(attrs)) throw revokedAttrs(spec.name);
     try {
       spec.check?.(tensors as unknown as InputTensors<N>, attrs);
       if (normalize !== undefined) attrs = normalize.call(spec, tensors as unknown as InputTensors<N>, attrs);
-      return applyOp(core, tensors, attrs, tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE) as Tensor[];
+      const dtype = tensors.length > 0 ? tensors[0]!.dtype : DEFAULT_DTYPE;
+      if (post === null) return applyOp(core, tensors, attrs, dtype) as Tensor[];
+      return (applyOp(core, tensors, attrs, dtype, post) as Tensor[]).map((o) => castOutput(o, post) as Tensor);
     } catch (e) {
       throw brokenInput(spec, inputs) ?? e;
     }
@@ -311,11 +374,35 @@ function toCore<A, N extends readonly string[]>(spec: OpSpec<A, N> | MultiOpSpec
   };
 }
 
-/** Checks arity, converts numbers to 0-d tensors and promotes mixed dtypes to float64. */
+/**
+ * The dtype to which `prepare` found the op's float outputs must be cast afterwards (int32 or
+ * bool, for an op of `integers: 'int'` or `'keep'` whose operands are all int32 or bool), or null.
+ * Read right after `prepare`, before anything else can run.
+ */
+let castOutputs: DType | null = null;
+
+/** An output of float dtype cast to `dtype` (not recorded: its inputs were int32 or bool); others as they are. */
+function castOutput(t: AnyTensor, dtype: DType): AnyTensor {
+  if (t.dtype !== "float32" && t.dtype !== "float64") return t;
+  const data = allocAny(dtype, t.size);
+  convertInto(dtype, t.data, data);
+  return new Tensor(data, t.shape, false, null, 0, TRUSTED) as AnyTensor;
+}
+
+/** Rank of a dtype in PyTorch's promotion order (bool < int32 < float32 < float64). */
+function rankOf(dtype: DType): number {
+  return dtype === "bool" ? 0 : dtype === "int32" ? 1 : dtype === "float32" ? 2 : 3;
+}
+
+/**
+ * Checks arity, converts constants to tensors and promotes the operands to one float dtype (see
+ * `SpecBase.integers`); sets `castOutputs`.
+ */
 function prepare<A, N extends readonly string[]>(
   spec: SpecBase<A, N>,
   inputs: readonly TensorLike[],
 ): readonly Tensor[] {
+  castOutputs = null;
   const names = spec.inputs;
   const op = spec.name;
   if (!isArray(inputs)) {
@@ -336,13 +423,19 @@ function prepare<A, N extends readonly string[]>(
   let dtype: DType | null = null;
   let mixed = false;
   let constants = false;
+  let strong = -1;
+  let weak = -1;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
     if (isTensorFast(x)) {
-      if (dtype === null) dtype = x.dtype;
-      else if (dtype !== x.dtype) mixed = true;
-    } else if (typeof x === "number") constants = true;
-    else if (isArray(x) || ArrayBuffer.isView(x)) {
+      const d = x.dtype;
+      if (dtype === null) dtype = d;
+      else if (dtype !== d) mixed = true;
+      strong = Math.max(strong, rankOf(d));
+    } else if (typeof x === "number") {
+      constants = true;
+      weak = Math.max(weak, Number.isInteger(x) ? 0 : 1);
+    } else if (isArray(x) || ArrayBuffer.isView(x)) {
       // nested arrays or a typed array: converted below; a Float32Array or Float64Array brings
       // its dtype, as a tensor does
       constants = true;
@@ -350,7 +443,8 @@ function prepare<A, N extends readonly string[]>(
       if (own !== null) {
         if (dtype === null) dtype = own;
         else if (dtype !== own) mixed = true;
-      }
+        strong = Math.max(strong, rankOf(own));
+      } else weak = Math.max(weak, weakKind(x, op, inputName(names, variadic, i)) ?? 1);
     } else {
       throw new ArgumentError(
         op,
@@ -358,14 +452,24 @@ function prepare<A, N extends readonly string[]>(
       );
     }
   }
-  // the common case: tensors of one dtype, used as they are
-  if (!constants && !mixed) return inputs as readonly Tensor[];
-  const target: DType = mixed && spec.promote !== false ? "float64" : (dtype ?? DEFAULT_DTYPE);
+  // the common case: tensors of one float dtype, used as they are
+  if (!constants && !mixed && (dtype === "float32" || dtype === "float64")) return inputs as readonly Tensor[];
+  const result = promoteWith(strong, weak);
+  const kind = spec.integers ?? "float";
+  let compute: FloatDType;
+  if (result === "float32" || result === "float64") compute = result;
+  else if (kind === "float") compute = DEFAULT_DTYPE;
+  else {
+    compute = "float64";
+    castOutputs = kind === "int" && result === "bool" ? "int32" : result;
+  }
+  const promote = spec.promote !== false;
   const out = new Array<Tensor>(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i]!;
-    const t = typeof x === "number" ? constant(x, target) : toTensor(x, op, inputName(names, variadic, i), target);
-    out[i] = mixed && spec.promote !== false && t.dtype !== target ? cast(t, promoteTypes(t.dtype, target)) : t;
+    const t = typeof x === "number" ? constant(x, compute) : toTensor(x, op, inputName(names, variadic, i), compute);
+    const keep = !promote && (t.dtype === "float32" || t.dtype === "float64");
+    out[i] = t.dtype === compute || keep ? (t as Tensor) : (cast(t, compute) as Tensor);
   }
   return out;
 }
@@ -375,7 +479,7 @@ function inputName(names: readonly string[], variadic: boolean, i: number): stri
   return variadic ? `${names[0]}[${i}]` : (names[i] ?? String(i));
 }
 
-function constant(value: number, dtype: DType): Tensor {
+function constant(value: number, dtype: FloatDType): Tensor {
   const data = dtype === "float64" ? new Float64Array(1) : new Float32Array(1);
   data[0] = value;
   return new Tensor(data, []);

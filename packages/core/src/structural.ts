@@ -5,13 +5,13 @@
  * {@link OpCore}s directly, since `defineOp` builds on them.
  */
 import { applyOp } from "./apply-op.js";
-import { allocArray, type DType } from "./dtype.js";
-import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "./errors.js";
+import { allocArray, checkAnyDType, convertInto, type DType, type FloatDType } from "./dtype.js";
+import { ArgumentError, fmtShape, ShapeError } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { binaryInto } from "./kernels/elementwise.js";
 import type { OpCore } from "./node.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { describeNonTensor, isTensor, Tensor } from "./tensor.js";
+import { type AnyTensor, describeNonTensor, isTensor, Tensor, type TensorOf } from "./tensor.js";
 
 /** @internal `a + b` of one shape, recorded: how gradients accumulate under `createGraph`. */
 export const accumulateOp: OpCore = {
@@ -73,16 +73,19 @@ const castOp: OpCore = {
   inputNames: ["x"],
   multi: false,
   forward([x], attrs, ctx) {
-    const out = ctx.alloc(x!.shape, (attrs as CastAttrs).dtype);
-    out.data.set(x!.data);
+    // (the one op whose input may be of any dtype: see `cast`)
+    const { dtype } = attrs as CastAttrs;
+    const out = ctx.alloc(x!.shape, dtype);
+    convertInto(dtype, (x as AnyTensor).data, out.data);
     return out;
   },
   backward(gy, ctx) {
-    return [cast(gy as Tensor, (ctx.attrs as CastAttrs).from)];
+    // recorded only from a float dtype to a float dtype (see `cast`)
+    return [cast(gy as Tensor, (ctx.attrs as CastAttrs).from as FloatDType)];
   },
 };
 
-function checkTensorArg(fn: string, x: unknown): Tensor {
+function checkTensorArg(fn: string, x: unknown): AnyTensor {
   if (!isTensor(x)) throw new ArgumentError(fn, `${fn}: x must be a Tensor, got ${describeNonTensor(x)}`);
   return x;
 }
@@ -107,11 +110,17 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
 
 /**
  * Broadcasts `x` to `shape` by numpy rules, copying along the new and size-1 dimensions. Returns
- * `x` itself when the shapes are equal. Its derivative is `sumTo`.
+ * `x` itself when the shapes are equal. Its derivative is `sumTo`. An int32 or bool `x` keeps its
+ * dtype.
  * @throws ShapeError when `x.shape` does not broadcast to `shape`.
  */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+export function broadcastTo<T extends AnyTensor>(x: T, shape: readonly number[]): T;
+export function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor {
   checkTensorArg("broadcastTo", x);
+  if (x.dtype === "int32" || x.dtype === "bool") {
+    // exactly, on a float64 copy (no gradient flows through int32 or bool)
+    return cast(broadcastTo(cast(x, "float64"), shape), x.dtype);
+  }
   const s = checkShape("broadcastTo", shape);
   if (shapesEqual(x.shape, s)) return x;
   if (!isBroadcastableTo(x.shape, s)) {
@@ -124,17 +133,24 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 /**
- * Converts `x` to `dtype` (a recorded, differentiable copy; the gradient is cast back). Returns
- * `x` itself when it already has that dtype.
- * @throws DTypeError for an unknown dtype.
+ * Converts `x` to `dtype`, as PyTorch's `x.to(dtype)`: to `int32` by truncation toward zero
+ * (wrapping modulo 2^32 outside its range, NaN to 0), to `bool` as `x != 0` (NaN is true), from
+ * `bool` to 0 and 1. Returns `x` itself when it already has that dtype. Between float dtypes the
+ * copy is recorded and differentiable (the gradient is cast back); to or from int32 and bool no
+ * gradient flows (the result does not require grad).
+ * @throws DTypeError naming `cast` for an unknown dtype; ArgumentError when `x` is not a tensor.
  */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  checkTensorArg("cast", x);
-  if (dtype !== "float32" && dtype !== "float64") {
-    throw new DTypeError("cast", `cast: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
-  }
-  if (x.dtype === dtype) return x;
-  return applyOp(castOp, [x], { dtype, from: x.dtype } satisfies CastAttrs, dtype) as Tensor;
+export function cast<D extends DType>(x: AnyTensor, dtype: D): TensorOf<D> {
+  const t = checkTensorArg("cast", x);
+  const to = checkAnyDType("cast", dtype);
+  if (t.dtype === to) return t as TensorOf<D>;
+  const compute = t.dtype === "float32" || t.dtype === "float64" ? t.dtype : "float64";
+  return applyOp(
+    castOp,
+    [t as Tensor],
+    { dtype: to, from: t.dtype } satisfies CastAttrs,
+    compute,
+  ) as AnyTensor as TensorOf<D>;
 }
 
 /** @internal `sumTo` without recording, into a new array. */
@@ -145,7 +161,7 @@ export function sumToRaw(g: Tensor, shape: Shape): Tensor {
 }
 
 /** @internal `cast` without recording, into a new array. */
-export function castRaw(g: Tensor, dtype: DType): Tensor {
+export function castRaw(g: Tensor, dtype: FloatDType): Tensor {
   const out = allocArray(dtype, g.size);
   out.set(g.data);
   return new Tensor(out, g.shape);

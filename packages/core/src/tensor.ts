@@ -1,4 +1,18 @@
-import { allocArray, checkDType, DEFAULT_DTYPE, type DType, dtypeOfArray, type FloatArray } from "./dtype.js";
+import {
+  type ArrayOf,
+  allocArray,
+  checkAnyDType,
+  checkDType,
+  convertInto,
+  convertValue,
+  DEFAULT_DTYPE,
+  type DType,
+  dtypeOfArray,
+  type FloatArray,
+  type FloatDType,
+  isFloatDType,
+  type TensorData,
+} from "./dtype.js";
 import {
   ArgumentError,
   DTypeError,
@@ -27,10 +41,13 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-/** True for a Float32Array or Float64Array; false for anything else, a revoked Proxy included. */
-function isFloatArray(v: unknown): v is FloatArray {
+/**
+ * True for a tensor's typed array (Float32Array, Float64Array, Int32Array, Uint8Array); false for
+ * anything else, a revoked Proxy included.
+ */
+function isTensorArray(v: unknown): v is TensorData {
   try {
-    return v instanceof Float32Array || v instanceof Float64Array;
+    return v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array || v instanceof Uint8Array;
   } catch {
     return false;
   }
@@ -81,12 +98,25 @@ export function registerClone(clone: (x: Tensor) => Tensor): void {
 export interface TensorMethods {}
 
 /** `Tensor` has the methods of `TensorMethods` (see there). */
-export interface Tensor extends TensorMethods {}
+// biome-ignore lint/correctness/noUnusedVariables: the class's type parameter, which a merged declaration must repeat
+export interface Tensor<D extends DType = FloatDType> extends TensorMethods {}
 
 /**
- * An n-dimensional array of float32 or float64 numbers, row-major and contiguous, and a value in
- * the define-by-run graph: an op applied to tensors of which any `requiresGrad` records a node,
- * and `backward()` walks those nodes in reverse.
+ * A tensor of any dtype, as a union that `dtype` narrows: `if (t.dtype === "int32")` makes `t.data`
+ * an Int32Array. `Tensor` alone is a float tensor (float32 or float64), the kind that takes part in
+ * differentiation.
+ */
+export type AnyTensor = Tensor | Tensor<"int32"> | Tensor<"bool">;
+
+/** The tensor type of dtype `D`: `Tensor` for the float dtypes, `Tensor<"int32">`, `Tensor<"bool">`. */
+export type TensorOf<D extends DType> = D extends FloatDType ? Tensor : Tensor<D>;
+
+/**
+ * An n-dimensional array of numbers of one dtype (float32, float64, int32 or bool), row-major and
+ * contiguous, and a value in the define-by-run graph: an op applied to tensors of which any
+ * `requiresGrad` records a node, and `backward()` walks those nodes in reverse. The type parameter
+ * is the dtype; `Tensor` alone is a float tensor (see {@link AnyTensor} for any). Only float
+ * tensors require grad.
  *
  * Create tensors with `tensor`, `zeros`, `ones`, `full` or `randn`. The constructor checks its
  * arguments (a float typed array, a valid shape that it fills), but does not copy them.
@@ -99,13 +129,16 @@ export interface Tensor extends TensorMethods {}
  * into `.grad`, `copy_`, `fill_`, `requiresGrad = …`, an optimizer step) throws a GradgraphError.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface adds only the op methods, which a package of ops installs on the prototype (see TensorMethods)
-export class Tensor {
-  /** The elements in row-major order. Writing to it directly bypasses the graph. */
-  readonly data: FloatArray;
+export class Tensor<D extends DType = FloatDType> {
+  /**
+   * The elements in row-major order: a Float32Array, Float64Array, Int32Array, or for `bool` a
+   * Uint8Array of 0 and 1. Writing to it directly bypasses the graph.
+   */
+  readonly data: ArrayOf<D>;
   /** One entry per dimension; `[]` for a 0-d scalar. */
   readonly shape: Shape;
-  /** `'float32'` or `'float64'`, from `data`'s type. */
-  readonly dtype: DType;
+  /** `'float32'`, `'float64'`, `'int32'` or `'bool'`, from `data`'s type. */
+  readonly dtype: D;
   /** Number of elements (the product of `shape`). */
   readonly size: number;
   /** The accumulated gradient after `backward()`, or `null`. Accumulates across calls. */
@@ -156,7 +189,7 @@ export class Tensor {
     // else, or detached), `shape` an array
     intact = (v) =>
       #zeroAt in v &&
-      isFloatArray((v as Tensor).data) &&
+      isTensorArray((v as Tensor).data) &&
       (v as Tensor).data.length === (v as Tensor).size &&
       Array.isArray((v as Tensor).shape);
     branded = (v) => #zeroAt in v && (v as Tensor).data?.length === (v as Tensor).size;
@@ -171,22 +204,32 @@ export class Tensor {
    * @param outputIndex - @internal which output of `creator`.
    * @param trusted - @internal the engine's key for arguments it has checked already (an op's
    *   outputs): the checks below are skipped.
-   * @throws DTypeError when `data` is not a Float32Array or Float64Array.
+   * @throws DTypeError when `data` is not a Float32Array, Float64Array, Int32Array or Uint8Array, when
+   *   a Uint8Array (bool) holds other values than 0 and 1, or when `requiresGrad` is asked of an
+   *   int32 or bool tensor.
    * @throws ShapeError when `shape` is not a valid shape or `data.length` does not match it.
    * @throws ArgumentError when `data`'s buffer was detached, or `creator` is not a graph node.
    */
   constructor(
-    data: FloatArray,
+    data: ArrayOf<D>,
     shape: Shape,
     requiresGrad = false,
     creator: Node | null = null,
     outputIndex = 0,
     trusted?: typeof TRUSTED,
   ) {
-    if (trusted !== TRUSTED) Tensor.#check(data, shape, creator, outputIndex);
+    if (trusted !== TRUSTED) Tensor.#check(data, shape, creator, outputIndex, requiresGrad);
     this.data = data;
     this.shape = shape;
-    this.dtype = data instanceof Float64Array ? "float64" : "float32";
+    this.dtype = (
+      data instanceof Float32Array
+        ? "float32"
+        : data instanceof Float64Array
+          ? "float64"
+          : data instanceof Int32Array
+            ? "int32"
+            : "bool"
+    ) as D;
     this.size = data.length;
     this._requiresGrad = creator !== null || Boolean(requiresGrad);
     this.creator = creator;
@@ -194,9 +237,12 @@ export class Tensor {
   }
 
   /** The constructor's checks of its arguments (see there). */
-  static #check(data: unknown, shape: unknown, creator: unknown, outputIndex: unknown): void {
-    if (!isFloatArray(data)) {
-      throw new DTypeError("Tensor", `Tensor: data must be a Float32Array or Float64Array, got ${describeValue(data)}`);
+  static #check(data: unknown, shape: unknown, creator: unknown, outputIndex: unknown, requiresGrad: unknown): void {
+    if (!isTensorArray(data)) {
+      throw new DTypeError(
+        "Tensor",
+        `Tensor: data must be a Float32Array, Float64Array, Int32Array or Uint8Array (bool), got ${describeValue(data)}`,
+      );
     }
     // the shape is checked and its size computed in one pass (this constructor runs once per op)
     if (!isArray(shape) || shape.length > MAX_RANK) throw badShape(shape);
@@ -221,6 +267,18 @@ export class Tensor {
         "Tensor",
         `Tensor: creator must be null or a graph node (nodes are recorded by ops), got ${describeValue(creator)} with outputIndex ${describeValue(outputIndex)}`,
       );
+    }
+    const dtype = dtypeOfArray(data);
+    if (!isFloatDType(dtype) && (Boolean(requiresGrad) || creator !== null)) throw gradOfIntegral("Tensor", dtype);
+    if (dtype === "bool") {
+      for (let i = 0; i < data.length; i++) {
+        if (data[i]! > 1) {
+          throw new DTypeError(
+            "Tensor",
+            `Tensor: a bool tensor's Uint8Array must hold 0 or 1, got ${data[i]} at element ${i}`,
+          );
+        }
+      }
     }
   }
 
@@ -286,6 +344,7 @@ export class Tensor {
         `Tensor.requiresGrad: can only be set on a leaf; this tensor was produced by op '${this.creator.op.name}' (use detach() for a leaf copy)`,
       );
     }
+    if (flag && !isFloatDType(this.dtype)) throw gradOfIntegral("Tensor.requiresGrad", this.dtype);
     this._requiresGrad = Boolean(flag);
   }
 
@@ -301,27 +360,34 @@ export class Tensor {
    */
   backward(gradOutput?: Tensor | number, options: BackwardOptions = {}): void {
     if (!isTensor(this)) throw notATensor("backward", this);
-    const g = seedGradient("backward", this, gradOutput);
+    if (this.dtype === "int32" || this.dtype === "bool") {
+      throw new GraphError(
+        "backward",
+        `backward: this tensor is ${this.dtype}; gradients flow only through float tensors (an int32 or bool tensor never requires grad)`,
+      );
+    }
+    const self = this as Tensor;
+    const g = seedGradient("backward", self, gradOutput);
     options = optionsObject("backward", options);
-    if (this.creator === null) {
-      if (!this._requiresGrad) {
+    if (self.creator === null) {
+      if (!self._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
       }
-      assertWritable("backward", "the leaf", this);
-      if (this.grad !== null) assertWritable("backward", "the leaf's .grad", this.grad);
-      if (this.grad === null) this.grad = new Tensor(copyInStorageOf(this.data, g.data), this.shape);
+      assertWritable("backward", "the leaf", self);
+      if (self.grad !== null) assertWritable("backward", "the leaf's .grad", self.grad);
+      if (self.grad === null) self.grad = new Tensor(copyInStorageOf(self.data, g.data), self.shape);
       else {
-        const acc = this.grad.data;
+        const acc = self.grad.data;
         for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g.data[i]!;
-        this.grad._version++;
+        self.grad._version++;
       }
       return;
     }
-    runBackward!(this, g, options);
+    runBackward!(self, g, options);
   }
 
   /**
-   * The single element as a number.
+   * The single element as a number (a bool as 0 or 1).
    * @throws ShapeError when the tensor has other than one element; ArgumentError when called on
    *   something that is not a tensor.
    */
@@ -364,9 +430,9 @@ export class Tensor {
    * detached copy of the data, `t.detach().clone()`.
    * @throws ArgumentError when called on something that is not a tensor.
    */
-  detach(): Tensor {
+  detach(): Tensor<D> {
     if (!isTensor(this)) throw notATensor("detach", this);
-    return new Tensor(this.data, this.shape);
+    return new Tensor<D>(this.data, this.shape);
   }
 
   /**
@@ -378,18 +444,18 @@ export class Tensor {
    * from the graph, `t.detach().clone()`.
    * @throws ArgumentError when called on something that is not a tensor.
    */
-  clone(): Tensor {
+  clone(): Tensor<D> {
     if (!isTensor(this)) throw notATensor("clone", this);
-    return cloneTensor!(this);
+    return cloneTensor!(this as Tensor) as unknown as Tensor<D>;
   }
 
   /**
-   * Copies `src`'s elements into this tensor in place (converting dtype) and bumps its version,
+   * Copies `src`'s elements into this tensor in place (converting dtype as `cast` does) and bumps its version,
    * so a backward that saved this tensor before the change refuses to use it.
    * @throws ShapeError when the shapes differ; ArgumentError when `src` is not a Tensor or the
    *   method is called on something that is not a tensor.
    */
-  copy_(src: Tensor): this {
+  copy_(src: AnyTensor): this {
     if (!isTensor(this)) throw notATensor("copy_", this);
     if (!isTensor(src)) {
       throw new ArgumentError("copy_", `copy_: src must be a Tensor, got ${describeNonTensor(src)}`);
@@ -401,13 +467,14 @@ export class Tensor {
         `copy_: src has shape ${fmtShape(src.shape)} but this tensor has shape ${fmtShape(this.shape)}`,
       );
     }
-    this.data.set(src.data);
+    convertInto(this.dtype, src.data, this.data);
     this._version++;
     return this;
   }
 
   /**
-   * Sets every element to `value` in place and bumps the version (see `copy_`).
+   * Sets every element to `value` in place (converted to the dtype as `cast` does) and bumps the
+   * version (see `copy_`).
    * @throws ArgumentError when `value` is not a number, or the method is called on something
    *   that is not a tensor.
    */
@@ -418,7 +485,9 @@ export class Tensor {
     }
     assertWritable("fill_", "this tensor", this);
     // resident data: the heap's kernel (TypedArray.prototype.fill is slow on shared memory)
-    if (!heapFill(this.data, value)) this.data.fill(value);
+    const data: TensorData = this.data;
+    if (data instanceof Int32Array || data instanceof Uint8Array) data.fill(convertValue(this.dtype, value));
+    else if (!heapFill(data, value)) data.fill(value);
     this._version++;
     this._zeroAt = value === 0 ? this._version : -1;
     return this;
@@ -479,8 +548,13 @@ export class Tensor {
  * replaced is not a tensor. A frozen tensor is one (a read-only one). Never throws; as cheap as
  * `instanceof`. Every gradgraph function that takes tensors checks its arguments with it.
  */
-export function isTensor(value: unknown): value is Tensor {
+export function isTensor(value: unknown): value is AnyTensor {
   return typeof value === "object" && value !== null && intact(value);
+}
+
+/** True for a float tensor (float32 or float64): `isTensor` and a float dtype. Never throws. */
+export function isFloatTensor(value: unknown): value is Tensor {
+  return isTensor(value) && (value.dtype === "float32" || value.dtype === "float64");
 }
 
 /**
@@ -490,7 +564,7 @@ export function isTensor(value: unknown): value is Tensor {
  * throws, checks the inputs again with `isTensor` (see defineOp): a tensor whose `data` or `shape`
  * was deleted or replaced still ends in an ArgumentError.
  */
-export function isTensorFast(value: unknown): value is Tensor {
+export function isTensorFast(value: unknown): value is AnyTensor {
   return typeof value === "object" && value !== null && branded(value);
 }
 
@@ -520,6 +594,14 @@ function notATensor(member: string, self: unknown): ArgumentError {
   );
 }
 
+/** The error for gradients asked of an int32 or bool tensor (PyTorch's rule: only floats). */
+function gradOfIntegral(fn: string, dtype: DType): DTypeError {
+  return new DTypeError(
+    fn,
+    `${fn}: only float tensors can require gradients, this one is ${dtype} (cast it first: cast(x, 'float32'))`,
+  );
+}
+
 /** The error for an invalid shape given to the Tensor constructor. */
 function badShape(shape: unknown): ShapeError {
   try {
@@ -535,7 +617,7 @@ function badShape(shape: unknown): ShapeError {
  * its version counter, its requiresGrad flag) and cannot.
  * @throws ArgumentError naming `fn` and `arg`.
  */
-export function assertWritable(fn: string, arg: string, t: Tensor): void {
+export function assertWritable(fn: string, arg: string, t: AnyTensor): void {
   // writing a field to itself is a no-op, and throws (in a module, which is strict code) when the
   // tensor is frozen: free, where Object.isFrozen costs a call into the runtime
   try {
@@ -547,7 +629,7 @@ export function assertWritable(fn: string, arg: string, t: Tensor): void {
 }
 
 /** The error for a frozen tensor that `fn` must update. */
-function frozenError(fn: string, arg: string, t: Tensor): ArgumentError {
+function frozenError(fn: string, arg: string, t: AnyTensor): ArgumentError {
   return new ArgumentError(
     fn,
     `${fn}: ${arg} ${tensorLabel(t)} is frozen (Object.freeze), and ${fn} must update it; pass an unfrozen tensor (t.detach().clone() copies one)`,
@@ -573,18 +655,19 @@ export type NumericArray =
 export type NestedNumbers = readonly (number | NestedNumbers)[];
 
 /**
- * Anything an op accepts as a tensor operand: a tensor, or a constant given as a number (0-d),
- * nested arrays of numbers (shape inferred) or a typed array (1-D). A constant records no
- * gradient. A number, nested arrays and an integer typed array take the dtype of the op's tensor
- * operands (float32 when there is none), as PyTorch treats Python numbers; a Float32Array or a
- * Float64Array is a float32 or float64 operand (mixed with the other dtype, the op promotes).
+ * Anything an op accepts as a tensor operand: a tensor of any dtype, or a constant given as a
+ * number (0-d), nested arrays of numbers (shape inferred) or a typed array (1-D). A constant records
+ * no gradient. The operands' dtypes combine by PyTorch's type promotion (see `resultDType`): a
+ * number, nested arrays and an integer typed array are weak, as PyTorch treats Python numbers (they
+ * take the tensors' dtype, and raise an int32 or bool operand to float32 only when some value is
+ * not an integer); a Float32Array or a Float64Array is a float32 or float64 operand.
  */
-export type TensorLike = Tensor | number | NestedNumbers | NumericArray;
+export type TensorLike = AnyTensor | number | NestedNumbers | NumericArray;
 
 /**
  * The dtype an operand brings to an op: a tensor's own, float32 or float64 for a Float32Array or
- * Float64Array, null for an operand that takes the op's dtype (a number, nested arrays, an integer
- * typed array) or for anything else.
+ * Float64Array, null for a weak operand (a number, nested arrays, an integer typed array) or for
+ * anything else.
  */
 export function operandDType(value: unknown): DType | null {
   if (isTensor(value)) return value.dtype;
@@ -607,11 +690,85 @@ function isBigIntArray(value: object): boolean {
   );
 }
 
+/** Rank of a dtype in PyTorch's promotion order (bool < int32 < float32 < float64). */
+function rankOf(dtype: DType): number {
+  return dtype === "bool" ? 0 : dtype === "int32" ? 1 : dtype === "float32" ? 2 : 3;
+}
+
+/**
+ * @internal What an operand contributes to promotion: 1 for a weak operand with a value that is not an
+ * integer, 0 for a weak operand of integers, -1 for a tensor or float typed array (its dtype
+ * speaks), and undefined for something that is no operand.
+ */
+export function weakKind(value: unknown, fn: string, arg: string): number | undefined {
+  if (isTensor(value)) return -1;
+  if (typeof value === "number") return Number.isInteger(value) ? 0 : 1;
+  if (typeof value !== "object" || value === null || isRevoked(value)) return undefined;
+  if (value instanceof Float32Array || value instanceof Float64Array) return -1;
+  if (isNumericArray(value)) return 0;
+  if (!isArray(value)) return undefined;
+  const src: NestedSource = { fn, root: arg };
+  const dims = nestedDims(value as readonly unknown[], src);
+  let kind = 0;
+  if (dims.length > 0) {
+    walkNested(value as readonly unknown[], dims, src, (x) => {
+      if (!Number.isInteger(x)) kind = 1;
+    });
+  }
+  return kind;
+}
+
+/**
+ * The dtype PyTorch's type promotion gives operands that an op combines: the highest dtype among
+ * the tensors and float typed arrays (bool < int32 < float32 < float64); float32 when they are
+ * int32 or bool and a weak operand (a number, nested arrays, an integer typed array) holds a value
+ * that is not an integer; int32 when they are bool and a weak operand holds integers; float32 when
+ * there is no tensor at all. So `int32 + 2` is int32, `int32 + 2.5` float32, `bool + 1` int32,
+ * `float32 + float64` float64, `int32 + float32` float32.
+ * @param fn - the function to name in errors; `names` - each operand's name, or the array's name.
+ * @throws ArgumentError or ShapeError naming `fn` and the operand, as {@link toTensor}, for the
+ *   first entry that is no operand.
+ */
+export function resultDType(
+  values: readonly TensorLike[],
+  fn = "resultDType",
+  names: readonly string[] | string = "values",
+): DType {
+  const f = typeof fn === "string" ? fn : "resultDType";
+  if (!isArray(values)) {
+    throw new ArgumentError(f, `${f}: values must be an array of operands, got ${describeValue(values)}`);
+  }
+  let strong = -1;
+  let weak = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    const kind = weakKind(v, f, nameIn(names, i));
+    // (toTensor throws the error for what is no operand, a hole included)
+    if (kind === undefined) toTensor(v as never, f, nameIn(names, i));
+    else if (kind >= 0) weak = Math.max(weak, kind);
+    else strong = Math.max(strong, rankOf(operandDType(v)!));
+  }
+  return promoteWith(strong, weak);
+}
+
+/** @internal The dtype for the highest strong rank (-1: none) and weak kind (-1: none, 0: integers, 1: other numbers). */
+export function promoteWith(strong: number, weak: number): DType {
+  if (strong >= 2) return strong === 3 ? "float64" : "float32";
+  if (weak === 1 || strong < 0) return DEFAULT_DTYPE;
+  if (strong === 1 || weak === 0) return "int32";
+  return "bool";
+}
+
+/** An operand's name for messages: `names[i]`, or `name[i]` for an array's name. */
+function nameIn(names: readonly string[] | string, i: number): string {
+  const n: unknown = isArray(names) ? names[i] : undefined;
+  return typeof n === "string" ? n : `${typeof names === "string" ? names : "values"}[${i}]`;
+}
+
 /**
  * Converts several operands together as an op converts its inputs: tensors as they are, and the
- * constants (see {@link toTensor}) in the dtype of the tensor operands (float64 when any operand,
- * a Float64Array included, is float64; float32 when there is none). For functions that need
- * tensors before they call an op (to read shapes).
+ * constants (see {@link toTensor}) in the dtype that promotion gives them all (see
+ * {@link resultDType}). For functions that need tensors before they call an op (to read shapes).
  * @param fn - the function to name in errors; `names` - each operand's name, or the array's name
  *   (`"xs"` names entry i `xs[i]`; default `"values"`).
  * @throws ArgumentError naming `fn` when `values` is not an array; ArgumentError or ShapeError
@@ -621,28 +778,11 @@ export function toTensors(
   values: readonly TensorLike[],
   fn = "toTensors",
   names: readonly string[] | string = "values",
-): Tensor[] {
+): AnyTensor[] {
   const f = typeof fn === "string" ? fn : "toTensors";
-  if (!isArray(values)) {
-    throw new ArgumentError(f, `${f}: values must be an array of operands, got ${describeValue(values)}`);
-  }
-  const nameOf = (i: number): string => {
-    const n: unknown = isArray(names) ? names[i] : undefined;
-    return typeof n === "string" ? n : `${typeof names === "string" ? names : "values"}[${i}]`;
-  };
-  // one pass to find the dtype, failing at the first entry that is no operand (a hole included,
-  // so a huge sparse array fails at once)
-  let dtype: DType | null = null;
-  for (let i = 0; i < values.length; i++) {
-    const v: unknown = values[i];
-    if (!isTensor(v) && typeof v !== "number" && !isArray(v) && !ArrayBuffer.isView(v))
-      toTensor(v as never, f, nameOf(i));
-    const d = operandDType(v);
-    if (d === "float64") dtype = "float64";
-    else if (d !== null && dtype === null) dtype = d;
-  }
-  const out = new Array<Tensor>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = toTensor(values[i]!, f, nameOf(i), dtype ?? DEFAULT_DTYPE);
+  const dtype = resultDType(values, f, names);
+  const out = new Array<AnyTensor>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toTensor(values[i]!, f, nameIn(names, i), dtype);
   return out;
 }
 
@@ -659,15 +799,15 @@ export function toTensors(
  * @throws ArgumentError naming `fn` and `arg` for anything else (a non-number element, a hole, a
  *   BigInt array, a detached typed array, a revoked Proxy, an object).
  */
-export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtype: DType = DEFAULT_DTYPE): Tensor {
+export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtype: DType = DEFAULT_DTYPE): AnyTensor {
   if (isTensor(value)) return value;
   if (typeof fn !== "string") fn = "toTensor";
   if (typeof arg !== "string") arg = "value";
-  const dt = checkDType(fn, dtype);
+  const dt = checkAnyDType(fn, dtype);
   if (typeof value === "number") {
     const data = allocArray(dt, 1);
-    data[0] = value;
-    return new Tensor(data, []);
+    data[0] = convertValue(dt, value);
+    return new Tensor(data, []) as AnyTensor;
   }
   if (typeof value === "object" && value !== null && isRevoked(value)) {
     throw new ArgumentError(fn, `${fn}: ${arg} is a revoked Proxy`);
@@ -678,16 +818,16 @@ export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtyp
     }
     const own = operandDType(value) ?? dt;
     const data = allocArray(own, value.length);
-    data.set(value);
-    return new Tensor(data, [value.length]);
+    convertInto(own, value, data);
+    return new Tensor(data, [value.length]) as AnyTensor;
   }
   if (isArray(value)) {
     const src: NestedSource = { fn, root: arg };
     const dims = nestedDims(value as readonly unknown[], src);
     const size = checkNested(value as readonly unknown[], dims, src);
     const data = allocArray(dt, size);
-    copyNested(value as readonly unknown[], dims, data, src);
-    return new Tensor(data, dims);
+    copyNested(value as readonly unknown[], dims, data, src, dt);
+    return new Tensor(data, dims) as AnyTensor;
   }
   throw new ArgumentError(
     fn,
@@ -696,10 +836,13 @@ export function toTensor(value: TensorLike, fn = "toTensor", arg = "value", dtyp
 }
 
 /** Options of the tensor factories. */
-export interface TensorOptions {
-  /** `'float32'` (default) or `'float64'`. */
-  dtype?: DType;
-  /** Make the result a leaf that receives gradients. */
+export interface TensorOptions<D extends DType = DType> {
+  /**
+   * `'float32'` (default), `'float64'`, `'int32'` or `'bool'`. Values are converted as `cast`
+   * converts them: to int32 by truncation toward zero, to bool as `x != 0`.
+   */
+  dtype?: D;
+  /** Make the result a leaf that receives gradients (float dtypes only). */
   requiresGrad?: boolean;
   /**
    * Where the data lives: `'js'` (default), a JS `ArrayBuffer`; or `'wasm'`, WebAssembly memory,
@@ -741,8 +884,11 @@ function checkStorage(fn: string, storage: unknown): Storage {
  * A zero-filled array of `n` elements in `storage`.
  * @throws GradgraphError naming `fn` when WebAssembly memory is unavailable or full.
  */
-function allocIn(fn: string, dtype: DType, n: number, storage: Storage): FloatArray {
+function allocIn(fn: string, dtype: DType, n: number, storage: Storage): TensorData {
   if (storage === "js") return allocArray(dtype, n);
+  if (!isFloatDType(dtype)) {
+    throw new DTypeError(fn, `${fn}: storage 'wasm' holds float32 and float64 tensors only, got dtype '${dtype}'`);
+  }
   const out = heapArray(dtype, n);
   if (out !== null) return out;
   const why = heapUnavailable() || "WebAssembly memory is full (it holds at most 2 GiB)";
@@ -753,75 +899,92 @@ function allocIn(fn: string, dtype: DType, n: number, storage: Storage): FloatAr
  * @internal A copy of `src` (same dtype and length) in the same storage as `like` (JS memory when
  * `like` is resident but WebAssembly memory is full): for clones and gradients of resident leaves.
  */
-export function copyInStorageOf(like: FloatArray, src: FloatArray): FloatArray {
+export function copyInStorageOf<T extends TensorData>(like: TensorData, src: T): T {
   const dtype = dtypeOfArray(src);
-  const out = (inHeap(like) ? heapArray(dtype, src.length) : null) ?? allocArray(dtype, src.length);
+  const out = ((isFloatDType(dtype) && inHeap(like) ? heapArray(dtype, src.length) : null) ??
+    allocArray(dtype, src.length)) as T;
   out.set(src);
   return out;
 }
 
 /**
  * Creates a tensor from a number (0-d), nested arrays (shape inferred), or a flat typed array or
- * number array with an explicit `shape`.
+ * number array with an explicit `shape`. The dtype is `options.dtype`, else a Float64Array's
+ * float64 or an Int32Array's int32, else float32; values are converted to it as `cast` converts
+ * (to int32 by truncation toward zero, to bool as `x != 0`).
  *
  * Nested arrays are read without recursion, and checked before anything is allocated: at most
  * `MAX_NESTING` (32) levels deep, at most `MAX_TENSOR_SIZE` elements, not ragged; the first hole,
  * non-number element, ragged row or array that contains itself fails at once.
  * @throws ShapeError for ragged, too deep, cyclic or too large nested arrays, or a `shape` that
  *   is invalid or does not match the data.
- * @throws ArgumentError for non-numeric elements, a typed array other than Float32Array or
- *   Float64Array, a detached typed array, or options that are not an object.
- * @throws DTypeError for an unknown dtype.
+ * @throws ArgumentError for non-numeric elements, a BigInt array or DataView, a detached typed
+ *   array, or options that are not an object.
+ * @throws DTypeError for an unknown dtype, or `requiresGrad` or storage `'wasm'` with an int32 or
+ *   bool dtype.
  */
+export function tensor<D extends DType>(
+  values: NestedArray | NumericArray | readonly number[],
+  options: TensorOptions<D> & { dtype: D; shape?: readonly number[] },
+): TensorOf<D>;
 export function tensor(
-  values: NestedArray | FloatArray | readonly number[],
+  values: Int32Array,
+  options?: TensorOptions<never> & { shape?: readonly number[] },
+): Tensor<"int32">;
+export function tensor(
+  values: NestedArray | NumericArray | readonly number[],
+  options?: TensorOptions<never> & { shape?: readonly number[] },
+): Tensor;
+export function tensor(
+  values: NestedArray | NumericArray | readonly number[],
   options: TensorOptions & { shape?: readonly number[] } = {},
-): Tensor {
+): AnyTensor {
   // null from JavaScript means no options, like undefined
   const opts = factoryOptions("tensor", options);
   if (typeof values === "object" && values !== null && !isArray(values) && isRevoked(values)) {
     throw new ArgumentError("tensor", "tensor: values is a revoked Proxy");
   }
-  const isFloat = values instanceof Float32Array || values instanceof Float64Array;
-  const dtype =
+  const typed = isNumericArray(values);
+  const dtype: DType =
     opts.dtype !== undefined
-      ? checkDType("tensor", opts.dtype)
+      ? checkAnyDType("tensor", opts.dtype)
       : values instanceof Float64Array
         ? "float64"
-        : DEFAULT_DTYPE;
+        : values instanceof Int32Array
+          ? "int32"
+          : DEFAULT_DTYPE;
   const storage = checkStorage("tensor", opts.storage);
   const requiresGrad = opts.requiresGrad === true;
   const given = opts.shape === undefined ? null : checkShape("tensor", opts.shape);
   let shape: number[];
-  let data: FloatArray;
-  if (isFloat) {
+  let data: TensorData;
+  if (typed) {
     if (isDetached(values)) {
       throw new ArgumentError("tensor", "tensor: values is a typed array whose ArrayBuffer was detached (transferred)");
     }
     shape = given ?? [values.length];
     fits(shape, values.length);
     data = allocIn("tensor", dtype, values.length, storage);
-    data.set(values);
+    convertInto(dtype, values, data);
   } else if (typeof values === "number") {
     shape = given ?? [];
     fits(shape, 1);
     data = allocIn("tensor", dtype, 1, storage);
-    data[0] = values;
+    data[0] = convertValue(dtype, values);
   } else if (isArray(values)) {
     const dims = nestedDims(values, TENSOR_VALUES);
     const size = checkNested(values, dims, TENSOR_VALUES);
     shape = given ?? dims;
     fits(shape, size);
     data = allocIn("tensor", dtype, size, storage);
-    copyNested(values, dims, data, TENSOR_VALUES);
+    copyNested(values, dims, data, TENSOR_VALUES, dtype);
   } else {
-    const kind = ArrayBuffer.isView(values) ? ` (convert it first, e.g. Float64Array.from(values))` : "";
     throw new ArgumentError(
       "tensor",
-      `tensor: values must be a number, nested number arrays or a Float32Array/Float64Array, got ${describeValue(values)}${kind}`,
+      `tensor: values must be a number, nested number arrays or a typed array of numbers, got ${describeValue(values)}`,
     );
   }
-  return new Tensor(data, shape, requiresGrad);
+  return new Tensor(data, shape, requiresGrad) as AnyTensor;
 }
 
 /** Checks that `n` values fill `shape` exactly. @throws ShapeError naming `tensor`. */
@@ -955,38 +1118,61 @@ function checkNested(values: readonly unknown[], dims: readonly number[], src: N
 }
 
 /** Copies checked nested arrays into `out`, row-major. */
-function copyNested(values: readonly unknown[], dims: readonly number[], out: FloatArray, src: NestedSource): void {
+function copyNested(
+  values: readonly unknown[],
+  dims: readonly number[],
+  out: TensorData,
+  src: NestedSource,
+  dtype: DType,
+): void {
   walkNested(values, dims, src, (x, i) => {
-    out[i] = x;
+    out[i] = convertValue(dtype, x);
   });
 }
 
-/** A tensor of `shape` filled with `value`. @throws ShapeError/DTypeError/ArgumentError on bad arguments. */
-export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  return filled("full", shape, value, options);
+/**
+ * A tensor of `shape` filled with `value` (converted to `options.dtype`, float32 by default, as
+ * `cast` converts). @throws ShapeError/DTypeError/ArgumentError on bad arguments.
+ */
+export function full<D extends DType = "float32">(
+  shape: readonly number[],
+  value: number,
+  options: TensorOptions<D> = {},
+): TensorOf<D> {
+  return filled("full", shape, value, options) as TensorOf<D>;
 }
 
-/** A tensor of `shape` filled with zeros. @throws ShapeError/DTypeError on bad arguments. */
-export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  return filled("zeros", shape, 0, options);
+/** A tensor of `shape` filled with zeros (float32 unless `options.dtype`). @throws ShapeError/DTypeError on bad arguments. */
+export function zeros<D extends DType = "float32">(
+  shape: readonly number[],
+  options: TensorOptions<D> = {},
+): TensorOf<D> {
+  return filled("zeros", shape, 0, options) as TensorOf<D>;
 }
 
-/** A tensor of `shape` filled with ones. @throws ShapeError/DTypeError on bad arguments. */
-export function ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  return filled("ones", shape, 1, options);
+/** A tensor of `shape` filled with ones (float32 unless `options.dtype`). @throws ShapeError/DTypeError on bad arguments. */
+export function ones<D extends DType = "float32">(
+  shape: readonly number[],
+  options: TensorOptions<D> = {},
+): TensorOf<D> {
+  return filled("ones", shape, 1, options) as TensorOf<D>;
 }
 
-function filled(fn: string, shape: readonly number[], value: number, options: TensorOptions): Tensor {
+function filled(fn: string, shape: readonly number[], value: number, options: TensorOptions): AnyTensor {
   const s = checkShape(fn, shape);
   if (typeof value !== "number") {
     throw new ArgumentError(fn, `${fn}: value must be a number, got ${describeValue(value)}`);
   }
   const opts = factoryOptions(fn, options);
-  const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType(fn, opts.dtype);
+  const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkAnyDType(fn, opts.dtype);
   const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
+  const v = convertValue(dtype, value);
   // (-0 too: the array starts as +0)
-  if (!Object.is(value, 0) && !heapFill(data, value)) data.fill(value);
-  return new Tensor(data, s, opts.requiresGrad === true);
+  if (!Object.is(v, 0)) {
+    if (data instanceof Int32Array || data instanceof Uint8Array) data.fill(v);
+    else if (!heapFill(data, v)) data.fill(v);
+  }
+  return new Tensor(data, s, opts.requiresGrad === true) as AnyTensor;
 }
 
 /**
@@ -996,12 +1182,15 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
  * @throws ArgumentError naming `randn` when neither or both of `seed` and `rng` are given, or
  *   when `seed` is not a seed (see `checkSeed`).
  */
-export function randn(shape: readonly number[], options: TensorOptions & { seed?: Seed; rng?: Rng }): Tensor {
+export function randn(
+  shape: readonly number[],
+  options: TensorOptions<FloatDType> & { seed?: Seed; rng?: Rng },
+): Tensor {
   const s = checkShape("randn", shape);
   const opts = factoryOptions("randn", options);
   const rng = rngFrom("randn", opts);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
-  const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage));
+  const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage)) as FloatArray;
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return new Tensor(data, s, opts.requiresGrad === true);
 }
@@ -1044,7 +1233,7 @@ export function seedGradient(fn: string, root: Tensor, gradOutput: Tensor | numb
   }
   if (gradOutput.dtype !== root.dtype) {
     const data = allocArray(root.dtype, root.size);
-    data.set(gradOutput.data);
+    convertInto(root.dtype, gradOutput.data, data);
     return new Tensor(data, root.shape);
   }
   return gradOutput;
@@ -1054,12 +1243,30 @@ export function seedGradient(fn: string, root: Tensor, gradOutput: Tensor | numb
  * Returns `value` when it is a tensor (by {@link isTensor}: a fake or tampered one is not).
  * @throws ArgumentError naming `fn` and `arg` for any other value.
  */
-export function assertTensor(fn: string, arg: string, value: unknown): Tensor {
+export function assertTensor(fn: string, arg: string, value: unknown): AnyTensor {
   if (isTensor(value)) return value;
   // (the names are trusted to be strings only as far as a message goes)
   const f = typeof fn === "string" ? fn : "assertTensor";
   const a = typeof arg === "string" ? arg : "value";
   throw new ArgumentError(f, `${f}: ${a} must be a Tensor, got ${describeNonTensor(value)}`);
+}
+
+/**
+ * Returns `value` when it is a float tensor (float32 or float64), as {@link assertTensor}.
+ * @throws ArgumentError naming `fn` and `arg` for a value that is not a tensor; DTypeError naming
+ *   them for an int32 or bool tensor.
+ */
+export function assertFloatTensor(fn: string, arg: string, value: unknown): Tensor {
+  const t = assertTensor(fn, arg, value);
+  if (t.dtype === "int32" || t.dtype === "bool") {
+    const f = typeof fn === "string" ? fn : "assertTensor";
+    const a = typeof arg === "string" ? arg : "value";
+    throw new DTypeError(
+      f,
+      `${f}: ${a} must be a float32 or float64 tensor, got a ${t.dtype} tensor ${tensorLabel(t)}`,
+    );
+  }
+  return t;
 }
 
 /** Elements beyond which `toString` summarises (PyTorch's `threshold`). */
@@ -1081,7 +1288,7 @@ function fmtElement(v: number): string {
  * The short form of a tensor for error messages: `Tensor(float32, [2, 2])`, with `, op=add`
  * or `, requiresGrad`. Never throws, and never prints values.
  */
-export function tensorLabel(t: Tensor): string {
+export function tensorLabel(t: AnyTensor): string {
   try {
     const op = t.creator ? `, op=${t.creator.op.name}` : t._requiresGrad ? ", requiresGrad" : "";
     return `Tensor(${t.dtype}, ${fmtShape(t.shape)}${op})`;
@@ -1091,9 +1298,11 @@ export function tensorLabel(t: Tensor): string {
 }
 
 /** `toString`'s text (see there). */
-function formatTensor(t: Tensor): string {
+function formatTensor(t: AnyTensor): string {
   const { data, shape } = t;
   const summarise = t.size > PRINT_THRESHOLD;
+  // a bool tensor's elements as PyTorch prints them, in JavaScript's spelling
+  const element = t.dtype === "bool" ? (v: number) => (v !== 0 ? "true" : "false") : fmtElement;
   // the indices shown along each dimension: all, or the first and last EDGE_ITEMS (-1 marks "...")
   const shown = shape.map((d) =>
     summarise && d > 2 * EDGE_ITEMS
@@ -1115,7 +1324,7 @@ function formatTensor(t: Tensor): string {
   let width = 1;
   const collect = (dim: number, offset: number): void => {
     if (dim === shape.length) {
-      const text = fmtElement(data[offset]!);
+      const text = element(data[offset]!);
       texts.set(offset, text);
       width = Math.max(width, text.length);
       return;
@@ -1131,7 +1340,7 @@ function formatTensor(t: Tensor): string {
     const sep = `,${"\n".repeat(shape.length - 1 - dim)}${" ".repeat(indent + 1)}`;
     return `[${parts.join(sep)}]`;
   };
-  const values = shape.length === 0 ? fmtElement(data[0]!) : render(0, 0, prefix.length);
+  const values = shape.length === 0 ? element(data[0]!) : render(0, 0, prefix.length);
   const grad = t.creator ? `, op=${t.creator.op.name}` : t._requiresGrad ? ", requiresGrad=true" : "";
   return `${prefix}${values}, shape=${fmtShape(shape)}, dtype=${t.dtype}${grad})`;
 }

@@ -5,7 +5,7 @@
  * `GradgraphError` whose message names the function.
  */
 import fc from "fast-check";
-import { type DType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
+import { type FloatDType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
 
 /** A Float32Array whose buffer was transferred away (detached): length 0, and reading it throws. */
 export function detachedArray(): Float32Array {
@@ -184,7 +184,7 @@ export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): 
   return fc
     .tuple(
       fc.array(valueArb, { minLength: n, maxLength: n }),
-      fc.constantFrom<DType>("float32", "float64"),
+      fc.constantFrom<FloatDType>("float32", "float64"),
       requiresGrad === undefined ? fc.boolean() : fc.constant(requiresGrad),
       fc.constantFrom<Storage>("js", "js", "wasm"),
     )

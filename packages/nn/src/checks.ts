@@ -7,11 +7,12 @@
  */
 import {
   ArgumentError,
+  assertFloatTensor,
   assertTensor,
   checkSeed,
-  type DType,
   DTypeError,
   describeValue,
+  type FloatDType,
   fmtShape,
   GraphError,
   isTensor,
@@ -55,7 +56,7 @@ export function seedIn(fn: string, seed: unknown, fallback: Seed): Seed {
 }
 
 /** A dtype option, default float32. @throws DTypeError naming `fn`. */
-export function dtypeIn(fn: string, dtype: unknown): DType {
+export function dtypeIn(fn: string, dtype: unknown): FloatDType {
   if (dtype === undefined) return "float32";
   if (dtype === "float32" || dtype === "float64") return dtype;
   throw new DTypeError(fn, `${fn}: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
@@ -75,7 +76,7 @@ export function positiveIntIn(fn: string, arg: string, value: unknown): number {
  * @throws ArgumentError naming `fn` and `arg`.
  */
 export function checkParam(fn: string, arg: string, value: unknown): Tensor {
-  const t = assertTensor(fn, arg, value);
+  const t = assertFloatTensor(fn, arg, value);
   if (Object.isFrozen(t)) {
     throw new ArgumentError(
       fn,

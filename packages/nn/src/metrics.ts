@@ -1,5 +1,6 @@
 /** Evaluation helpers. */
 import {
+  type AnyTensor,
   ArgumentError,
   assertTensor,
   describeValue,
@@ -56,7 +57,7 @@ export function labelIndices(fn: string, t: Labels, rows: number): Int32Array {
  * Row-wise arg-max of a 2-D score tensor (the first maximum on ties).
  * @throws ArgumentError/ShapeError naming `argmaxRows` when `scores` is not a 2-D Tensor.
  */
-export function argmaxRows(scores: Tensor): Int32Array {
+export function argmaxRows(scores: AnyTensor): Int32Array {
   assertTensor("argmaxRows", "scores", scores);
   if (scores.rank !== 2) {
     throw new ShapeError("argmaxRows", `argmaxRows: scores must be N×C, got shape ${fmtShape(scores.shape)}`);

@@ -5,9 +5,10 @@
  */
 import {
   ArgumentError,
+  assertFloatTensor,
   assertTensor,
-  type DType,
   describeValue,
+  type FloatDType,
   fmtShape,
   GraphError,
   isTensor,
@@ -95,7 +96,7 @@ export class Sequential implements Model {
    */
   predict(x: Tensor): Tensor {
     checkModelThis("Sequential.predict", this);
-    let h = assertTensor("predict", "x", x);
+    let h = assertFloatTensor("predict", "x", x);
     for (const layer of this.layers) h = layer.forward(h);
     return h;
   }
@@ -160,7 +161,7 @@ export interface TwoLayerNetOptions {
   /** Seed of the weight initialisation (default 0): a safe integer or a BigInt, as `Rng` takes. */
   seed?: Seed;
   /** Parameter dtype (default float32). */
-  dtype?: DType;
+  dtype?: FloatDType;
   /**
    * Where the parameters and their gradients live (default `'js'`): `'wasm'` keeps them in
    * WebAssembly memory, where the kernels and the SGD update use them in place (see
@@ -295,7 +296,7 @@ function checkTwoLayerNetArgs(
 }
 
 /** A fresh `dtype` copy of `t` in `shape` (a same-size `t` of another shape, like 1×H for H, is accepted). */
-function copyAs(t: Tensor, shape: number[], dtype: DType, storage: Storage): Tensor {
+function copyAs(t: Tensor, shape: number[], dtype: FloatDType, storage: Storage): Tensor {
   assertTensor("TwoLayerNet", "init", t);
   const out = zeros(shape, { dtype, storage });
   return out.copy_(t.size === out.size ? new TensorCtor(t.data, shape) : t);

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DType, isTensor, noGrad, type Tensor, tensor, zeros } from "@gradgraph/core";
+import { type FloatDType, isTensor, noGrad, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { type Labels, mul } from "@gradgraph/nodes";
 import fc from "fast-check";
 import {
@@ -721,7 +721,7 @@ export const cases: FuzzCases = {
       const [i, h, o] = args as number[];
       const shapes = net.params.map((p) => p.shape.join("x")).join(" ");
       if (shapes !== `${i}x${h} ${h} ${h}x${o} ${o}`) throw new Error(`TwoLayerNet made params ${shapes}`);
-      const dtype = (args[3] as { dtype?: DType } | undefined)?.dtype ?? "float32";
+      const dtype = (args[3] as { dtype?: FloatDType } | undefined)?.dtype ?? "float32";
       if (net.params.some((p) => p.dtype !== dtype)) throw new Error(`TwoLayerNet ignored dtype ${dtype}`);
       const storage = (args[3] as { storage?: string } | undefined)?.storage ?? "js";
       if ([...net.params, ...net.grads].some((p) => p.storage !== storage)) {

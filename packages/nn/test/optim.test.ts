@@ -1,5 +1,5 @@
 /** Optimizers against the book's formulas (common/optimizer.py), their in-place contract and errors. */
-import { ArgumentError, type DType, DTypeError, ShapeError, type Tensor, tensor, zeros } from "@gradgraph/core";
+import { ArgumentError, DTypeError, type FloatDType, ShapeError, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { shapeArb } from "@gradgraph/core/testing";
 import { mul, sub, sum } from "@gradgraph/nodes";
 import fc from "fast-check";
@@ -160,7 +160,7 @@ const problemArb = fc.array(shapeArb({ maxRank: 3, maxDim: 4 }), { minLength: 1,
   });
 });
 
-const toTensors = (values: readonly number[][], shapes: readonly number[][], dtype: DType): Tensor[] =>
+const toTensors = (values: readonly number[][], shapes: readonly number[][], dtype: FloatDType): Tensor[] =>
   values.map((v, i) => tensor(v, { shape: shapes[i]!, dtype }));
 
 /** `|actual − expected| <= tol·max(1, |expected|)` element by element. */
@@ -176,7 +176,7 @@ function expectClose(actual: Tensor, expected: readonly number[], tol: number): 
 }
 
 describe("each optimizer follows the book's formula (fast-check)", () => {
-  const cases: [DType, number][] = [
+  const cases: [FloatDType, number][] = [
     ["float64", 1e-12],
     ["float32", 1e-6],
   ];
@@ -368,7 +368,7 @@ describe("clipGradNorm", () => {
             return fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: n, maxLength: n });
           }),
         ),
-        fc.constantFrom<DType>("float32", "float64"),
+        fc.constantFrom<FloatDType>("float32", "float64"),
       ),
     );
   const l2 = (grads: readonly Tensor[]) => Math.hypot(...grads.flatMap((g) => Array.from(g.data)));

@@ -10,6 +10,7 @@ import {
   allocArray,
   defineOp,
   describeValue,
+  type Kept,
   type Op,
   type Shape,
   Tensor,
@@ -40,9 +41,10 @@ function checkNumberAttr(op: string, attrs: unknown, key: string, optional = fal
 }
 
 /** `square`: `x²`, derivative `2x·gy`. */
-export const squareOp: Op = defineOp({
+export const squareOp: Op<undefined, "operands"> = defineOp({
   name: "square",
   inputs: ["x"],
+  integers: "int",
   forward([x], _attrs, ctx) {
     const xd = x!.data;
     const out = ctx.alloc(x!.shape);
@@ -348,9 +350,10 @@ export interface ClampAttrs {
  * `clamp`: `min(max(x, lo), hi)`; the gradient passes where `lo ≤ x ≤ hi` (bounds included, as
  * PyTorch) and is 0 outside; NaN stays NaN.
  */
-export const clampOp: Op<ClampAttrs> = defineOp<ClampAttrs>({
+export const clampOp: Op<ClampAttrs, "operands"> = defineOp<ClampAttrs>({
   name: "clamp",
   inputs: ["x"],
+  integers: "int",
   check(_inputs, attrs) {
     checkNumberAttr("clamp", attrs, "min", true);
     checkNumberAttr("clamp", attrs, "max", true);
@@ -399,8 +402,8 @@ export const clampOp: Op<ClampAttrs> = defineOp<ClampAttrs>({
 });
 
 /** Elementwise `x²` (PyTorch's `square`), of `x`'s shape. Derivative `2x`. @throws ArgumentError naming `square` for a non-tensor. */
-export function square(x: TensorLike): Tensor {
-  return squareOp([x]);
+export function square<X extends TensorLike>(x: X): Kept<X> {
+  return squareOp([x]) as Kept<X>;
 }
 
 /** Elementwise sine (radians). Derivative `cos x`. @throws ArgumentError naming `sin` for a non-tensor. */
@@ -465,8 +468,8 @@ export function gelu(x: TensorLike, approximate: "none" | "tanh" = "none"): Tens
  * `min > max` every element is `max`, as in PyTorch.
  * @throws ArgumentError naming `clamp` for a non-tensor, a non-finite bound, or no bound at all.
  */
-export function clamp(x: TensorLike, min?: number | null, max?: number | null): Tensor {
-  return clampOp([x], { min: min ?? null, max: max ?? null });
+export function clamp<X extends TensorLike>(x: X, min?: number | null, max?: number | null): Kept<X> {
+  return clampOp([x], { min: min ?? null, max: max ?? null }) as Kept<X>;
 }
 
 /** The op objects defined here, by name, for the package's `ops`. */

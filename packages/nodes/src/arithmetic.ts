@@ -9,6 +9,7 @@ import {
   defineOp,
   type FloatArray,
   type ForwardContext,
+  type Kept,
   type Op,
   type RawArray,
   type Shape,
@@ -41,9 +42,10 @@ export function broadcastBinary(op: string, kind: BinaryKind, a: Tensor, b: Tens
  * `add`: passes the upstream gradient to both inputs, as the seed's Add node does; the engine
  * sums it back where broadcasting widened an input.
  */
-export const addOp: Op = defineOp({
+export const addOp: Op<undefined, "operands"> = defineOp({
   name: "add",
   inputs: ["a", "b"],
+  integers: "int",
   forward([a, b], _attrs, ctx) {
     const out = broadcastBinary("add", "add", a!, b!, ctx);
     return out;
@@ -56,9 +58,10 @@ export const addOp: Op = defineOp({
 });
 
 /** `mul`: each input's gradient is the upstream gradient times the other input (the seed's Mul node). */
-export const mulOp: Op = defineOp({
+export const mulOp: Op<undefined, "operands"> = defineOp({
   name: "mul",
   inputs: ["a", "b"],
+  integers: "int",
   forward([a, b], _attrs, ctx) {
     const out = broadcastBinary("mul", "mul", a!, b!, ctx);
     ctx.saveInputs(0, 1);
@@ -77,8 +80,8 @@ export const mulOp: Op = defineOp({
  * @throws ShapeError naming `add` and both shapes when they do not broadcast.
  * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function add(a: TensorLike, b: TensorLike): Tensor {
-  return addOp([a, b]);
+export function add<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return addOp([a, b]) as Kept<A | B>;
 }
 
 /**
@@ -87,8 +90,8 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
  * @throws ShapeError naming `mul` and both shapes when they do not broadcast.
  * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return mulOp([a, b]);
+export function mul<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return mulOp([a, b]) as Kept<A | B>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,9 +152,10 @@ function anyTie(op: string, a: Tensor, b: Tensor): boolean {
 // sub, div, neg
 
 /** `sub`: the upstream gradient goes to `a` as it is and to `b` negated. */
-export const subOp: Op = defineOp({
+export const subOp: Op<undefined, "operands"> = defineOp({
   name: "sub",
   inputs: ["a", "b"],
+  integers: "int",
   forward([a, b], _attrs, ctx) {
     const out = broadcastBinary("sub", "sub", a!, b!, ctx);
     return out;
@@ -186,9 +190,10 @@ export const divOp: Op = defineOp({
 });
 
 /** `neg`: the gradient is the negated upstream gradient. */
-export const negOp: Op = defineOp({
+export const negOp: Op<undefined, "operands"> = defineOp({
   name: "neg",
   inputs: ["x"],
+  integers: "int",
   forward([x], _attrs, ctx) {
     const xd = x!.data;
     const out = ctx.alloc(x!.shape);
@@ -209,11 +214,12 @@ export const negOp: Op = defineOp({
  * (0.5 each), as PyTorch does. The masks are constants built from the saved inputs, so the
  * backward is differentiable in `gy` (second derivatives are 0 away from ties).
  */
-function comparisonOp(name: "maximum" | "minimum"): Op {
+function comparisonOp(name: "maximum" | "minimum"): Op<undefined, "operands"> {
   const larger = name === "maximum";
   return defineOp({
     name,
     inputs: ["a", "b"],
+    integers: "int",
     forward([a, b], _attrs, ctx) {
       const out = broadcastBinary(name, larger ? "max" : "min", a!, b!, ctx);
       ctx.saveInputs(0, 1);
@@ -232,10 +238,10 @@ function comparisonOp(name: "maximum" | "minimum"): Op {
 }
 
 /** `maximum`: the gradient goes to the larger input, split 0.5/0.5 at ties. */
-export const maximumOp: Op = comparisonOp("maximum");
+export const maximumOp: Op<undefined, "operands"> = comparisonOp("maximum");
 
 /** `minimum`: the gradient goes to the smaller input, split 0.5/0.5 at ties. */
-export const minimumOp: Op = comparisonOp("minimum");
+export const minimumOp: Op<undefined, "operands"> = comparisonOp("minimum");
 
 // ---------------------------------------------------------------------------------------------
 // The plain functions
@@ -246,8 +252,8 @@ export const minimumOp: Op = comparisonOp("minimum");
  * @throws ShapeError naming `sub` and both shapes when they do not broadcast.
  * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return subOp([a, b]);
+export function sub<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return subOp([a, b]) as Kept<A | B>;
 }
 
 /**
@@ -265,8 +271,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * Elementwise negation `−x`, of `x`'s shape (a number gives a 0-d tensor).
  * @throws ArgumentError when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function neg(x: TensorLike): Tensor {
-  return negOp([x]);
+export function neg<X extends TensorLike>(x: X): Kept<X> {
+  return negOp([x]) as Kept<X>;
 }
 
 /**
@@ -277,8 +283,8 @@ export function neg(x: TensorLike): Tensor {
  * @throws ShapeError naming `maximum` and both shapes when they do not broadcast.
  * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  return maximumOp([a, b]);
+export function maximum<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return maximumOp([a, b]) as Kept<A | B>;
 }
 
 /**
@@ -288,8 +294,8 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
  * @throws ShapeError naming `minimum` and both shapes when they do not broadcast.
  * @throws ArgumentError when an operand is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function minimum(a: TensorLike, b: TensorLike): Tensor {
-  return minimumOp([a, b]);
+export function minimum<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return minimumOp([a, b]) as Kept<A | B>;
 }
 
 /** The op objects defined here beyond `add` and `mul`, by name, for the package's `ops`. */

@@ -7,10 +7,10 @@ import {
   checkShape,
   defineMultiOutputOp,
   defineOp,
+  type Kept,
   type MultiOp,
   normalizeAxis,
   type Op,
-  type Tensor,
   type TensorLike,
   toTensor,
 } from "@gradgraph/core";
@@ -29,6 +29,7 @@ export interface BranchAttrs {
 export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
   name: "branch",
   inputs: ["x"],
+  integers: "keep",
   check(_inputs, attrs) {
     const n = attrs?.n;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
@@ -52,8 +53,8 @@ export const branchOp: MultiOp<BranchAttrs> = defineMultiOutputOp<BranchAttrs>({
  * same gradient as using `x` n times.
  * @throws ArgumentError when `n` is not an integer ≥ 1.
  */
-export function branch(x: TensorLike, n = 2): Tensor[] {
-  return branchOp([toTensor(x, "branch", "x")], { n });
+export function branch<X extends TensorLike>(x: X, n = 2): Kept<X>[] {
+  return branchOp([toTensor(x, "branch", "x")], { n }) as Kept<X>[];
 }
 
 /** Attributes of {@link repeatOp}. */
@@ -77,9 +78,10 @@ function repeatGeometry(shape: readonly number[], axis: number | null): [number,
 }
 
 /** `repeat` (np.repeat): every slice along the axis is repeated n times in place. */
-export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
+export const repeatOp: Op<RepeatAttrs, "operands"> = defineOp<RepeatAttrs>({
   name: "repeat",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     const n = attrs?.n;
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
@@ -134,8 +136,8 @@ export const repeatOp: Op<RepeatAttrs> = defineOp<RepeatAttrs>({
  * `sum(dy, { axis: 0, keepdims: true })`.
  * @throws ArgumentError when `n` is not a non-negative integer or `axis` is out of range.
  */
-export function repeat(x: TensorLike, n: number, axis?: number): Tensor {
+export function repeat<X extends TensorLike>(x: X, n: number, axis?: number): Kept<X> {
   const t = toTensor(x, "repeat", "x");
   const ax = axis === undefined || axis === null ? null : normalizeAxis("repeat", axis, t.rank);
-  return repeatOp([t], { n, axis: ax });
+  return repeatOp([t], { n, axis: ax }) as Kept<X>;
 }

@@ -4,16 +4,17 @@
  * whose derivatives are already checked: no new derivative rule, so nothing new to get wrong.
  */
 import {
+  type AnyTensor,
   ArgumentError,
   broadcastTo,
   describeValue,
   fmtShape,
+  type Kept,
   MAX_RANK,
   MAX_TENSOR_SIZE,
   normalizeAxes,
   normalizeAxis,
   ShapeError,
-  type Tensor,
   type TensorLike,
   toTensor,
 } from "@gradgraph/core";
@@ -25,13 +26,13 @@ import { reshape, split } from "./shape.js";
  * PyTorch's `squeeze` (an axis whose size is not 1 is left as it is).
  * @throws ArgumentError naming `squeeze` for a non-tensor or an axis out of range.
  */
-export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tensor {
+export function squeeze<X extends TensorLike>(x: X, axis?: number | readonly number[]): Kept<X> {
   const t = toTensor(x, "squeeze", "x");
   const axes = normalizeAxes("squeeze", axis, t.rank);
   return reshape(
     t,
     t.shape.filter((d, i) => !(d === 1 && axes.includes(i))),
-  );
+  ) as Kept<X>;
 }
 
 /**
@@ -40,12 +41,12 @@ export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tenso
  * @throws ArgumentError naming `unsqueeze` for a non-tensor or an axis out of range.
  * @throws ShapeError when `x` already has the maximum rank.
  */
-export function unsqueeze(x: TensorLike, axis: number): Tensor {
-  return insertAxis("unsqueeze", x, axis);
+export function unsqueeze<X extends TensorLike>(x: X, axis: number): Kept<X> {
+  return insertAxis("unsqueeze", x, axis) as Kept<X>;
 }
 
 /** `unsqueeze` with errors naming `fn`. */
-function insertAxis(fn: string, x: TensorLike, axis: number): Tensor {
+function insertAxis(fn: string, x: TensorLike, axis: number): AnyTensor {
   const t = toTensor(x, fn, "x");
   if (t.rank >= MAX_RANK) {
     throw new ShapeError(fn, `${fn}: x already has the maximum rank ${MAX_RANK}`);
@@ -61,8 +62,8 @@ function insertAxis(fn: string, x: TensorLike, axis: number): Tensor {
  * @throws ArgumentError naming `expandDims` for a non-tensor or an axis out of range.
  * @throws ShapeError when `x` already has the maximum rank.
  */
-export function expandDims(x: TensorLike, axis: number): Tensor {
-  return insertAxis("expandDims", x, axis);
+export function expandDims<X extends TensorLike>(x: X, axis: number): Kept<X> {
+  return insertAxis("expandDims", x, axis) as Kept<X>;
 }
 
 /**
@@ -71,9 +72,9 @@ export function expandDims(x: TensorLike, axis: number): Tensor {
  * @throws ArgumentError naming `flatten` for a non-tensor, an axis out of range, or
  *   `startAxis > endAxis`.
  */
-export function flatten(x: TensorLike, startAxis = 0, endAxis = -1): Tensor {
+export function flatten<X extends TensorLike>(x: X, startAxis = 0, endAxis = -1): Kept<X> {
   const t = toTensor(x, "flatten", "x");
-  if (t.rank === 0) return reshape(t, [1]);
+  if (t.rank === 0) return reshape(t, [1]) as Kept<X>;
   const s = normalizeAxis("flatten", startAxis, t.rank, "startAxis");
   const e = normalizeAxis("flatten", endAxis, t.rank, "endAxis");
   if (s > e) {
@@ -84,7 +85,7 @@ export function flatten(x: TensorLike, startAxis = 0, endAxis = -1): Tensor {
   }
   let merged = 1;
   for (let i = s; i <= e; i++) merged *= t.shape[i]!;
-  return reshape(t, [...t.shape.slice(0, s), merged, ...t.shape.slice(e + 1)]);
+  return reshape(t, [...t.shape.slice(0, s), merged, ...t.shape.slice(e + 1)]) as Kept<X>;
 }
 
 /**
@@ -95,7 +96,7 @@ export function flatten(x: TensorLike, startAxis = 0, endAxis = -1): Tensor {
  *   non-negative integers.
  * @throws ShapeError when the result would exceed the maximum rank or size.
  */
-export function tile(x: TensorLike, reps: readonly number[]): Tensor {
+export function tile<X extends TensorLike>(x: X, reps: readonly number[]): Kept<X> {
   const t = toTensor(x, "tile", "x");
   if (!isArray(reps)) {
     throw new ArgumentError("tile", `tile: reps must be an array of non-negative integers, got ${describeValue(reps)}`);
@@ -135,7 +136,7 @@ export function tile(x: TensorLike, reps: readonly number[]): Tensor {
   return reshape(
     broadcastTo(reshape(t, interleaved), expanded),
     dims.map((d, i) => d * r[i]!),
-  );
+  ) as Kept<X>;
 }
 
 /**
@@ -144,12 +145,12 @@ export function tile(x: TensorLike, reps: readonly number[]): Tensor {
  * @throws ArgumentError naming `unstack` for a non-tensor or an axis out of range.
  * @throws ShapeError for a 0-d `x`, or an axis of size 0.
  */
-export function unstack(x: TensorLike, axis = 0): Tensor[] {
+export function unstack<X extends TensorLike>(x: X, axis = 0): Kept<X>[] {
   const t = toTensor(x, "unstack", "x");
   if (t.rank === 0) throw new ShapeError("unstack", "unstack: x must have at least one dimension, got shape []");
   const ax = normalizeAxis("unstack", axis, t.rank);
   const n = t.shape[ax]!;
   if (n === 0) throw new ShapeError("unstack", `unstack: axis ${ax} of x (shape ${fmtShape(t.shape)}) has size 0`);
   const rest = t.shape.filter((_, i) => i !== ax);
-  return split(t, n, ax).map((piece) => reshape(piece, rest));
+  return split(t, n, ax).map((piece) => reshape(piece, rest)) as Kept<X>[];
 }

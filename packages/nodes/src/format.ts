@@ -1,5 +1,25 @@
 /** Message formatting and type tests shared by the ops. */
-import { ArgumentError, describeValue, isTensor } from "@gradgraph/core";
+import {
+  ArgumentError,
+  cast,
+  DEFAULT_DTYPE,
+  describeValue,
+  isTensor,
+  type Tensor,
+  type TensorLike,
+  toTensor,
+} from "@gradgraph/core";
+
+/**
+ * An operand of a function whose result is float whatever its input (`mean`, `variance`,
+ * `softmaxCrossEntropy`'s scores), as a float tensor: an int32 or bool one cast to float32, as
+ * PyTorch's type promotion takes integers to the default float dtype.
+ * @throws what `toTensor` throws, naming `fn` and `arg`.
+ */
+export function floatOperand(value: TensorLike, fn: string, arg: string): Tensor {
+  const t = toTensor(value, fn, arg);
+  return t.dtype === "int32" || t.dtype === "bool" ? cast(t, DEFAULT_DTYPE) : t;
+}
 
 /** How deep, and how many entries of each array or object, `fmtAttrs` shows. */
 const SHOWN_DEPTH = 4;

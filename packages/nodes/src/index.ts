@@ -10,6 +10,7 @@ import { activationOps } from "./activations.js";
 import { addOp, elementwiseOps, mulOp } from "./arithmetic.js";
 import { branchOp, repeatOp } from "./branch.js";
 import { indexingOps } from "./indexing.js";
+import { integralOps, selectionOps } from "./logical.js";
 import { softmaxCrossEntropyIndicesOp, softmaxCrossEntropyOp } from "./loss.js";
 import { affineOp, matmulOp } from "./matmul.js";
 import { powerOps } from "./power.js";
@@ -81,6 +82,40 @@ export {
   stridedSliceOp,
 } from "./indexing.js";
 export {
+  type ArgOptions,
+  argmax,
+  argmaxOp,
+  argmin,
+  argminOp,
+  equal,
+  equalOp,
+  floorDiv,
+  floorDivOp,
+  greater,
+  greaterEqual,
+  greaterEqualOp,
+  greaterOp,
+  integralOps,
+  less,
+  lessEqual,
+  lessEqualOp,
+  lessOp,
+  logicalAnd,
+  logicalAndOp,
+  logicalNot,
+  logicalNotOp,
+  logicalOr,
+  logicalOrOp,
+  logicalXor,
+  logicalXorOp,
+  mod,
+  modOp,
+  notEqual,
+  notEqualOp,
+  where,
+  whereOp,
+} from "./logical.js";
+export {
   type CrossEntropyReduction,
   type Labels,
   meanSquaredError,
@@ -98,6 +133,7 @@ export { logSumExp, logSumExpOp, max, maxOp, mean, type ReduceOptions, type SumA
 export {
   broadcastTo,
   type ConcatAttrs,
+  cast,
   clone,
   cloneOp,
   concat,
@@ -157,7 +193,10 @@ export {
   tanhOp,
 } from "./unary.js";
 
-/** Every op object of this package, by name. */
+/**
+ * Every differentiable op object of this package, by name (those `checkOp` checks); the ops whose
+ * outputs are int32 or bool, through which no gradient flows, are in {@link integralOps}.
+ */
 export const ops = {
   /** {@link addOp}, behind {@link add}. */
   add: addOp,
@@ -194,4 +233,5 @@ export const ops = {
   matmul: matmulOp,
   /** {@link affineOp}, behind {@link affine}. */
   affine: affineOp,
+  ...selectionOps,
 } as const;

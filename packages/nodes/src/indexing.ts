@@ -12,6 +12,7 @@
  * keep their own op (`getItem`/`scatterRows`, in shape.ts), unchanged.
  */
 import {
+  type AnyTensor,
   ArgumentError,
   assertTensor,
   checkShape,
@@ -20,6 +21,7 @@ import {
   type FloatArray,
   fmtShape,
   isTensor,
+  type Kept,
   MAX_RANK,
   MAX_TENSOR_SIZE,
   normalizeAxis,
@@ -367,9 +369,10 @@ function drawStrides(pick: Picker, dims: readonly number[]): { starts: number[];
  * `stridedSlice`: numpy's basic slicing of every axis at once (a copy of shape `sizes`); backward
  * places the gradient back with `padStrided`.
  */
-export const stridedSliceOp: Op<StridedSliceAttrs> = defineOp<StridedSliceAttrs>({
+export const stridedSliceOp: Op<StridedSliceAttrs, "operands"> = defineOp<StridedSliceAttrs>({
   name: "stridedSlice",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("stridedSlice", attrs, "{ starts: number[], steps: number[], sizes: number[] }");
     const what = () => `x of shape ${fmtShape(x!.shape)}`;
@@ -474,9 +477,10 @@ function gatheredShape(shape: readonly number[], axis: number, indexShape: reado
  * `gather`: entries of `x` picked along one axis by integer indices of any shape (repeats
  * allowed); backward adds the gradient back with `scatterAdd`.
  */
-export const gatherOp: Op<GatherAttrs> = defineOp<GatherAttrs>({
+export const gatherOp: Op<GatherAttrs, "operands"> = defineOp<GatherAttrs>({
   name: "gather",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("gather", attrs, "{ indices: number[] | Int32Array, indexShape: number[], axis: number }");
     if (x!.rank === 0) throw new ShapeError("gather", "gather: x must have at least one dimension, got shape []");
@@ -675,7 +679,7 @@ function readIndices(fn: string, arg: string, v: unknown, dim: number, axisWhat:
  *   integer or is outside `-n..n-1` for an axis of size n (naming the index, the axis and n).
  * @throws ShapeError for a 0-d `x`, or a result beyond the maximum rank or size.
  */
-export function gather(value: TensorLike, indices: GatherIndices, axis = 0): Tensor {
+export function gather<X extends TensorLike>(value: X, indices: GatherIndices, axis = 0): Kept<X> {
   const x = toTensor(value, "gather", "x");
   const t = assertTensor("gather", "x", x);
   if (t.rank === 0) throw new ShapeError("gather", "gather: x must have at least one dimension, got shape []");
@@ -683,7 +687,7 @@ export function gather(value: TensorLike, indices: GatherIndices, axis = 0): Ten
   const read = readIndices("gather", "indices", indices, t.shape[ax]!, () => {
     return `axis ${ax} of x of shape ${fmtShape(t.shape)}`;
   });
-  return gatherOp([t], { indices: read.values, indexShape: read.shape, axis: ax });
+  return gatherOp([t], { indices: read.values, indexShape: read.shape, axis: ax }) as Kept<X>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -745,18 +749,19 @@ type OutEntry = number | "new" | "array";
  * @throws ShapeError when the entries index more axes than `x` has, or the result would exceed the
  *   maximum rank; for a 0-d `x` indexed by one integer or array alone.
  */
-export function getItem(value: TensorLike, ...index: Index[]): Tensor {
+export function getItem<X extends TensorLike>(value: X, ...index: Index[]): Kept<X> {
   const x = toTensor(value, "getItem", "x");
   const t = assertTensor("getItem", "x", x);
   if (index.length === 1) {
     const only: unknown = index[0];
-    if (typeof only === "number" || isArray(only) || isInt32Array(only)) return getRows(t, only as number | RowIndices);
+    if (typeof only === "number" || isArray(only) || isInt32Array(only))
+      return getRows(t, only as number | RowIndices) as Kept<X>;
   }
-  return basicIndex(t, index);
+  return basicIndex(t, index) as Kept<X>;
 }
 
 /** getItem's general form (see {@link getItem}). */
-function basicIndex(t: Tensor, index: readonly unknown[]): Tensor {
+function basicIndex(t: AnyTensor, index: readonly unknown[]): AnyTensor {
   const n = index.length;
   const rank = t.rank;
   const shape = t.shape;

@@ -25,13 +25,13 @@ import {
 } from "@gradgraph/core";
 import { softmaxProbsInto } from "@gradgraph/core/kernels";
 import { add, mul, sub } from "./arithmetic.js";
-import { fmtAttrs, fmtValue, isArray, isInt32Array, readKnownOptions } from "./format.js";
+import { floatOperand, fmtAttrs, fmtValue, isArray, isInt32Array, readKnownOptions } from "./format.js";
 import { mean, sum } from "./reduce.js";
 import { reshape } from "./shape.js";
 import { logSoftmax, softmax } from "./softmax.js";
 
 /** Class labels: one-hot (or probability) targets of the scores' shape, or class indices. */
-export type Labels = Tensor | NestedNumbers | Int32Array;
+export type Labels = Tensor | Tensor<"int32"> | NestedNumbers | Int32Array;
 
 /**
  * How `softmaxCrossEntropy` reduces its per-row losses, PyTorch's `reduction`: `"mean"` (their
@@ -647,9 +647,10 @@ export const softmaxCrossEntropyIndicesOp: Op<SoftmaxCrossEntropyIndicesAttrs> =
  *   weights that are not finite numbers). Every message names `softmaxCrossEntropy`.
  */
 export function softmaxCrossEntropy(scores: TensorLike, labels: Labels, options?: SoftmaxCrossEntropyOptions): Tensor {
-  const s = toTensor(scores, FN, "scores");
+  const s = floatOperand(scores, FN, "scores");
   // nested arrays of labels are a tensor of them: targets of the scores' shape, or class indices
-  if (isArray(labels) && labels.length > 0 && isArray(labels[0])) labels = toTensor(labels, FN, "labels", s.dtype);
+  if (isArray(labels) && labels.length > 0 && isArray(labels[0]))
+    labels = toTensor(labels, FN, "labels", s.dtype) as Tensor;
   checkClassAxis(FN, s);
   if (options === undefined) {
     // the seed's loss: today's path, nothing more

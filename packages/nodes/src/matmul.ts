@@ -9,6 +9,7 @@ import {
   broadcastShapes,
   defineOp,
   fmtShape,
+  type Kept,
   type Op,
   ShapeError,
   stridesOf,
@@ -98,9 +99,10 @@ function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean): Ten
 }
 
 /** `matmul`: op(a)·op(b) over the last two dimensions, batched over broadcast leading dimensions. */
-export const matmulOp: Op<MatmulAttrs | undefined> = defineOp<MatmulAttrs | undefined>({
+export const matmulOp: Op<MatmulAttrs | undefined, "operands"> = defineOp<MatmulAttrs | undefined>({
   name: "matmul",
   inputs: ["a", "b"],
+  integers: "int",
   check([a, b], attrs) {
     const flags = matmulFlags(attrs);
     if (a!.rank < 2 || b!.rank < 2) {
@@ -280,7 +282,7 @@ function fmtFlags({ transA, transB }: MatmulAttrs): string {
  * @throws ArgumentError naming `matmul` when an operand is not a TensorLike, or
  *   `options` is not an object of the two boolean options above (an unknown key included).
  */
-export function matmul(a: TensorLike, b: TensorLike, options?: MatmulOptions): Tensor {
+export function matmul<A extends TensorLike, B extends TensorLike>(a: A, b: B, options?: MatmulOptions): Kept<A | B> {
   const [ta, tb] = toTensors([a, b], "matmul", ["a", "b"]) as [Tensor, Tensor];
   const flags = matmulOptions(options);
   if (ta.rank === 0 || tb.rank === 0) {
@@ -313,11 +315,11 @@ export function matmul(a: TensorLike, b: TensorLike, options?: MatmulOptions): T
     );
   }
   const c = matmulOp([a2, b2], flags);
-  if (ta.rank >= 2 && tb.rank >= 2) return c;
+  if (ta.rank >= 2 && tb.rank >= 2) return c as Kept<A | B>;
   const shape = [...c.shape];
   if (tb.rank === 1) shape.splice(shape.length - 1, 1);
   if (ta.rank === 1) shape.splice(shape.length - (tb.rank === 1 ? 1 : 2), 1);
-  return reshape(c, shape);
+  return reshape(c, shape) as Kept<A | B>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,12 +6,41 @@
  * argument: the same op, the same checks, the same errors (naming the op), the same graph. Both
  * forms stay available.
  */
-import { ArgumentError, describeValue, isTensor, Tensor, type TensorLike } from "@gradgraph/core";
+import {
+  type AnyTensor,
+  ArgumentError,
+  cast,
+  type DType,
+  describeValue,
+  isTensor,
+  type Kept,
+  Tensor,
+  type TensorLike,
+  type TensorOf,
+} from "@gradgraph/core";
 import { clamp, cos, elu, gelu, leakyRelu, normalCdf, sin, softplus, square } from "./activations.js";
 import { add, div, maximum, minimum, mul, neg, sub } from "./arithmetic.js";
 import { branch, repeat } from "./branch.js";
 import { expandDims, flatten, squeeze, tile, unsqueeze, unstack } from "./dims.js";
 import { type GatherIndices, gather, getItem, type Index } from "./indexing.js";
+import {
+  type ArgOptions,
+  argmax,
+  argmin,
+  equal,
+  floorDiv,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  logicalXor,
+  mod,
+  notEqual,
+  where,
+} from "./logical.js";
 import { type Labels, meanSquaredError, type SoftmaxCrossEntropyOptions, softmaxCrossEntropy } from "./loss.js";
 import { affine, type MatmulOptions, matmul } from "./matmul.js";
 import { pow } from "./power.js";
@@ -24,19 +53,19 @@ import { abs, exp, log, relu, sigmoid, sqrt, tanh } from "./unary.js";
 declare module "@gradgraph/core" {
   interface TensorMethods {
     /** `add(this, other)`: elementwise sum with broadcasting. */
-    add(other: TensorLike): Tensor;
+    add<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `sub(this, other)`: elementwise difference with broadcasting. */
-    sub(other: TensorLike): Tensor;
+    sub<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `mul(this, other)`: elementwise product with broadcasting. */
-    mul(other: TensorLike): Tensor;
+    mul<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `div(this, other)`: elementwise quotient with broadcasting. */
     div(other: TensorLike): Tensor;
     /** `neg(this)`. */
-    neg(): Tensor;
+    neg<T extends AnyTensor>(this: T): Kept<T>;
     /** `maximum(this, other)`: elementwise maximum with broadcasting. */
-    maximum(other: TensorLike): Tensor;
+    maximum<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `minimum(this, other)`: elementwise minimum with broadcasting. */
-    minimum(other: TensorLike): Tensor;
+    minimum<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `pow(this, p)`: elementwise power. */
     pow(p: TensorLike): Tensor;
     /** `exp(this)`. */
@@ -46,15 +75,15 @@ declare module "@gradgraph/core" {
     /** `sqrt(this)`. */
     sqrt(): Tensor;
     /** `abs(this)`. */
-    abs(): Tensor;
+    abs<T extends AnyTensor>(this: T): Kept<T>;
     /** `sigmoid(this)`. */
     sigmoid(): Tensor;
     /** `tanh(this)`. */
     tanh(): Tensor;
     /** `relu(this)`. */
-    relu(): Tensor;
+    relu<T extends AnyTensor>(this: T): Kept<T>;
     /** `square(this)`: `x²`. */
-    square(): Tensor;
+    square<T extends AnyTensor>(this: T): Kept<T>;
     /** `sin(this)`. */
     sin(): Tensor;
     /** `cos(this)`. */
@@ -70,13 +99,13 @@ declare module "@gradgraph/core" {
     /** `normalCdf(this)`: `Φ(x)`. */
     normalCdf(): Tensor;
     /** `clamp(this, min, max)`. */
-    clamp(min?: number | null, max?: number | null): Tensor;
+    clamp<T extends AnyTensor>(this: T, min?: number | null, max?: number | null): Kept<T>;
     /** `sum(this, options)`: sum over `options.axis` (all axes by default). */
-    sum(options?: ReduceOptions): Tensor;
+    sum<T extends AnyTensor>(this: T, options?: ReduceOptions): Kept<T>;
     /** `mean(this, options)`: mean over `options.axis` (all axes by default). */
     mean(options?: ReduceOptions): Tensor;
     /** `max(this, options)`: maximum over `options.axis` (all axes by default). */
-    max(options?: ReduceOptions): Tensor;
+    max<T extends AnyTensor>(this: T, options?: ReduceOptions): Kept<T>;
     /** `logSumExp(this, options)`: log of the sum of exponentials over `options.axis`. */
     logSumExp(options?: ReduceOptions): Tensor;
     /** `softmax(this, axis)` (default the last axis). */
@@ -84,36 +113,36 @@ declare module "@gradgraph/core" {
     /** `logSoftmax(this, axis)` (default the last axis). */
     logSoftmax(axis?: number): Tensor;
     /** `matmul(this, other, options)`: matrix product (batched for rank > 2), `{ transposeA, transposeB }` as TensorFlow.js. */
-    matmul(other: TensorLike, options?: MatmulOptions): Tensor;
+    matmul<T extends AnyTensor, B extends TensorLike>(this: T, other: B, options?: MatmulOptions): Kept<T | B>;
     /** `affine(this, W, b)`: `this · W + b`. */
     affine(W: TensorLike, b: TensorLike): Tensor;
     /** `reshape(this, shape)`: the same elements in a new shape (one `-1` is inferred). */
-    reshape(shape: readonly number[]): Tensor;
+    reshape<T extends AnyTensor>(this: T, shape: readonly number[]): Kept<T>;
     /** `transpose(this, axes)`: axes permuted (reversed by default). */
-    transpose(axes?: readonly number[]): Tensor;
+    transpose<T extends AnyTensor>(this: T, axes?: readonly number[]): Kept<T>;
     /** `broadcastTo(this, shape)`. */
-    broadcastTo(shape: readonly number[]): Tensor;
+    broadcastTo<T extends AnyTensor>(this: T, shape: readonly number[]): Kept<T>;
     /** `sumTo(this, shape)`: sums broadcast axes away, the inverse of `broadcastTo`. */
     sumTo(shape: readonly number[]): Tensor;
     /**
      * `getItem(this, ...index)`: numpy's `x[index]`, one argument per entry (`x[1, :, None]` is
      * `x.getItem(1, s(), null)`); an array passed alone gathers rows.
      */
-    getItem(...index: Index[]): Tensor;
+    getItem<T extends AnyTensor>(this: T, ...index: Index[]): Kept<T>;
     /** `gather(this, indices, axis)`: entries at `indices` along `axis` (default 0), repeats allowed. */
-    gather(indices: GatherIndices, axis?: number): Tensor;
+    gather<T extends AnyTensor>(this: T, indices: GatherIndices, axis?: number): Kept<T>;
     /** `slice(this, start, end, axis)`: numpy's `x[start:end]` along `axis` (default 0). */
-    slice(start: number, end?: number | null, axis?: number): Tensor;
+    slice<T extends AnyTensor>(this: T, start: number, end?: number | null, axis?: number): Kept<T>;
     /** `concat([this, ...others], axis)`: joins along `axis` (default 0). */
-    concat(others: Tensor | readonly Tensor[], axis?: number): Tensor;
+    concat<T extends AnyTensor, B extends AnyTensor>(this: T, others: B | readonly B[], axis?: number): Kept<T | B>;
     /** `stack([this, ...others], axis)`: joins along a new axis (default 0). */
-    stack(others: Tensor | readonly Tensor[], axis?: number): Tensor;
+    stack<T extends AnyTensor, B extends AnyTensor>(this: T, others: B | readonly B[], axis?: number): Kept<T | B>;
     /** `split(this, sizes, axis)`: equal parts (a count) or parts of the given sizes. */
-    split(sizes: number | readonly number[], axis?: number): Tensor[];
+    split<T extends AnyTensor>(this: T, sizes: number | readonly number[], axis?: number): Kept<T>[];
     /** `repeat(this, n, axis)`: the seed's Repeat node. */
-    repeat(n: number, axis?: number): Tensor;
+    repeat<T extends AnyTensor>(this: T, n: number, axis?: number): Kept<T>;
     /** `branch(this, n)`: the seed's Branch node, `n` copies (default 2). */
-    branch(n?: number): Tensor[];
+    branch<T extends AnyTensor>(this: T, n?: number): Kept<T>[];
     /**
      * `softmaxCrossEntropy(this, labels, options)`: the cross-entropy of softmax(this) against
      * labels, the mean over rows by default; options as PyTorch's `cross_entropy`
@@ -123,25 +152,57 @@ declare module "@gradgraph/core" {
     /** `meanSquaredError(this, target)`. */
     meanSquaredError(target: Tensor): Tensor;
     /** `cumsum(this, axis, options)`: running sums along `axis`. */
-    cumsum(axis: number, options?: { reverse?: boolean }): Tensor;
+    cumsum<T extends AnyTensor>(this: T, axis: number, options?: { reverse?: boolean }): Kept<T>;
     /** `variance(this, options)`: `Σ(x − mean)² / (N − correction)`. */
     variance(options?: VarianceOptions): Tensor;
     /** `std(this, options)`: the square root of the variance. */
     std(options?: VarianceOptions): Tensor;
     /** `outer(this, other)`: the outer product of two vectors. */
-    outer(other: TensorLike): Tensor;
+    outer<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
     /** `squeeze(this, axis)`: size-1 axes removed. */
-    squeeze(axis?: number | readonly number[]): Tensor;
+    squeeze<T extends AnyTensor>(this: T, axis?: number | readonly number[]): Kept<T>;
     /** `unsqueeze(this, axis)`: a size-1 axis inserted. */
-    unsqueeze(axis: number): Tensor;
+    unsqueeze<T extends AnyTensor>(this: T, axis: number): Kept<T>;
     /** `expandDims(this, axis)`: `unsqueeze` under TensorFlow.js's name. */
-    expandDims(axis: number): Tensor;
+    expandDims<T extends AnyTensor>(this: T, axis: number): Kept<T>;
     /** `flatten(this, startAxis, endAxis)`: axes merged. */
-    flatten(startAxis?: number, endAxis?: number): Tensor;
+    flatten<T extends AnyTensor>(this: T, startAxis?: number, endAxis?: number): Kept<T>;
     /** `tile(this, reps)`: numpy's tile. */
-    tile(reps: readonly number[]): Tensor;
+    tile<T extends AnyTensor>(this: T, reps: readonly number[]): Kept<T>;
+    /** `equal(this, other)`: `this == other` elementwise, a bool tensor. */
+    equal(other: TensorLike): Tensor<"bool">;
+    /** `notEqual(this, other)`: `this != other` elementwise, a bool tensor. */
+    notEqual(other: TensorLike): Tensor<"bool">;
+    /** `less(this, other)`: `this < other` elementwise, a bool tensor. */
+    less(other: TensorLike): Tensor<"bool">;
+    /** `lessEqual(this, other)`: `this <= other` elementwise, a bool tensor. */
+    lessEqual(other: TensorLike): Tensor<"bool">;
+    /** `greater(this, other)`: `this > other` elementwise, a bool tensor. */
+    greater(other: TensorLike): Tensor<"bool">;
+    /** `greaterEqual(this, other)`: `this >= other` elementwise, a bool tensor. */
+    greaterEqual(other: TensorLike): Tensor<"bool">;
+    /** `logicalAnd(this, other)`: elementwise and of truth values, a bool tensor. */
+    logicalAnd(other: TensorLike): Tensor<"bool">;
+    /** `logicalOr(this, other)`: elementwise or of truth values, a bool tensor. */
+    logicalOr(other: TensorLike): Tensor<"bool">;
+    /** `logicalXor(this, other)`: elementwise exclusive or of truth values, a bool tensor. */
+    logicalXor(other: TensorLike): Tensor<"bool">;
+    /** `logicalNot(this)`: `this == 0` elementwise, a bool tensor. */
+    logicalNot(): Tensor<"bool">;
+    /** `argmax(this, options)`: the index of the largest element (along `options.axis`), int32. */
+    argmax(options?: ArgOptions): Tensor<"int32">;
+    /** `argmin(this, options)`: the index of the smallest element (along `options.axis`), int32. */
+    argmin(options?: ArgOptions): Tensor<"int32">;
+    /** `floorDiv(this, other)`: `floor(this / other)`, int32 for int32 operands. */
+    floorDiv<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
+    /** `mod(this, other)`: the floor remainder, of `other`'s sign. */
+    mod<T extends AnyTensor, B extends TensorLike>(this: T, other: B): Kept<T | B>;
+    /** `where(condition, this, other)`: this where `condition` holds, `other` elsewhere (PyTorch's `x.where(condition, y)`). */
+    where<T extends AnyTensor, B extends TensorLike>(this: T, condition: TensorLike, other: B): Kept<T | B>;
+    /** `cast(this, dtype)`: the tensor converted to `dtype` (PyTorch's `x.to(dtype)`). */
+    cast<D extends DType>(dtype: D): TensorOf<D>;
     /** `unstack(this, axis)`: the slices along `axis`. */
-    unstack(axis?: number): Tensor[];
+    unstack<T extends AnyTensor>(this: T, axis?: number): Kept<T>[];
   }
 }
 
@@ -205,10 +266,26 @@ const METHODS = {
   flatten: (x: Tensor, startAxis?: number, endAxis?: number) => flatten(x, startAxis, endAxis),
   tile: (x: Tensor, reps: readonly number[]) => tile(x, reps),
   unstack: (x: Tensor, axis?: number) => unstack(x, axis),
+  equal: (x: Tensor, other: TensorLike) => equal(x, other),
+  notEqual: (x: Tensor, other: TensorLike) => notEqual(x, other),
+  less: (x: Tensor, other: TensorLike) => less(x, other),
+  lessEqual: (x: Tensor, other: TensorLike) => lessEqual(x, other),
+  greater: (x: Tensor, other: TensorLike) => greater(x, other),
+  greaterEqual: (x: Tensor, other: TensorLike) => greaterEqual(x, other),
+  logicalAnd: (x: Tensor, other: TensorLike) => logicalAnd(x, other),
+  logicalOr: (x: Tensor, other: TensorLike) => logicalOr(x, other),
+  logicalXor: (x: Tensor, other: TensorLike) => logicalXor(x, other),
+  logicalNot: (x: Tensor) => logicalNot(x),
+  argmax: (x: Tensor, options?: ArgOptions) => argmax(x, options),
+  argmin: (x: Tensor, options?: ArgOptions) => argmin(x, options),
+  floorDiv: (x: Tensor, other: TensorLike) => floorDiv(x, other),
+  mod: (x: Tensor, other: TensorLike) => mod(x, other),
+  where: (x: Tensor, condition: TensorLike, other: TensorLike) => where(condition, x, other),
+  cast: (x: Tensor, dtype: DType) => cast(x, dtype),
 } as const;
 
 /** `[x, ...others]` for concat and stack: `others` one tensor or an array of them. */
-function withOthers(fn: string, x: Tensor, others: unknown): Tensor[] {
+function withOthers(fn: string, x: Tensor, others: unknown): AnyTensor[] {
   if (isTensor(others)) return [x, others];
   let list: readonly unknown[];
   try {
@@ -221,8 +298,8 @@ function withOthers(fn: string, x: Tensor, others: unknown): Tensor[] {
     );
   }
   // an index loop: each entry (holes included) is checked by the op, which names its position
-  const out: Tensor[] = [x];
-  for (let i = 0; i < list.length; i++) out.push(list[i] as Tensor);
+  const out: AnyTensor[] = [x];
+  for (let i = 0; i < list.length; i++) out.push(list[i] as AnyTensor);
   return out;
 }
 

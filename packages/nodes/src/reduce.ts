@@ -8,6 +8,7 @@ import {
   broadcastTo,
   defineOp,
   fmtShape,
+  type Kept,
   normalizeAxes,
   type Op,
   ShapeError,
@@ -18,7 +19,7 @@ import {
 } from "@gradgraph/core";
 import { broadcastInto, logSumExpToInto, maxMaskInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs, fmtValue, isArray, readKnownOptions } from "./format.js";
+import { floatOperand, fmtAttrs, fmtValue, isArray, readKnownOptions } from "./format.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
@@ -50,9 +51,10 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 }
 
 /** `sum` over normalised axes; backward broadcasts the upstream gradient back to the input's shape. */
-export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
+export const sumOp: Op<SumAttrs, "operands"> = defineOp<SumAttrs>({
   name: "sum",
   inputs: ["x"],
+  integers: "int",
   forward([x], { axes, keepdims }, ctx) {
     const kept = keptShape(x!.shape, axes);
     const out = ctx.alloc(keepdims ? kept : x!.shape.filter((_, i) => !axes.includes(i)));
@@ -78,9 +80,9 @@ export const sumOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * The seed's Sum node is `sum(x, { axis: 0, keepdims: true })`.
  * @throws ArgumentError naming `sum` for a non-integer, out-of-range or repeated axis.
  */
-export function sum(x: TensorLike, options: ReduceOptions = {}): Tensor {
+export function sum<X extends TensorLike>(x: X, options: ReduceOptions = {}): Kept<X> {
   const t = toTensor(x, "sum", "x");
-  return sumOp([t], reduceAttrs("sum", t, options));
+  return sumOp([t], reduceAttrs("sum", t, options)) as Kept<X>;
 }
 
 /** Validates `x` and `{ axis, keepdims }` and normalises them to the ops' attributes. */
@@ -131,7 +133,8 @@ function expandGrad(gy: Tensor, xShape: readonly number[], { axes, keepdims }: S
  * @throws ArgumentError naming `mean` for a bad axis.
  */
 export function mean(x: TensorLike, options: ReduceOptions = {}): Tensor {
-  const t = toTensor(x, "mean", "x");
+  // (float whatever x is: an int32 or bool x is cast to float32 first)
+  const t = floatOperand(x, "mean", "x");
   const attrs = reduceAttrs("mean", t, options);
   let count = 1;
   for (const a of attrs.axes) count *= t.shape[a]!;
@@ -144,9 +147,10 @@ export function mean(x: TensorLike, options: ReduceOptions = {}): Tensor {
  * over some axes, like PyTorch's `amax` and its full `max` (not `torch.max(x, dim)`, which sends
  * it to one index). NaN propagates, and the gradient goes to the NaN elements.
  */
-export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
+export const maxOp: Op<SumAttrs, "operands"> = defineOp<SumAttrs>({
   name: "max",
   inputs: ["x"],
+  integers: "int",
   check([x], attrs) {
     checkSumAttrs("max", x!, attrs);
     const norm = normalizeSumAttrs("max", x!, attrs);
@@ -185,9 +189,9 @@ export const maxOp: Op<SumAttrs> = defineOp<SumAttrs>({
  * gives `[0, 0, −0.5, −0.5]`.
  * @throws ArgumentError naming `max` for a bad axis.
  */
-export function max(x: TensorLike, options: ReduceOptions = {}): Tensor {
+export function max<X extends TensorLike>(x: X, options: ReduceOptions = {}): Kept<X> {
   const t = toTensor(x, "max", "x");
-  return maxOp([t], reduceAttrs("max", t, options));
+  return maxOp([t], reduceAttrs("max", t, options)) as Kept<X>;
 }
 
 /** `logSumExp`: `log Σ exp(x)` over the axes, computed stably; its gradient is the softmax. */

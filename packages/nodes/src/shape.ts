@@ -8,6 +8,7 @@
  * is the other, so gradients of every order go through the same two kernels.
  */
 import {
+  type AnyTensor,
   ArgumentError,
   assertTensor,
   checkShape,
@@ -18,6 +19,7 @@ import {
   type FloatArray,
   fmtShape,
   isGradEnabled,
+  type Kept,
   MAX_RANK,
   type MultiOp,
   normalizeAxis,
@@ -34,7 +36,7 @@ import {
 } from "@gradgraph/core";
 import { fmtAttrs, fmtValue, isArray, isInt32Array } from "./format.js";
 
-export { broadcastTo, cloneOp, sumTo } from "@gradgraph/core";
+export { broadcastTo, cast, cloneOp, sumTo } from "@gradgraph/core";
 
 // ---------------------------------------------------------------------------------------------
 // clone
@@ -49,9 +51,9 @@ export { broadcastTo, cloneOp, sumTo } from "@gradgraph/core";
  * number as every op object does).
  * @throws ArgumentError naming `clone` when `x` is not a Tensor.
  */
-export function clone(value: TensorLike): Tensor {
+export function clone<X extends TensorLike>(value: X): Kept<X> {
   const x = toTensor(value, "clone", "x");
-  return cloneOp([assertTensor("clone", "x", x)]);
+  return cloneOp([assertTensor("clone", "x", x)]) as Kept<X>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -64,9 +66,10 @@ export interface ReshapeAttrs {
 }
 
 /** `reshape`: same elements, new shape; the output shares the input's data (no copy). */
-export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
+export const reshapeOp: Op<ReshapeAttrs, "operands"> = defineOp<ReshapeAttrs>({
   name: "reshape",
   inputs: ["x"],
+  integers: "keep",
   forward([x], { shape }, ctx) {
     ctx.stash(x!.shape);
     return { data: x!.data, shape };
@@ -101,7 +104,7 @@ export const reshapeOp: Op<ReshapeAttrs> = defineOp<ReshapeAttrs>({
  * @throws ShapeError when the sizes differ, or more than one dimension is -1.
  * @throws ArgumentError for non-integer dimensions.
  */
-export function reshape(value: TensorLike, shape: readonly number[]): Tensor {
+export function reshape<X extends TensorLike>(value: X, shape: readonly number[]): Kept<X> {
   const x = toTensor(value, "reshape", "x");
   if (!isArray(shape)) {
     throw new ArgumentError("reshape", `reshape: shape must be an array of integers, got ${describeValue(shape)}`);
@@ -135,7 +138,7 @@ export function reshape(value: TensorLike, shape: readonly number[]): Tensor {
     }
     s[infer] = size / known;
   }
-  return reshapeOp([x], { shape: s });
+  return reshapeOp([x], { shape: s }) as Kept<X>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,9 +343,10 @@ function checkPermutation(op: string, axes: unknown, shape: readonly number[]): 
 }
 
 /** `transpose`: permutes the axes (a copy); backward is `transpose` by the inverse permutation. */
-export const transposeOp: Op<TransposeAttrs> = defineOp<TransposeAttrs>({
+export const transposeOp: Op<TransposeAttrs, "operands"> = defineOp<TransposeAttrs>({
   name: "transpose",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("transpose", attrs, "{ axes: number[] }");
     checkPermutation("transpose", attrs.axes, x!.shape);
@@ -379,14 +383,14 @@ export const transposeOp: Op<TransposeAttrs> = defineOp<TransposeAttrs>({
  *   in `-rank..rank-1`.
  * @throws ShapeError when `axes` has other than `rank` entries.
  */
-export function transpose(value: TensorLike, axes?: readonly number[]): Tensor {
+export function transpose<X extends TensorLike>(value: X, axes?: readonly number[]): Kept<X> {
   const x = toTensor(value, "transpose", "x");
   const t = assertTensor("transpose", "x", x);
   const perm =
     axes === undefined || axes === null
       ? Array.from({ length: t.rank }, (_, i) => t.rank - 1 - i)
       : checkPermutation("transpose", axes, t.shape);
-  return transposeOp([t], { axes: perm });
+  return transposeOp([t], { axes: perm }) as Kept<X>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,9 +466,10 @@ function drawRowIndices(pick: Picker, rows: number): { indices: number[]; drop: 
  * `getItem`: rows of `x` picked along dimension 0 (repeats allowed); backward scatters the
  * gradient back with `scatterRows`.
  */
-export const getItemOp: Op<GetItemAttrs> = defineOp<GetItemAttrs>({
+export const getItemOp: Op<GetItemAttrs, "operands"> = defineOp<GetItemAttrs>({
   name: "getItem",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("getItem", attrs, "{ indices: number[] | Int32Array, drop: boolean }");
     if (x!.rank === 0) {
@@ -555,7 +560,7 @@ export const scatterRowsOp: Op<ScatterRowsAttrs> = defineOp<ScatterRowsAttrs>({
  *   an index is outside `-n..n-1` for a first dimension of size n (naming the index and n).
  * @throws ShapeError for a 0-d `x`.
  */
-export function getRows(x: Tensor, index: number | RowIndices): Tensor {
+export function getRows(x: AnyTensor, index: number | RowIndices): AnyTensor {
   const t = assertTensor("getItem", "x", x);
   if (typeof index === "number") {
     checkInt("getItem", "index", index);
@@ -618,9 +623,10 @@ function drawAxis(pick: Picker, rank: number): number {
 }
 
 /** `slice`: a contiguous range along one axis (a copy); backward pads the gradient with `padSlice`. */
-export const sliceOp: Op<SliceAttrs> = defineOp<SliceAttrs>({
+export const sliceOp: Op<SliceAttrs, "operands"> = defineOp<SliceAttrs>({
   name: "slice",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("slice", attrs, "{ axis: number, start: number, end: number }");
     if (x!.rank === 0) throw new ShapeError("slice", "slice: x must have at least one dimension, got shape []");
@@ -722,7 +728,7 @@ function clampBound(v: number, dim: number): number {
  *   an integer in `-rank..rank-1`.
  * @throws ShapeError for a 0-d `x`.
  */
-export function slice(value: TensorLike, start: number, end?: number | null, axis = 0): Tensor {
+export function slice<X extends TensorLike>(value: X, start: number, end?: number | null, axis = 0): Kept<X> {
   const x = toTensor(value, "slice", "x");
   const t = assertTensor("slice", "x", x);
   if (t.rank === 0) throw new ShapeError("slice", "slice: x must have at least one dimension, got shape []");
@@ -730,7 +736,7 @@ export function slice(value: TensorLike, start: number, end?: number | null, axi
   const dim = t.shape[ax]!;
   const s = clampBound(checkInt("slice", "start", start), dim);
   const e = end === undefined || end === null ? dim : clampBound(checkInt("slice", "end", end), dim);
-  return sliceOp([t], { axis: ax, start: s, end: Math.max(s, e) });
+  return sliceOp([t], { axis: ax, start: s, end: Math.max(s, e) }) as Kept<X>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -779,9 +785,10 @@ function checkConcat(xs: readonly Tensor[], axis: unknown): void {
 }
 
 /** `concat`: joins its inputs along an existing axis; backward splits the gradient with `split`. */
-export const concatOp: Op<ConcatAttrs> = defineOp<ConcatAttrs>({
+export const concatOp: Op<ConcatAttrs, "operands"> = defineOp<ConcatAttrs>({
   name: "concat",
   inputs: ["xs"],
+  integers: "keep",
   variadic: true,
   check(xs, attrs) {
     checkAttrsObject("concat", attrs, "{ axis: number }");
@@ -825,6 +832,7 @@ export const concatOp: Op<ConcatAttrs> = defineOp<ConcatAttrs>({
 export const splitOp: MultiOp<SplitAttrs> = defineMultiOutputOp<SplitAttrs>({
   name: "split",
   inputs: ["x"],
+  integers: "keep",
   check([x], attrs) {
     checkAttrsObject("split", attrs, "{ axis: number, sizes: number[] }");
     checkSplit(x!, attrs.sizes, attrs.axis);
@@ -898,8 +906,8 @@ function checkSplit(x: Tensor, sizes: unknown, axis: unknown): void {
  * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
  * @throws ShapeError, naming every shape, for 0-d inputs, different ranks or mismatched dimensions.
  */
-export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
-  return concatOp(checkTensorList("concat", xs), { axis });
+export function concat<X extends TensorLike>(xs: readonly X[], axis = 0): Kept<X> {
+  return concatOp(checkTensorList("concat", xs), { axis }) as Kept<X>;
 }
 
 /** Most pieces `split` and `branch` produce; a larger count is refused with an ArgumentError. */
@@ -918,7 +926,7 @@ export const MAX_PIECES = 2 ** 20;
  * @throws ShapeError when the sizes do not sum to `x.shape[axis]` (or n does not divide it), or
  *   `x` is 0-d.
  */
-export function split(value: TensorLike, sizes: number | readonly number[], axis = 0): Tensor[] {
+export function split<X extends TensorLike>(value: X, sizes: number | readonly number[], axis = 0): Kept<X>[] {
   const x = toTensor(value, "split", "x");
   const t = assertTensor("split", "x", x);
   let list: readonly number[] = sizes as readonly number[];
@@ -953,7 +961,7 @@ export function split(value: TensorLike, sizes: number | readonly number[], axis
     const inferred = list.indexOf(-1);
     if (inferred >= 0) list = inferSize(t, list, inferred, axis);
   }
-  return splitOp([t], { sizes: list, axis });
+  return splitOp([t], { sizes: list, axis }) as Kept<X>[];
 }
 
 /**
@@ -961,7 +969,7 @@ export function split(value: TensorLike, sizes: number | readonly number[], axis
  * TensorFlow.js's split). Other entries are checked by the op.
  * @throws ArgumentError for a second `-1`; ShapeError when the others already exceed the axis.
  */
-function inferSize(t: Tensor, sizes: readonly number[], at: number, axis: unknown): number[] {
+function inferSize(t: AnyTensor, sizes: readonly number[], at: number, axis: unknown): number[] {
   if (sizes.indexOf(-1, at + 1) >= 0) {
     throw new ArgumentError("split", `split: only one size can be -1, got ${fmtShape(sizes)}`);
   }
@@ -992,7 +1000,7 @@ function inferSize(t: Tensor, sizes: readonly number[], at: number, axis: unknow
  * @throws ArgumentError when `xs` is not a non-empty array of tensors or `axis` is out of range.
  * @throws ShapeError, naming every shape, when the shapes differ.
  */
-export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+export function stack<X extends TensorLike>(xs: readonly X[], axis = 0): Kept<X> {
   const list = checkTensorList("stack", xs);
   const shape = list[0]!.shape;
   for (let i = 1; i < list.length; i++) {
@@ -1009,11 +1017,11 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
   return concatOp(
     list.map((x) => reshape(x, expanded)),
     { axis: ax },
-  );
+  ) as Kept<X>;
 }
 
 /** Checks that `xs` is a non-empty array of tensors. */
-function checkTensorList(fn: string, xs: unknown): Tensor[] {
+function checkTensorList(fn: string, xs: unknown): AnyTensor[] {
   if (!isArray(xs)) {
     throw new ArgumentError(fn, `${fn}: xs must be an array of tensors, got ${describeValue(xs)}`);
   }

@@ -9,6 +9,7 @@ import {
   defineOp,
   describeValue,
   fmtShape,
+  type Kept,
   normalizeAxes,
   normalizeAxis,
   type Op,
@@ -18,7 +19,7 @@ import {
   toTensor,
 } from "@gradgraph/core";
 import { mul, sub } from "./arithmetic.js";
-import { fmtAttrs, isArray, readKnownOptions } from "./format.js";
+import { floatOperand, fmtAttrs, isArray, readKnownOptions } from "./format.js";
 import { matmul } from "./matmul.js";
 import { mean } from "./reduce.js";
 import { reshape, transpose } from "./shape.js";
@@ -46,9 +47,10 @@ function checkCumsumAttrs(x: Tensor, attrs: unknown): void {
 }
 
 /** `cumsum`: running sums along an axis; the gradient is the running sum of `gy` the other way. */
-export const cumsumOp: Op<CumsumAttrs> = defineOp<CumsumAttrs>({
+export const cumsumOp: Op<CumsumAttrs, "operands"> = defineOp<CumsumAttrs>({
   name: "cumsum",
   inputs: ["x"],
+  integers: "int",
   check([x], attrs) {
     checkCumsumAttrs(x!, attrs);
   },
@@ -212,9 +214,10 @@ function outIndex(
 }
 
 /** `outer`: `a[i]·b[j]` for 1-D `a` (M) and `b` (N); gradients `gy·b` and `gyᵀ·a`. */
-export const outerOp: Op = defineOp({
+export const outerOp: Op<undefined, "operands"> = defineOp({
   name: "outer",
   inputs: ["a", "b"],
+  integers: "int",
   check([a, b]) {
     if (a!.rank !== 1 || b!.rank !== 1) {
       throw new ShapeError(
@@ -247,10 +250,10 @@ export const outerOp: Op = defineOp({
  * @throws ArgumentError naming `cumsum` for a non-tensor or an axis out of range.
  * @throws ShapeError for a 0-d `x`.
  */
-export function cumsum(x: TensorLike, axis: number, options: { reverse?: boolean } = {}): Tensor {
+export function cumsum<X extends TensorLike>(x: X, axis: number, options: { reverse?: boolean } = {}): Kept<X> {
   const t = toTensor(x, "cumsum", "x");
   const { reverse } = readKnownOptions("cumsum", options, ["reverse"]);
-  return cumsumOp([t], { axis, reverse: reverse ?? false } as CumsumAttrs);
+  return cumsumOp([t], { axis, reverse: reverse ?? false } as CumsumAttrs) as Kept<X>;
 }
 
 /** Options of `variance` and `std`. */
@@ -280,7 +283,7 @@ function varianceAttrs(fn: string, t: Tensor, options: unknown): VarianceAttrs {
  *   a finite number ≥ 0.
  */
 export function variance(x: TensorLike, options: VarianceOptions = {}): Tensor {
-  const t = toTensor(x, "variance", "x");
+  const t = floatOperand(x, "variance", "x");
   return varianceOp([t], varianceAttrs("variance", t, options));
 }
 
@@ -290,7 +293,7 @@ export function variance(x: TensorLike, options: VarianceOptions = {}): Tensor {
  * @throws ArgumentError naming `std` as `variance` does.
  */
 export function std(x: TensorLike, options: VarianceOptions = {}): Tensor {
-  const t = toTensor(x, "std", "x");
+  const t = floatOperand(x, "std", "x");
   return sqrt(varianceOp([t], varianceAttrs("std", t, options)));
 }
 
@@ -299,8 +302,8 @@ export function std(x: TensorLike, options: VarianceOptions = {}): Tensor {
  * `outer` and numpy's `np.outer` (which we do not flatten: both must be 1-D).
  * @throws ArgumentError naming `outer` for a non-tensor; ShapeError unless both are 1-D.
  */
-export function outer(a: TensorLike, b: TensorLike): Tensor {
-  return outerOp([a, b]);
+export function outer<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return outerOp([a, b]) as Kept<A | B>;
 }
 
 /** The op objects defined here, by name, for the package's `ops`. */

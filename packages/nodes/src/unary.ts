@@ -10,6 +10,7 @@ import {
   defineOp,
   type ForwardContext,
   fmtShape,
+  type Kept,
   type Op,
   type RawArray,
   ShapeError,
@@ -72,9 +73,10 @@ export const sqrtOp: Op = defineOp({
  * `abs`: derivative `gy·sign(x)`, with `sign` a constant mask from the saved input; `abs'(0) = 0`
  * as PyTorch.
  */
-export const absOp: Op = defineOp({
+export const absOp: Op<undefined, "operands"> = defineOp({
   name: "abs",
   inputs: ["x"],
+  integers: "int",
   forward([x], _attrs, ctx) {
     ctx.saveInputs(0);
     return elementwise("abs", x!, ctx);
@@ -185,9 +187,10 @@ export const tanhOp: Op = defineOp({
  * `relu`: derivative `gy·[x > 0]` from the saved input ({@link reluGradOp}); `relu'(0) = 0` as
  * PyTorch.
  */
-export const reluOp: Op = defineOp({
+export const reluOp: Op<undefined, "operands"> = defineOp({
   name: "relu",
   inputs: ["x"],
+  integers: "int",
   forward([x], _attrs, ctx) {
     ctx.saveInputs(0);
     return elementwise("relu", x!, ctx);
@@ -231,8 +234,8 @@ export function sqrt(x: TensorLike): Tensor {
  * `sign(x)`; at the kink `x = 0` the chosen derivative is 0 (as PyTorch).
  * @throws ArgumentError naming `abs` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function abs(x: TensorLike): Tensor {
-  return absOp([x]);
+export function abs<X extends TensorLike>(x: X): Kept<X> {
+  return absOp([x]) as Kept<X>;
 }
 
 /**
@@ -259,8 +262,8 @@ export function tanh(x: TensorLike): Tensor {
  * (as PyTorch; `maximum(x, 0)` gives 0.5 there instead).
  * @throws ArgumentError naming `relu` when `x` is not a TensorLike (a Tensor, a number, nested arrays of numbers or a typed array).
  */
-export function relu(x: TensorLike): Tensor {
-  return reluOp([x]);
+export function relu<X extends TensorLike>(x: X): Kept<X> {
+  return reluOp([x]) as Kept<X>;
 }
 
 /** The op objects defined here, by name, for the package's `ops`. */

@@ -5,6 +5,7 @@ import {
   detectAnomaly,
   isAnomalyDetectionEnabled,
   setAnomalyDetection,
+  type Tensor,
   tensor,
 } from "@gradgraph/core";
 import { toDot } from "@gradgraph/viz";
@@ -63,7 +64,7 @@ describe("detectAnomaly", () => {
     expect(a.message).toMatch(
       /the backward of op 'nanGrad' \(node #\d+\) returned NaN in the gradient of input 0 \(x\)/,
     );
-    const dot = toDot(loss!, { highlight: a });
+    const dot = toDot(loss! as Tensor, { highlight: a });
     const line = dot.split("\n").find((l) => l.includes("nanGrad"))!;
     expect(line).toMatch(/red|#[dD]/);
   });

@@ -5,7 +5,7 @@
  */
 import {
   ArgumentError,
-  type DType,
+  type FloatDType,
   GradgraphError,
   grad,
   gradcheck,
@@ -62,7 +62,7 @@ describe("matmul(a, b, { transposeA, transposeB })", () => {
 
   it.each(["float64", "float32"] as const)(
     "equals matmul of explicitly transposed operands: values and gradients (%s, batched and 1-D included)",
-    (dtype: DType) => {
+    (dtype: FloatDType) => {
       const tol = dtype === "float64" ? 1e-12 : 1e-5;
       for (const [sa, sb, transposeA, transposeB] of CASES) {
         const what = `[${sa}]·[${sb}] transposeA ${transposeA} transposeB ${transposeB} ${dtype}`;

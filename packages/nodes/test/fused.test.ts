@@ -3,7 +3,7 @@
  * that creates no graph runs the fused route, `createGraph` runs `backward`; both are compared on
  * random shapes, transposes and dtypes. (checkOp makes the same comparison on every drawn case.)
  */
-import { type DType, grad, type Op, randn, type Tensor } from "@gradgraph/core";
+import { type FloatDType, grad, type Op, randn, type Tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { affineOp, matmulOp, softmaxCrossEntropyOp } from "../src/index.js";
@@ -17,7 +17,7 @@ function bothRoutes(f: (xs: Tensor[]) => Tensor, inputs: Tensor[], seed: number)
   return [plain.map((g) => Array.from(g.data)), recorded.map((g) => Array.from(g.data))];
 }
 
-function close(a: number[][], b: number[][], dtype: DType): void {
+function close(a: number[][], b: number[][], dtype: FloatDType): void {
   const tol = dtype === "float64" ? 1e-12 : 1e-5;
   for (let k = 0; k < a.length; k++) {
     expect(a[k]!.length).toBe(b[k]!.length);
@@ -25,7 +25,7 @@ function close(a: number[][], b: number[][], dtype: DType): void {
   }
 }
 
-const dtypes = fc.constantFrom<DType>("float32", "float64");
+const dtypes = fc.constantFrom<FloatDType>("float32", "float64");
 
 describe("fusedBackward gives what backward gives", () => {
   it("declares it on matmul, affine and softmaxCrossEntropy only among these", () => {

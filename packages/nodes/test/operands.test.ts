@@ -202,7 +202,7 @@ describe("toTensor", () => {
   it("returns a tensor as it is and converts constants", () => {
     const x = x2();
     expect(toTensor(x)).toBe(x);
-    const t: Tensor = toTensor([[1], [2]], "f", "v", "float64");
+    const t = toTensor([[1], [2]], "f", "v", "float64") as Tensor;
     expect([t.shape, t.dtype, t.requiresGrad]).toEqual([[2, 1], "float64", false]);
     expect(toTensor(3).shape).toEqual([]);
     expect(toTensor(new Float64Array([1, 2]), "f", "v", "float32").dtype).toBe("float64");

@@ -4,10 +4,11 @@
  * messages, and proof that the property checks catch a wrong derivative.
  */
 import {
+  type AnyTensor,
   ArgumentError,
-  type DType,
   defineMultiOutputOp,
   defineOp,
+  type FloatDType,
   grad,
   gradgradcheck,
   type MultiOpSpec,
@@ -43,7 +44,7 @@ import {
 // helpers (kept local, so this file depends on shape.ts alone)
 
 /** 0, 1, 2, ... in `shape`. */
-function arange(shape: readonly number[], dtype: DType = "float64", requiresGrad = false): Tensor {
+function arange(shape: readonly number[], dtype: FloatDType = "float64", requiresGrad = false): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return tensor(
     Float64Array.from({ length: n }, (_, i) => i),
@@ -717,7 +718,7 @@ describe("errors name the function, the argument and the shapes", () => {
 // the checks can fail
 
 /** A copy of `op` whose derivative is 1% off. */
-function broken<A>(op: Op<A>): Op<A> {
+function broken<A>(op: Op<A, AnyTensor | "operands">): Op<A, AnyTensor | "operands"> {
   const spec = op.spec as OpSpec<A>;
   return defineOp<A>({
     ...spec,

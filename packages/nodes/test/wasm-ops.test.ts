@@ -6,7 +6,7 @@
  * 1e-5 relative in float32 and 1e-11 in float64; the kernel-level bounds are tighter, see
  * packages/core/test/wasm-ops.test.ts).
  */
-import { type DType, grad, noGrad, randn, setKernelBackend, type Tensor } from "@gradgraph/core";
+import { type FloatDType, grad, noGrad, randn, setKernelBackend, type Tensor } from "@gradgraph/core";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   abs,
@@ -69,7 +69,7 @@ const SHAPES: [number, number][] = [
 ];
 
 /** Forward values and the gradient of Σ w·f(x) for a fixed random w, under one backend. */
-function run(backend: "js" | "wasm", c: Case, shape: [number, number], dtype: DType) {
+function run(backend: "js" | "wasm", c: Case, shape: [number, number], dtype: FloatDType) {
   setKernelBackend(backend);
   try {
     let x = randn(shape, { dtype, seed: 11 });

@@ -4,8 +4,8 @@
  * axes dynamic).
  */
 import {
-  type DType,
   describeValue,
+  type FloatDType,
   GradgraphError,
   type OnnxAttribute,
   type OnnxGraphBuilder,
@@ -151,7 +151,7 @@ export class GraphBuilder implements OnnxGraphBuilder {
     return outs;
   }
 
-  constant(values: ArrayLike<number>, dtype: DType | "int64", shape?: readonly number[]): string {
+  constant(values: ArrayLike<number>, dtype: FloatDType | "int64", shape?: readonly number[]): string {
     const where = `${this.fn}: the ONNX mapping of ${this.scope}`;
     if (dtype !== "float32" && dtype !== "float64" && dtype !== "int64") {
       throw new OnnxError(

@@ -3,9 +3,9 @@
  */
 import {
   ArgumentError,
-  type DType,
   describeValue,
   enableGrad,
+  type FloatDType,
   fmtShape,
   isNode,
   isTensor,
@@ -553,4 +553,4 @@ function pruneDead(b: GraphBuilder, outputs: Set<string>): void {
   b.initializers.push(...inits);
 }
 
-export type { DType };
+export type { FloatDType };

@@ -8,8 +8,8 @@ import {
   broadcastShapes,
   broadcastTo,
   cast,
-  type DType,
   describeValue,
+  type FloatDType,
   fmtShape,
   isTensor,
   type NestedArray,
@@ -97,7 +97,7 @@ export interface OnnxInputInfo {
   /** The input's name. */
   readonly name: string;
   /** Its element type: a float dtype, or `"int64"` (and other integer types) for indices. */
-  readonly dtype: DType | "int64";
+  readonly dtype: FloatDType | "int64";
   /** Its dims: a size, a symbolic axis name, or null where the model leaves it unknown. */
   readonly dims: readonly (number | string | null)[] | null;
 }
@@ -469,7 +469,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const to = n.attr("to", TensorProto_DataType.FLOAT);
     const x = n.args[0]!;
     if (to === TensorProto_DataType.FLOAT || to === TensorProto_DataType.DOUBLE) {
-      const dtype: DType = to === TensorProto_DataType.FLOAT ? "float32" : "float64";
+      const dtype: FloatDType = to === TensorProto_DataType.FLOAT ? "float32" : "float64";
       return [x instanceof Ints ? tensor(Float64Array.from(x.values), { shape: [...x.shape], dtype }) : cast(x, dtype)];
     }
     if (INT_TYPES.has(to)) return [x instanceof Ints ? x : toInts(x)];

@@ -8,7 +8,7 @@
 import {
   broadcastTo,
   cast,
-  type DType,
+  type FloatDType,
   type OnnxValue,
   type OpCore,
   type Shape,
@@ -30,7 +30,7 @@ export interface EmitContext {
   readonly b: GraphBuilder;
   readonly inputs: readonly OnnxValue[];
   readonly outShapes: readonly Shape[];
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /** The tensor of input `i` when it is a constant (not an input, a param or a node's output). */
   constantOf(i: number): Tensor | null;
   /** The node that produced input `i`, when its output is used only there. */
@@ -658,7 +658,7 @@ const GELU_C = 0.7978845608028654;
 const GELU_K = 0.044715;
 
 /** Φ(x) = (1 + Erf(x/√2)) / 2 as ONNX nodes. */
-function phi(b: GraphBuilder, x: string, dtype: DType): string {
+function phi(b: GraphBuilder, x: string, dtype: FloatDType): string {
   const erf = b.op("Erf", [b.op("Mul", [x, b.scalar(SQRT1_2, dtype)])]);
   return b.op("Mul", [b.op("Add", [erf, b.scalar(1, dtype)]), b.scalar(0.5, dtype)]);
 }
@@ -856,7 +856,7 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
     [engineOp(() => sumTo(tensor([[1, 2]], { requiresGrad: true }), [2])), sumToMapping],
     [
       engineOp(() => cast(leaf(), "float64")),
-      ({ b, inputs: [x] }, { dtype }: { dtype: DType }) =>
+      ({ b, inputs: [x] }, { dtype }: { dtype: FloatDType }) =>
         one(b.op("Cast", [x!.name], { to: dtype === "float32" ? 1 : 11 }), x!.dims),
     ],
   ];

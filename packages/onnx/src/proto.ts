@@ -4,7 +4,7 @@
  * back. No wire format is written by hand: `toBinary`/`fromBinary` encode and decode.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { DType, OnnxAttribute } from "@gradgraph/core";
+import type { FloatDType, OnnxAttribute } from "@gradgraph/core";
 import {
   type AttributeProto,
   AttributeProto_AttributeType,
@@ -32,7 +32,7 @@ export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, Va
 export { AttributeProto_AttributeType, TensorProto_DataType };
 
 /** The element types gradgraph exchanges with ONNX: its float dtypes, and int64 for shapes and indices. */
-export type ElemType = DType | "int64";
+export type ElemType = FloatDType | "int64";
 
 /** The ONNX `TensorProto.DataType` of an element type. */
 export function dataTypeOf(t: ElemType): TensorProto_DataType {

@@ -9,7 +9,7 @@
 import {
   broadcastTo,
   cast,
-  type DType,
+  type FloatDType,
   grad,
   type MultiOp,
   type Op,
@@ -104,7 +104,7 @@ async function checkExport(
   draw: (pick: Picker) => Case,
   options: {
     runs: number;
-    dtype: DType;
+    dtype: FloatDType;
     opset: number;
     domain?: readonly [number, number];
     domains?: readonly (readonly [number, number] | undefined)[];

@@ -17,8 +17,8 @@
 import { alg, Graph } from "@dagrejs/graphlib";
 import {
   ArgumentError,
-  type DType,
   describeValue,
+  type FloatDType,
   isNode,
   isTensor,
   type Node,
@@ -47,7 +47,7 @@ export type SnapshotOpInput = {
   /** Its shape, known for tracked inputs, else `null`. */
   readonly shape: readonly number[] | null;
   /** Its dtype, known for tracked inputs, else `null`. */
-  readonly dtype: DType | null;
+  readonly dtype: FloatDType | null;
 };
 
 /** One tensor an op saved for backward (a copy of `Node.saved`'s entry). */
@@ -61,7 +61,7 @@ export type SnapshotSaved = {
   /** The saved tensor's shape. */
   readonly shape: readonly number[];
   /** The saved tensor's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 };
 
 /** A recorded op application. */
@@ -81,7 +81,7 @@ export type SnapshotOpNode = {
   /** The shape of each output (one entry for single-output ops). */
   readonly outShapes: readonly (readonly number[])[];
   /** The outputs' dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /** What forward saved for backward (empty once released). */
   readonly saved: readonly SnapshotSaved[];
   /** True after a backward without `retainGraph` freed what forward saved. */
@@ -97,7 +97,7 @@ export type SnapshotGrad = {
   /** The gradient's shape (the leaf's). */
   readonly shape: readonly number[];
   /** The gradient's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /** The L2 norm, computed in float64 (NaN when the gradient holds NaN). */
   readonly norm: number;
 };
@@ -118,7 +118,7 @@ export type SnapshotLeafNode = {
   /** The leaf tensor's shape. */
   readonly shape: readonly number[];
   /** The leaf tensor's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /**
    * The tensor's `requiresGrad` when the snapshot was taken: true for the leaves an op consumed
    * (only leaves that require grad are recorded), and false for an output that is a constant.
@@ -141,7 +141,7 @@ export type SnapshotOutputNode = {
   /** The output tensor's shape. */
   readonly shape: readonly number[];
   /** The output tensor's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
   /** The output tensor's `requiresGrad` (false when no recorded op or tracked leaf produced it). */
   readonly requiresGrad: boolean;
   /** The id of the op or leaf node that produced it. */
@@ -172,7 +172,7 @@ export type SnapshotEdge = {
   /** The tensor's shape. */
   readonly shape: readonly number[];
   /** The tensor's dtype. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 };
 
 /** A group of nodes (a layer), drawn as a cluster. */
@@ -460,7 +460,8 @@ export function takeSnapshot(fn: string, outputs: Tensor | readonly Tensor[], op
 }
 
 function checkOutputs(fn: string, outputs: unknown): readonly Tensor[] {
-  if (isTensor(outputs)) return [outputs];
+  // (an int32 or bool tensor has no graph behind it: it shows as a lone value)
+  if (isTensor(outputs)) return [outputs as Tensor];
   if (!isArray(outputs)) {
     throw new ArgumentError(
       fn,
@@ -502,7 +503,7 @@ function checkParams(fn: string, params: unknown): Map<Tensor, string> {
         `${fn}: options.params[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(t)}`,
       );
     }
-    if (!named.has(t)) named.set(t, name);
+    if (!named.has(t as Tensor)) named.set(t as Tensor, name);
   }
   return named;
 }

@@ -1,6 +1,6 @@
 /** fast-check arbitraries for shapes and tensors, for gradgraph's tests and for users' own. */
 import fc from "fast-check";
-import { checkDType, type DType } from "../dtype.js";
+import { checkDType, type FloatDType } from "../dtype.js";
 import { ArgumentError, describeValue, optionsObject } from "../errors.js";
 import { checkShape, MAX_RANK, type Shape, shapeSize } from "../shape.js";
 import { type Tensor, tensor } from "../tensor.js";
@@ -64,7 +64,7 @@ export function shapeArb(c: ShapeConstraints = {}): fc.Arbitrary<number[]> {
 /** Options of `tensorArb`. */
 export interface TensorArbOptions {
   /** Element dtype (default `'float64'`). */
-  dtype?: DType;
+  dtype?: FloatDType;
   /** Smallest value (default -2). */
   min?: number;
   /** Largest value (default 2). */

@@ -7,7 +7,7 @@
  * fast-check to a minimal case and reported with the seed that replays it.
  */
 import fc from "fast-check";
-import { allocArray, type DType, type FloatArray } from "../dtype.js";
+import { allocArray, type DType, type FloatArray, type FloatDType } from "../dtype.js";
 import { ArgumentError, describeValue, fmtShape, GradcheckError } from "../errors.js";
 import {
   type GradcheckOptions,
@@ -22,7 +22,7 @@ import { gradgradcheck } from "../higher-order.js";
 import type { MultiOp, Op, OpTestSpec, Picker } from "../op.js";
 import { Rng } from "../random.js";
 import { type Shape, shapeSize } from "../shape.js";
-import { isTensor, Tensor, tensor } from "../tensor.js";
+import { type AnyTensor, isTensor, Tensor, tensor } from "../tensor.js";
 import { type ShapeConstraints, shapeArb } from "./arbitraries.js";
 
 /** Options of `checkOp`; `shapes`, `attrs`, `cases` and `domain` override the op's `spec.test`. */
@@ -32,7 +32,7 @@ export interface CheckOpOptions<A> extends OpTestSpec<A> {
    * the op's own float64 gradient at the same inputs (which is checked against central
    * differences), so a derivative 0.5% off fails in either dtype.
    */
-  dtype?: DType;
+  dtype?: FloatDType;
   /** Number of generated cases (default 40). */
   numRuns?: number;
   /**
@@ -103,7 +103,7 @@ interface DrawnCase {
   kind: CaseKind;
   shapes: Shape[];
   attrs: unknown;
-  inputs: Tensor[];
+  inputs: AnyTensor[];
   report: GradcheckReport | null;
   /** 1 for the gradient check, 2 once the second-order check runs. */
   order?: number;
@@ -128,7 +128,10 @@ interface CheckedSpec {
  *   values, worst element and the route it came from) and the `seed` to replay it; `ArgumentError`
  *   for a non-op or a `seed` that is not a 32-bit signed integer.
  */
-export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = {}): CheckOpReport {
+export function checkOp<A>(
+  op: Op<A, AnyTensor | "operands"> | MultiOp<A>,
+  options: CheckOpOptions<A> = {},
+): CheckOpReport {
   if (typeof op !== "function" || typeof (op as { spec?: unknown }).spec !== "object") {
     throw new ArgumentError("checkOp", `checkOp: op must be made by defineOp, got ${describeValue(op)}`);
   }
@@ -147,9 +150,14 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
   // one instance for the whole run: fc.gen matches replayed values by the arbitrary's identity,
   // so a fresh instance per call would defeat shrinking
   const valueArb = gridValues(lo, hi, test.avoid ?? []);
-  const inputArbs = (test.domains ?? []).map((d) =>
-    d === undefined ? valueArb : gridValues(d[0], d[1], test.avoid ?? []),
-  );
+  const fixedDTypes: readonly (DType | undefined)[] = test.dtypes ?? [];
+  const inputArbs = Array.from({ length: Math.max(arity, test.domains?.length ?? 0, fixedDTypes.length) }, (_, k) => {
+    const d = test.domains?.[k];
+    const [l, h] = d ?? [lo, hi];
+    if (fixedDTypes[k] === "bool") return fc.integer({ min: 0, max: 1 });
+    if (fixedDTypes[k] === "int32") return fc.integer({ min: Math.ceil(l), max: Math.floor(h) });
+    return d === undefined ? valueArb : gridValues(l, h, test.avoid ?? []);
+  });
   const second = options.secondOrder === true && test.twice !== false;
   let run = 0;
   let cases = 0;
@@ -176,27 +184,37 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
       }
       if (kind !== "regular" || shapes.some((s) => shapeSize(s) >= 2)) break;
     }
-    const inputs = shapes.map((s, k) => {
+    const inputs = shapes.map((s, k): AnyTensor => {
       const n = shapeSize(s);
       const values = g(fc.array, inputArbs[k] ?? valueArb, { minLength: n, maxLength: n });
-      return tensor(Float64Array.from(values), { shape: [...s], dtype });
+      const fixed = fixedDTypes[k];
+      return tensor(Float64Array.from(values), { shape: [...s], dtype: fixed ?? dtype });
     });
-    if (test.precondition !== undefined) fc.pre(test.precondition(inputs, attrs));
+    if (test.precondition !== undefined) fc.pre(test.precondition(inputs as Tensor[], attrs));
     cases++;
     if (shapes.some((s) => shapeSize(s) >= 2)) nonTrivial++;
     const drawn: DrawnCase = { kind, shapes, attrs, inputs, report: null, fused: null };
-    const call = (...xs: Tensor[]) => (op as (i: Tensor[], a: A) => Tensor | Tensor[])(xs, attrs);
+    // the int32 and bool inputs are held fixed: the gradient check differentiates the float ones
+    const floats = inputs.filter((t): t is Tensor => t.dtype === "float32" || t.dtype === "float64");
+    const callAll = (...xs: AnyTensor[]) => (op as (i: AnyTensor[], a: A) => Tensor | Tensor[])(xs, attrs);
+    const call =
+      floats.length === inputs.length
+        ? callAll
+        : (...xs: Tensor[]) => {
+            let f = 0;
+            return callAll(...inputs.map((t) => (t.dtype === "float32" || t.dtype === "float64" ? xs[f++]! : t)));
+          };
     let passed = false;
     try {
       // the declared second rule against backward first, on the same node: where they differ, the
       // routes would differ too (a first-order grad() runs fusedBackward, createGraph runs
       // backward), but this names the rule that differs
-      if (fused !== null) drawn.fused = compareFused(spec, fused, call, inputs, gcOptions);
+      if (fused !== null) drawn.fused = compareFused(spec, fused, callAll, inputs, gcOptions);
       if (drawn.fused === null) {
-        drawn.report = gradcheck(call, inputs, gcOptions);
+        drawn.report = gradcheck(call, floats, gcOptions);
         if (second && drawn.report.passed) {
           drawn.order = 2;
-          drawn.report = gradgradcheck(call, inputs, gcOptions);
+          drawn.report = gradgradcheck(call, floats, gcOptions);
         }
       }
       passed = drawn.fused === null && drawn.report !== null && drawn.report.passed;
@@ -225,7 +243,7 @@ export function checkOp<A>(op: Op<A> | MultiOp<A>, options: CheckOpOptions<A> = 
 /** The message of a failed `checkOp`: the minimal case, what was wrong in it, and the replay call. */
 function failureMessage(
   spec: CheckedSpec,
-  dtype: DType,
+  dtype: FloatDType,
   details: fc.RunDetails<[fc.GeneratorValue]>,
   c: DrawnCase | null,
   numRuns: number,
@@ -254,7 +272,7 @@ function failureMessage(
           ? `vs reference ${w.expected} (the '${c.report.routes[0]}' route${c.report.reference !== null ? " in float64" : ""}; numeric ${w.numeric})`
           : `vs numeric ${w.numeric}`;
       lines.push(
-        `  worst element: input ${w.input} (${label(w.input)}) at ${fmtShape(w.index)}: ${order}route ${w.route} (${w.dtype}) analytic ${w.analytic} ${against} (abs error ${w.absError.toExponential(3)} > tolerance ${w.tolerance.toExponential(3)}; atol ${c.report.atol}, rtol ${c.report.rtol}, crossAtol ${c.report.crossAtol}, crossRtol ${c.report.crossRtol})`,
+        `  worst element: input ${floatInput(c.inputs, w.input)} (${label(floatInput(c.inputs, w.input))}) at ${fmtShape(w.index)}: ${order}route ${w.route} (${w.dtype}) analytic ${w.analytic} ${against} (abs error ${w.absError.toExponential(3)} > tolerance ${w.tolerance.toExponential(3)}; atol ${c.report.atol}, rtol ${c.report.rtol}, crossAtol ${c.report.crossAtol}, crossRtol ${c.report.crossRtol})`,
       );
     }
   }
@@ -274,11 +292,13 @@ function failureMessage(
 function compareFused(
   spec: CheckedSpec,
   fused: CheckedSpec["backward"],
-  call: (...xs: Tensor[]) => Tensor | Tensor[],
-  inputs: readonly Tensor[],
+  call: (...xs: AnyTensor[]) => Tensor | Tensor[],
+  inputs: readonly AnyTensor[],
   options: GradcheckOptions,
 ): FusedMismatch | null {
-  const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
+  const leaves = inputs.map((t) =>
+    t.dtype === "float32" || t.dtype === "float64" ? new Tensor(t.data.slice(), t.shape, true) : t,
+  );
   const out = enableGrad(() => call(...leaves));
   const outs = Array.isArray(out) ? out : [out];
   const node = outs[0]?.creator ?? null;
@@ -298,7 +318,7 @@ function compareFused(
     const g = Array.isArray(gs) ? gs[i] : undefined;
     const shape = inputs[i]!.shape;
     if (!isTensor(g)) return new Float64Array(inputs[i]!.size);
-    return noGrad(() => sumTo(g, shape)).data;
+    return noGrad(() => sumTo(g as Tensor, shape)).data;
   };
   let worst: FusedMismatch | null = null;
   let worstScore = 1;
@@ -321,6 +341,16 @@ function compareFused(
     }
   }
   return worst;
+}
+
+/** The position among all inputs of float input `k` (the gradient check sees the float ones only). */
+function floatInput(inputs: readonly AnyTensor[], k: number): number {
+  let f = -1;
+  for (let i = 0; i < inputs.length; i++) {
+    if (inputs[i]!.dtype === "float32" || inputs[i]!.dtype === "float64") f++;
+    if (f === k) return i;
+  }
+  return k;
 }
 
 /** A fast-check seed: fast-check keeps 32 bits of it (`seed | 0`, folding the rest in), so only those are taken. */

@@ -1,5 +1,5 @@
 /** The book's spiral data set (`dataset/spiral.py`): three interleaved arms in 2-D. */
-import { ArgumentError, allocArray, type DType, describeValue, Rng, type Seed, Tensor } from "@gradgraph/core";
+import { ArgumentError, allocArray, describeValue, type FloatDType, Rng, type Seed, Tensor } from "@gradgraph/core";
 import { dtypeIn, MAX_ELEMENTS, optionsIn, seedIn } from "../checks.js";
 
 /** Options of `loadSpiral`. */
@@ -14,7 +14,7 @@ export interface SpiralOptions {
   /** Number of classes (default 3). */
   classes?: number;
   /** dtype of `x` and `t` (default float32). */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** The spiral data: points, one-hot targets and class indices. */
@@ -49,7 +49,7 @@ export function loadSpiral(options: SpiralOptions = {}): SpiralData {
       `loadSpiral: pointsPerClass ${N} × classes ${C} is too large (the targets would have ${N * C * C} elements, more than ${MAX_ELEMENTS})`,
     );
   }
-  const dtype: DType = dtypeIn("loadSpiral", options.dtype);
+  const dtype: FloatDType = dtypeIn("loadSpiral", options.dtype);
   const rng = new Rng(seedIn("loadSpiral", options.seed, 1984));
   const x = allocArray(dtype, N * C * 2);
   const t = allocArray(dtype, N * C * C);

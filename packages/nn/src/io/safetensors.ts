@@ -10,7 +10,7 @@
  * used, the byte ranges must tile the data section exactly, and every problem is a
  * `CheckpointError` that names the function, the tensor or field, and the values.
  */
-import { ArgumentError, describeValue, GradgraphError, isTensor, MAX_RANK, Tensor } from "@gradgraph/core";
+import { ArgumentError, DTypeError, describeValue, GradgraphError, isTensor, MAX_RANK, Tensor } from "@gradgraph/core";
 import { isArrayOrRevoked, isInstance } from "../checks.js";
 import { float16Table, toFloat16Bits } from "./float16.js";
 
@@ -160,6 +160,12 @@ export function namedEntries(fn: string, arg: string, tensors: unknown): [string
     }
     if (!isTensor(value)) {
       throw new ArgumentError(fn, `${fn}: ${arg}[${quote(name)}] must be a Tensor, got ${describeValue(value)}`);
+    }
+    if (value.dtype === "int32" || value.dtype === "bool") {
+      throw new DTypeError(
+        fn,
+        `${fn}: ${arg}[${quote(name)}] is ${value.dtype}; safetensors files here hold float32 and float64 tensors (cast it first)`,
+      );
     }
     out.push([name, value]);
   };

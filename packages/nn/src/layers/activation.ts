@@ -1,5 +1,5 @@
 /** Parameter-free layers: Sigmoid, ReLU, Tanh and Softmax, with autodiff backward. */
-import { assertTensor, type Tensor } from "@gradgraph/core";
+import { assertFloatTensor, type Tensor } from "@gradgraph/core";
 import { relu, sigmoid, softmax, tanh } from "@gradgraph/nodes";
 import { checkClassAxis } from "../checks.js";
 import { BaseLayer } from "./layer.js";
@@ -8,7 +8,7 @@ import { BaseLayer } from "./layer.js";
 export class Sigmoid extends BaseLayer {
   readonly name = "Sigmoid";
   protected compute(x: Tensor): Tensor {
-    return sigmoid(assertTensor("Sigmoid.forward", "x", x));
+    return sigmoid(assertFloatTensor("Sigmoid.forward", "x", x));
   }
 }
 
@@ -16,7 +16,7 @@ export class Sigmoid extends BaseLayer {
 export class ReLU extends BaseLayer {
   readonly name = "ReLU";
   protected compute(x: Tensor): Tensor {
-    return relu(assertTensor("ReLU.forward", "x", x));
+    return relu(assertFloatTensor("ReLU.forward", "x", x));
   }
 }
 
@@ -24,7 +24,7 @@ export class ReLU extends BaseLayer {
 export class Tanh extends BaseLayer {
   readonly name = "Tanh";
   protected compute(x: Tensor): Tensor {
-    return tanh(assertTensor("Tanh.forward", "x", x));
+    return tanh(assertFloatTensor("Tanh.forward", "x", x));
   }
 }
 

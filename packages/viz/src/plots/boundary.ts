@@ -2,7 +2,7 @@
 import {
   ArgumentError,
   allocArray,
-  assertTensor,
+  assertFloatTensor,
   describeValue,
   fmtShape,
   isTensor,
@@ -83,7 +83,7 @@ export async function decisionBoundarySvg(options: DecisionBoundaryOptions): Pro
   if (typeof predict !== "function" || isConstructorOnly(predict)) {
     throw new ArgumentError(fn, `${fn}: predict must be a function, got ${describeValue(predict)}`);
   }
-  const x = assertTensor(fn, "x", options.x);
+  const x = assertFloatTensor(fn, "x", options.x);
   if (x.rank !== 2 || x.shape[1] !== 2 || x.shape[0] === 0) {
     throw new ShapeError(fn, `${fn}: x must be N×2 with N ≥ 1, got shape ${fmtShape(x.shape)}`);
   }

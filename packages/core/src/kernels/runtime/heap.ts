@@ -27,7 +27,7 @@
  * Internal: the public surface is the `storage` option of the tensor factories,
  * `Tensor.storage` and `storageInfo`.
  */
-import type { DType, FloatArray } from "../../dtype.js";
+import type { FloatArray, FloatDType } from "../../dtype.js";
 import { buildLayout, compileAsync, isNode, moduleNow, type WasmBuildName } from "./loader.js";
 import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
@@ -369,7 +369,7 @@ function addFree(h: Heap, off: number, size: number): void {
  * A zero-filled array of `dtype` and `n` elements in the heap (a view that stays valid when the
  * heap grows), or null when the heap is unavailable or full.
  */
-export function heapArray(dtype: DType, n: number): FloatArray | null {
+export function heapArray(dtype: FloatDType, n: number): FloatArray | null {
   const h = getHeap();
   if (h === null) return null;
   const S = dtype === "float64" ? 8 : 4;
@@ -405,7 +405,7 @@ export function heapUnavailable(): string {
 }
 
 /** True when `a` is a view of the heap (a resident array or any view cut from one). */
-export function inHeap(a: FloatArray): boolean {
+export function inHeap(a: ArrayBufferView): boolean {
   return inUse && buffers.has(a.buffer);
 }
 

@@ -1,0 +1,499 @@
+/**
+ * Ops of int32 and bool tensors: comparisons and logical ops (bool outputs), `argmax`/`argmin`
+ * (int32 outputs), `where` (a selection by a condition, differentiable in the selected values), and
+ * the floor division and floor remainder (`floorDiv`, `mod`), which keep int32 operands int32.
+ * No gradient flows through an int32 or bool output, so the comparison, logical and arg ops record
+ * no node; `where`, `floorDiv` and `mod` are differentiable in their float operands.
+ */
+import {
+  ArgumentError,
+  broadcastShapes,
+  defineOp,
+  describeValue,
+  type ForwardContext,
+  fmtShape,
+  type Kept,
+  normalizeAxis,
+  type Op,
+  type RawArray,
+  type Shape,
+  ShapeError,
+  shapesEqual,
+  type Tensor,
+  type TensorLike,
+  toTensor,
+  toTensors,
+} from "@gradgraph/core";
+import { broadcastInto } from "@gradgraph/core/kernels";
+import { mul, neg } from "./arithmetic.js";
+import { fmtAttrs, readKnownOptions } from "./format.js";
+
+// ---------------------------------------------------------------------------------------------
+// broadcasting elementwise loops over any number of operands
+
+/** The operands' data, each broadcast to `shape` (copied only where its shape differs). */
+function spread(inputs: readonly Tensor[], shape: Shape): ArrayLike<number>[] {
+  return inputs.map((t) => {
+    if (shapesEqual(t.shape, shape)) return t.data;
+    const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    broadcastInto(t.data, t.shape, out, shape);
+    return out;
+  });
+}
+
+/** The broadcast shape of the inputs. @throws ShapeError naming `op` and the shapes. */
+function outShape(op: string, inputs: readonly Tensor[]): Shape {
+  let s: Shape = inputs[0]!.shape;
+  for (let i = 1; i < inputs.length; i++) s = broadcastShapes(op, s, inputs[i]!.shape);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// comparisons and logical ops: bool outputs
+
+type Compare = (a: number, b: number) => boolean;
+
+/** A comparison op: `a ⋄ b` elementwise with broadcasting, a bool tensor (as PyTorch's, NaN compares false except in `notEqual`). */
+function comparisonOp(name: string, f: Compare): Op<undefined, Tensor<"bool">> {
+  return defineOp({
+    name,
+    inputs: ["a", "b"],
+    // int32 operands are compared exactly, on float64 copies
+    integers: "int",
+    forward([a, b], _attrs, ctx) {
+      const shape = outShape(name, [a!, b!]);
+      const out = ctx.alloc(shape, "bool");
+      const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+      const o = out.data;
+      for (let i = 0; i < o.length; i++) o[i] = f(x[i]!, y[i]!) ? 1 : 0;
+      return out;
+    },
+    // never runs: a bool output records no node
+    backward() {
+      return [null, null];
+    },
+  }) as unknown as Op<undefined, Tensor<"bool">>;
+}
+
+/** `equal`: `a == b`. */
+export const equalOp = comparisonOp("equal", (a, b) => a === b);
+/** `notEqual`: `a != b` (true where either is NaN). */
+export const notEqualOp = comparisonOp("notEqual", (a, b) => a !== b);
+/** `less`: `a < b`. */
+export const lessOp = comparisonOp("less", (a, b) => a < b);
+/** `lessEqual`: `a <= b`. */
+export const lessEqualOp = comparisonOp("lessEqual", (a, b) => a <= b);
+/** `greater`: `a > b`. */
+export const greaterOp = comparisonOp("greater", (a, b) => a > b);
+/** `greaterEqual`: `a >= b`. */
+export const greaterEqualOp = comparisonOp("greaterEqual", (a, b) => a >= b);
+
+/** A logical op of two operands, each read as a truth value (`x != 0`, NaN true, as PyTorch). */
+function logicalOp(name: string, f: (a: boolean, b: boolean) => boolean): Op<undefined, Tensor<"bool">> {
+  return comparisonOp(name, (a, b) => f(a !== 0, b !== 0));
+}
+
+/** `logicalAnd`: `a && b` of truth values. */
+export const logicalAndOp = logicalOp("logicalAnd", (a, b) => a && b);
+/** `logicalOr`: `a || b` of truth values. */
+export const logicalOrOp = logicalOp("logicalOr", (a, b) => a || b);
+/** `logicalXor`: `a != b` of truth values. */
+export const logicalXorOp = logicalOp("logicalXor", (a, b) => a !== b);
+
+/** `logicalNot`: `!x` of truth values (`x == 0`). */
+export const logicalNotOp: Op<undefined, Tensor<"bool">> = defineOp({
+  name: "logicalNot",
+  inputs: ["x"],
+  integers: "int",
+  forward([x], _attrs, ctx) {
+    const out = ctx.alloc(x!.shape, "bool");
+    const xd = x!.data;
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = xd[i] === 0 ? 1 : 0;
+    return out;
+  },
+  backward() {
+    return [null];
+  },
+}) as unknown as Op<undefined, Tensor<"bool">>;
+
+/**
+ * Elementwise `a == b` with numpy broadcasting, as a bool tensor. Operands of different dtypes are
+ * compared after PyTorch's type promotion (an int32 with a float32 as float32; two int32 exactly).
+ * @throws ShapeError naming `equal` when the shapes do not broadcast; ArgumentError for an operand
+ *   that is not a TensorLike.
+ */
+export function equal(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return equalOp([a, b]);
+}
+
+/** Elementwise `a != b` as a bool tensor (true where either is NaN); see {@link equal}. */
+export function notEqual(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return notEqualOp([a, b]);
+}
+
+/** Elementwise `a < b` as a bool tensor; see {@link equal}. */
+export function less(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return lessOp([a, b]);
+}
+
+/** Elementwise `a <= b` as a bool tensor; see {@link equal}. */
+export function lessEqual(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return lessEqualOp([a, b]);
+}
+
+/** Elementwise `a > b` as a bool tensor; see {@link equal}. */
+export function greater(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return greaterOp([a, b]);
+}
+
+/** Elementwise `a >= b` as a bool tensor; see {@link equal}. */
+export function greaterEqual(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return greaterEqualOp([a, b]);
+}
+
+/**
+ * Elementwise logical and, with broadcasting, of the operands read as truth values (nonzero is
+ * true, NaN too, as PyTorch's `logical_and`), as a bool tensor.
+ * @throws ShapeError naming `logicalAnd` when the shapes do not broadcast; ArgumentError for an
+ *   operand that is not a TensorLike.
+ */
+export function logicalAnd(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return logicalAndOp([a, b]);
+}
+
+/** Elementwise logical or of truth values, as a bool tensor; see {@link logicalAnd}. */
+export function logicalOr(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return logicalOrOp([a, b]);
+}
+
+/** Elementwise logical exclusive or of truth values, as a bool tensor; see {@link logicalAnd}. */
+export function logicalXor(a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return logicalXorOp([a, b]);
+}
+
+/**
+ * Elementwise logical not (`x == 0`), as a bool tensor.
+ * @throws ArgumentError naming `logicalNot` for an operand that is not a TensorLike.
+ */
+export function logicalNot(x: TensorLike): Tensor<"bool"> {
+  return logicalNotOp([x]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// where
+
+/**
+ * `where`: `condition ? a : b` elementwise, the three broadcast together. The gradient goes to `a`
+ * where the condition holds and to `b` elsewhere (`where(c, gy, 0)` and `where(c, 0, gy)`), none
+ * to the condition.
+ */
+export const whereOp: Op<undefined, "operands"> = defineOp({
+  name: "where",
+  inputs: ["condition", "a", "b"],
+  // int32 and bool values are selected as they are; the condition is read as a truth value
+  integers: "keep",
+  forward([c, a, b], _attrs, ctx) {
+    const shape = outShape("where", [c!, a!, b!]);
+    const out = ctx.alloc(shape);
+    const [cd, ad, bd] = spread([c!, a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = cd[i] !== 0 ? ad[i]! : bd[i]!;
+    ctx.saveInputs(0);
+    return out;
+  },
+  backward(gy, ctx) {
+    const [, da, db] = ctx.needsInputGrad;
+    const c = ctx.input(0);
+    return [null, da ? whereOp([c, gy, 0]) : null, db ? whereOp([c, 0, gy]) : null];
+  },
+  ownsGradients: true,
+  test: { shapes: "broadcast", dtypes: ["bool"] },
+});
+
+/**
+ * Elementwise selection: `a` where `condition` holds, `b` elsewhere, the three broadcast together
+ * (PyTorch's `torch.where(condition, a, b)`). The condition is read as a truth value (nonzero is
+ * true, as numpy's `where`; a bool tensor from a comparison is the usual one). `a` and `b` combine
+ * by type promotion; the result is differentiable in both (the gradient goes to the selected one).
+ * @throws ShapeError naming `where` when the shapes do not broadcast; ArgumentError for an operand
+ *   that is not a TensorLike.
+ */
+export function where<A extends TensorLike, B extends TensorLike>(condition: TensorLike, a: A, b: B): Kept<A | B> {
+  const c = toTensor(condition, "where", "condition");
+  // a bool condition, the lowest dtype, leaves the promotion of a and b as it is (numbers alone
+  // are int32 or float32 by their values, as PyTorch's `where(c, 1, 0)`); another takes no part
+  if (c.dtype === "bool") return whereOp([c, a, b]) as Kept<A | B>;
+  const [ta, tb] = toTensors([a, b], "where", ["a", "b"]);
+  return whereOp([c, ta!, tb!]) as Kept<A | B>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// argmax, argmin
+
+interface ArgAttrs {
+  /** The axis, or null for the index into the flattened tensor. */
+  readonly axis: number | null;
+  readonly keepdims: boolean;
+}
+
+/** Options of `argmax` and `argmin`. */
+export interface ArgOptions {
+  /** The axis along which to find the index (negative counts from the end); default: all, flattened. */
+  axis?: number;
+  /** Keep the reduced axis (all of them, without `axis`) as size 1 (default false). */
+  keepdims?: boolean;
+}
+
+function argOp(name: "argmax" | "argmin"): Op<ArgAttrs, Tensor<"int32">> {
+  const better = name === "argmax" ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
+  return defineOp<ArgAttrs>({
+    name,
+    inputs: ["x"],
+    integers: "int",
+    check([x], attrs) {
+      if (attrs === null || typeof attrs !== "object") {
+        throw new ArgumentError(
+          name,
+          `${name}: attrs must be { axis: number | null, keepdims: boolean }, got ${fmtAttrs(attrs)}`,
+        );
+      }
+      if (attrs.axis !== null) normalizeAxis(name, attrs.axis, x!.rank);
+      if (attrs.axis === null ? x!.size === 0 : x!.shape[normalizeAxis(name, attrs.axis, x!.rank)] === 0) {
+        throw new ShapeError(
+          name,
+          `${name}: cannot take the ${name} of an empty ${attrs.axis === null ? "tensor" : `axis ${attrs.axis}`} (x has shape ${fmtShape(x!.shape)})`,
+        );
+      }
+    },
+    normalize([x], attrs) {
+      return {
+        axis: attrs.axis === null ? null : normalizeAxis(name, attrs.axis, x!.rank),
+        keepdims: attrs.keepdims === true,
+      };
+    },
+    forward([x], { axis, keepdims }, ctx: ForwardContext): RawArray<"int32"> {
+      const shape = x!.shape;
+      const xd = x!.data;
+      // flattened: one index over everything; along an axis: outer × n × inner
+      const n = axis === null ? x!.size : shape[axis]!;
+      const inner = axis === null ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const outer = axis === null ? 1 : shape.slice(0, axis).reduce((a, b) => a * b, 1);
+      const outShape =
+        axis === null
+          ? keepdims
+            ? shape.map(() => 1)
+            : []
+          : keepdims
+            ? shape.map((d, i) => (i === axis ? 1 : d))
+            : shape.filter((_, i) => i !== axis);
+      const out = ctx.alloc(outShape, "int32");
+      const o = out.data;
+      for (let p = 0; p < outer; p++) {
+        for (let q = 0; q < inner; q++) {
+          const base = p * n * inner + q;
+          let best = xd[base]!;
+          let at = 0;
+          // the first extremum; a NaN wins at once, as PyTorch's argmax and argmin
+          if (!Number.isNaN(best)) {
+            for (let k = 1; k < n; k++) {
+              const v = xd[base + k * inner]!;
+              if (Number.isNaN(v)) {
+                at = k;
+                break;
+              }
+              if (better(v, best)) {
+                best = v;
+                at = k;
+              }
+            }
+          }
+          o[p * inner + q] = at;
+        }
+      }
+      return out;
+    },
+    backward() {
+      return [null];
+    },
+  }) as unknown as Op<ArgAttrs, Tensor<"int32">>;
+}
+
+/** `argmax`: the index of the (first) largest element, along an axis or of the flattened tensor. */
+export const argmaxOp = argOp("argmax");
+/** `argmin`: the index of the (first) smallest element, along an axis or of the flattened tensor. */
+export const argminOp = argOp("argmin");
+
+function argAttrs(fn: string, options: ArgOptions): ArgAttrs {
+  const o = readKnownOptions(fn, options, ["axis", "keepdims"]);
+  const axis: unknown = o.axis;
+  if (axis !== undefined && axis !== null && typeof axis !== "number") {
+    throw new ArgumentError(fn, `${fn}: axis must be an integer, got ${describeValue(axis)}`);
+  }
+  const keepdims: unknown = o.keepdims;
+  if (keepdims !== undefined && typeof keepdims !== "boolean") {
+    throw new ArgumentError(fn, `${fn}: keepdims must be a boolean, got ${describeValue(keepdims)}`);
+  }
+  return { axis: axis ?? null, keepdims: keepdims === true };
+}
+
+/**
+ * The index of the largest element along `options.axis` (PyTorch's `argmax`), as an int32 tensor;
+ * without an axis, the index into the flattened tensor (a 0-d result). Ties give the first index;
+ * a NaN counts as the largest (PyTorch's rule). No gradient flows through it.
+ * @throws ShapeError naming `argmax` for an empty tensor or axis; ArgumentError for an axis out of
+ *   range, unknown options, or an operand that is not a TensorLike.
+ */
+export function argmax(x: TensorLike, options: ArgOptions = {}): Tensor<"int32"> {
+  return argmaxOp([x], argAttrs("argmax", options));
+}
+
+/** The index of the smallest element; see {@link argmax} (a NaN counts as the smallest). */
+export function argmin(x: TensorLike, options: ArgOptions = {}): Tensor<"int32"> {
+  return argminOp([x], argAttrs("argmin", options));
+}
+
+// ---------------------------------------------------------------------------------------------
+// floorDiv, mod
+
+/** Whether any element of the divisor is 0 (for int32 operands, an error as in PyTorch). */
+function hasZero(data: ArrayLike<number>): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) return true;
+  return false;
+}
+
+/**
+ * The error for integer division by zero (PyTorch raises `ZeroDivisionError`), thrown when both
+ * operands are int32 or bool: the float64 copies that the op computes on would give ±∞ or NaN.
+ */
+function checkIntDivisor(op: string, ctx: ForwardContext, b: Tensor): void {
+  if (ctx.resultDType === "int32" && hasZero(b.data)) {
+    throw new ArgumentError(op, `${op}: integer division by zero (b of shape ${fmtShape(b.shape)} holds a 0)`);
+  }
+}
+
+/**
+ * `floorDiv`: `floor(a / b)` elementwise with broadcasting. Piecewise constant, so its derivative
+ * is 0 wherever it exists: no gradient flows to either input (PyTorch defines none).
+ */
+export const floorDivOp: Op<undefined, "operands"> = defineOp({
+  name: "floorDiv",
+  inputs: ["a", "b"],
+  integers: "int",
+  forward([a, b], _attrs, ctx) {
+    checkIntDivisor("floorDiv", ctx, b!);
+    const shape = outShape("floorDiv", [a!, b!]);
+    const out = ctx.alloc(shape);
+    const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = Math.floor(x[i]! / y[i]!);
+    return out;
+  },
+  backward() {
+    return [null, null];
+  },
+  // the quotient away from integers, where floor jumps
+  test: {
+    shapes: "broadcast",
+    domains: [undefined, [0.3, 2]],
+    precondition: ([a, b]) => awayFromJumps(a!, b!),
+  },
+});
+
+/**
+ * `mod`: the floor remainder `a − floor(a / b)·b` with broadcasting, of the divisor's sign
+ * (Python's `%`, PyTorch's `remainder`). Its derivative is 1 for `a` and `−floor(a / b)` for `b`.
+ */
+export const modOp: Op<undefined, "operands"> = defineOp({
+  name: "mod",
+  inputs: ["a", "b"],
+  integers: "int",
+  forward([a, b], _attrs, ctx) {
+    checkIntDivisor("mod", ctx, b!);
+    const shape = outShape("mod", [a!, b!]);
+    const out = ctx.alloc(shape);
+    const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+    const o = out.data;
+    for (let i = 0; i < o.length; i++) {
+      const d = y[i]!;
+      // fmod, moved into the divisor's sign: exact, where a − floor(a/b)·b can round
+      let r = x[i]! % d;
+      if (r !== 0 && r < 0 !== d < 0) r += d;
+      o[i] = r;
+    }
+    ctx.saveInputs(0, 1);
+    return out;
+  },
+  backward(gy, ctx) {
+    const [da, db] = ctx.needsInputGrad;
+    const a = ctx.input(0);
+    const b = ctx.input(1);
+    return [da ? gy : null, db ? mul(neg(gy), floorDivOp([a, b])) : null];
+  },
+  test: {
+    shapes: "broadcast",
+    domains: [undefined, [0.3, 2]],
+    precondition: ([a, b]) => awayFromJumps(a!, b!),
+  },
+});
+
+/** True when `a / b` is at least 0.02 away from an integer everywhere (where floor jumps). */
+function awayFromJumps(a: Tensor, b: Tensor): boolean {
+  let shape: Shape;
+  try {
+    shape = broadcastShapes("floorDiv", a.shape, b.shape);
+  } catch {
+    return true;
+  }
+  const [x, y] = spread([a, b], shape) as [ArrayLike<number>, ArrayLike<number>];
+  for (let i = 0; i < x.length; i++) {
+    const q = x[i]! / y[i]!;
+    if (Math.abs(q - Math.round(q)) < 0.02) return false;
+  }
+  return true;
+}
+
+/**
+ * `floor(a / b)` elementwise with numpy broadcasting (Python's `//`, PyTorch's `floor_divide`).
+ * Two int32 (or bool) operands give an int32 result, computed exactly; with a float operand the
+ * result is float (`floor(7.5 / 2) = 3`). Its gradient is 0.
+ * @throws ArgumentError naming `floorDiv` for integer division by zero, or an operand that is not
+ *   a TensorLike; ShapeError when the shapes do not broadcast.
+ */
+export function floorDiv<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return floorDivOp([a, b]) as Kept<A | B>;
+}
+
+/**
+ * The floor remainder `a − floor(a / b)·b` elementwise with broadcasting, which has the divisor's
+ * sign (Python's `%`, PyTorch's `remainder`, TensorFlow.js's `mod`): `mod(-3, 5)` is 2. Two int32
+ * operands give an int32 result; differentiable in float operands (1 for `a`, `−floor(a/b)` for `b`).
+ * @throws ArgumentError naming `mod` for integer division by zero, or an operand that is not a
+ *   TensorLike; ShapeError when the shapes do not broadcast.
+ */
+export function mod<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {
+  return modOp([a, b]) as Kept<A | B>;
+}
+
+/** The logical and comparison ops, `argmax`/`argmin`: outputs of int32 or bool, no gradient. */
+export const integralOps = {
+  equal: equalOp,
+  notEqual: notEqualOp,
+  less: lessOp,
+  lessEqual: lessEqualOp,
+  greater: greaterOp,
+  greaterEqual: greaterEqualOp,
+  logicalAnd: logicalAndOp,
+  logicalOr: logicalOrOp,
+  logicalXor: logicalXorOp,
+  logicalNot: logicalNotOp,
+  argmax: argmaxOp,
+  argmin: argminOp,
+} as const;
+
+/** The differentiable ops of this module. */
+export const selectionOps = {
+  where: whereOp,
+  floorDiv: floorDivOp,
+  mod: modOp,
+} as const;
