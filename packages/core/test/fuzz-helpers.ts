@@ -5,7 +5,7 @@
  * `GradgraphError` whose message names the function.
  */
 import fc from "fast-check";
-import { type FloatDType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
+import { type DType, GradgraphError, type Storage, Tensor, tensor } from "../src/index.js";
 
 /** A Float32Array whose buffer was transferred away (detached): length 0, and reading it throws. */
 export function detachedArray(): Float32Array {
@@ -178,18 +178,26 @@ const valueArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0) },
 );
 
-/** A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either dtype and storage. */
+/**
+ * A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either float dtype and
+ * storage; one in five is int32 or bool instead (values converted as `cast` does; never requiring
+ * grad), unless `requiresGrad` is asked for.
+ */
 export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): fc.Arbitrary<Tensor> {
   const n = shape.reduce((a, b) => a * b, 1);
   return fc
     .tuple(
       fc.array(valueArb, { minLength: n, maxLength: n }),
-      fc.constantFrom<FloatDType>("float32", "float64"),
+      requiresGrad === true
+        ? fc.constantFrom<DType>("float32", "float64")
+        : fc.constantFrom<DType>("float32", "float64", "float32", "float64", "float32", "float64", "float32", "float64", "int32", "bool"),
       requiresGrad === undefined ? fc.boolean() : fc.constant(requiresGrad),
       fc.constantFrom<Storage>("js", "js", "wasm"),
     )
     .map(([values, dtype, rg, storage]) =>
-      tensor(Float64Array.from(values), { shape: [...shape], dtype, requiresGrad: rg, storage }),
+      dtype === "int32" || dtype === "bool"
+        ? (tensor(Float64Array.from(values), { shape: [...shape], dtype }) as unknown as Tensor)
+        : tensor(Float64Array.from(values), { shape: [...shape], dtype, requiresGrad: rg, storage }),
     );
 }
 

@@ -234,7 +234,7 @@ describe("defineOp contract", () => {
       backward: (gy) => [gy],
     });
     expect(() => bad([tensor([1, 2])])).toThrow(
-      /bad: forward output 0 must be \{ data: Float32Array \| Float64Array, shape \} with matching size/,
+      /bad: forward output 0 must be \{ data: Float32Array \| Float64Array \| Int32Array \| Uint8Array, shape \} with matching size/,
     );
   });
 
@@ -323,7 +323,7 @@ describe("structural primitives", () => {
     total(mul(y, y)).backward();
     expect(x.grad?.dtype).toBe("float32");
     expect(x.grad?.toArray()).toEqual([3]);
-    expect(() => cast(x, "int8" as never)).toThrow(/cast: dtype must be 'float32' or 'float64'/);
+    expect(() => cast(x, "int8" as never)).toThrow(/cast: dtype must be 'float32', 'float64', 'int32' or 'bool'/);
   });
 });
 

@@ -63,9 +63,9 @@ describe("tensor factory", () => {
     expect(() => tensor([[1, 2], [3]])).toThrow(ShapeError);
     expect(() => tensor([[1, 2], [3]])).toThrow(/tensor: nested arrays are ragged/);
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow(/3 values do not fill shape \[2, 2\]/);
-    expect(() => tensor([1], { dtype: "int32" as never })).toThrow(DTypeError);
-    expect(() => tensor([1], { dtype: "int32" as never })).toThrow(
-      /dtype must be 'float32' or 'float64', got string "int32"/,
+    expect(() => tensor([1], { dtype: "int64" as never })).toThrow(DTypeError);
+    expect(() => tensor([1], { dtype: "int64" as never })).toThrow(
+      /tensor: dtype must be 'float32', 'float64', 'int32' or 'bool', got string "int64"/,
     );
     expect(() => tensor(["a"] as never)).toThrow(/tensor: element 0 must be a number, got string "a"/);
     expect(() => tensor("abc" as never)).toThrow(ArgumentError);
@@ -75,7 +75,7 @@ describe("tensor factory", () => {
 
   it("constructor checks data type and size", () => {
     expect(() => new Tensor([1, 2] as never, [2])).toThrow(
-      /data must be a Float32Array or Float64Array, got array\(2\)/,
+      /data must be a Float32Array, Float64Array, Int32Array or Uint8Array \(bool\), got array\(2\)/,
     );
     expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow(/data has 3 elements but shape \[2, 2\] needs 4/);
   });

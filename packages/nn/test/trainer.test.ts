@@ -88,3 +88,22 @@ describe("Trainer", () => {
     expect(() => tr.fit(tensor([1]) as never, labels, { output: null })).toThrow(/1 labels|300 labels/);
   });
 });
+
+describe("int32 labels", () => {
+  it("train and score exactly as one-hot targets and plain arrays of class indices do", () => {
+    const { x, t, labels } = loadSpiral({ seed: 7 });
+    const fit = (targets: Parameters<Trainer["fit"]>[1]) => {
+      const net = new TwoLayerNet(2, 6, 3, { seed: 3 });
+      const trainer = new Trainer(net, new SGD({ lr: 1.0 }));
+      trainer.fit(x, targets, { maxEpoch: 3, batchSize: 30, evalInterval: 5, seed: 5 });
+      return { losses: trainer.lossList, net };
+    };
+    const asInt = tensor(Int32Array.from(labels));
+    expect(asInt.dtype).toBe("int32");
+    const viaInt = fit(asInt);
+    const viaArray = fit(Array.from(labels));
+    expect(viaInt.losses).toEqual(viaArray.losses);
+    expect(viaInt.losses.length).toBeGreaterThan(0);
+    expect(accuracy(viaInt.net, x, asInt)).toBe(accuracy(viaInt.net, x, t));
+  });
+});

@@ -45,7 +45,8 @@ export function broadcastBinary(op: string, kind: BinaryKind, a: Tensor, b: Tens
 export const addOp: Op<undefined, "operands"> = defineOp({
   name: "add",
   inputs: ["a", "b"],
-  integers: "int",
+  // two bools stay bool, as in PyTorch (a logical or)
+  integers: "keep",
   forward([a, b], _attrs, ctx) {
     const out = broadcastBinary("add", "add", a!, b!, ctx);
     return out;
@@ -61,9 +62,13 @@ export const addOp: Op<undefined, "operands"> = defineOp({
 export const mulOp: Op<undefined, "operands"> = defineOp({
   name: "mul",
   inputs: ["a", "b"],
-  integers: "int",
+  // two bools stay bool, as in PyTorch (a logical and)
+  integers: "keep",
   forward([a, b], _attrs, ctx) {
     const out = broadcastBinary("mul", "mul", a!, b!, ctx);
+    // int32 operands: the product wraps modulo 2^32 as int32 arithmetic does (PyTorch's), where
+    // the float64 product of two large ones would have lost its low bits first
+    if (ctx.resultDType === "int32") imulInto(a!, b!, out);
     ctx.saveInputs(0, 1);
     return out;
   },
@@ -73,6 +78,20 @@ export const mulOp: Op<undefined, "operands"> = defineOp({
   },
   test: { shapes: "broadcast" },
 });
+
+/** `out = a · b` as int32 multiplication (`Math.imul`), for the float64 copies of int32 operands. */
+function imulInto(a: Tensor, b: Tensor, out: RawArray): void {
+  const o = out.data;
+  const spread = (t: Tensor): ArrayLike<number> => {
+    if (t.size === o.length) return t.data;
+    const full = new Float64Array(o.length);
+    broadcastInto(t.data, t.shape, full, out.shape);
+    return full;
+  };
+  const x = spread(a);
+  const y = spread(b);
+  for (let i = 0; i < o.length; i++) o[i] = Math.imul(x[i]!, y[i]!);
+}
 
 /**
  * Elementwise sum `a + b` with numpy broadcasting. Numbers, nested arrays and typed arrays are accepted as constants (see `TensorLike`); mixed
@@ -219,7 +238,8 @@ function comparisonOp(name: "maximum" | "minimum"): Op<undefined, "operands"> {
   return defineOp({
     name,
     inputs: ["a", "b"],
-    integers: "int",
+    // two bools stay bool, as in PyTorch (a logical or, and)
+    integers: "keep",
     forward([a, b], _attrs, ctx) {
       const out = broadcastBinary(name, larger ? "max" : "min", a!, b!, ctx);
       ctx.saveInputs(0, 1);

@@ -71,7 +71,29 @@ const pairArb: fc.Arbitrary<[unknown, unknown]> = fc.oneof(
 
 /** Function name -> arbitrary of its argument list. */
 const argCases: Record<string, fc.Arbitrary<unknown[]>> = {};
-for (const name of ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "matmul", "meanSquaredError", "outer"]) {
+for (const name of [
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "maximum",
+  "minimum",
+  "pow",
+  "matmul",
+  "meanSquaredError",
+  "outer",
+  "equal",
+  "notEqual",
+  "less",
+  "lessEqual",
+  "greater",
+  "greaterEqual",
+  "logicalAnd",
+  "logicalOr",
+  "logicalXor",
+  "floorDiv",
+  "mod",
+]) {
   argCases[name] = fc.oneof(
     pairArb.map((p) => [...p]),
     fc.array(argArb, { maxLength: 3 }),
@@ -112,6 +134,29 @@ for (const name of [
     fc.array(argArb, { maxLength: 2 }),
   );
 }
+argCases.logicalNot = fc.oneof(
+  argArb.map((a) => [a]),
+  fc.array(argArb, { maxLength: 2 }),
+);
+argCases.where = fc.oneof(
+  fc.tuple(argArb, argArb, argArb),
+  pairArb.map(([a, b]) => [a, a, b]),
+  fc.array(argArb, { maxLength: 4 }),
+);
+for (const name of ["argmax", "argmin"]) {
+  argCases[name] = fc.oneof(
+    fc.tuple(argArb),
+    fc.tuple(
+      argArb,
+      fc.oneof(
+        fc.record({ axis: axisArb, keepdims: fc.oneof(fc.boolean(), junkArb) }, { requiredKeys: [] }),
+        fc.record({ keepDims: fc.boolean() }),
+        junkArb,
+      ),
+    ),
+  );
+}
+argCases.cast = fc.tuple(argArb, fc.oneof(fc.constantFrom("float32", "float64", "int32", "bool", "int64"), junkArb));
 for (const name of ["sum", "mean", "max", "logSumExp"]) {
   argCases[name] = fc.tuple(argArb, reduceOptionsArb);
 }

@@ -169,6 +169,82 @@ const CASES: Record<string, { inputs: () => Tensor[]; method: (t: Tensor[]) => T
       method: ([a, c]) => a!.meanSquaredError(c!),
       fn: ([a, c]) => nodes.meanSquaredError(a!, c!),
     },
+    equal: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.equal(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.equal(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    notEqual: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.notEqual(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.notEqual(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    less: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.less(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.less(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    lessEqual: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.lessEqual(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.lessEqual(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    greater: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.greater(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.greater(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    greaterEqual: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.greaterEqual(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.greaterEqual(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    logicalAnd: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.logicalAnd(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.logicalAnd(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    logicalOr: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.logicalOr(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.logicalOr(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    logicalXor: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.logicalXor(c!.mul(a!.greater(0))), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.logicalXor(a!, nodes.mul(c!, nodes.greater(a!, 0))), a!, c!),
+    },
+    logicalNot: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => nodes.where(a!.greater(0).logicalNot(), a!, c!),
+      fn: ([a, c]) => nodes.where(nodes.logicalNot(nodes.greater(a!, 0)), a!, c!),
+    },
+    argmax: {
+      inputs: () => [x()],
+      method: ([a]) => a!.gather(Array.from(a!.argmax({ axis: 1 }).data), 1),
+      fn: ([a]) => nodes.gather(a!, Array.from(nodes.argmax(a!, { axis: 1 }).data), 1),
+    },
+    argmin: {
+      inputs: () => [x()],
+      method: ([a]) => a!.flatten().gather([a!.argmin().item()]),
+      fn: ([a]) => nodes.gather(nodes.flatten(a!), [nodes.argmin(a!).item()]),
+    },
+    floorDiv: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => a!.mul(a!.floorDiv(c!.add(3))).add(c!),
+      fn: ([a, c]) => nodes.add(nodes.mul(a!, nodes.floorDiv(a!, nodes.add(c!, 3))), c!),
+    },
+    mod: { inputs: () => [x(), y()], method: ([a, c]) => a!.mod(c!.add(3)), fn: ([a, c]) => nodes.mod(a!, nodes.add(c!, 3)) },
+    where: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => a!.where(c!.greater(0), c!),
+      fn: ([a, c]) => nodes.where(nodes.greater(c!, 0), a!, c!),
+    },
+    cast: {
+      inputs: () => [x()],
+      method: ([a]) => a!.cast("float32").mul(a!.cast("int32")) as Tensor,
+      fn: ([a]) => nodes.mul(nodes.cast(a!, "float32"), nodes.cast(a!, "int32")) as Tensor,
+    },
   };
 
 /** Values and gradients (of a weighted sum of the output) with respect to every input. */

@@ -53,6 +53,7 @@ describe("op declarations", () => {
       "max",
       "maximum",
       "minimum",
+      "mod",
       "mul",
       "neg",
       "normalCdf",
@@ -85,6 +86,7 @@ describe("op declarations", () => {
       "tanhGrad",
       "transpose",
       "variance",
+      "where",
     ]);
   });
 });
