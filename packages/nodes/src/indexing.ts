@@ -18,6 +18,7 @@ import {
   checkShape,
   defineOp,
   describeValue,
+  DTypeError,
   type FloatArray,
   fmtShape,
   isTensor,
@@ -41,8 +42,9 @@ import {
   checkInt,
   copyBlock,
   getRows,
-  type RowIndices,
+  reshape,
   reshapeOp,
+  type RowIndices,
   transposeOp,
 } from "./shape.js";
 
@@ -627,6 +629,13 @@ function readIndices(fn: string, arg: string, v: unknown, dim: number, axisWhat:
     list = v;
     shape = [v.length];
   } else if (isTensor(v)) {
+    if (v.dtype === "bool") {
+      // 0 and 1 would be read as positions: a mask means something else
+      throw new DTypeError(
+        fn,
+        `${fn}: ${arg} must hold integer indices, got a bool tensor of shape ${fmtShape(v.shape)}${fn === "getItem" ? " (a boolean mask indexes alone: getItem(x, mask))" : ""}`,
+      );
+    }
     list = v.data;
     shape = v.shape;
     tensorShape = v.shape;
@@ -756,8 +765,31 @@ export function getItem<X extends TensorLike>(value: X, ...index: Index[]): Kept
     const only: unknown = index[0];
     if (typeof only === "number" || isArray(only) || isInt32Array(only))
       return getRows(t, only as number | RowIndices) as Kept<X>;
+    if (isTensor(only) && only.dtype === "bool") return maskSelect(t, only) as Kept<X>;
   }
   return basicIndex(t, index) as Kept<X>;
+}
+
+/**
+ * numpy's boolean-mask indexing `x[mask]`: the entries (or sub-arrays) of `x` where `mask`, whose
+ * shape is `x`'s leading dimensions, holds true, in row-major order: shape `[count, ...rest]`.
+ * A reshape and a `gather`, so differentiable in `x`.
+ * @throws ShapeError naming `getItem` when the mask's shape is not a prefix of `x`'s.
+ */
+function maskSelect(t: AnyTensor, mask: Tensor<"bool">): AnyTensor {
+  const k = mask.rank;
+  if (k > t.rank || mask.shape.some((d, i) => d !== t.shape[i])) {
+    throw new ShapeError(
+      "getItem",
+      `getItem: a boolean mask of shape ${fmtShape(mask.shape)} must have the leading dimensions of x of shape ${fmtShape(t.shape)}`,
+    );
+  }
+  const picked: number[] = [];
+  const m = mask.data;
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) picked.push(i);
+  const rest = t.shape.slice(k);
+  const flat = reshape(t, [m.length, ...rest]);
+  return gatherOp([flat], { indices: Int32Array.from(picked), indexShape: [picked.length], axis: 0 });
 }
 
 /** getItem's general form (see {@link getItem}). */

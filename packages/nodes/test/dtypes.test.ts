@@ -334,6 +334,43 @@ describe("floorDiv and mod", () => {
   });
 });
 
+describe("masks and int32 indices", () => {
+  it("getItem(x, mask) is numpy's x[mask]: the selected rows or elements, differentiable", () => {
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
+    const rows = n.getItem(x, bool([1, 0, 1]));
+    expect(rows.toArray()).toEqual([
+      [1, 2],
+      [5, 6],
+    ]);
+    const elems = n.getItem(x, n.greater(x, 3));
+    expect(elems.toArray()).toEqual([4, 5, 6]);
+    const [g] = grad(n.add(n.sum(rows), n.sum(elems)), [x]);
+    expect(g!.toArray()).toEqual([
+      [1, 1],
+      [0, 1],
+      [2, 2],
+    ]);
+    expect(() => n.getItem(x, bool([1, 0]))).toThrow(
+      /getItem: a boolean mask of shape \[2\] must have the leading dimensions of x of shape \[3, 2\]/,
+    );
+  });
+
+  it("int32 tensors index; bool tensors are refused as indices", () => {
+    const x = f32([10, 20, 30]);
+    expect(n.gather(x, i32([2, 0])).toArray()).toEqual([30, 10]);
+    expect(n.getItem(x, i32([1])).toArray()).toEqual([20]);
+    expect(() => n.gather(x, bool([1, 0]))).toThrow(DTypeError);
+    expect(() => n.gather(x, bool([1, 0]))).toThrow(/gather: indices must hold integer indices, got a bool tensor/);
+  });
+});
+
 describe("int32 labels", () => {
   const scores = f32([
     [1, 2, 3],
