@@ -323,6 +323,11 @@ describe("floorDiv and mod", () => {
     expect(n.mod(f32([1]), 0).toArray()).toEqual([Number.NaN]);
   });
 
+  it("floorDiv's zero derivative passes checkOp away from the jumps (mod is in ops.test.ts)", () => {
+    expect(checkOp(n.floorDivOp, { numRuns: 20 }).cases).toBe(20);
+    expect(checkOp(n.floorDivOp, { numRuns: 10, dtype: "float32" }).cases).toBe(10);
+  });
+
   it("mod is differentiable: 1 for a, −floor(a/b) for b", () => {
     const a = tensor([7.5, -7.5], { dtype: "float64", requiresGrad: true });
     const b = tensor([2, 2], { dtype: "float64", requiresGrad: true });
