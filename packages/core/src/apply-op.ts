@@ -8,6 +8,7 @@ import type { DType, FloatArray, FloatDType, TensorData } from "./dtype.js";
 import { AnomalyError, describeValue, fmtShape, GraphError } from "./errors.js";
 import { modes } from "./grad-mode.js";
 import { ForwardCtx, Node, type OpCore, type RawArray, RECORD, userFrame } from "./node.js";
+import { recordOrigins } from "./origin.js";
 import { validSize } from "./shape.js";
 import { type AnyTensor, Tensor, TRUSTED } from "./tensor.js";
 
@@ -46,10 +47,11 @@ export function applyOp(
   }
   if (!op.multi) {
     const r = checkRaw(op, raw as RawArray<DType>, 0);
-    if (!isFloatData(r.data)) return new Tensor(r.data, r.shape, false, null, 0, TRUSTED) as AnyTensor as Tensor;
-    if (!record) {
-      if (modes.anomaly && !modes.inBackward) checkForward(op, r.data, 0, null);
-      return new Tensor(r.data, r.shape, false, null, 0, TRUSTED);
+    if (!isFloatData(r.data) || !record) {
+      if (isFloatData(r.data) && modes.anomaly && !modes.inBackward) checkForward(op, r.data, 0, null);
+      const t = new Tensor(r.data, r.shape, false, null, 0, TRUSTED) as AnyTensor as Tensor;
+      if (modes.inputs) recordOrigins(op, attrs, inputs, [t], dtype);
+      return t;
     }
     const node = new Node(RECORD, op, attrs, inputs, [r.shape], dtypeOf(r.data), ctx);
     const out = new Tensor(r.data, r.shape, true, node, 0, TRUSTED);
@@ -80,7 +82,9 @@ export function applyOp(
     if (modes.anomaly && !modes.inBackward)
       for (let k = 0; k < raws.length; k++)
         if (isFloatData(raws[k]!.data)) checkForward(op, raws[k]!.data as FloatArray, k, null);
-    return raws.map(plain);
+    const plainOuts = raws.map(plain);
+    if (modes.inputs) recordOrigins(op, attrs, inputs, plainOuts, dtype);
+    return plainOuts;
   }
   const node = new Node(
     RECORD,
@@ -95,6 +99,8 @@ export function applyOp(
     isFloatData(r.data) ? new Tensor(r.data, r.shape, true, node, k, TRUSTED) : plain(r),
   );
   if (ctx.saveOut) node._savedOutputs = outs;
+  // the int32 and bool outputs beside the node's float ones
+  if (modes.inputs) recordOrigins(op, attrs, inputs, outs, dtype);
   if (modes.anomaly && !modes.inBackward)
     for (let k = 0; k < raws.length; k++)
       if (isFloatData(raws[k]!.data)) checkForward(op, raws[k]!.data as FloatArray, k, node);

@@ -106,6 +106,7 @@ export {
   type OpTestSpec,
   type Picker,
 } from "./op.js";
+export { type OpCall, originOf, type TensorOrigin } from "./origin.js";
 export { checkSeed, MAX_PERMUTATION, permutationFrom, Rng, type Seed } from "./random.js";
 export {
   broadcastShapes,

@@ -2,7 +2,7 @@
  * The types of an op's ONNX mapping (`OpSpec.onnx`): what an exporter such as `@gradgraph/onnx`
  * hands the mapping function, and what it returns. Types only: core builds no ONNX itself.
  */
-import type { FloatDType } from "./dtype.js";
+import type { DType } from "./dtype.js";
 import type { Shape } from "./shape.js";
 
 /** A value of the ONNX graph being built, as an op's mapping sees its inputs. */
@@ -17,7 +17,7 @@ export interface OnnxValue {
    */
   readonly dims: readonly (number | string)[];
   /** Its dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
 }
 
 /**
@@ -58,10 +58,10 @@ export interface OnnxGraphBuilder {
   /**
    * Adds a constant (an initializer) and returns its name.
    * @param values - the elements, row-major.
-   * @param dtype - `"int64"` for shapes, axes and indices, or a float dtype.
+   * @param dtype - `"int64"` for shapes, axes and indices, or a gradgraph dtype (`"bool"`: 0 or 1).
    * @param shape - its shape (default: 1-D, `[values.length]`).
    */
-  constant(values: ArrayLike<number>, dtype: FloatDType | "int64", shape?: readonly number[]): string;
+  constant(values: ArrayLike<number>, dtype: DType | "int64", shape?: readonly number[]): string;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { allocAny, convertInto, DEFAULT_DTYPE, type DType, type FloatDType } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
+import { modes } from "./grad-mode.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
@@ -384,6 +385,8 @@ let castOutputs: DType | null = null;
 /** An output of float dtype cast to `dtype` (not recorded: its inputs were int32 or bool); others as they are. */
 function castOutput(t: AnyTensor, dtype: DType): AnyTensor {
   if (t.dtype !== "float32" && t.dtype !== "float64") return t;
+  // under debug recording, a recorded cast: its origin says where the result came from
+  if (modes.inputs) return cast(t, dtype);
   const data = allocAny(dtype, t.size);
   convertInto(dtype, t.data, data);
   return new Tensor(data, t.shape, false, null, 0, TRUSTED) as AnyTensor;

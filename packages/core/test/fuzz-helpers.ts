@@ -181,16 +181,27 @@ const valueArb = fc.oneof(
 /**
  * A tensor of `shape` with mostly finite values and occasional NaN/Inf, of either float dtype and
  * storage; one in five is int32 or bool instead (values converted as `cast` does; never requiring
- * grad), unless `requiresGrad` is asked for.
+ * grad), unless `requiresGrad` is given (true or false: a float tensor with that flag).
  */
 export function oddTensorArb(shape: readonly number[], requiresGrad?: boolean): fc.Arbitrary<Tensor> {
   const n = shape.reduce((a, b) => a * b, 1);
   return fc
     .tuple(
       fc.array(valueArb, { minLength: n, maxLength: n }),
-      requiresGrad === true
+      requiresGrad !== undefined
         ? fc.constantFrom<DType>("float32", "float64")
-        : fc.constantFrom<DType>("float32", "float64", "float32", "float64", "float32", "float64", "float32", "float64", "int32", "bool"),
+        : fc.constantFrom<DType>(
+            "float32",
+            "float64",
+            "float32",
+            "float64",
+            "float32",
+            "float64",
+            "float32",
+            "float64",
+            "int32",
+            "bool",
+          ),
       requiresGrad === undefined ? fc.boolean() : fc.constant(requiresGrad),
       fc.constantFrom<Storage>("js", "js", "wasm"),
     )

@@ -238,6 +238,12 @@ export function checkBackwardArgs(
         `${fn}: params[${i}] and grads[${i}] must be tensors of the same shape, got ${describeValue(p)} and ${describeValue(g)}`,
       );
     }
+    if (p.dtype === "int32" || p.dtype === "bool" || g.dtype === "int32" || g.dtype === "bool") {
+      throw new DTypeError(
+        fn,
+        `${fn}: params[${i}] and grads[${i}] must be float tensors, got ${tensorLabel(p)} and ${tensorLabel(g)}`,
+      );
+    }
     if (!p.requiresGrad) {
       throw new ArgumentError(
         fn,

@@ -5,7 +5,7 @@
  */
 import {
   ArgumentError,
-  assertTensor,
+  assertFloatTensor,
   describeValue,
   fmtShape,
   isTensor,
@@ -132,7 +132,7 @@ export class Trainer {
    */
   fit(x: Tensor, t: Labels, options: FitOptions = {}): this {
     checkTrainerThis(this);
-    assertTensor("Trainer.fit", "x", x);
+    assertFloatTensor("Trainer.fit", "x", x);
     options = checkFitOptions(options);
     const maxEpoch = positiveInt("maxEpoch", options.maxEpoch ?? 10);
     const batchSize = positiveInt("batchSize", options.batchSize ?? 32);

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FloatDType, isTensor, noGrad, type Tensor, tensor, zeros } from "@gradgraph/core";
+import { type FloatDType, isFloatTensor, isTensor, noGrad, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { type Labels, mul } from "@gradgraph/nodes";
 import fc from "fast-check";
 import {
@@ -212,7 +212,7 @@ function layerScenario(
     arb: fc.tuple(xArb, doutArb, modeArb, fc.boolean()),
     call: ([x, dout, mode, requiresGrad]) => {
       const layer = make();
-      if (requiresGrad === true && isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
+      if (requiresGrad === true && isFloatTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
       let out: unknown;
       if (mode === "noGrad+backward") noGrad(() => layer.forward(x as Tensor));
       else if (mode !== "backward") out = layer.forward(x as Tensor);
@@ -562,7 +562,7 @@ export const cases: FuzzCases = {
       const layer = new nn.SoftmaxWithLoss();
       if (mode === "backward") return layer.backward(dout as Tensor);
       if (mode === "probabilities") return layer.probabilities();
-      if (isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
+      if (isFloatTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
       const loss = layer.forward(x as Tensor, t as Labels);
       checkLoss("SoftmaxWithLoss.forward", x, t)(loss, [x, t]);
       if (mode === "forward") return loss;
@@ -585,7 +585,7 @@ export const cases: FuzzCases = {
       ),
     call: ([x, t, options]) => {
       const layer = new nn.SoftmaxWithLoss(options as nn.SoftmaxWithLossOptions);
-      if (isTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
+      if (isFloatTensor(x) && x.isLeaf && !Object.isFrozen(x)) x.requiresGrad = true;
       const loss = layer.forward(x as Tensor, t as Labels);
       if (loss.size !== 1) throw new Error(`SoftmaxWithLoss.forward returned a loss of shape [${loss.shape}]`);
       return layer.backward();

@@ -16,9 +16,9 @@ import {
   ArgumentError,
   assertTensor,
   checkShape,
+  DTypeError,
   defineOp,
   describeValue,
-  DTypeError,
   type FloatArray,
   fmtShape,
   isTensor,
@@ -42,9 +42,9 @@ import {
   checkInt,
   copyBlock,
   getRows,
+  type RowIndices,
   reshape,
   reshapeOp,
-  type RowIndices,
   transposeOp,
 } from "./shape.js";
 
@@ -119,12 +119,16 @@ export function s(start?: number | null, stop?: number | null, step?: number | n
  * - `"..."`: numpy's Ellipsis, as many whole axes as the other entries leave (at most one);
  * - `null`: numpy's `None`/`np.newaxis`, a new axis of size 1;
  * - an array of integers, an `Int32Array` or a Tensor of integer values: an integer-array index
- *   of the next axis (numpy's advanced indexing; at most one per call).
+ *   of the next axis (numpy's advanced indexing; at most one per call);
+ * - a bool tensor, alone: a mask of `x`'s leading dimensions (numpy's `x[mask]`).
  */
-export type Index = number | SliceIndex | "..." | null | RowIndices | Tensor;
+export type Index = number | SliceIndex | "..." | null | RowIndices | Tensor | Tensor<"int32"> | Tensor<"bool">;
 
-/** Indices for {@link gather}: one integer, a list of them, or a Tensor of integer values of any shape. */
-export type GatherIndices = number | RowIndices | Tensor;
+/**
+ * Indices for {@link gather}: one integer, a list of them, or a Tensor of integer values of any
+ * shape (int32, or float holding integers; a bool tensor is refused).
+ */
+export type GatherIndices = number | RowIndices | Tensor | Tensor<"int32">;
 
 // ---------------------------------------------------------------------------------------------
 // Kernels

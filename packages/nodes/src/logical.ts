@@ -8,13 +8,19 @@
 import {
   ArgumentError,
   broadcastShapes,
+  cast,
+  type DType,
   defineOp,
   describeValue,
   type ForwardContext,
   fmtShape,
   type Kept,
   normalizeAxis,
+  type OnnxGraphBuilder,
+  type OnnxMapping,
+  type OnnxValue,
   type Op,
+  promoteTypes,
   type RawArray,
   type Shape,
   ShapeError,
@@ -22,7 +28,6 @@ import {
   type Tensor,
   type TensorLike,
   toTensor,
-  toTensors,
 } from "@gradgraph/core";
 import { broadcastInto } from "@gradgraph/core/kernels";
 import { mul, neg } from "./arithmetic.js";
@@ -54,10 +59,11 @@ function outShape(op: string, inputs: readonly Tensor[]): Shape {
 type Compare = (a: number, b: number) => boolean;
 
 /** A comparison op: `a ⋄ b` elementwise with broadcasting, a bool tensor (as PyTorch's, NaN compares false except in `notEqual`). */
-function comparisonOp(name: string, f: Compare): Op<undefined, Tensor<"bool">> {
+function comparisonOp(name: string, f: Compare, onnx: OnnxMapping<undefined>): Op<undefined, Tensor<"bool">> {
   return defineOp({
     name,
     inputs: ["a", "b"],
+    onnx,
     // int32 operands are compared exactly, on float64 copies
     integers: "int",
     forward([a, b], _attrs, ctx) {
@@ -76,35 +82,49 @@ function comparisonOp(name: string, f: Compare): Op<undefined, Tensor<"bool">> {
 }
 
 /** `equal`: `a == b`. */
-export const equalOp = comparisonOp("equal", (a, b) => a === b);
+export const equalOp = comparisonOp("equal", (a, b) => a === b, compareOnnx("Equal"));
 /** `notEqual`: `a != b` (true where either is NaN). */
-export const notEqualOp = comparisonOp("notEqual", (a, b) => a !== b);
+export const notEqualOp = comparisonOp(
+  "notEqual",
+  (a, b) => a !== b,
+  (ins, _attrs, b) => b.node("Not", [compareOnnx("Equal")(ins, undefined, b) as string])[0]!,
+);
 /** `less`: `a < b`. */
-export const lessOp = comparisonOp("less", (a, b) => a < b);
+export const lessOp = comparisonOp("less", (a, b) => a < b, compareOnnx("Less"));
 /** `lessEqual`: `a <= b`. */
-export const lessEqualOp = comparisonOp("lessEqual", (a, b) => a <= b);
+export const lessEqualOp = comparisonOp("lessEqual", (a, b) => a <= b, compareOnnx("LessOrEqual"));
 /** `greater`: `a > b`. */
-export const greaterOp = comparisonOp("greater", (a, b) => a > b);
+export const greaterOp = comparisonOp("greater", (a, b) => a > b, compareOnnx("Greater"));
 /** `greaterEqual`: `a >= b`. */
-export const greaterEqualOp = comparisonOp("greaterEqual", (a, b) => a >= b);
+export const greaterEqualOp = comparisonOp("greaterEqual", (a, b) => a >= b, compareOnnx("GreaterOrEqual"));
 
 /** A logical op of two operands, each read as a truth value (`x != 0`, NaN true, as PyTorch). */
-function logicalOp(name: string, f: (a: boolean, b: boolean) => boolean): Op<undefined, Tensor<"bool">> {
-  return comparisonOp(name, (a, b) => f(a !== 0, b !== 0));
+function logicalOp(
+  name: string,
+  f: (a: boolean, b: boolean) => boolean,
+  onnxOp: "And" | "Or" | "Xor",
+): Op<undefined, Tensor<"bool">> {
+  // ONNX's And, Or and Xor take BOOL: other operands are cast, which reads them as x != 0
+  return comparisonOp(
+    name,
+    (a, b) => f(a !== 0, b !== 0),
+    ([x, y], _attrs, b) => b.node(onnxOp, [onnxCast(b, x!, "bool"), onnxCast(b, y!, "bool")])[0]!,
+  );
 }
 
 /** `logicalAnd`: `a && b` of truth values. */
-export const logicalAndOp = logicalOp("logicalAnd", (a, b) => a && b);
+export const logicalAndOp = logicalOp("logicalAnd", (a, b) => a && b, "And");
 /** `logicalOr`: `a || b` of truth values. */
-export const logicalOrOp = logicalOp("logicalOr", (a, b) => a || b);
+export const logicalOrOp = logicalOp("logicalOr", (a, b) => a || b, "Or");
 /** `logicalXor`: `a != b` of truth values. */
-export const logicalXorOp = logicalOp("logicalXor", (a, b) => a !== b);
+export const logicalXorOp = logicalOp("logicalXor", (a, b) => a !== b, "Xor");
 
 /** `logicalNot`: `!x` of truth values (`x == 0`). */
 export const logicalNotOp: Op<undefined, Tensor<"bool">> = defineOp({
   name: "logicalNot",
   inputs: ["x"],
   integers: "int",
+  onnx: ([x], _attrs, b) => b.node("Not", [onnxCast(b, x!, "bool")])[0]!,
   forward([x], _attrs, ctx) {
     const out = ctx.alloc(x!.shape, "bool");
     const xd = x!.data;
@@ -209,6 +229,19 @@ export const whereOp: Op<undefined, "operands"> = defineOp({
   },
   ownsGradients: true,
   test: { shapes: "broadcast", dtypes: ["bool"] },
+  // ONNX's Where takes a BOOL condition (a cast reads others as x != 0) and one type for a and b:
+  // the op's result dtype, which the condition takes part in (`where` passes a bool one)
+  // (of bool values, And/Or/Not: ONNX Runtime has no Where of BOOL before opset 16)
+  onnx: ([c, x, y], _attrs, b) => {
+    const t = promotedOf(c!, x!, y!);
+    const cond = onnxCast(b, c!, "bool");
+    if (t === "bool") {
+      const kept = b.node("And", [cond, onnxCast(b, x!, t)])[0]!;
+      const other = b.node("And", [b.node("Not", [cond])[0]!, onnxCast(b, y!, t)])[0]!;
+      return b.node("Or", [kept, other])[0]!;
+    }
+    return b.node("Where", [cond, onnxCast(b, x!, t), onnxCast(b, y!, t)])[0]!;
+  },
 });
 
 /**
@@ -220,12 +253,10 @@ export const whereOp: Op<undefined, "operands"> = defineOp({
  *   that is not a TensorLike.
  */
 export function where<A extends TensorLike, B extends TensorLike>(condition: TensorLike, a: A, b: B): Kept<A | B> {
+  // as a bool tensor, the lowest dtype, the condition leaves the promotion of a and b as it is
+  // (numbers alone are int32 or float32 by their values, as PyTorch's `where(c, 1, 0)`)
   const c = toTensor(condition, "where", "condition");
-  // a bool condition, the lowest dtype, leaves the promotion of a and b as it is (numbers alone
-  // are int32 or float32 by their values, as PyTorch's `where(c, 1, 0)`); another takes no part
-  if (c.dtype === "bool") return whereOp([c, a, b]) as Kept<A | B>;
-  const [ta, tb] = toTensors([a, b], "where", ["a", "b"]);
-  return whereOp([c, ta!, tb!]) as Kept<A | B>;
+  return whereOp([c.dtype === "bool" ? c : cast(c, "bool"), a, b]) as Kept<A | B>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +282,7 @@ function argOp(name: "argmax" | "argmin"): Op<ArgAttrs, Tensor<"int32">> {
     name,
     inputs: ["x"],
     integers: "int",
+    onnx: ([x], attrs, b) => argOnnx(name === "argmax" ? "ArgMax" : "ArgMin", x!, attrs, b),
     check([x], attrs) {
       if (attrs === null || typeof attrs !== "object") {
         throw new ArgumentError(
@@ -374,12 +406,14 @@ function checkIntDivisor(op: string, ctx: ForwardContext, b: Tensor): void {
 
 /**
  * `floorDiv`: `floor(a / b)` elementwise with broadcasting. Piecewise constant, so its derivative
- * is 0 wherever it exists: no gradient flows to either input (PyTorch defines none).
+ * is 0 wherever it exists: no gradient flows to either input (PyTorch defines none). Listed in
+ * `integralOps`, not in `ops`: there is no derivative for `checkOp` to check.
  */
 export const floorDivOp: Op<undefined, "operands"> = defineOp({
   name: "floorDiv",
   inputs: ["a", "b"],
   integers: "int",
+  onnx: ([x, y], _attrs, b) => floorDivOnnx(x!, y!, b),
   forward([a, b], _attrs, ctx) {
     checkIntDivisor("floorDiv", ctx, b!);
     const shape = outShape("floorDiv", [a!, b!]);
@@ -408,6 +442,7 @@ export const modOp: Op<undefined, "operands"> = defineOp({
   name: "mod",
   inputs: ["a", "b"],
   integers: "int",
+  onnx: ([x, y], _attrs, b) => modOnnx(x!, y!, b),
   forward([a, b], _attrs, ctx) {
     checkIntDivisor("mod", ctx, b!);
     const shape = outShape("mod", [a!, b!]);
@@ -437,7 +472,7 @@ export const modOp: Op<undefined, "operands"> = defineOp({
   },
 });
 
-/** True when `a / b` is at least 0.02 away from an integer everywhere (where floor jumps). */
+/** True when `a / b` is at least 0.01 away from an integer everywhere (where floor jumps). */
 function awayFromJumps(a: Tensor, b: Tensor): boolean {
   let shape: Shape;
   try {
@@ -448,7 +483,7 @@ function awayFromJumps(a: Tensor, b: Tensor): boolean {
   const [x, y] = spread([a, b], shape) as [ArrayLike<number>, ArrayLike<number>];
   for (let i = 0; i < x.length; i++) {
     const q = x[i]! / y[i]!;
-    if (Math.abs(q - Math.round(q)) < 0.02) return false;
+    if (Math.abs(q - Math.round(q)) < 0.01) return false;
   }
   return true;
 }
@@ -475,7 +510,11 @@ export function mod<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kep
   return modOp([a, b]) as Kept<A | B>;
 }
 
-/** The logical and comparison ops, `argmax`/`argmin`: outputs of int32 or bool, no gradient. */
+/**
+ * The ops through which no gradient flows: the comparisons, the logical ops and `argmax`/`argmin`
+ * (outputs of bool or int32), and `floorDiv` (piecewise constant, its derivative 0 wherever it
+ * exists). `checkOp` has nothing to check in them; their tests compare values.
+ */
 export const integralOps = {
   equal: equalOp,
   notEqual: notEqualOp,
@@ -489,11 +528,109 @@ export const integralOps = {
   logicalNot: logicalNotOp,
   argmax: argmaxOp,
   argmin: argminOp,
+  floorDiv: floorDivOp,
 } as const;
 
 /** The differentiable ops of this module. */
 export const selectionOps = {
   where: whereOp,
-  floorDiv: floorDivOp,
   mod: modOp,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// ONNX mappings (`OpSpec.onnx`, for `@gradgraph/onnx`)
+//
+// A mapping sees its inputs with the types the exported graph gives them: an op recorded on int32
+// or bool operands gets their float copies (see `OpSpec.integers`), and the exporter casts the
+// result back as gradgraph does; an int32 or bool value reaches a mapping only from an op that
+// passes one on. Each mapping therefore casts where an ONNX operator needs another type.
+
+/** ONNX's `TensorProto.DataType` of each dtype. */
+const ONNX_TYPES: Readonly<Record<DType, number>> = { float32: 1, float64: 11, int32: 6, bool: 9 };
+
+/** The dtype of a mapping's input (a float one, or int32 or bool where the exporter passes those). */
+function dtypeOf(v: OnnxValue): DType {
+  return v.dtype;
+}
+
+/** The dtype gradgraph promotes inputs to (and ONNX operators taking one type need). */
+function promotedOf(...values: OnnxValue[]): DType {
+  return values.reduce<DType>((t, v) => promoteTypes(t, dtypeOf(v)), "bool");
+}
+
+/** `v` as ONNX type `to`: its name when it is of that type, else a Cast. */
+function onnxCast(b: OnnxGraphBuilder, v: OnnxValue, to: DType): string {
+  return dtypeOf(v) === to ? v.name : b.node("Cast", [v.name], { to: ONNX_TYPES[to] })[0]!;
+}
+
+/**
+ * A comparison in ONNX: both operands of their promoted type (ONNX compares one type), bool read
+ * as int32 except by Equal (Less and Greater take no BOOL).
+ */
+function compareOnnx(opType: "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual"): OnnxMapping<undefined> {
+  return ([x, y], _attrs, b) => {
+    let t = promotedOf(x!, y!);
+    if (t === "bool" && opType !== "Equal") t = "int32";
+    return b.node(opType, [onnxCast(b, x!, t), onnxCast(b, y!, t)])[0]!;
+  };
+}
+
+/**
+ * ArgMax/ArgMin (INT64, the first extremum: select_last_index 0) cast to INT32; without an axis,
+ * of the input flattened by a Reshape to [-1] (and reshaped to ones for keepdims). ONNX's ArgMax
+ * does not let a NaN win as gradgraph's does: inputs with NaN may give another index.
+ */
+function argOnnx(opType: "ArgMax" | "ArgMin", x: OnnxValue, attrs: ArgAttrs, b: OnnxGraphBuilder): string {
+  // ArgMax takes no BOOL
+  const input = onnxCast(b, x, dtypeOf(x) === "bool" ? "int32" : dtypeOf(x));
+  let index: string;
+  if (attrs.axis === null) {
+    const flat = b.node("Reshape", [input, b.constant([-1], "int64")])[0]!;
+    index = b.node(opType, [flat], { axis: 0, keepdims: 0, select_last_index: 0 })[0]!;
+    if (attrs.keepdims && x.shape.length > 0) {
+      index = b.node("Reshape", [
+        index,
+        b.constant(
+          x.shape.map(() => 1),
+          "int64",
+        ),
+      ])[0]!;
+    }
+  } else {
+    index = b.node(opType, [input], { axis: attrs.axis, keepdims: attrs.keepdims ? 1 : 0, select_last_index: 0 })[0]!;
+  }
+  return b.node("Cast", [index], { to: ONNX_TYPES.int32 })[0]!;
+}
+
+/**
+ * floor(a / b): Floor(Div) in the operands' float type; for int32 (or bool) operands, whose ONNX
+ * Div truncates, in DOUBLE (exact for int32: the quotient's rounding never crosses an integer) and
+ * cast back to INT32.
+ */
+function floorDivOnnx(x: OnnxValue, y: OnnxValue, b: OnnxGraphBuilder): string {
+  const t = promotedOf(x, y);
+  const compute = t === "float32" || t === "float64" ? t : "float64";
+  const q = b.node("Floor", [b.node("Div", [onnxCast(b, x, compute), onnxCast(b, y, compute)])[0]!])[0]!;
+  return compute === t ? q : b.node("Cast", [q], { to: ONNX_TYPES.int32 })[0]!;
+}
+
+/**
+ * The floor remainder, of the divisor's sign: for int32 (or bool) operands ONNX's Mod (fmod 0 has
+ * that sign rule, and is for integers only); for floats Mod with fmod 1 (C's fmod, exact, as
+ * gradgraph's forward computes) moved into the divisor's sign where it is nonzero and of the other
+ * sign: r + b.
+ */
+function modOnnx(x: OnnxValue, y: OnnxValue, b: OnnxGraphBuilder): string {
+  const t = promotedOf(x, y);
+  if (t !== "float32" && t !== "float64") {
+    return b.node("Mod", [onnxCast(b, x, "int32"), onnxCast(b, y, "int32")], { fmod: 0 })[0]!;
+  }
+  const a = onnxCast(b, x, t);
+  const d = onnxCast(b, y, t);
+  const r = b.node("Mod", [a, d], { fmod: 1 })[0]!;
+  const zero = b.constant([0], t, []);
+  const nonzero = b.node("Not", [b.node("Equal", [r, zero])[0]!])[0]!;
+  const otherSign = b.node("Xor", [b.node("Less", [r, zero])[0]!, b.node("Less", [d, zero])[0]!])[0]!;
+  const fix = b.node("And", [nonzero, otherSign])[0]!;
+  return b.node("Where", [fix, b.node("Add", [r, d])[0]!, r])[0]!;
+}

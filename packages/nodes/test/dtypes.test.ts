@@ -371,8 +371,10 @@ describe("masks and int32 indices", () => {
     const x = f32([10, 20, 30]);
     expect(n.gather(x, i32([2, 0])).toArray()).toEqual([30, 10]);
     expect(n.getItem(x, i32([1])).toArray()).toEqual([20]);
-    expect(() => n.gather(x, bool([1, 0]))).toThrow(DTypeError);
-    expect(() => n.gather(x, bool([1, 0]))).toThrow(/gather: indices must hold integer indices, got a bool tensor/);
+    expect(() => n.gather(x, bool([1, 0]) as never)).toThrow(DTypeError);
+    expect(() => n.gather(x, bool([1, 0]) as never)).toThrow(
+      /gather: indices must hold integer indices, got a bool tensor/,
+    );
   });
 });
 

@@ -234,7 +234,11 @@ const CASES: Record<string, { inputs: () => Tensor[]; method: (t: Tensor[]) => T
       method: ([a, c]) => a!.mul(a!.floorDiv(c!.add(3))).add(c!),
       fn: ([a, c]) => nodes.add(nodes.mul(a!, nodes.floorDiv(a!, nodes.add(c!, 3))), c!),
     },
-    mod: { inputs: () => [x(), y()], method: ([a, c]) => a!.mod(c!.add(3)), fn: ([a, c]) => nodes.mod(a!, nodes.add(c!, 3)) },
+    mod: {
+      inputs: () => [x(), y()],
+      method: ([a, c]) => a!.mod(c!.add(3)),
+      fn: ([a, c]) => nodes.mod(a!, nodes.add(c!, 3)),
+    },
     where: {
       inputs: () => [x(), y()],
       method: ([a, c]) => a!.where(c!.greater(0), c!),

@@ -4,14 +4,23 @@
  * axes dynamic).
  */
 import {
+  type DType,
   describeValue,
-  type FloatDType,
   GradgraphError,
   type OnnxAttribute,
   type OnnxGraphBuilder,
-  type OnnxValue,
+  type Shape,
 } from "@gradgraph/core";
-import { attributeProto, type ElemType, type NodeProto, nodeProto, type TensorProto, tensorProto } from "./proto.js";
+import {
+  attributeProto,
+  dataTypeOf,
+  type ElemType,
+  elemTypeOf,
+  type NodeProto,
+  nodeProto,
+  type TensorProto,
+  tensorProto,
+} from "./proto.js";
 
 /**
  * An ONNX model that cannot be exported, imported or run: an op without a mapping, an operator
@@ -21,6 +30,30 @@ export class OnnxError extends GradgraphError {}
 
 /** A dimension of an exported value: its size, or the name of a symbolic axis. */
 export type Dim = number | string;
+
+/**
+ * A value of the graph being exported, as the exporter and the built-in mappings see it: core's
+ * `OnnxValue` with a dtype of any kind (an int32 graph input, a comparison's bool output).
+ */
+export interface ExportValue {
+  /** Its name in the ONNX graph. */
+  readonly name: string;
+  /** Its shape as recorded. */
+  readonly shape: Shape;
+  /** Its shape in the exported graph: sizes, or symbolic axis names. */
+  readonly dims: readonly Dim[];
+  /** Its dtype. */
+  readonly dtype: DType;
+}
+
+/** Casts that lose nothing, from → to: a Cast back to `from` of their result gives the value itself. */
+const LOSSLESS: Readonly<Record<ElemType, readonly ElemType[]>> = {
+  bool: ["int32", "int64", "float32", "float64"],
+  int32: ["int64", "float64"],
+  int64: [],
+  float32: ["float64"],
+  float64: [],
+};
 
 /** The opset written when `opset` is not given. */
 export const DEFAULT_OPSET = 17;
@@ -45,6 +78,10 @@ export class GraphBuilder implements OnnxGraphBuilder {
   #used = new Set<string>();
   #counter = 0;
   #ints = new Map<string, string>();
+  /** The element type of the values whose type is known (inputs, constants, exported ops' outputs, Casts). */
+  readonly #types = new Map<string, ElemType>();
+  /** Per Cast output that lost nothing: the value it was cast from. */
+  readonly #castFrom = new Map<string, string>();
 
   constructor(fn: string, opset: number) {
     this.fn = fn;
@@ -60,6 +97,25 @@ export class GraphBuilder implements OnnxGraphBuilder {
   claim(name: string): void {
     this.#used.add(name);
     this.known.add(name);
+  }
+
+  /** Records the element type of a value (the exporter's values, for the Casts that follow). */
+  setType(name: string, type: ElemType): void {
+    this.#types.set(name, type);
+  }
+
+  /** The element type of a value, where known. */
+  typeOf(name: string): ElemType | undefined {
+    return this.#types.get(name);
+  }
+
+  /**
+   * `x` cast to `to`: `x` itself when it is of that type already, or when it is a lossless Cast of
+   * a value of that type (the float64 copy of a bool, cast back to BOOL by a logical op); else a
+   * Cast node.
+   */
+  cast(x: string, to: ElemType): string {
+    return this.node("Cast", [x], { to: dataTypeOf(to) })[0]!;
   }
 
   /** Whether a name is taken. */
@@ -92,7 +148,32 @@ export class GraphBuilder implements OnnxGraphBuilder {
         }
       }
     }
-    return this.#add(opType, inputs, attributes, outputs);
+    if (opType === "Cast" && outputs === 1 && Array.isArray(inputs) && inputs.length === 1) {
+      const to = elemTypeOf(typeof attributes?.to === "number" ? attributes.to : -1);
+      const same = to === null ? undefined : this.#sameAs(inputs[0]!, to);
+      if (same !== undefined) return [same];
+    }
+    const outs = this.#add(opType, inputs, attributes, outputs);
+    if (opType === "Cast" && outs.length === 1) this.#noteCast(inputs[0]!, outs[0]!, attributes.to);
+    return outs;
+  }
+
+  /** A value equal to `x` cast to `to` without a new node, if there is one. */
+  #sameAs(x: string, to: ElemType): string | undefined {
+    if (typeof x !== "string" || !this.known.has(x)) return undefined;
+    if (this.#types.get(x) === to) return x;
+    const src = this.#castFrom.get(x);
+    if (src !== undefined && this.#types.get(src) === to) return src;
+    return undefined;
+  }
+
+  /** Records a Cast's output type, and its source when the Cast loses nothing. */
+  #noteCast(x: string, out: string, to: unknown): void {
+    const t = elemTypeOf(typeof to === "number" ? to : -1);
+    if (t === null) return;
+    this.#types.set(out, t);
+    const from = this.#types.get(x);
+    if (from !== undefined && LOSSLESS[from].includes(t)) this.#castFrom.set(out, this.#castFrom.get(x) ?? x);
   }
 
   /** `node`, also taking tensor attributes (Constant, ConstantOfShape). */
@@ -151,12 +232,12 @@ export class GraphBuilder implements OnnxGraphBuilder {
     return outs;
   }
 
-  constant(values: ArrayLike<number>, dtype: FloatDType | "int64", shape?: readonly number[]): string {
+  constant(values: ArrayLike<number>, dtype: DType | "int64", shape?: readonly number[]): string {
     const where = `${this.fn}: the ONNX mapping of ${this.scope}`;
-    if (dtype !== "float32" && dtype !== "float64" && dtype !== "int64") {
+    if (dtype !== "float32" && dtype !== "float64" && dtype !== "int64" && dtype !== "int32" && dtype !== "bool") {
       throw new OnnxError(
         this.fn,
-        `${where}: constant dtype must be 'float32', 'float64' or 'int64', got ${describeValue(dtype)}`,
+        `${where}: constant dtype must be 'float32', 'float64', 'int32', 'bool' or 'int64', got ${describeValue(dtype)}`,
       );
     }
     if (values === null || typeof values !== "object" || typeof values.length !== "number") {
@@ -178,20 +259,37 @@ export class GraphBuilder implements OnnxGraphBuilder {
     }
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (typeof v !== "number" || (dtype === "int64" && !Number.isSafeInteger(v))) {
-        throw new OnnxError(
-          this.fn,
-          `${where}: constant value ${i} is ${describeValue(v)}, not a${dtype === "int64" ? " safe integer" : " number"}`,
-        );
+      const ok =
+        typeof v === "number" &&
+        (dtype === "int64"
+          ? Number.isSafeInteger(v)
+          : dtype === "int32"
+            ? v === (v | 0)
+            : dtype === "bool"
+              ? v === 0 || v === 1
+              : true);
+      if (!ok) {
+        const kind =
+          dtype === "int64"
+            ? "a safe integer"
+            : dtype === "int32"
+              ? "an int32"
+              : dtype === "bool"
+                ? "0 or 1"
+                : "a number";
+        throw new OnnxError(this.fn, `${where}: constant value ${i} is ${describeValue(v)}, not ${kind}`);
       }
     }
     // a Constant node, not an initializer: importers (fromOnnx) take initializers for trainable weights
-    return this.#add("Constant", [], { value: { tensor: tensorProto("", values, dtype, s) } }, 1)[0]!;
+    const name = this.#add("Constant", [], { value: { tensor: tensorProto("", values, dtype, s) } }, 1)[0]!;
+    this.#types.set(name, dtype);
+    return name;
   }
 
   /** An initializer named exactly `name` (a param). */
   initializer(name: string, values: ArrayLike<number>, dtype: ElemType, shape: readonly number[]): void {
     this.claim(name);
+    this.#types.set(name, dtype);
     this.initializers.push(tensorProto(name, values, dtype, shape));
   }
 
@@ -216,6 +314,7 @@ export class GraphBuilder implements OnnxGraphBuilder {
 
   /** One node with one output. */
   op(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, OnnxAttribute>> = {}): string {
+    if (opType === "Cast") return this.node(opType, inputs, attributes)[0]!;
     return this.#add(opType, inputs, attributes, 1)[0]!;
   }
 
@@ -236,7 +335,7 @@ export class GraphBuilder implements OnnxGraphBuilder {
    * position it has in `x` is copied (0), another is inferred (−1, at most one).
    * @throws OnnxError naming the op when the dynamic axes cannot be expressed so.
    */
-  reshape(x: OnnxValue, shape: readonly number[], dims: readonly Dim[]): string {
+  reshape(x: ExportValue, shape: readonly number[], dims: readonly Dim[]): string {
     const target: number[] = [];
     let inferred = false;
     let copied = false;

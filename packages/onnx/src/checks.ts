@@ -2,7 +2,7 @@
  * Reading the public functions' arguments without ever throwing anything but a gradgraph error:
  * Proxies that throw, getters that throw, sparse or huge array-likes, revoked objects.
  */
-import { ArgumentError, describeValue, GradgraphError, isTensor, type Tensor } from "@gradgraph/core";
+import { type AnyTensor, ArgumentError, describeValue, GradgraphError, isTensor } from "@gradgraph/core";
 import { OnnxError } from "./builder.js";
 
 /** Most entries an argument list (outputs, names, records) may have. */
@@ -96,7 +96,7 @@ export function options<T>(fn: string, v: unknown, keys: readonly string[]): Par
 }
 
 /** Named tensors from a record, checked. */
-export function namedTensors(fn: string, what: string, record: unknown): [string, Tensor][] {
+export function namedTensors(fn: string, what: string, record: unknown): [string, AnyTensor][] {
   return entries(fn, what, record).map(([k, t]) => {
     if (!isTensor(t)) throw new ArgumentError(fn, `${fn}: ${what}.${k} must be a Tensor, got ${describeValue(t)}`);
     if (k === "") throw new ArgumentError(fn, `${fn}: ${what} has an empty name`);

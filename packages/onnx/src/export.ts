@@ -2,22 +2,32 @@
  * Export: a recorded gradgraph graph (or an nn model's `predict`) to an ONNX `ModelProto`.
  */
 import {
+  type AnyTensor,
   ArgumentError,
+  cast,
+  type DType,
   describeValue,
   enableGrad,
   type FloatDType,
   fmtShape,
+  isFloatDType,
+  isFloatTensor,
   isNode,
   isTensor,
   type Node,
   type OnnxMapping,
   type OnnxValue,
+  type OpCall,
+  type OpCore,
+  originOf,
+  type Shape,
   Tensor,
+  tensor,
   userFrame,
   withDebugRecording,
   writeFileAtomic,
 } from "@gradgraph/core";
-import { DEFAULT_OPSET, type Dim, GraphBuilder, MAX_OPSET, MIN_OPSET, OnnxError } from "./builder.js";
+import { DEFAULT_OPSET, type Dim, type ExportValue, GraphBuilder, MAX_OPSET, MIN_OPSET, OnnxError } from "./builder.js";
 import {
   boundary,
   elements,
@@ -39,18 +49,25 @@ export type DynamicAxes = Readonly<Record<string, Readonly<Record<number, string
 
 /** Options of {@link toOnnx}. */
 export interface ToOnnxOptions {
-  /** The leaves (or recorded tensors) that become the graph's inputs, under these names. */
-  inputs: Readonly<Record<string, Tensor>>;
-  /** The leaves that become initializers (weights), under these names, in their own dtype. */
-  params?: Readonly<Record<string, Tensor>>;
+  /**
+   * The leaves (or recorded tensors) that become the graph's inputs, under these names, of their
+   * own dtype: an int32 or bool input (class labels, a mask) is read through the ops applied to it,
+   * which the graph must have been recorded under `withDebugRecording` to keep.
+   */
+  inputs: Readonly<Record<string, AnyTensor>>;
+  /** The leaves that become initializers (weights), under these names, in their own dtype (int32 and bool too). */
+  params?: Readonly<Record<string, AnyTensor>>;
   /** The opset of the default ONNX domain, {@link MIN_OPSET} to {@link MAX_OPSET} (default {@link DEFAULT_OPSET}). */
   opset?: number;
   /** Axes of the inputs whose size is left symbolic, e.g. the batch: `{ x: { 0: "batch" } }`. */
   dynamicAxes?: DynamicAxes;
 }
 
-/** What {@link toOnnx} exports: one tensor, an array (outputs `output_0`, ...) or tensors by output name. */
-export type OnnxOutputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+/**
+ * What {@link toOnnx} exports: one tensor, an array (outputs `output_0`, ...) or tensors by output
+ * name, of any dtype (a comparison's bool output is a BOOL output, an argmax's an INT32 one).
+ */
+export type OnnxOutputs = AnyTensor | readonly AnyTensor[] | Readonly<Record<string, AnyTensor>>;
 
 /**
  * Turns a recorded graph into an ONNX model (a serialized `ModelProto`) that ONNX Runtime and
@@ -63,6 +80,12 @@ export type OnnxOutputs = Tensor | readonly Tensor[] | Readonly<Record<string, T
  * standard ONNX operators (the ops of `@gradgraph/nodes` built in; an op made with `defineOp` by
  * its spec's `onnx` field). Leaves named in `params` become initializers, any other leaf a
  * constant. A single output is named `output`, an array's `output_0`, `output_1`, ...
+ *
+ * int32 and bool tensors (inputs, params, constants, outputs) are `INT32` and `BOOL` values. The
+ * ops on them, and those with int32 or bool results (comparisons, `argmax`), record no node: under
+ * `withDebugRecording` the exporter follows how their results were computed (core's `originOf`,
+ * where core keeps it), so an int32 input needs no `requiresGrad`; an op computed on float copies
+ * of int32 operands exports as gradgraph computes it (`Cast`, the op, `Cast` back).
  *
  * @returns the model's bytes (for {@link saveOnnx}, `InferenceSession.create`, ...).
  * @throws OnnxError for an op with no mapping (naming the op and where its node was created), an
@@ -105,7 +128,7 @@ export interface ExportModelOptions {
  * @throws ArgumentError for a model without `predict` and `params`, a `sample` that is not a
  *   Tensor, or bad options; OnnxError as {@link toOnnx}.
  */
-export function exportModel(model: ExportableModel, sample: Tensor, options: ExportModelOptions = {}): Uint8Array {
+export function exportModel(model: ExportableModel, sample: AnyTensor, options: ExportModelOptions = {}): Uint8Array {
   const fn = "exportModel";
   return boundary(fn, () => {
     let predict: unknown;
@@ -150,7 +173,9 @@ export function exportModel(model: ExportableModel, sample: Tensor, options: Exp
         `${fn}: paramNames must be ${list.length} non-empty strings, one per model param, got ${describeValue(opts.paramNames)}`,
       );
     }
-    const x = new Tensor(sample.data.slice(), sample.shape, true);
+    // a copy that requires grad (an int32 sample, token ids say, cannot: its ops are followed
+    // through their origins instead)
+    const x = new Tensor<DType>(sample.data.slice(), sample.shape, isFloatTensor(sample)) as Tensor;
     const y = enableGrad(() => withDebugRecording(() => (predict as (x: Tensor) => unknown).call(model, x)));
     if (!isTensor(y)) throw new ArgumentError(fn, `${fn}: model.predict returned ${describeValue(y)}, not a Tensor`);
     const named: Record<string, Tensor> = {};
@@ -200,7 +225,7 @@ function nameOption(fn: string, key: string, v: unknown, fallback: string): stri
   return v;
 }
 
-function checkOutputs(fn: string, outputs: unknown): [string, Tensor][] {
+function checkOutputs(fn: string, outputs: unknown): [string, AnyTensor][] {
   if (isTensor(outputs)) return [["output", outputs]];
   if (isArray(outputs)) {
     const list = elements(fn, "outputs", outputs);
@@ -215,7 +240,7 @@ function checkOutputs(fn: string, outputs: unknown): [string, Tensor][] {
   return list;
 }
 
-function checkDynamicAxes(fn: string, axes: unknown, inputs: Map<string, Tensor>): Map<string, Dim[]> {
+function checkDynamicAxes(fn: string, axes: unknown, inputs: Map<string, AnyTensor>): Map<string, Dim[]> {
   const out = new Map<string, Dim[]>();
   for (const [name, t] of inputs) out.set(name, [...t.shape]);
   if (axes === undefined) return out;
@@ -272,8 +297,8 @@ function checkOpset(fn: string, opset: unknown): number {
 }
 
 /** Where a node was created, for messages. */
-function siteOf(node: Node): string {
-  const frame = userFrame(node.site);
+function siteOf(site: string | null): string {
+  const frame = userFrame(site);
   return frame !== null
     ? `created at ${frame}`
     : "its creation site was not recorded (record the graph under withCreationSites or withDebugRecording to see it)";
@@ -287,6 +312,43 @@ function savedInput(node: Node, i: number): Tensor | null {
     return null;
   }
 }
+
+/**
+ * What computes values of the exported graph: a recorded node, or an op call that recorded none
+ * (an integral op's, or an op on int32 or bool values: see `origins.ts`).
+ */
+interface Producer {
+  readonly op: OpCore;
+  readonly attrs: unknown;
+  readonly outShapes: readonly Shape[];
+  readonly outDTypes: readonly DType[];
+  /** The float dtype the op computed in. */
+  readonly dtype: FloatDType;
+  /** The node, for a recorded one. */
+  readonly node: Node | null;
+  /** The op call, for one that recorded no node. */
+  readonly call: OpCall | null;
+  /** `op 'add' (node #12)`, for messages. */
+  readonly label: string;
+  /** The scope of the names it adds (`add_12`). */
+  readonly scope: string;
+  readonly site: string | null;
+  /** Its inputs, resolved (by the walk). */
+  refs: Ref[];
+  /** Set by the walk: 1 while its inputs are walked, 2 after. */
+  state: 0 | 1 | 2;
+  /** An op call whose inputs are all constants: its outputs are constants too. */
+  folded: boolean;
+}
+
+/** An input of a producer (or an output of the graph), resolved. */
+type Ref =
+  /** A graph input, a param, or a recorded tensor cut off as an input. */
+  | { readonly kind: "value"; readonly value: ExportValue }
+  /** A tensor that no graph input reaches: a constant. */
+  | { readonly kind: "const"; readonly t: AnyTensor }
+  /** Output `slot` of a producer (`t` the tensor, when known: a folded op call's constant). */
+  | { readonly kind: "out"; readonly p: Producer; readonly slot: number; readonly t: AnyTensor | null };
 
 /** The export itself; errors name `fn`. */
 export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOptions): Uint8Array {
@@ -311,9 +373,10 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
   }
 
   /** Values of leaves by tensor, and of recorded tensors cut off as inputs by (node, output). */
-  const leaves = new Map<Tensor, OnnxValue>();
-  const cut = new Map<Node, Map<number, OnnxValue>>();
-  const bind = (t: Tensor, v: OnnxValue) => {
+  const leaves = new Map<AnyTensor, ExportValue>();
+  const cut = new Map<Node, Map<number, ExportValue>>();
+  const bind = (t: AnyTensor, v: ExportValue) => {
+    b.setType(v.name, v.dtype);
     const creator = t.creator;
     if (creator !== null && t.requiresGrad) {
       let m = cut.get(creator);
@@ -325,7 +388,8 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
     } else leaves.set(t, v);
   };
   const graphInputs = inputs.map(([name, t]) => {
-    if (!t.requiresGrad) {
+    // an int32 or bool input never requires grad: the ops on it are followed through their origins
+    if (!t.requiresGrad && isFloatTensor(t)) {
       throw new OnnxError(
         fn,
         `${fn}: inputs.${name} does not require grad, so the ops applied to it were not recorded (they would export as constants); record the graph from tensors made with { requiresGrad: true }, or use exportModel`,
@@ -353,138 +417,232 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
   }
   for (const [name] of outs) b.claim(name);
 
-  const constants = new Map<Tensor, OnnxValue>();
-  const leafValue = (t: Tensor): { value: OnnxValue; constant: boolean } => {
-    const v = leaves.get(t);
-    if (v !== undefined) return { value: v, constant: false };
+  const constants = new Map<AnyTensor, ExportValue>();
+  const constantValue = (t: AnyTensor): ExportValue => {
     let c = constants.get(t);
     if (c === undefined) {
+      const scope = b.scope;
       b.scope = "const";
       c = { name: b.constant(t.data, t.dtype, t.shape), shape: t.shape, dims: [...t.shape], dtype: t.dtype };
+      b.scope = scope;
       constants.set(t, c);
     }
-    return { value: c, constant: true };
+    return c;
   };
 
-  // the nodes the outputs depend on, stopping at the cut-off inputs
-  const nodes: Node[] = [];
-  const visited = new Set<Node>();
-  const uses = new Map<string, number>();
-  const stack: Node[] = [];
-  const push = (n: Node, slot: number) => {
-    const key = `${n.id}:${slot}`;
-    uses.set(key, (uses.get(key) ?? 0) + 1);
-    if (cut.get(n)?.has(slot)) return;
-    if (!visited.has(n)) {
-      visited.add(n);
-      stack.push(n);
+  // the producers, by node or op call
+  const producers = new Map<Node | OpCall, Producer>();
+  let calls = 0;
+  const producerOf = (key: Node | OpCall): Producer => {
+    let p = producers.get(key);
+    if (p !== undefined) return p;
+    if (isNode(key)) {
+      p = {
+        op: key.op,
+        attrs: key.attrs,
+        outShapes: key.outShapes,
+        outDTypes: key.outShapes.map(() => key.dtype),
+        dtype: key.dtype,
+        node: key,
+        call: null,
+        label: `op '${key.op.name}' (node #${key.id})`,
+        scope: `${key.op.name}_${key.id}`,
+        site: key.site,
+        refs: [],
+        state: 0,
+        folded: false,
+      };
+    } else {
+      const n = calls++;
+      p = {
+        op: key.op,
+        attrs: key.attrs,
+        outShapes: key.outShapes,
+        outDTypes: key.outDTypes,
+        dtype: key.dtype,
+        node: null,
+        call: key,
+        label: `op '${key.op.name}' (on values no gradient flows through)`,
+        scope: `${key.op.name}_v${n}`,
+        site: key.site,
+        refs: [],
+        state: 0,
+        folded: false,
+      };
     }
+    producers.set(key, p);
+    return p;
   };
-  for (const [, t] of outs) if (t.creator !== null) push(t.creator, t.outputIndex);
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    nodes.push(n);
-    n.next.forEach((nx, i) => {
-      if (isNode(nx)) push(nx, n.nextSlot[i]!);
-    });
-  }
-  nodes.sort((p, q) => p.id - q.id);
 
-  const table = builtins();
-  const values = new Map<Node, OnnxValue[]>();
-  const inputsOf = new Map<Node, OnnxValue[]>();
-  const used = new Set<string>();
-  for (const node of nodes) {
-    const constantOf: (Tensor | null)[] = [];
-    const ins = node.next.map((nx, i): OnnxValue => {
-      constantOf[i] = null;
-      if (isNode(nx)) {
-        const slot = node.nextSlot[i]!;
-        const v = cut.get(nx)?.get(slot) ?? values.get(nx)?.[slot];
-        if (v === undefined)
-          throw new OnnxError(fn, `${fn}: internal error: node #${nx.id} was not exported before node #${node.id}`);
-        return v;
-      }
+  /** A tensor as an input: a leaf, a cut-off input, a recorded output, an op call's output, or a constant. */
+  const resolve = (t: AnyTensor): Ref => {
+    const leaf = leaves.get(t);
+    if (leaf !== undefined) return { kind: "value", value: leaf };
+    const creator = t.creator;
+    if (creator !== null && t.requiresGrad) return edge(creator, t.outputIndex);
+    const origin = originOf(t);
+    if (origin !== null) return { kind: "out", p: producerOf(origin.call), slot: origin.outputIndex, t };
+    return { kind: "const", t };
+  };
+  const edge = (n: Node, slot: number): Ref => {
+    const v = cut.get(n)?.get(slot);
+    if (v !== undefined) return { kind: "value", value: v };
+    return { kind: "out", p: producerOf(n), slot, t: null };
+  };
+  /** The tensors (or node edges) a producer reads, in input order. */
+  const sources = (p: Producer): (() => Ref)[] => {
+    const call = p.call;
+    if (call !== null) return call.inputs.map((t) => () => resolve(t));
+    const node = p.node!;
+    return node.next.map((nx, i) => () => {
+      if (isNode(nx)) return edge(nx, node.nextSlot[i]!);
       const t = nx !== null ? nx : (node.debugInputs?.[i] ?? savedInput(node, i));
       if (t === null || t === undefined) {
         throw new OnnxError(
           fn,
-          `${fn}: input ${i} (${node.op.inputNames[node.op.variadic ? 0 : i] ?? i}) of op '${node.op.name}' (node #${node.id}) needs no gradient and was not kept by the recording, so its value is unknown; record the graph under withDebugRecording (exportModel does), or give that tensor requiresGrad; ${siteOf(node)}`,
+          `${fn}: input ${i} (${node.op.inputNames[node.op.variadic ? 0 : i] ?? i}) of ${p.label} needs no gradient and was not kept by the recording, so its value is unknown; record the graph under withDebugRecording (exportModel does), or give that tensor requiresGrad; ${siteOf(p.site)}`,
         );
       }
-      const { value, constant } = leafValue(t);
-      if (constant) constantOf[i] = t;
-      return value;
+      return resolve(t);
     });
+  };
+
+  // the walk: every producer the outputs depend on, inputs first (depth first, without recursion,
+  // so that a deep graph cannot overflow the stack); an op call that no graph input reaches folds
+  // into constants
+  const outRefs = outs.map(([, t]) => resolve(t));
+  const order: Producer[] = [];
+  const stack: { p: Producer; next: (() => Ref)[]; i: number }[] = [];
+  const visit = (ref: Ref) => {
+    if (ref.kind !== "out" || ref.p.state !== 0) return;
+    ref.p.state = 1;
+    stack.push({ p: ref.p, next: sources(ref.p), i: 0 });
+  };
+  for (const ref of outRefs) {
+    visit(ref);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.i < top.next.length) {
+        const ref = top.next[top.i++]!();
+        top.p.refs.push(ref);
+        visit(ref);
+        continue;
+      }
+      stack.pop();
+      const p = top.p;
+      p.state = 2;
+      p.folded = p.call !== null && p.refs.every((r) => r.kind === "const" || (r.kind === "out" && r.p.folded));
+      if (!p.folded) order.push(p);
+    }
+  }
+
+  // how often each output of a producer is read (a mapping may fuse a producer read only once)
+  const uses = new Map<Producer, number[]>();
+  const count = (r: Ref) => {
+    if (r.kind !== "out" || r.p.folded) return;
+    let u = uses.get(r.p);
+    if (u === undefined) {
+      u = r.p.outShapes.map(() => 0);
+      uses.set(r.p, u);
+    }
+    u[r.slot] = (u[r.slot] ?? 0) + 1;
+  };
+  for (const p of order) p.refs.forEach(count);
+  outRefs.forEach(count);
+
+  const values = new Map<Producer, ExportValue[]>();
+  const used = new Set<string>();
+  const valueAt = (r: Ref): ExportValue => {
+    if (r.kind === "value") return r.value;
+    if (r.kind === "const") return constantValue(r.t);
+    if (r.p.folded) return constantValue(r.t!);
+    const v = values.get(r.p)?.[r.slot];
+    if (v === undefined) throw new OnnxError(fn, `${fn}: internal error: ${r.p.label} was not exported before its use`);
+    return v;
+  };
+
+  const table = builtins();
+  const inputsOf = new Map<Producer, ExportValue[]>();
+  for (const p of order) {
+    const ins = p.refs.map(valueAt);
     for (const v of ins) used.add(v.name);
-    inputsOf.set(node, ins);
-    b.scope = `${node.op.name}_${node.id}`;
-    const builtin = table.get(node.op.forward) as Builtin | undefined;
-    const user = node.op.onnx as OnnxMapping<unknown> | undefined;
+    inputsOf.set(p, ins);
+    b.scope = p.scope;
+    const builtin = table.get(p.op.forward) as Builtin | undefined;
+    const user = p.op.onnx as OnnxMapping<unknown> | undefined;
     if (user === undefined && builtin === undefined) {
       throw new OnnxError(
         fn,
-        `${fn}: op '${node.op.name}' (node #${node.id}) has no ONNX mapping; give its defineOp spec an onnx field that adds ONNX nodes for it; ${siteOf(node)}`,
+        `${fn}: ${p.label} has no ONNX mapping; give its defineOp spec an onnx field that adds ONNX nodes for it; ${siteOf(p.site)}`,
       );
     }
     let emitted: Emitted[];
     if (user !== undefined) {
       let result: unknown;
       try {
-        result = user(ins, node.attrs, b);
+        // (core's OnnxValue: its dtype is any of gradgraph's)
+        result = user(ins as readonly OnnxValue[], p.attrs, b);
       } catch (e) {
         if (e instanceof OnnxError) throw e;
         throw new OnnxError(
           fn,
-          `${fn}: the ONNX mapping of op '${node.op.name}' (node #${node.id}) threw: ${e instanceof Error ? e.message : String(e)}; ${siteOf(node)}`,
+          `${fn}: the ONNX mapping of ${p.label} threw: ${e instanceof Error ? e.message : String(e)}; ${siteOf(p.site)}`,
           { cause: e },
         );
       }
       const names = typeof result === "string" ? [result] : Array.isArray(result) ? result : null;
       if (
         names === null ||
-        names.length !== node.outShapes.length ||
+        names.length !== p.outShapes.length ||
         !names.every((n) => typeof n === "string" && b.known.has(n))
       ) {
         throw new OnnxError(
           fn,
-          `${fn}: the ONNX mapping of op '${node.op.name}' (node #${node.id}) must return ${node.outShapes.length === 1 ? "the name of its output" : `the names of its ${node.outShapes.length} outputs`} (values it added), got ${describeValue(result)}; ${siteOf(node)}`,
+          `${fn}: the ONNX mapping of ${p.label} must return ${p.outShapes.length === 1 ? "the name of its output" : `the names of its ${p.outShapes.length} outputs`} (values it added), got ${describeValue(result)}; ${siteOf(p.site)}`,
         );
       }
-      emitted = names.map((name, k) => ({ name, dims: guessDims(node.outShapes[k]!, ins) }));
+      emitted = names.map((name, k) => ({ name, dims: guessDims(p.outShapes[k]!, ins) }));
     } else {
+      // the built-in mappings compute in float: every op but cast gets float copies of int32 and
+      // bool operands (see OpSpec.integers), so another dtype here is an op they cannot export
+      const odd = p.op.forward === castForward() ? undefined : ins.find((v) => !isFloatDType(v.dtype));
+      if (odd !== undefined) {
+        throw new OnnxError(
+          fn,
+          `${fn}: ${p.label} has an input of dtype ${odd.dtype}, which its ONNX mapping cannot export (it computes in float32 or float64); ${siteOf(p.site)}`,
+        );
+      }
       const ctx: EmitContext = {
         b,
         inputs: ins,
-        outShapes: node.outShapes,
-        dtype: node.dtype,
-        constantOf: (i) => constantOf[i] ?? null,
+        outShapes: p.outShapes,
+        dtype: p.dtype,
+        constantOf: (i) => {
+          const r = p.refs[i];
+          return r?.kind === "const" ? r.t : r?.kind === "out" && r.p.folded ? r.t : null;
+        },
         soleProducer: (i) => {
-          const nx = node.next[i];
-          if (!isNode(nx) || cut.get(nx)?.has(node.nextSlot[i]!)) return null;
-          if (uses.get(`${nx.id}:${node.nextSlot[i]}`) !== 1) return null;
-          return { op: nx.op, attrs: nx.attrs, inputs: inputsOf.get(nx)! };
+          const r = p.refs[i];
+          if (r === undefined || r.kind !== "out" || r.p.folded || uses.get(r.p)?.[r.slot] !== 1) return null;
+          return { op: r.p.op, attrs: r.p.attrs, inputs: inputsOf.get(r.p)! };
         },
       };
-      emitted = builtin!(ctx, node.attrs as never);
+      emitted = builtin!(ctx, p.attrs as never);
     }
     values.set(
-      node,
-      emitted.map((e, k) => ({ name: e.name, shape: node.outShapes[k]!, dims: e.dims, dtype: node.dtype })),
+      p,
+      emitted.map((e, k) => {
+        const dtype = p.outDTypes[k]!;
+        b.setType(e.name, dtype);
+        return { name: e.name, shape: p.outShapes[k]!, dims: e.dims, dtype };
+      }),
     );
   }
 
   // the outputs: named by renaming the value that computes them, or through an Identity
   b.scope = "output";
-  const graphOutputs = outs.map(([name, t]) => {
-    let v: OnnxValue;
-    const creator = t.creator;
-    const fromCut = creator !== null ? cut.get(creator)?.get(t.outputIndex) : undefined;
-    if (fromCut !== undefined) v = fromCut;
-    else if (creator !== null && values.has(creator)) v = values.get(creator)![t.outputIndex]!;
-    else if (creator !== null) {
-      throw new OnnxError(fn, `${fn}: internal error: output ${name} was not exported`);
-    } else v = leafValue(t).value;
+  const graphOutputs = outs.map(([name], k) => {
+    const v = valueAt(outRefs[k]!);
     used.add(v.name);
     return { name, v };
   });
@@ -503,11 +661,20 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
     n.input = n.input.map((s) => renames.get(s) ?? s);
     n.output = n.output.map((s) => renames.get(s) ?? s);
   }
+  // an int32 or bool output that no graph input reaches: computed by ops that record no node
+  const integralConstant = outs.find(([, t], k) => !isFloatTensor(t) && outRefs[k]!.kind === "const");
+  const hint =
+    integralConstant === undefined
+      ? ""
+      : ` (output ${integralConstant[0]} is a ${integralConstant[1].dtype} tensor, computed by ops that record no node: record the graph under withDebugRecording, where the exporter follows them)`;
   for (const [name, t] of inputs) {
     if (!used.has(name)) {
+      const integral = !isFloatTensor(t);
       throw new OnnxError(
         fn,
-        `${fn}: inputs.${name} (shape ${fmtShape(t.shape)}) is not an input of the outputs' recorded graph; pass the tensor the outputs were computed from (with requiresGrad, so that its ops were recorded)`,
+        integral
+          ? `${fn}: inputs.${name} (${t.dtype}, shape ${fmtShape(t.shape)}) is not an input of the outputs' recorded graph; pass the tensor the outputs were computed from, and record the graph under withDebugRecording (the ops on ${t.dtype} tensors are followed only there)`
+          : `${fn}: inputs.${name} (shape ${fmtShape(t.shape)}) is not an input of the outputs' recorded graph; pass the tensor the outputs were computed from (with requiresGrad, so that its ops were recorded)${hint}`,
       );
     }
   }
@@ -523,8 +690,16 @@ export function exportGraph(fn: string, outputs: OnnxOutputs, options: ToOnnxOpt
   });
 }
 
+let castOp: OpCore["forward"] | null = null;
+
+/** The forward of core's cast, the one op whose built-in mapping takes int32 and bool inputs. */
+function castForward(): OpCore["forward"] {
+  castOp ??= cast(tensor([1], { requiresGrad: true }), "float64").creator!.op.forward;
+  return castOp;
+}
+
 /** Dims of a user mapping's output: symbolic where an input has a symbolic axis of that size at that position. */
-function guessDims(shape: readonly number[], inputs: readonly OnnxValue[]): Dim[] {
+function guessDims(shape: readonly number[], inputs: readonly ExportValue[]): Dim[] {
   return shape.map((size, i) => {
     for (const v of inputs) {
       const d = v.dims[i];

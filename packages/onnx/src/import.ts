@@ -4,13 +4,16 @@
  * recorded graph (backward, gradcheck, optimizers, viz snapshots).
  */
 import {
+  type AnyTensor,
   ArgumentError,
   broadcastShapes,
   broadcastTo,
   cast,
+  type DType,
   describeValue,
   type FloatDType,
   fmtShape,
+  isFloatTensor,
   isTensor,
   type NestedArray,
   Tensor,
@@ -21,17 +24,29 @@ import {
   abs,
   add,
   affine,
+  argmax,
+  argmin,
   clamp,
   concat,
   cos,
   cumsum,
   div,
   elu,
+  equal,
   exp,
+  floorDiv,
   gatherOp,
   gelu,
+  greater,
+  greaterEqual,
   leakyRelu,
+  less,
+  lessEqual,
   log,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  logicalXor,
   logSoftmax,
   logSumExp,
   matmul,
@@ -40,9 +55,11 @@ import {
   maximum,
   mean,
   minimum,
+  mod,
   mul,
   neg,
   normalCdf,
+  notEqual,
   padSliceOp,
   pow,
   relu,
@@ -62,6 +79,7 @@ import {
   sum,
   tanh,
   transpose,
+  where,
 } from "@gradgraph/nodes";
 import { type Dim, MIN_OPSET, OnnxError } from "./builder.js";
 import { boundary, entries, isBytes, isRecord, options as readOptions } from "./checks.js";
@@ -71,6 +89,7 @@ import {
   dataTypeName,
   decodeModel,
   decodeTensor,
+  elemTypeOf,
   type ModelProto,
   type NodeProto,
   readValueInfo,
@@ -78,10 +97,14 @@ import {
   TensorProto_DataType,
 } from "./proto.js";
 
-/** A value of an imported graph: a float tensor, or integers known when the graph runs (shapes, axes, indices). */
-type Value = Tensor | Ints;
+/**
+ * A value of an imported graph: a tensor (FLOAT and DOUBLE as float32 and float64, INT32 as int32,
+ * BOOL as bool), or integers known when the graph runs (shapes, axes, indices: INT64 and the
+ * narrower integer types).
+ */
+type Value = AnyTensor | Ints;
 
-/** Integer values (int64 and the other integer types), held as numbers. */
+/** Integer values (int64 and the other integer types but INT32), held as numbers. */
 class Ints {
   constructor(
     readonly values: readonly number[],
@@ -90,14 +113,17 @@ class Ints {
 }
 
 /** What a graph input accepts in `run`: a tensor, a number, a nested array, or integers for an integer input. */
-export type OnnxInput = Tensor | number | NestedArray | readonly number[] | Int32Array;
+export type OnnxInput = AnyTensor | number | NestedArray | readonly number[] | Int32Array;
 
 /** A graph input as the model declares it. */
 export interface OnnxInputInfo {
   /** The input's name. */
   readonly name: string;
-  /** Its element type: a float dtype, or `"int64"` (and other integer types) for indices. */
-  readonly dtype: FloatDType | "int64";
+  /**
+   * Its element type: a gradgraph dtype (FLOAT, DOUBLE, INT32 and BOOL inputs), or `"int64"` for
+   * the other integer types (indices, read as numbers).
+   */
+  readonly dtype: DType | "int64";
   /** Its dims: a size, a symbolic axis name, or null where the model leaves it unknown. */
   readonly dims: readonly (number | string | null)[] | null;
 }
@@ -126,7 +152,7 @@ export interface OnnxModel {
   run(
     inputs: Readonly<Record<string, OnnxInput>>,
     options?: { readonly params?: Readonly<Record<string, Tensor>> },
-  ): Record<string, Tensor>;
+  ): Record<string, AnyTensor>;
   /**
    * Exports the model again, with its current `params` (after training, say): `run` on `sample`
    * recorded for export, then {@link toOnnx} with the same input, param and output names.
@@ -140,6 +166,13 @@ export interface OnnxModel {
 /** A handler: the node's values in, its outputs out. */
 type Handler = (n: NodeCtx) => (Value | undefined)[];
 
+/** A node that ran, with the values it read: what computed an input (for Floor of a Div). */
+interface Ran {
+  readonly node: NodeProto;
+  readonly index: number;
+  readonly args: readonly (Value | undefined)[];
+}
+
 /** What a handler reads: the node's inputs and attributes. */
 class NodeCtx {
   constructor(
@@ -148,6 +181,8 @@ class NodeCtx {
     readonly args: readonly (Value | undefined)[],
     /** The model's opset (reductions take their axes as an input from 18). */
     readonly opset: number,
+    /** Per input, the node that computed it (undefined for an input, an initializer or a constant). */
+    readonly sources: readonly (Ran | undefined)[] = [],
   ) {}
 
   get where(): string {
@@ -162,19 +197,26 @@ class NodeCtx {
     return this.args[i] !== undefined;
   }
 
-  /** Float tensor input `i`. */
+  /**
+   * Tensor input `i`: a float, int32 or bool tensor (typed `Tensor`: every op takes the others
+   * too, as PyTorch's do); integers as an int32 tensor (float64 beyond int32's range).
+   */
   t(i: number): Tensor {
     const v = this.args[i];
     if (v === undefined) throw this.fail(`input ${i} is missing`);
-    if (v instanceof Ints) return tensor(Float64Array.from(v.values), { shape: [...v.shape], dtype: "float32" });
-    return v;
+    if (v instanceof Ints) {
+      const fits = v.values.every((x) => x === (x | 0));
+      return tensor(Float64Array.from(v.values), { shape: [...v.shape], dtype: fits ? "int32" : "float64" }) as Tensor;
+    }
+    return v as Tensor;
   }
 
-  /** Integer input `i` (a shape, axes, indices): known when the graph runs. */
+  /** Integer input `i` (a shape, axes, indices): known when the graph runs; an int32 or bool tensor's values. */
   ints(i: number): Ints {
     const v = this.args[i];
     if (v === undefined) throw this.fail(`input ${i} is missing`);
     if (v instanceof Ints) return v;
+    if (!isFloatTensor(v)) return new Ints(Array.from(v.data), v.shape);
     throw this.fail(
       `input ${i} (${this.node.input[i]}) must be integers (a constant, or computed from shapes), got a float tensor`,
     );
@@ -213,10 +255,10 @@ function reduction(fn: (x: Tensor, o: { axis?: number[]; keepdims: boolean }) =>
 }
 
 const unary =
-  (f: (x: Tensor) => Tensor): Handler =>
+  (f: (x: Tensor) => AnyTensor): Handler =>
   (n) => [f(n.t(0))];
 const binary =
-  (f: (a: Tensor, b: Tensor) => Tensor): Handler =>
+  (f: (a: Tensor, b: Tensor) => AnyTensor): Handler =>
   (n) => [f(n.t(0), n.t(1))];
 const fold =
   (f: (a: Tensor, b: Tensor) => Tensor): Handler =>
@@ -225,6 +267,34 @@ const fold =
     for (let i = 1; i < n.args.length; i++) acc = f(acc, n.t(i));
     return [acc];
   };
+
+/** Whether a value holds integers: Ints, or an int32 or bool tensor. */
+function isIntegral(v: Value | undefined): boolean {
+  return v instanceof Ints || (v !== undefined && !isFloatTensor(v));
+}
+
+/**
+ * ONNX's Div of integers, truncating toward zero: of Ints by one integer (shape arithmetic) as
+ * Ints; else floorDiv of the int32 tensors, plus 1 where the remainder is nonzero and the signs
+ * differ.
+ */
+function truncDiv(n: NodeCtx): Value {
+  const a = n.args[0];
+  const b = n.args[1];
+  if (a instanceof Ints && b instanceof Ints && b.values.length === 1 && b.shape.length <= a.shape.length) {
+    const d = b.values[0]!;
+    if (d === 0) throw n.fail("integer division by zero");
+    return new Ints(
+      a.values.map((v) => Math.trunc(v / d)),
+      a.shape,
+    );
+  }
+  const x = n.t(0);
+  const y = n.t(1);
+  const q = floorDiv(x, y);
+  const inexact = logicalAnd(notEqual(mod(x, y), 0), logicalXor(less(x, 0), less(y, 0)));
+  return where(inexact, add(q, 1), q);
+}
 
 /** A tensor's elements as integers (for Cast of a float constant to an integer type). */
 function toInts(t: Tensor): Ints {
@@ -235,7 +305,7 @@ function toInts(t: Tensor): Ints {
 }
 
 function reshapeValue(v: Value, shape: number[]): Value {
-  return v instanceof Ints ? new Ints(v.values, shape) : reshape(v, shape);
+  return v instanceof Ints ? new Ints(v.values, shape) : reshape(v as Tensor, shape);
 }
 
 /** `x` reshaped to `spec` with ONNX's rules: 0 copies the input's dim (unless allowzero), −1 is inferred. */
@@ -259,7 +329,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   Add: binary(add),
   Sub: binary(sub),
   Mul: binary(mul),
-  Div: binary(div),
+  // of integers (INT32 tensors, INT64 values) ONNX's Div truncates toward zero
+  Div: (n) => [isIntegral(n.args[0]) && isIntegral(n.args[1]) ? truncDiv(n) : div(n.t(0), n.t(1))],
   Pow: (n) => {
     const p = n.args[1];
     // a constant exponent of one element (what toOnnx writes for pow(x, number)) stays a number
@@ -468,12 +539,60 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   Cast: (n) => {
     const to = n.attr("to", TensorProto_DataType.FLOAT);
     const x = n.args[0]!;
-    if (to === TensorProto_DataType.FLOAT || to === TensorProto_DataType.DOUBLE) {
-      const dtype: FloatDType = to === TensorProto_DataType.FLOAT ? "float32" : "float64";
+    const dtype: DType | null =
+      to === TensorProto_DataType.FLOAT
+        ? "float32"
+        : to === TensorProto_DataType.DOUBLE
+          ? "float64"
+          : to === TensorProto_DataType.INT32
+            ? "int32"
+            : to === TensorProto_DataType.BOOL
+              ? "bool"
+              : null;
+    // to a gradgraph dtype: gradgraph's cast (truncation toward zero to int32, x != 0 to bool)
+    if (dtype !== null) {
       return [x instanceof Ints ? tensor(Float64Array.from(x.values), { shape: [...x.shape], dtype }) : cast(x, dtype)];
     }
-    if (INT_TYPES.has(to)) return [x instanceof Ints ? x : toInts(x)];
+    if (INT_TYPES.has(to)) {
+      // INT64 and the narrower integers: integers stay (an int32 or bool tensor as int32, a
+      // computed value: ArgMax's INT64 output); a float tensor's values, truncated, as integers
+      if (x instanceof Ints) return [x];
+      return [isFloatTensor(x) ? toInts(x) : cast(x, "int32")];
+    }
     throw n.fail(`casts to ${dataTypeName(to)} are not supported`);
+  },
+  // comparisons and logical ops: bool tensors
+  Equal: binary(equal),
+  Less: binary(less),
+  LessOrEqual: binary(lessEqual),
+  Greater: binary(greater),
+  GreaterOrEqual: binary(greaterEqual),
+  Not: unary(logicalNot),
+  And: binary(logicalAnd),
+  Or: binary(logicalOr),
+  Xor: binary(logicalXor),
+  Where: (n) => [where(n.t(0), n.t(1), n.t(2))],
+  ArgMax: (n) => [argReduction(n, argmax)],
+  ArgMin: (n) => [argReduction(n, argmin)],
+  // Python's floor remainder (fmod 0, integers), or C's fmod (fmod 1): |a| mod |b| with a's sign
+  Mod: (n) => {
+    const a = n.t(0);
+    const b = n.t(1);
+    const fmod = n.attr("fmod", 0);
+    if (fmod === 0) return [mod(a, b)];
+    const r = mod(abs(a), abs(b));
+    return [where(less(a, 0), neg(r), r)];
+  },
+  // floor(a / b) of a Div: floorDiv(a, b); of anything else x: floorDiv(x, 1), which is floor(x)
+  Floor: (n) => {
+    const src = n.sources[0];
+    if (src !== undefined && src.node.opType === "Div" && src.args.length === 2) {
+      const div = new NodeCtx(src.node, src.index, src.args, n.opset);
+      return [floorDiv(div.t(0), div.t(1))];
+    }
+    const x = n.args[0];
+    if (x instanceof Ints) return [x];
+    return [floorDiv(n.t(0), 1)];
   },
   Pad: (n) => {
     let x = n.t(0);
@@ -607,7 +726,13 @@ function evenSplit(dim: number, pieces: number): number[] {
   return Array.from({ length: pieces }, (_, i) => Math.max(Math.min(size, dim - i * size), 0));
 }
 
-/** A tensor proto as a value: floats as a constant tensor, integers as Ints. */
+/** ArgMax or ArgMin: the index (first extremum) along `axis`, as int32 (ONNX's INT64). */
+function argReduction(n: NodeCtx, f: typeof argmax): Value {
+  if (n.attr("select_last_index", 0) !== 0) throw n.fail("select_last_index 1 is not supported (the first index is)");
+  return f(n.t(0), { axis: n.attr("axis", 0), keepdims: n.attr("keepdims", 1) !== 0 });
+}
+
+/** A tensor proto as a value: floats, INT32 and BOOL as a constant tensor, other integers as Ints. */
 function tensorValue(n: NodeCtx | null, t: TensorProto): Value {
   const d = decodeTensor(t);
   const what = n === null ? `initializer ${JSON.stringify(t.name)}` : n.where;
@@ -618,7 +743,14 @@ function tensorValue(n: NodeCtx | null, t: TensorProto): Value {
     );
   }
   if (d.values instanceof Float32Array || d.values instanceof Float64Array) {
-    return new Tensor(d.values, d.shape);
+    return new Tensor<FloatDType>(d.values, d.shape);
+  }
+  if (d.dataType === TensorProto_DataType.INT32) return new Tensor<"int32">(Int32Array.from(d.values), d.shape);
+  if (d.dataType === TensorProto_DataType.BOOL) {
+    return new Tensor<"bool">(
+      Uint8Array.from(d.values, (v) => (v !== 0 ? 1 : 0)),
+      d.shape,
+    );
   }
   return new Ints(d.values, d.shape);
 }
@@ -678,7 +810,8 @@ function load(bytes: Uint8Array): OnnxModel {
   const constants = new Map<string, Value>();
   for (const init of graph.initializer) {
     const v = tensorValue(null, init);
-    if (v instanceof Tensor) {
+    // the float initializers are the weights; int32 and bool ones (and other integers) constants
+    if (v instanceof Tensor && isFloatTensor(v)) {
       v.requiresGrad = true;
       params[init.name] = v;
     } else constants.set(init.name, v);
@@ -689,14 +822,9 @@ function load(bytes: Uint8Array): OnnxModel {
     .map((v) => {
       const info = readValueInfo(v);
       if (info === null) throw new OnnxError(fn, `${fn}: input ${JSON.stringify(v.name)} is not a tensor`);
-      const dtype =
-        info.elemType === TensorProto_DataType.DOUBLE
-          ? "float64"
-          : info.elemType === TensorProto_DataType.FLOAT
-            ? "float32"
-            : INT_TYPES.has(info.elemType)
-              ? "int64"
-              : null;
+      // FLOAT, DOUBLE, INT32 and BOOL as gradgraph's dtypes; the other integers as numbers
+      const own = elemTypeOf(info.elemType);
+      const dtype = own !== null && own !== "int64" ? own : INT_TYPES.has(info.elemType) ? "int64" : null;
       if (dtype === null) {
         throw new OnnxError(
           fn,
@@ -711,8 +839,8 @@ function load(bytes: Uint8Array): OnnxModel {
   const run = (
     given: Readonly<Record<string, OnnxInput>>,
     options?: { readonly params?: Readonly<Record<string, Tensor>> },
-  ): Record<string, Tensor> => boundary("run", () => runGraph(given, options));
-  const runGraph = (givenArg: unknown, options: unknown): Record<string, Tensor> => {
+  ): Record<string, AnyTensor> => boundary("run", () => runGraph(given, options));
+  const runGraph = (givenArg: unknown, options: unknown): Record<string, AnyTensor> => {
     const f = "run";
     if (!isRecord(givenArg)) {
       throw new ArgumentError(
@@ -753,6 +881,7 @@ function load(bytes: Uint8Array): OnnxModel {
           `${f}: the model has no input ${JSON.stringify(k)} (its inputs: ${inputNames.join(", ")})`,
         );
     }
+    const ran = new Map<string, Ran>();
     graph.node.forEach((node, i) => {
       const args = node.input.map((name) => {
         if (name === "") return undefined;
@@ -765,7 +894,13 @@ function load(bytes: Uint8Array): OnnxModel {
         }
         return v;
       });
-      const ctx = new NodeCtx(node, i, args, opset);
+      const ctx = new NodeCtx(
+        node,
+        i,
+        args,
+        opset,
+        node.input.map((name) => ran.get(name)),
+      );
       let outs: (Value | undefined)[];
       try {
         outs = HANDLERS[node.opType]!(ctx);
@@ -774,10 +909,13 @@ function load(bytes: Uint8Array): OnnxModel {
         throw new OnnxError(f, `${f}: ${ctx.where} failed: ${(e as Error).message}`, { cause: e });
       }
       node.output.forEach((name, k) => {
-        if (name !== "" && outs[k] !== undefined) env.set(name, outs[k]!);
+        if (name !== "" && outs[k] !== undefined) {
+          env.set(name, outs[k]!);
+          ran.set(name, { node, index: i, args });
+        }
       });
     });
-    const result: Record<string, Tensor> = {};
+    const result: Record<string, AnyTensor> = {};
     for (const name of outputNames) {
       const v = env.get(name);
       if (v === undefined) throw new OnnxError(f, `${f}: output ${JSON.stringify(name)} is computed by no node`);
@@ -798,13 +936,18 @@ function load(bytes: Uint8Array): OnnxModel {
       const f = "toOnnx";
       return boundary(f, () => {
         const given = new Map(entries(f, "sample", sample));
-        const xs: Record<string, Tensor> = {};
+        const xs: Record<string, AnyTensor> = {};
         for (const info of inputs) {
           const v = inputValue(f, info, given.get(info.name) as OnnxInput | undefined);
           if (v instanceof Ints) {
-            throw new OnnxError(f, `${f}: input ${info.name} holds integers; only float inputs can be exported`);
+            throw new OnnxError(
+              f,
+              `${f}: input ${info.name} holds ${info.dtype} integers, which gradgraph reads as numbers; only FLOAT, DOUBLE, INT32 and BOOL inputs can be exported`,
+            );
           }
-          xs[info.name] = new Tensor(v.data.slice(), v.shape, true);
+          // a float input requires grad, so that the ops on it are recorded; an int32 or bool one
+          // is followed through the ops' origins
+          xs[info.name] = new Tensor<DType>(v.data.slice(), v.shape, isFloatTensor(v)) as AnyTensor;
         }
         const outs = withDebugRecording(() => run(xs));
         const opts = readOptions<{ opset?: number; dynamicAxes?: DynamicAxes }>(f, options, ["opset", "dynamicAxes"]);
@@ -830,11 +973,18 @@ function inputValue(f: string, info: OnnxInputInfo, v: OnnxInput | undefined): V
     }
     value = new Ints(values, shape);
   } else {
-    let t: Tensor;
+    let t: AnyTensor;
     try {
-      t = isTensor(v) ? v : tensor(v as NestedArray, { dtype: info.dtype });
+      // numbers for an INT32 input are read as float64 first, so that a fraction is refused below
+      t = isTensor(v) ? v : tensor(v as NestedArray, { dtype: info.dtype === "int32" ? "float64" : info.dtype });
     } catch (e) {
       throw new OnnxError(f, `${f}: input ${JSON.stringify(info.name)}: ${(e as Error).message}`, { cause: e });
+    }
+    if (info.dtype === "int32" && isFloatTensor(t) && !t.data.every((x) => x === (x | 0))) {
+      throw new OnnxError(
+        f,
+        `${f}: input ${JSON.stringify(info.name)} is INT32 and takes int32 integers, got ${describeValue(v)}`,
+      );
     }
     value = t.dtype === info.dtype ? t : cast(t, info.dtype);
   }

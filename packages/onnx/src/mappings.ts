@@ -6,10 +6,11 @@
  * symbolic where a dynamic axis flows through.
  */
 import {
+  type AnyTensor,
   broadcastTo,
   cast,
+  type DType,
   type FloatDType,
-  type OnnxValue,
   type OpCore,
   type Shape,
   sumTo,
@@ -17,7 +18,7 @@ import {
   tensor,
 } from "@gradgraph/core";
 import { ops } from "@gradgraph/nodes";
-import { type Dim, fmtDims, type GraphBuilder } from "./builder.js";
+import { type Dim, type ExportValue, fmtDims, type GraphBuilder } from "./builder.js";
 
 /** What a mapping returns per output: its name and dims. */
 export interface Emitted {
@@ -28,15 +29,15 @@ export interface Emitted {
 /** What a built-in mapping can ask about the node's inputs beyond their values. */
 export interface EmitContext {
   readonly b: GraphBuilder;
-  readonly inputs: readonly OnnxValue[];
+  readonly inputs: readonly ExportValue[];
   readonly outShapes: readonly Shape[];
   readonly dtype: FloatDType;
   /** The tensor of input `i` when it is a constant (not an input, a param or a node's output). */
-  constantOf(i: number): Tensor | null;
+  constantOf(i: number): AnyTensor | null;
   /** The node that produced input `i`, when its output is used only there. */
   soleProducer(
     i: number,
-  ): { readonly op: OpCore; readonly attrs: unknown; readonly inputs: readonly OnnxValue[] } | null;
+  ): { readonly op: OpCore; readonly attrs: unknown; readonly inputs: readonly ExportValue[] } | null;
 }
 
 /** A built-in mapping. */
@@ -73,7 +74,7 @@ interface SumAttrs {
 }
 
 /** Dims of a reduction's output. */
-function reducedDims(x: OnnxValue, { axes, keepdims }: SumAttrs): Dim[] {
+function reducedDims(x: ExportValue, { axes, keepdims }: SumAttrs): Dim[] {
   return keepdims ? x.dims.map((d, i) => (axes.includes(i) ? 1 : d)) : x.dims.filter((_, i) => !axes.includes(i));
 }
 
@@ -106,7 +107,7 @@ function meanOf(ctx: EmitContext): Emitted[] | null {
 }
 
 /** The class index of each row of `t` (rows along the last axis) when `t` is exactly one-hot, else null. */
-function oneHotLabels(t: Tensor): number[] | null {
+function oneHotLabels(t: AnyTensor): number[] | null {
   const C = t.shape[t.rank - 1]!;
   if (C === 0) return null;
   const labels: number[] = [];
@@ -137,7 +138,7 @@ interface SceIndicesAttrs extends SceAttrs {
 
 function softmaxCrossEntropy(ctx: EmitContext, attrs: SceAttrs | undefined): Emitted[] {
   const { b, inputs } = ctx;
-  const [s, t] = inputs as [OnnxValue, OnnxValue];
+  const [s, t] = inputs as [ExportValue, ExportValue];
   const C = s.shape[s.shape.length - 1]!;
   if (attrs !== undefined) {
     // PyTorch's options for probability targets: −Σ w·((1 − ε)·t + ε/C)·logSoftmax(s) per row
@@ -176,7 +177,7 @@ function softmaxCrossEntropy(ctx: EmitContext, attrs: SceAttrs | undefined): Emi
 }
 
 /** `−Σ targets·logSoftmax(s)` along the class axis: one loss per row, of the scores' batch shape. */
-function perRowLoss({ b }: EmitContext, s: OnnxValue, targets: string): string {
+function perRowLoss({ b }: EmitContext, s: ExportValue, targets: string): string {
   const lp = b.op("LogSoftmax", [s.name], { axis: -1 });
   return b.op("Neg", [b.reduce("ReduceSum", b.op("Mul", [targets, lp]), [s.shape.length - 1], false)]);
 }
@@ -222,7 +223,7 @@ function softmaxCrossEntropyIndices(ctx: EmitContext, attrs: SceIndicesAttrs): E
     });
     if (reduction !== "none") return one(loss, []);
     if (s.shape.length === 2) return one(loss, batch);
-    const flat: OnnxValue = { name: loss, shape: [R], dims: [rowsDim(s)], dtype: s.dtype };
+    const flat: ExportValue = { name: loss, shape: [R], dims: [rowsDim(s)], dtype: s.dtype };
     return one(b.reshape(flat, s.shape.slice(0, -1), batch), batch);
   }
   // the targets A: row n holds (1 − ε)·w_y at its label y plus ε/C·w_c at every class (zeros when ignored)
@@ -242,7 +243,7 @@ function softmaxCrossEntropyIndices(ctx: EmitContext, attrs: SceIndicesAttrs): E
 }
 
 /** The dim of the rows of scores [..., C] flattened to [R, C]: symbolic when a leading axis is. */
-function rowsDim(s: OnnxValue): Dim {
+function rowsDim(s: ExportValue): Dim {
   return mergedDim(s.dims.slice(0, -1));
 }
 
@@ -320,7 +321,11 @@ function reshape({ b, inputs: [x], outShapes }: EmitContext): Emitted[] {
  * merged, to the first dim of the rest that their recorded sizes divide (batch-first). Null when
  * none does.
  */
-export function reshapeDims(x: OnnxValue, shape: readonly number[], sizeOf: (symbol: string) => number): Dim[] | null {
+export function reshapeDims(
+  x: ExportValue,
+  shape: readonly number[],
+  sizeOf: (symbol: string) => number,
+): Dim[] | null {
   const out: Dim[] = [...shape];
   if (!x.dims.some((d) => typeof d === "string")) return out;
   const s = x.shape;
@@ -658,7 +663,7 @@ const GELU_C = 0.7978845608028654;
 const GELU_K = 0.044715;
 
 /** Φ(x) = (1 + Erf(x/√2)) / 2 as ONNX nodes. */
-function phi(b: GraphBuilder, x: string, dtype: FloatDType): string {
+function phi(b: GraphBuilder, x: string, dtype: DType): string {
   const erf = b.op("Erf", [b.op("Mul", [x, b.scalar(SQRT1_2, dtype)])]);
   return b.op("Mul", [b.op("Add", [erf, b.scalar(1, dtype)]), b.scalar(0.5, dtype)]);
 }
@@ -854,10 +859,11 @@ export function builtins(): Map<OpCore["forward"], Builtin> {
     [ops.clone, ({ b, inputs: [x] }) => one(b.op("Identity", [x!.name]), x!.dims)],
     [engineOp(() => broadcastTo(leaf(), [2, 2])), broadcast],
     [engineOp(() => sumTo(tensor([[1, 2]], { requiresGrad: true }), [2])), sumToMapping],
+    // any dtype to any: ONNX's Cast truncates toward zero to INT32 and reads nonzero as true to BOOL,
+    // as gradgraph's cast does
     [
       engineOp(() => cast(leaf(), "float64")),
-      ({ b, inputs: [x] }, { dtype }: { dtype: FloatDType }) =>
-        one(b.op("Cast", [x!.name], { to: dtype === "float32" ? 1 : 11 }), x!.dims),
+      ({ b, inputs: [x] }, { dtype }: { dtype: DType }) => one(b.cast(x!.name, dtype), x!.dims),
     ],
   ];
   table = new Map(entries.map(([k, f]) => ["spec" in k ? (k.spec.forward as OpCore["forward"]) : k, f as Builtin]));

@@ -4,7 +4,7 @@
  * back. No wire format is written by hand: `toBinary`/`fromBinary` encode and decode.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { FloatDType, OnnxAttribute } from "@gradgraph/core";
+import type { DType, OnnxAttribute } from "@gradgraph/core";
 import {
   type AttributeProto,
   AttributeProto_AttributeType,
@@ -31,16 +31,44 @@ import {
 export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto };
 export { AttributeProto_AttributeType, TensorProto_DataType };
 
-/** The element types gradgraph exchanges with ONNX: its float dtypes, and int64 for shapes and indices. */
-export type ElemType = FloatDType | "int64";
+/**
+ * The element types gradgraph exchanges with ONNX: its dtypes (FLOAT, DOUBLE, INT32, BOOL), and
+ * int64 for shapes and indices.
+ */
+export type ElemType = DType | "int64";
 
 /** The ONNX `TensorProto.DataType` of an element type. */
 export function dataTypeOf(t: ElemType): TensorProto_DataType {
-  return t === "float32"
-    ? TensorProto_DataType.FLOAT
-    : t === "float64"
-      ? TensorProto_DataType.DOUBLE
-      : TensorProto_DataType.INT64;
+  switch (t) {
+    case "float32":
+      return TensorProto_DataType.FLOAT;
+    case "float64":
+      return TensorProto_DataType.DOUBLE;
+    case "int32":
+      return TensorProto_DataType.INT32;
+    case "bool":
+      return TensorProto_DataType.BOOL;
+    default:
+      return TensorProto_DataType.INT64;
+  }
+}
+
+/** The element type of an ONNX data type gradgraph exchanges (see {@link ElemType}), else null. */
+export function elemTypeOf(t: number): ElemType | null {
+  switch (t) {
+    case TensorProto_DataType.FLOAT:
+      return "float32";
+    case TensorProto_DataType.DOUBLE:
+      return "float64";
+    case TensorProto_DataType.INT32:
+      return "int32";
+    case TensorProto_DataType.BOOL:
+      return "bool";
+    case TensorProto_DataType.INT64:
+      return "int64";
+    default:
+      return null;
+  }
 }
 
 /** The name ONNX gives a data type, for messages (`FLOAT16`, `INT32`, ...). */
@@ -60,11 +88,20 @@ export function tensorProto(
     const a = new BigInt64Array(values.length);
     for (let i = 0; i < values.length; i++) a[i] = BigInt(values[i]!);
     bytes = new Uint8Array(a.buffer);
+  } else if (type === "bool") {
+    // one byte per element, 0 or 1
+    bytes = Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
   } else {
-    const a = type === "float32" ? Float32Array.from(values) : Float64Array.from(values);
+    const a =
+      type === "float32"
+        ? Float32Array.from(values)
+        : type === "int32"
+          ? Int32Array.from(values)
+          : Float64Array.from(values);
     bytes = new Uint8Array(a.buffer);
   }
-  if (!littleEndian()) bytes = swapBytes(bytes, type === "float32" ? 4 : 8);
+  const width = type === "bool" ? 1 : type === "float32" || type === "int32" ? 4 : 8;
+  if (!littleEndian() && width > 1) bytes = swapBytes(bytes, width);
   return create(TensorProtoSchema, {
     name,
     dims: shape.map((d) => BigInt(d)),

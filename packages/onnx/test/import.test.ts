@@ -3,7 +3,7 @@
  * gradients pass gradcheck, the nn optimizers train it; the round trip export → import →
  * fine-tune → export runs in ONNX Runtime; viz draws it; an unsupported operator is named.
  */
-import { assertGradcheck, grad, Rng, randn, type Tensor, tensor } from "@gradgraph/core";
+import { assertFloatTensor, assertGradcheck, grad, Rng, randn, type Tensor, tensor } from "@gradgraph/core";
 import { Adam, loadSpiral, SGD, TwoLayerNet } from "@gradgraph/nn";
 import { softmaxCrossEntropy } from "@gradgraph/nodes";
 import { snapshot, toDot } from "@gradgraph/viz";
@@ -88,7 +88,7 @@ describe("fromOnnx", () => {
     const net = new TwoLayerNet(2, 4, 3, { seed: 6 });
     const x = tensor([[0.1, 0.2]]);
     const model = fromOnnx(exportModel(net, x, { paramNames: ["W1", "b1", "W2", "b2"] }));
-    const y = model.run({ x }).scores!;
+    const y = assertFloatTensor("test", "scores", model.run({ x }).scores);
     const snap = snapshot(y, { params: model.params });
     const recorded = snapshot(net.predict(x), {
       params: { W1: net.params[0]!, b1: net.params[1]!, W2: net.params[2]!, b2: net.params[3]! },
@@ -146,7 +146,7 @@ describe("fromOnnx", () => {
     ]);
     // gradients through the replacement: none to the replaced entries of x, all to u
     const leaf = tensor(x.toArray() as number[][], { requiresGrad: true });
-    const [gx, gu] = grad(model.run({ x: leaf }).z!.sum(), [leaf, model.params.u!]);
+    const [gx, gu] = grad(assertFloatTensor("test", "z", model.run({ x: leaf }).z).sum(), [leaf, model.params.u!]);
     expect(gx!.toArray()).toEqual([
       [0, 1, 1],
       [1, 1, 1],

@@ -7,10 +7,14 @@
  * fromOnnx too, and gives ONNX Runtime's values.
  */
 import {
+  type AnyTensor,
+  assertFloatTensor,
   broadcastTo,
   cast,
+  type DType,
   type FloatDType,
   grad,
+  isFloatTensor,
   type MultiOp,
   type Op,
   type OpTestSpec,
@@ -108,6 +112,12 @@ async function checkExport(
     opset: number;
     domain?: readonly [number, number];
     domains?: readonly (readonly [number, number] | undefined)[];
+    /**
+     * Per input, the dtype of one through which no gradient flows (the op's `test.dtypes`, as
+     * checkOp reads them: `bool` draws 0 and 1, `int32` integers of the domain): held fixed, a
+     * constant of the exported graph.
+     */
+    dtypes?: readonly (DType | undefined)[];
     /** Checked against ONNX Runtime only, not imported back (see EXPORT_ONLY). */
     exportOnly?: boolean;
   },
@@ -126,15 +136,23 @@ async function checkExport(
         ],
       };
       const c = draw(pick);
-      const xs = c.shapes.map((s, k) => {
+      const xs = c.shapes.map((s, k): AnyTensor => {
         const n = s.reduce((a, b) => a * b, 1);
-        const v = values(g, n, options.domains?.[k] ?? options.domain ?? [-2, 2]);
+        const [lo, hi] = options.domains?.[k] ?? options.domain ?? [-2, 2];
+        const fixed = options.dtypes?.[k];
+        if (fixed === "bool" || fixed === "int32") {
+          const [l, h] = fixed === "bool" ? [0, 1] : [Math.ceil(lo), Math.floor(hi)];
+          const v = g(fc.array, fc.integer({ min: l, max: h }), { minLength: n, maxLength: n });
+          return tensor(v, { shape: [...s], dtype: fixed });
+        }
+        const v = values(g, n, [lo, hi]);
         return tensor(Float64Array.from(v), { shape: [...s], dtype: options.dtype, requiresGrad: true });
       });
-      if (c.precondition && !c.precondition(xs)) return;
-      const out = withDebugRecording(() => c.call(xs));
+      if (c.precondition && !c.precondition(xs as Tensor[])) return;
+      const out = withDebugRecording(() => c.call(xs as Tensor[]));
       const outs = Array.isArray(out) ? out : [out];
-      const inputs = Object.fromEntries(xs.map((x, k) => [`in${k}`, x]));
+      // the graph's inputs: the float tensors (the int32 and bool ones are constants of it)
+      const inputs = Object.fromEntries(xs.flatMap((x, k) => (isFloatTensor(x) ? [[`in${k}`, x]] : [])));
       const bytes = toOnnx(outs, { inputs, opset: options.opset });
       const result = await runOrt(bytes, inputs);
       // and imported back, the model gives ONNX Runtime's values
@@ -158,12 +176,8 @@ async function checkExport(
  */
 const FLOAT32_ONLY_IN_ORT = new Set(["normalCdf", "gelu"]);
 
-/**
- * Ops whose export uses operators fromOnnx does not import yet: reluGrad (relu's derivative, in a
- * gradient graph) is Where(Greater(x, 0), gy, 0), and gradgraph has no boolean tensors for
- * Greater's output yet.
- */
-const EXPORT_ONLY = new Set(["reluGrad"]);
+/** Ops whose export uses operators fromOnnx does not import (none now: reluGrad's Where(Greater) imports). */
+const EXPORT_ONLY = new Set<string>([]);
 
 /** Every op of @gradgraph/nodes, by name. */
 const NODE_OPS = Object.entries(ops) as [string, AnyOp][];
@@ -186,6 +200,7 @@ describe("every op of @gradgraph/nodes exports to ONNX and gives gradgraph's val
           exportOnly: EXPORT_ONLY.has(name),
           ...(test.domain ? { domain: test.domain } : {}),
           ...(test.domains ? { domains: test.domains } : {}),
+          ...(test.dtypes ? { dtypes: test.dtypes } : {}),
         });
         expect(n).toBeGreaterThan(0);
       }
@@ -411,7 +426,7 @@ describe("the engine's own ops and the special forms", () => {
       const bytes = toOnnx([loss], { inputs: { s } });
       expect(opTypes(bytes)).toEqual(["SoftmaxCrossEntropyLoss"]);
       const model = fromOnnx(bytes);
-      const back = model.run({ s }).output_0!;
+      const back = assertFloatTensor("test", "output_0", model.run({ s }).output_0);
       expect(back.creator?.opName).toBe("softmaxCrossEntropyIndices");
       expect(back.shape).toEqual(loss.shape);
       // the same values, and the same gradients with respect to the scores
@@ -497,7 +512,7 @@ describe("numpy indexing", () => {
       const bytes = toOnnx([out], { inputs: { x }, params: { W }, opset });
       expectClose((await runOrt(bytes, { x })).output_0, out, `opset ${opset}`);
       const model = fromOnnx(bytes);
-      const y = model.run({ x }).output_0!;
+      const y = assertFloatTensor("test", "output_0", model.run({ x }).output_0);
       const [gW] = grad(sum(y), [model.params.W!]);
       const [expected] = grad(sum(mul(gather(W, ids), x)), [W]);
       expect(Array.from(gW!.data)).toEqual(Array.from(expected!.data));

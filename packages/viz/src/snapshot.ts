@@ -17,8 +17,8 @@
 import { alg, Graph } from "@dagrejs/graphlib";
 import {
   ArgumentError,
+  type DType,
   describeValue,
-  type FloatDType,
   isNode,
   isTensor,
   type Node,
@@ -47,7 +47,7 @@ export type SnapshotOpInput = {
   /** Its shape, known for tracked inputs, else `null`. */
   readonly shape: readonly number[] | null;
   /** Its dtype, known for tracked inputs, else `null`. */
-  readonly dtype: FloatDType | null;
+  readonly dtype: DType | null;
 };
 
 /** One tensor an op saved for backward (a copy of `Node.saved`'s entry). */
@@ -61,7 +61,7 @@ export type SnapshotSaved = {
   /** The saved tensor's shape. */
   readonly shape: readonly number[];
   /** The saved tensor's dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
 };
 
 /** A recorded op application. */
@@ -81,7 +81,7 @@ export type SnapshotOpNode = {
   /** The shape of each output (one entry for single-output ops). */
   readonly outShapes: readonly (readonly number[])[];
   /** The outputs' dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
   /** What forward saved for backward (empty once released). */
   readonly saved: readonly SnapshotSaved[];
   /** True after a backward without `retainGraph` freed what forward saved. */
@@ -97,7 +97,7 @@ export type SnapshotGrad = {
   /** The gradient's shape (the leaf's). */
   readonly shape: readonly number[];
   /** The gradient's dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
   /** The L2 norm, computed in float64 (NaN when the gradient holds NaN). */
   readonly norm: number;
 };
@@ -118,7 +118,7 @@ export type SnapshotLeafNode = {
   /** The leaf tensor's shape. */
   readonly shape: readonly number[];
   /** The leaf tensor's dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
   /**
    * The tensor's `requiresGrad` when the snapshot was taken: true for the leaves an op consumed
    * (only leaves that require grad are recorded), and false for an output that is a constant.
@@ -141,7 +141,7 @@ export type SnapshotOutputNode = {
   /** The output tensor's shape. */
   readonly shape: readonly number[];
   /** The output tensor's dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
   /** The output tensor's `requiresGrad` (false when no recorded op or tracked leaf produced it). */
   readonly requiresGrad: boolean;
   /** The id of the op or leaf node that produced it. */
@@ -172,7 +172,7 @@ export type SnapshotEdge = {
   /** The tensor's shape. */
   readonly shape: readonly number[];
   /** The tensor's dtype. */
-  readonly dtype: FloatDType;
+  readonly dtype: DType;
 };
 
 /** A group of nodes (a layer), drawn as a cluster. */
@@ -721,7 +721,7 @@ function isShape(v: unknown): boolean {
 }
 
 function isDType(v: unknown): boolean {
-  return v === "float32" || v === "float64";
+  return v === "float32" || v === "float64" || v === "int32" || v === "bool";
 }
 
 function isStringOrNull(v: unknown): boolean {
@@ -732,7 +732,9 @@ function isStringOrNull(v: unknown): boolean {
 function nodeProblem(n: Record<string, unknown>): string | null {
   if (!isStringOrNull(n.group)) return `has a group that is neither a string nor null: ${describeValue(n.group)}`;
   if (!isIndex(n.order)) return `has an order that is not a non-negative integer: ${describeValue(n.order)}`;
-  if (!isDType(n.dtype)) return `has a dtype that is not 'float32' or 'float64': ${describeValue(n.dtype)}`;
+  if (!isDType(n.dtype)) {
+    return `has a dtype that is not 'float32', 'float64', 'int32' or 'bool': ${describeValue(n.dtype)}`;
+  }
   switch (n.kind) {
     case "op": {
       if (typeof n.op !== "string") return "has no op name";

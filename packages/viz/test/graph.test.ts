@@ -29,6 +29,7 @@ import {
   div,
   exp,
   getItem,
+  greater,
   log,
   logSoftmax,
   logSumExp,
@@ -57,6 +58,7 @@ import {
   sum,
   tanh,
   transpose,
+  where,
 } from "@gradgraph/nodes";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { produce } from "immer";
@@ -514,6 +516,9 @@ describe("toDot and renderSvg", () => {
       x.gather([2, 0, 2], 1),
       ops.padStrided([x], { starts: [0, 4], steps: [2, -2], shape: [3, 5] }),
       ops.scatterAdd([x], { indices: [1, 1, 0], indexShape: [3], axis: 1, dim: 2 }),
+      // selection by a bool mask, and the floor remainder
+      where(greater(x, 0), x, y),
+      x.mod(pos),
     ];
     let loss: Tensor = sum(parts[0]!);
     for (const p of parts.slice(1)) loss = add(loss, sum(p));

@@ -1,5 +1,5 @@
 /** Dropout with a seeded generator (inverted dropout, as PyTorch). */
-import { ArgumentError, allocArray, assertTensor, describeValue, Rng, type Seed, Tensor } from "@gradgraph/core";
+import { ArgumentError, allocArray, assertFloatTensor, describeValue, Rng, type Seed, Tensor } from "@gradgraph/core";
 import { mul } from "@gradgraph/nodes";
 import { notAnInstance, optionsIn, seedIn } from "../checks.js";
 import { BaseLayer } from "./layer.js";
@@ -46,7 +46,7 @@ export class Dropout extends BaseLayer {
   protected compute(x: Tensor): Tensor {
     if (typeof this !== "object" || this === null || !(#rng in this))
       throw notAnInstance("Dropout.compute", "Dropout", this);
-    assertTensor("Dropout.forward", "x", x);
+    assertFloatTensor("Dropout.forward", "x", x);
     if (!this.train || this.ratio === 0) return mul(x, 1);
     const keep = 1 / (1 - this.ratio);
     const m = allocArray(x.dtype, x.size);

@@ -135,6 +135,12 @@ export function checkUpdateArgs(fn: string, params: unknown, grads: unknown): vo
         `${fn}: params[${i}] (shape ${fmtShape(p.shape)}) is ${p.dtype} but grads[${i}] (shape ${fmtShape(g.shape)}) is ${g.dtype}`,
       );
     }
+    if (p.dtype === "int32" || p.dtype === "bool") {
+      throw new DTypeError(
+        fn,
+        `${fn}: params[${i}] (shape ${fmtShape(p.shape)}) is ${p.dtype}; only float tensors are trained`,
+      );
+    }
   }
 }
 
