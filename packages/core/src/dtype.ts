@@ -17,9 +17,13 @@ export type IntegralDType = "int32" | "bool";
 
 /** The typed array behind each dtype: `bool` is a Uint8Array holding 0 or 1. */
 export interface DTypeArrays {
+  /** 32-bit floats. */
   float32: Float32Array;
+  /** 64-bit floats. */
   float64: Float64Array;
+  /** 32-bit signed integers. */
   int32: Int32Array;
+  /** Truth values, one byte each, 0 or 1. */
   bool: Uint8Array;
 }
 

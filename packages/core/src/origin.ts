@@ -52,7 +52,9 @@ export class OpCall {
 
 /** How a tensor was computed: the op call, and which of its outputs the tensor is. */
 export interface TensorOrigin {
+  /** The op call that returned the tensor. */
   readonly call: OpCall;
+  /** Which of the call's outputs it is (0 for a single-output op). */
   readonly outputIndex: number;
 }
 

@@ -82,6 +82,7 @@ export {
   stridedSliceOp,
 } from "./indexing.js";
 export {
+  type ArgAttrs,
   type ArgOptions,
   argmax,
   argmaxOp,

@@ -262,9 +262,11 @@ export function where<A extends TensorLike, B extends TensorLike>(condition: Ten
 // ---------------------------------------------------------------------------------------------
 // argmax, argmin
 
-interface ArgAttrs {
+/** The attributes of `argmaxOp` and `argminOp` (what `argmax`'s options become). */
+export interface ArgAttrs {
   /** The axis, or null for the index into the flattened tensor. */
   readonly axis: number | null;
+  /** Keep the reduced axis (all of them, for a null axis) as size 1. */
   readonly keepdims: boolean;
 }
 
@@ -516,24 +518,39 @@ export function mod<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kep
  * exists). `checkOp` has nothing to check in them; their tests compare values.
  */
 export const integralOps = {
+  /** {@link equalOp}, behind {@link equal}. */
   equal: equalOp,
+  /** {@link notEqualOp}, behind {@link notEqual}. */
   notEqual: notEqualOp,
+  /** {@link lessOp}, behind {@link less}. */
   less: lessOp,
+  /** {@link lessEqualOp}, behind {@link lessEqual}. */
   lessEqual: lessEqualOp,
+  /** {@link greaterOp}, behind {@link greater}. */
   greater: greaterOp,
+  /** {@link greaterEqualOp}, behind {@link greaterEqual}. */
   greaterEqual: greaterEqualOp,
+  /** {@link logicalAndOp}, behind {@link logicalAnd}. */
   logicalAnd: logicalAndOp,
+  /** {@link logicalOrOp}, behind {@link logicalOr}. */
   logicalOr: logicalOrOp,
+  /** {@link logicalXorOp}, behind {@link logicalXor}. */
   logicalXor: logicalXorOp,
+  /** {@link logicalNotOp}, behind {@link logicalNot}. */
   logicalNot: logicalNotOp,
+  /** {@link argmaxOp}, behind {@link argmax}. */
   argmax: argmaxOp,
+  /** {@link argminOp}, behind {@link argmin}. */
   argmin: argminOp,
+  /** {@link floorDivOp}, behind {@link floorDiv}. */
   floorDiv: floorDivOp,
 } as const;
 
 /** The differentiable ops of this module. */
 export const selectionOps = {
+  /** {@link whereOp}, behind {@link where}. */
   where: whereOp,
+  /** {@link modOp}, behind {@link mod}. */
   mod: modOp,
 } as const;
 
