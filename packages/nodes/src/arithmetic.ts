@@ -82,14 +82,8 @@ export const mulOp: Op<undefined, "operands"> = defineOp({
 /** `out = a · b` as int32 multiplication (`Math.imul`), for the float64 copies of int32 operands. */
 function imulInto(a: Tensor, b: Tensor, out: RawArray): void {
   const o = out.data;
-  const spread = (t: Tensor): ArrayLike<number> => {
-    if (t.size === o.length) return t.data;
-    const full = new Float64Array(o.length);
-    broadcastInto(t.data, t.shape, full, out.shape);
-    return full;
-  };
-  const x = spread(a);
-  const y = spread(b);
+  const x = spread(a, out.shape, o.length);
+  const y = spread(b, out.shape, o.length);
   for (let i = 0; i < o.length; i++) o[i] = Math.imul(x[i]!, y[i]!);
 }
 

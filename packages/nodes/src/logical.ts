@@ -24,26 +24,21 @@ import {
   type RawArray,
   type Shape,
   ShapeError,
-  shapesEqual,
+  shapeSize,
   type Tensor,
   type TensorLike,
   toTensor,
 } from "@gradgraph/core";
-import { broadcastInto } from "@gradgraph/core/kernels";
-import { mul, neg } from "./arithmetic.js";
+import { hasZero, mul, neg, spread } from "./arithmetic.js";
 import { fmtAttrs, readKnownOptions } from "./format.js";
 
 // ---------------------------------------------------------------------------------------------
 // broadcasting elementwise loops over any number of operands
 
 /** The operands' data, each broadcast to `shape` (copied only where its shape differs). */
-function spread(inputs: readonly Tensor[], shape: Shape): ArrayLike<number>[] {
-  return inputs.map((t) => {
-    if (shapesEqual(t.shape, shape)) return t.data;
-    const out = new Float64Array(shape.reduce((a, b) => a * b, 1));
-    broadcastInto(t.data, t.shape, out, shape);
-    return out;
-  });
+function spreadAll(inputs: readonly Tensor[], shape: Shape): ArrayLike<number>[] {
+  const n = shapeSize(shape);
+  return inputs.map((t) => spread(t, shape, n));
 }
 
 /** The broadcast shape of the inputs. @throws ShapeError naming `op` and the shapes. */
@@ -69,7 +64,7 @@ function comparisonOp(name: string, f: Compare, onnx: OnnxMapping<undefined>): O
     forward([a, b], _attrs, ctx) {
       const shape = outShape(name, [a!, b!]);
       const out = ctx.alloc(shape, "bool");
-      const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+      const [x, y] = spreadAll([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
       const o = out.data;
       for (let i = 0; i < o.length; i++) o[i] = f(x[i]!, y[i]!) ? 1 : 0;
       return out;
@@ -216,7 +211,7 @@ export const whereOp: Op<undefined, "operands"> = defineOp({
   forward([c, a, b], _attrs, ctx) {
     const shape = outShape("where", [c!, a!, b!]);
     const out = ctx.alloc(shape);
-    const [cd, ad, bd] = spread([c!, a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+    const [cd, ad, bd] = spreadAll([c!, a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
     const o = out.data;
     for (let i = 0; i < o.length; i++) o[i] = cd[i] !== 0 ? ad[i]! : bd[i]!;
     ctx.saveInputs(0);
@@ -390,12 +385,6 @@ export function argmin(x: TensorLike, options: ArgOptions = {}): Tensor<"int32">
 // ---------------------------------------------------------------------------------------------
 // floorDiv, mod
 
-/** Whether any element of the divisor is 0 (for int32 operands, an error as in PyTorch). */
-function hasZero(data: ArrayLike<number>): boolean {
-  for (let i = 0; i < data.length; i++) if (data[i] === 0) return true;
-  return false;
-}
-
 /**
  * The error for integer division by zero (PyTorch raises `ZeroDivisionError`), thrown when both
  * operands are int32 or bool: the float64 copies that the op computes on would give ±∞ or NaN.
@@ -420,7 +409,7 @@ export const floorDivOp: Op<undefined, "operands"> = defineOp({
     checkIntDivisor("floorDiv", ctx, b!);
     const shape = outShape("floorDiv", [a!, b!]);
     const out = ctx.alloc(shape);
-    const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+    const [x, y] = spreadAll([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
     const o = out.data;
     for (let i = 0; i < o.length; i++) o[i] = Math.floor(x[i]! / y[i]!);
     return out;
@@ -449,7 +438,7 @@ export const modOp: Op<undefined, "operands"> = defineOp({
     checkIntDivisor("mod", ctx, b!);
     const shape = outShape("mod", [a!, b!]);
     const out = ctx.alloc(shape);
-    const [x, y] = spread([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
+    const [x, y] = spreadAll([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
     const o = out.data;
     for (let i = 0; i < o.length; i++) {
       const d = y[i]!;
@@ -482,7 +471,7 @@ function awayFromJumps(a: Tensor, b: Tensor): boolean {
   } catch {
     return true;
   }
-  const [x, y] = spread([a, b], shape) as [ArrayLike<number>, ArrayLike<number>];
+  const [x, y] = spreadAll([a, b], shape) as [ArrayLike<number>, ArrayLike<number>];
   for (let i = 0; i < x.length; i++) {
     const q = x[i]! / y[i]!;
     if (Math.abs(q - Math.round(q)) < 0.01) return false;
