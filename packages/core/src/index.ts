@@ -130,6 +130,7 @@ export {
   isFloatTensor,
   isTensor,
   type NestedArray,
+  type NestedBooleans,
   type NestedNumbers,
   type NumericArray,
   ones,

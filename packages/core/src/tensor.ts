@@ -909,8 +909,9 @@ export function copyInStorageOf<T extends TensorData>(like: TensorData, src: T):
 
 /**
  * Creates a tensor from a number (0-d), nested arrays (shape inferred), or a flat typed array or
- * number array with an explicit `shape`. The dtype is `options.dtype`, else a Float64Array's
- * float64 or an Int32Array's int32, else float32; values are converted to it as `cast` converts
+ * number array with an explicit `shape`, or booleans (`tensor([true, false])`, read as 1 and 0).
+ * The dtype is `options.dtype`, else a Float64Array's float64, an Int32Array's int32, `bool` when
+ * the first element is a boolean, else float32; values are converted to it as `cast` converts
  * (to int32 by truncation toward zero, to bool as `x != 0`).
  *
  * Nested arrays are read without recursion, and checked before anything is allocated: at most
@@ -924,7 +925,7 @@ export function copyInStorageOf<T extends TensorData>(like: TensorData, src: T):
  *   bool dtype.
  */
 export function tensor<D extends DType>(
-  values: NestedArray | NumericArray | readonly number[],
+  values: NestedArray | NumericArray | readonly number[] | boolean | NestedBooleans,
   options: TensorOptions<D> & { dtype: D; shape?: readonly number[] },
 ): TensorOf<D>;
 export function tensor(
@@ -936,7 +937,11 @@ export function tensor(
   options?: TensorOptions<never> & { shape?: readonly number[] },
 ): Tensor;
 export function tensor(
-  values: NestedArray | NumericArray | readonly number[],
+  values: boolean | NestedBooleans,
+  options?: TensorOptions<never> & { shape?: readonly number[] },
+): Tensor<"bool">;
+export function tensor(
+  values: NestedArray | NumericArray | readonly number[] | boolean | NestedBooleans,
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): AnyTensor {
   // null from JavaScript means no options, like undefined
@@ -952,7 +957,9 @@ export function tensor(
         ? "float64"
         : values instanceof Int32Array
           ? "int32"
-          : DEFAULT_DTYPE;
+          : typeof values === "boolean" || (isArray(values) && firstIsBoolean(values, MAX_NESTING))
+            ? "bool"
+            : DEFAULT_DTYPE;
   const storage = checkStorage("tensor", opts.storage);
   const requiresGrad = opts.requiresGrad === true;
   const given = opts.shape === undefined ? null : checkShape("tensor", opts.shape);
@@ -966,11 +973,11 @@ export function tensor(
     fits(shape, values.length);
     data = allocIn("tensor", dtype, values.length, storage);
     convertInto(dtype, values, data);
-  } else if (typeof values === "number") {
+  } else if (typeof values === "number" || typeof values === "boolean") {
     shape = given ?? [];
     fits(shape, 1);
     data = allocIn("tensor", dtype, 1, storage);
-    data[0] = convertValue(dtype, values);
+    data[0] = convertValue(dtype, Number(values));
   } else if (isArray(values)) {
     const dims = nestedDims(values, TENSOR_VALUES);
     const size = checkNested(values, dims, TENSOR_VALUES);
@@ -1004,9 +1011,21 @@ const MAX_NESTING = 32;
 interface NestedSource {
   readonly fn: string;
   readonly root: string;
+  /** Whether `true` and `false` are elements (read as 1 and 0), as `tensor` takes them. */
+  readonly booleans?: boolean;
 }
 
-const TENSOR_VALUES: NestedSource = { fn: "tensor", root: "values" };
+const TENSOR_VALUES: NestedSource = { fn: "tensor", root: "values", booleans: true };
+
+/** Nested arrays of booleans (`[[true, false]]`), which `tensor` makes a bool tensor of. */
+export type NestedBooleans = readonly (boolean | NestedBooleans)[];
+
+/** Whether the first element of nested arrays (their checked `dims` deep) is a boolean. */
+function firstIsBoolean(values: readonly unknown[], depth: number): boolean {
+  let v: unknown = values;
+  for (let d = 0; d < depth && Array.isArray(v); d++) v = v[0];
+  return typeof v === "boolean";
+}
 
 /**
  * The dimensions of nested arrays, from their first elements (without recursion).
@@ -1063,9 +1082,10 @@ function pathOf(root: string, idx: readonly number[], depth: number): string {
 function walkNested(
   values: readonly unknown[],
   dims: readonly number[],
-  { fn, root }: NestedSource,
+  src: NestedSource,
   leaf: (x: number, i: number) => void,
 ): number {
+  const { fn, root } = src;
   const rank = dims.length;
   if (rank === 0) return 0;
   const arrays: (readonly unknown[])[] = [values];
@@ -1083,6 +1103,11 @@ function walkNested(
     }
     const v: unknown = arrays[depth]![i];
     if (depth === rank - 1) {
+      if (typeof v === "boolean" && src.booleans === true) {
+        leaf(v ? 1 : 0, flat++);
+        idx[depth] = i + 1;
+        continue;
+      }
       if (typeof v !== "number") {
         if (Array.isArray(v)) {
           throw new ShapeError(
@@ -1092,7 +1117,7 @@ function walkNested(
         }
         throw new ArgumentError(
           fn,
-          `${fn}: element ${flat} must be a number, got ${describeValue(v)} (at ${pathOf(root, idx, depth)})`,
+          `${fn}: element ${flat} must be a number${src.booleans === true ? " or a boolean" : ""}, got ${describeValue(v)} (at ${pathOf(root, idx, depth)})`,
         );
       }
       leaf(v, flat++);

@@ -67,7 +67,7 @@ describe("tensor factory", () => {
     expect(() => tensor([1], { dtype: "int64" as never })).toThrow(
       /tensor: dtype must be 'float32', 'float64', 'int32' or 'bool', got string "int64"/,
     );
-    expect(() => tensor(["a"] as never)).toThrow(/tensor: element 0 must be a number, got string "a"/);
+    expect(() => tensor(["a"] as never)).toThrow(/tensor: element 0 must be a number or a boolean, got string "a"/);
     expect(() => tensor("abc" as never)).toThrow(ArgumentError);
     expect(() => zeros([2, -1])).toThrow(/zeros: shape\[1\] must be a non-negative integer, got number -1/);
     expect(() => full([2], "x" as never)).toThrow(/full: value must be a number/);

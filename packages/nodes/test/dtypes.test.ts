@@ -46,6 +46,26 @@ describe("factories and the Tensor class", () => {
     expect(tensor(new Uint8Array([1, 2])).dtype).toBe("float32");
   });
 
+  it("read booleans as a bool tensor (or as 1 and 0 in another dtype)", () => {
+    const m = tensor([
+      [true, false],
+      [false, true],
+    ]);
+    expect(vals(m)).toEqual([
+      "bool",
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ]);
+    expect(vals(tensor(true))).toEqual(["bool", 1]);
+    expect(vals(tensor([true, false], { dtype: "float64" }))).toEqual(["float64", [1, 0]]);
+    expect(tensor([[], []]).dtype).toBe("float32");
+    expect(() => tensor([true, "x"] as never)).toThrow(
+      /tensor: element 1 must be a number or a boolean, got string "x"/,
+    );
+  });
+
   it("print bool elements as true and false, int32 as integers", () => {
     expect(String(bool([1, 0]))).toBe("tensor([ true, false], shape=[2], dtype=bool)");
     expect(String(i32([[1, -20]]))).toBe("tensor([[  1, -20]], shape=[1, 2], dtype=int32)");
