@@ -962,6 +962,7 @@ export function tensor(
             : DEFAULT_DTYPE;
   const storage = checkStorage("tensor", opts.storage);
   const requiresGrad = opts.requiresGrad === true;
+  if (requiresGrad && !isFloatDType(dtype)) throw gradOfIntegral("tensor", dtype);
   const given = opts.shape === undefined ? null : checkShape("tensor", opts.shape);
   let shape: number[];
   let data: TensorData;
@@ -1190,6 +1191,7 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
   }
   const opts = factoryOptions(fn, options);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkAnyDType(fn, opts.dtype);
+  if (opts.requiresGrad === true && !isFloatDType(dtype)) throw gradOfIntegral(fn, dtype);
   const data = allocIn(fn, dtype, shapeSize(s), checkStorage(fn, opts.storage));
   const v = convertValue(dtype, value);
   // (-0 too: the array starts as +0)

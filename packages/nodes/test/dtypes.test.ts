@@ -74,7 +74,10 @@ describe("factories and the Tensor class", () => {
   it("refuse gradients, wasm storage and non-0/1 bool data", () => {
     expect(() => tensor([1], { dtype: "int32", requiresGrad: true })).toThrow(DTypeError);
     expect(() => tensor([1], { dtype: "int32", requiresGrad: true })).toThrow(
-      /Tensor: only float tensors can require gradients, this one is int32/,
+      /tensor: only float tensors can require gradients, this one is int32/,
+    );
+    expect(() => zeros([1], { dtype: "bool", requiresGrad: true })).toThrow(
+      /zeros: only float tensors can require gradients, this one is bool/,
     );
     const t = i32([1]);
     expect(() => {
