@@ -234,17 +234,23 @@ export const softmaxCrossEntropyOp: Op<SoftmaxCrossEntropyAttrs | undefined> = d
     let total = 0;
     // the probabilities and each row's log-sum-exp from the softmax kernel (WASM SIMD when large)
     const rowLse = C > 0 ? softmaxProbsInto(sd, C, probs) : new Float64Array(0);
+    // one pass over the targets: the loss, and whether every row of them sums to 1 within
+    // float32 rounding
+    let normalized = true;
     for (let r = 0, i = 0; r < sd.length; r += C, i++) {
       const l = rowLse[i]!;
+      let mass = 0;
       for (let j = 0; j < C; j++) {
         const tv = td[r + j]!;
+        mass += tv;
         if (tv !== 0) total -= tv * (sd[r + j]! - l);
       }
+      if (Math.abs(mass - 1) > 1e-6) normalized = false;
     }
     const out = ctx.alloc([]);
     out.data[0] = total / rows(s.shape);
     ctx.saveInputs(0, 1);
-    ctx.stash({ normalized: rowsSumToOne(td, C), probs } satisfies SceStash);
+    ctx.stash({ normalized, probs } satisfies SceStash);
     return out;
   },
   backward(gy, ctx) {
@@ -421,16 +427,6 @@ function fusedGrad(s: Tensor, t: Tensor, g: number, { normalized, probs }: SceSt
 interface SceStash {
   readonly normalized: boolean;
   readonly probs: FloatArray;
-}
-
-/** True when every row of `t` (rows of length C) sums to 1 within float32 rounding. */
-function rowsSumToOne(t: ArrayLike<number>, C: number): boolean {
-  for (let r = 0; r < t.length; r += C) {
-    let s = 0;
-    for (let j = 0; j < C; j++) s += t[r + j]!;
-    if (Math.abs(s - 1) > 1e-6) return false;
-  }
-  return true;
 }
 
 function rows(shape: readonly number[]): number {
