@@ -106,10 +106,11 @@ export function checkParamList(fn: string, params: unknown): readonly Tensor[] {
  * @throws ArgumentError/ShapeError naming `<layer>.forward` and `x`.
  */
 export function checkLinearInput(layer: string, W: Tensor, x: Tensor): void {
-  const fn = `${layer}.forward`;
-  assertTensor(fn, "x", x);
+  // (the name for messages is built only when one is thrown)
+  if (!isTensor(x)) assertTensor(`${layer}.forward`, "x", x);
   const D = W.shape[0]!;
   if (x.rank === 0 || x.shape[x.rank - 1] !== D) {
+    const fn = `${layer}.forward`;
     throw new ShapeError(
       fn,
       `${fn}: x of shape ${fmtShape(x.shape)} does not fit W of shape ${fmtShape(W.shape)}: x must be N×${D} (its last dimension ${D})`,
