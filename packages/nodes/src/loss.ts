@@ -412,12 +412,14 @@ function fusedGrad(s: Tensor, t: Tensor, g: number, { normalized, probs }: SceSt
   const C = s.shape[s.rank - 1]!;
   const out = allocArray(s.dtype, s.size);
   const td = t.data;
+  if (normalized) {
+    // rows of t summing to 1 (one-hot targets): the mass is taken as 1, one flat loop
+    for (let i = 0; i < out.length; i++) out[i] = (probs[i]! - td[i]!) * g;
+    return new Tensor(out, s.shape);
+  }
   for (let r = 0; r < out.length; r += C) {
-    let mass = 1;
-    if (!normalized) {
-      mass = 0;
-      for (let j = 0; j < C; j++) mass += td[r + j]!;
-    }
+    let mass = 0;
+    for (let j = 0; j < C; j++) mass += td[r + j]!;
     for (let j = 0; j < C; j++) out[r + j] = (probs[r + j]! * mass - td[r + j]!) * g;
   }
   return new Tensor(out, s.shape);
