@@ -57,8 +57,8 @@ export function binaryInto(
 /**
  * `out = a ⊕ b` for `b` a row of `m` elements repeated over the `n / m` rows of `a` and `out` (a
  * bias against a batch), for add, sub, mul and div; false (nothing done) for the other kinds.
- * The row loop inside one function: a call of {@link flat} per row cost ~5× the arithmetic on
- * short rows (a bias of 3 over 30 rows).
+ * The row loop inside one function: a call of {@link flat} per row made a bias of 3 over 30 rows
+ * about twice as slow (~500 ns against ~250 ns, float32 and float64 mixed in one process).
  */
 function rowsInto(kind: BinaryKind, a: FloatArray, b: FloatArray, out: FloatArray, n: number, m: number): boolean {
   switch (kind) {
