@@ -141,10 +141,10 @@ export function checkLabelsFor(
 ): void {
   checkClassAxis(fn, "x", x);
   const C = x.shape[x.rank - 1]!;
-  const batch = x.shape.slice(0, -1);
   let values: ArrayLike<unknown>;
   if (isTensor(t)) {
     if (shapesEqual(t.shape, x.shape)) return;
+    const batch = x.shape.slice(0, -1);
     if (!shapesEqual(t.shape, batch)) {
       throw new ShapeError(
         fn,
@@ -153,7 +153,9 @@ export function checkLabelsFor(
     }
     values = t.data;
   } else if (isArray(t) || isInt32Array(t)) {
-    const n = batch.reduce((a, b) => a * b, 1);
+    // the number of rows, without slicing the shape (this runs once per training step)
+    let n = 1;
+    for (let i = 0; i < x.shape.length - 1; i++) n *= x.shape[i]!;
     if (t.length !== n) {
       throw new ShapeError(
         fn,

@@ -680,8 +680,8 @@ export function softmaxCrossEntropy(scores: TensorLike, labels: Labels, options?
  * @throws ShapeError naming `fn` for a tensor or array of another size; ArgumentError for anything else.
  */
 function indicesOf(fn: string, labels: Labels, scores: Tensor): ArrayLike<unknown> {
-  const batch = scores.shape.slice(0, -1);
   if (isTensor(labels)) {
+    const batch = scores.shape.slice(0, -1);
     if (!shapesEqual(labels.shape, batch)) {
       throw new ShapeError(
         fn,
@@ -691,7 +691,8 @@ function indicesOf(fn: string, labels: Labels, scores: Tensor): ArrayLike<unknow
     return labels.data;
   }
   if (isArray(labels) || isInt32Array(labels)) {
-    const n = batch.reduce((a, b) => a * b, 1);
+    // (the rows without slicing the shape: this runs once per step of a classifier)
+    const n = rows(scores.shape);
     if (labels.length !== n) {
       throw new ShapeError(
         fn,
