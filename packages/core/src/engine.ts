@@ -264,7 +264,9 @@ class Pass {
   deposit(n: Node, slot: number, g: Tensor, producer: Node["op"] | null): void {
     let acc = n._acc;
     if (acc === null) {
-      acc = new Array<Tensor | null>(n.outShapes.length).fill(null);
+      const outs = n.outShapes.length;
+      // (a single-output node, the usual case, without an array fill)
+      acc = outs === 1 ? [null] : new Array<Tensor | null>(outs).fill(null);
       n._acc = acc;
     }
     const prev = acc[slot] ?? null;

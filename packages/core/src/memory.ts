@@ -37,8 +37,8 @@ let recycled = 0;
 let reused = 0;
 let poison = false;
 
-/** The large arrays allocated since the running pass began (null: no pass records them). */
-let tracker: Set<FloatArray> | null = null;
+/** The running pass, which records the large arrays allocated since it began (null: none does). */
+let tracker: GradientReuse | null = null;
 
 /**
  * @internal `allocArray` for sizes and dtypes already checked (an op's `ctx.alloc`): a zero-filled
@@ -51,7 +51,7 @@ export function allocUnchecked(dtype: FloatDType, size: number): FloatArray {
     if (bytes < POOL_MIN_BYTES) return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
     const f64 = dtype === "float64";
     const out = takePooled(f64, size) ?? (f64 ? new Float64Array(size) : new Float32Array(size));
-    if (tracker !== null) tracker.add(out);
+    if (tracker !== null) tracker.track(out);
     return out;
   }
   // (a slab whose buffer a user transferred away, through some tensor's `data.buffer`, reads
@@ -84,7 +84,7 @@ export function allocForWrite(dtype: FloatDType, size: number): FloatArray {
   if (bytes < POOL_MIN_BYTES) return allocUnchecked(dtype, size);
   const f64 = dtype === "float64";
   const out = takePooled(f64, size, false) ?? (f64 ? new Float64Array(size) : new Float32Array(size));
-  if (tracker !== null) tracker.add(out);
+  if (tracker !== null) tracker.track(out);
   return out;
 }
 
@@ -150,14 +150,28 @@ export function setPoisonRecycled(on: boolean): boolean {
  * of an accumulated sum, are never reused.
  */
 export class GradientReuse {
-  readonly #fresh = new Set<FloatArray>();
-  readonly #holders = new Map<FloatArray, number>();
-  readonly #outer: Set<FloatArray> | null;
+  // (both made at the pass's first large allocation: a pass over small tensors, the usual case
+  // of a small net, makes neither)
+  #fresh: Set<FloatArray> | null = null;
+  #holders: Map<FloatArray, number> | null = null;
+  readonly #outer: GradientReuse | null;
 
   /** Starts recording the pass's large allocations (until `end`). */
   constructor() {
     this.#outer = tracker;
-    tracker = this.#fresh;
+    tracker = this;
+  }
+
+  /** Records a large array allocated during the pass. */
+  track(a: FloatArray): void {
+    if (this.#fresh === null) this.#fresh = new Set<FloatArray>();
+    this.#fresh.add(a);
+  }
+
+  /** The holder counts, made at first use. */
+  #holdersMap(): Map<FloatArray, number> {
+    if (this.#holders === null) this.#holders = new Map<FloatArray, number>();
+    return this.#holders;
   }
 
   /** Stops recording; restores the record of an enclosing pass (a backward run inside a backward). */
@@ -168,7 +182,7 @@ export class GradientReuse {
   /** An accumulator slot now holds `stored`: `g` itself, or the sum of `prev` and `g`. */
   deposited(producer: OpCore, prev: Tensor | null, g: Tensor, stored: Tensor): void {
     const fresh = this.#fresh;
-    if (fresh.size === 0) return;
+    if (fresh === null || fresh.size === 0) return;
     if (prev !== null) {
       fresh.delete(prev.data);
       fresh.delete(g.data);
@@ -177,7 +191,10 @@ export class GradientReuse {
       return;
     }
     const d = stored.data;
-    if (fresh.has(d)) this.#holders.set(d, (this.#holders.get(d) ?? 0) + 1);
+    if (fresh.has(d)) {
+      const holders = this.#holdersMap();
+      holders.set(d, (holders.get(d) ?? 0) + 1);
+    }
   }
 
   /**
@@ -187,7 +204,8 @@ export class GradientReuse {
    */
   ran(op: OpCore, gin: Tensor | readonly Tensor[], gx: readonly (Tensor | null | undefined)[]): void {
     const fresh = this.#fresh;
-    if (fresh.size === 0) return;
+    if (fresh === null || fresh.size === 0) return;
+    const holders = this.#holdersMap();
     const owns = op.ownsGradients === true;
     const gys = Array.isArray(gin) ? (gin as readonly Tensor[]) : [gin as Tensor];
     for (let k = 0; k < gys.length; k++) {
@@ -197,12 +215,12 @@ export class GradientReuse {
         fresh.delete(d);
         continue;
       }
-      const r = (this.#holders.get(d) ?? 0) - 1;
+      const r = (holders.get(d) ?? 0) - 1;
       if (r > 0) {
-        this.#holders.set(d, r);
+        holders.set(d, r);
         continue;
       }
-      this.#holders.delete(d);
+      holders.delete(d);
       fresh.delete(d);
       if (!returnsView(gx, d)) recycleArray(d);
     }
@@ -210,7 +228,7 @@ export class GradientReuse {
       const d = gx[j]?.data;
       if (d === undefined || !fresh.has(d)) continue;
       if (!owns) fresh.delete(d);
-      else if (!this.#holders.has(d) && !receives(gys, d)) {
+      else if (!holders.has(d) && !receives(gys, d)) {
         fresh.delete(d);
         recycleArray(d);
       }

@@ -107,10 +107,11 @@ export function checkParamList(fn: string, params: unknown): readonly Tensor[] {
  * @throws ArgumentError/ShapeError naming `<layer>.forward` and `x`.
  */
 export function checkLinearInput(layer: string, W: Tensor, x: Tensor): void {
-  const fn = `${layer}.forward`;
-  assertTensor(fn, "x", x);
+  // (the name for messages is built only when one is thrown)
+  if (!isTensor(x)) assertTensor(`${layer}.forward`, "x", x);
   const D = W.shape[0]!;
   if (x.rank === 0 || x.shape[x.rank - 1] !== D) {
+    const fn = `${layer}.forward`;
     throw new ShapeError(
       fn,
       `${fn}: x of shape ${fmtShape(x.shape)} does not fit W of shape ${fmtShape(W.shape)}: x must be N×${D} (its last dimension ${D})`,
@@ -141,10 +142,10 @@ export function checkLabelsFor(
 ): void {
   checkClassAxis(fn, "x", x);
   const C = x.shape[x.rank - 1]!;
-  const batch = x.shape.slice(0, -1);
   let values: ArrayLike<unknown>;
   if (isTensor(t)) {
     if (shapesEqual(t.shape, x.shape)) return;
+    const batch = x.shape.slice(0, -1);
     if (!shapesEqual(t.shape, batch)) {
       throw new ShapeError(
         fn,
@@ -153,7 +154,9 @@ export function checkLabelsFor(
     }
     values = t.data;
   } else if (isArray(t) || isInt32Array(t)) {
-    const n = batch.reduce((a, b) => a * b, 1);
+    // the number of rows, without slicing the shape (this runs once per training step)
+    let n = 1;
+    for (let i = 0; i < x.shape.length - 1; i++) n *= x.shape[i]!;
     if (t.length !== n) {
       throw new ShapeError(
         fn,

@@ -234,17 +234,23 @@ export const softmaxCrossEntropyOp: Op<SoftmaxCrossEntropyAttrs | undefined> = d
     let total = 0;
     // the probabilities and each row's log-sum-exp from the softmax kernel (WASM SIMD when large)
     const rowLse = C > 0 ? softmaxProbsInto(sd, C, probs) : new Float64Array(0);
+    // one pass over the targets: the loss, and whether every row of them sums to 1 within
+    // float32 rounding
+    let normalized = true;
     for (let r = 0, i = 0; r < sd.length; r += C, i++) {
       const l = rowLse[i]!;
+      let mass = 0;
       for (let j = 0; j < C; j++) {
         const tv = td[r + j]!;
+        mass += tv;
         if (tv !== 0) total -= tv * (sd[r + j]! - l);
       }
+      if (Math.abs(mass - 1) > 1e-6) normalized = false;
     }
     const out = ctx.alloc([]);
     out.data[0] = total / rows(s.shape);
     ctx.saveInputs(0, 1);
-    ctx.stash({ normalized: rowsSumToOne(td, C), probs } satisfies SceStash);
+    ctx.stash({ normalized, probs } satisfies SceStash);
     return out;
   },
   backward(gy, ctx) {
@@ -406,12 +412,14 @@ function fusedGrad(s: Tensor, t: Tensor, g: number, { normalized, probs }: SceSt
   const C = s.shape[s.rank - 1]!;
   const out = allocArray(s.dtype, s.size);
   const td = t.data;
+  if (normalized) {
+    // rows of t summing to 1 (one-hot targets): the mass is taken as 1, one flat loop
+    for (let i = 0; i < out.length; i++) out[i] = (probs[i]! - td[i]!) * g;
+    return new Tensor(out, s.shape);
+  }
   for (let r = 0; r < out.length; r += C) {
-    let mass = 1;
-    if (!normalized) {
-      mass = 0;
-      for (let j = 0; j < C; j++) mass += td[r + j]!;
-    }
+    let mass = 0;
+    for (let j = 0; j < C; j++) mass += td[r + j]!;
     for (let j = 0; j < C; j++) out[r + j] = (probs[r + j]! * mass - td[r + j]!) * g;
   }
   return new Tensor(out, s.shape);
@@ -421,16 +429,6 @@ function fusedGrad(s: Tensor, t: Tensor, g: number, { normalized, probs }: SceSt
 interface SceStash {
   readonly normalized: boolean;
   readonly probs: FloatArray;
-}
-
-/** True when every row of `t` (rows of length C) sums to 1 within float32 rounding. */
-function rowsSumToOne(t: ArrayLike<number>, C: number): boolean {
-  for (let r = 0; r < t.length; r += C) {
-    let s = 0;
-    for (let j = 0; j < C; j++) s += t[r + j]!;
-    if (Math.abs(s - 1) > 1e-6) return false;
-  }
-  return true;
 }
 
 function rows(shape: readonly number[]): number {
@@ -683,8 +681,8 @@ export function softmaxCrossEntropy(scores: TensorLike, labels: Labels, options?
  * @throws ShapeError naming `fn` for a tensor or array of another size; ArgumentError for anything else.
  */
 function indicesOf(fn: string, labels: Labels, scores: Tensor): ArrayLike<unknown> {
-  const batch = scores.shape.slice(0, -1);
   if (isTensor(labels)) {
+    const batch = scores.shape.slice(0, -1);
     if (!shapesEqual(labels.shape, batch)) {
       throw new ShapeError(
         fn,
@@ -694,7 +692,8 @@ function indicesOf(fn: string, labels: Labels, scores: Tensor): ArrayLike<unknow
     return labels.data;
   }
   if (isArray(labels) || isInt32Array(labels)) {
-    const n = batch.reduce((a, b) => a * b, 1);
+    // (the rows without slicing the shape: this runs once per step of a classifier)
+    const n = rows(scores.shape);
     if (labels.length !== n) {
       throw new ShapeError(
         fn,

@@ -39,9 +39,10 @@ export function binaryInto(
     flat(kind, a, b, out, 0, 0, 0, n, 0, 1);
     return;
   }
-  // a row (such as a bias) against a batch: one pass per row, no odometer
+  // a row (such as a bias) against a batch: one loop over the rows, no odometer
   if (a.length === n && b.length > 0 && isTrailingPart(bShape, outShape)) {
-    for (let o = 0; o < n; o += b.length) flat(kind, a, b, out, o, o, 0, b.length, 1, 1);
+    if (!rowsInto(kind, a, b, out, n, b.length))
+      for (let o = 0; o < n; o += b.length) flat(kind, a, b, out, o, o, 0, b.length, 1, 1);
     return;
   }
   if (b.length === n && a.length > 0 && isTrailingPart(aShape, outShape)) {
@@ -51,6 +52,30 @@ export function binaryInto(
   const as = broadcastStrides(aShape, outShape);
   const bs = broadcastStrides(bShape, outShape);
   forEachRow(outShape, as, bs, (o, ao, bo, len, ast, bst) => flat(kind, a, b, out, o, ao, bo, len, ast, bst));
+}
+
+/**
+ * `out = a ⊕ b` for `b` a row of `m` elements repeated over the `n / m` rows of `a` and `out` (a
+ * bias against a batch), for add, sub, mul and div; false (nothing done) for the other kinds.
+ * The row loop inside one function: a call of {@link flat} per row made a bias of 3 over 30 rows
+ * about twice as slow (~500 ns against ~250 ns, float32 and float64 mixed in one process).
+ */
+function rowsInto(kind: BinaryKind, a: FloatArray, b: FloatArray, out: FloatArray, n: number, m: number): boolean {
+  switch (kind) {
+    case "add":
+      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! + b[j]!;
+      return true;
+    case "sub":
+      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! - b[j]!;
+      return true;
+    case "mul":
+      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! * b[j]!;
+      return true;
+    case "div":
+      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! / b[j]!;
+      return true;
+  }
+  return false;
 }
 
 function flat(

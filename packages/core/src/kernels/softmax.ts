@@ -37,17 +37,22 @@ export function softmaxProbsInto(x: FloatArray, n: number, probs: Float64Array):
   if (fast !== null) return fast;
   const lse = scratchF64(x.length / n);
   for (let r = 0, i = 0; r < x.length; r += n, i++) {
+    const end = r + n;
     let m = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < n; j++) if (x[r + j]! > m) m = x[r + j]!;
-    if (!Number.isFinite(m)) m = 0;
+    for (let j = r; j < end; j++) {
+      const v = x[j]!;
+      if (v > m) m = v;
+    }
+    // a non-finite max (NaN, ±Infinity: m − m is NaN) is replaced by 0
+    if (m - m !== 0) m = 0;
     let z = 0;
-    for (let j = 0; j < n; j++) {
-      const e = Math.exp(x[r + j]! - m);
-      probs[r + j] = e;
+    for (let j = r; j < end; j++) {
+      const e = Math.exp(x[j]! - m);
+      probs[j] = e;
       z += e;
     }
     lse[i] = m + Math.log(z);
-    for (let j = 0; j < n; j++) probs[r + j] = probs[r + j]! / z;
+    for (let j = r; j < end; j++) probs[j] = probs[j]! / z;
   }
   return lse;
 }

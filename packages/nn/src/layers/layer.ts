@@ -22,6 +22,11 @@ let isLayer: (value: object) => boolean;
  * @internal Checks that `self` is a layer made by BaseLayer's constructor (a subclass instance).
  * @throws ArgumentError naming `member`.
  */
+/** `<layer name>.forward`, for messages. */
+function forwardName(layer: BaseLayer): string {
+  return `${typeof layer.name === "string" ? layer.name : "BaseLayer"}.forward`;
+}
+
 export function checkLayerThis(member: string, self: unknown): asserts self is BaseLayer {
   if (typeof self !== "object" || self === null || !isLayer(self)) throw notAnInstance(member, "layer", self);
 }
@@ -98,9 +103,10 @@ export abstract class BaseLayer implements Layer {
    */
   forward(x: Tensor): Tensor {
     checkLayerThis("BaseLayer.forward", this);
-    const fn = `${typeof this.name === "string" ? this.name : "BaseLayer"}.forward`;
-    assertTensor(fn, "x", x);
+    // the layer's name for messages, built only when one is thrown (forward runs once per layer per step)
+    if (!isTensor(x)) assertTensor(forwardName(this), "x", x);
     if (typeof this.compute !== "function") {
+      const fn = forwardName(this);
       throw new ArgumentError(
         fn,
         `${fn}: the layer has no compute method (BaseLayer is abstract: subclasses implement compute)`,
@@ -110,7 +116,7 @@ export abstract class BaseLayer implements Layer {
     try {
       this.lastInput = x;
     } catch {
-      throw frozenError(fn, "the layer");
+      throw frozenError(forwardName(this), "the layer");
     }
     this.lastOutput = y;
     return y;
