@@ -426,7 +426,6 @@ function prepare<A, N extends readonly string[]>(
   let dtype: DType | null = null;
   let mixed = false;
   let constants = false;
-  let strong = -1;
   let weak = -1;
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
@@ -434,7 +433,6 @@ function prepare<A, N extends readonly string[]>(
       const d = x.dtype;
       if (dtype === null) dtype = d;
       else if (dtype !== d) mixed = true;
-      strong = Math.max(strong, rankOf(d));
     } else if (typeof x === "number") {
       constants = true;
       weak = Math.max(weak, Number.isInteger(x) ? 0 : 1);
@@ -446,7 +444,6 @@ function prepare<A, N extends readonly string[]>(
       if (own !== null) {
         if (dtype === null) dtype = own;
         else if (dtype !== own) mixed = true;
-        strong = Math.max(strong, rankOf(own));
       } else weak = Math.max(weak, weakKind(x, op, inputName(names, variadic, i)) ?? 1);
     } else {
       throw new ArgumentError(
@@ -457,6 +454,12 @@ function prepare<A, N extends readonly string[]>(
   }
   // the common case: tensors of one float dtype, used as they are
   if (!constants && !mixed && (dtype === "float32" || dtype === "float64")) return inputs as readonly Tensor[];
+  // the highest dtype among the tensors and float typed arrays (checked above)
+  let strong = -1;
+  for (let i = 0; i < inputs.length; i++) {
+    const own = operandDType(inputs[i]);
+    if (own !== null) strong = Math.max(strong, rankOf(own));
+  }
   const result = promoteWith(strong, weak);
   const kind = spec.integers ?? "float";
   let compute: FloatDType;
