@@ -89,9 +89,14 @@ export function isFloatDType(dtype: DType): dtype is FloatDType {
  */
 export function promoteTypes<A extends DType, B extends DType>(a: A, b: B): Promoted<A, B>;
 export function promoteTypes(a: DType, b: DType): DType {
-  const ia = DTYPES.indexOf(checkAnyDType("promoteTypes", a));
-  const ib = DTYPES.indexOf(checkAnyDType("promoteTypes", b));
+  const ia = promotionRank(checkAnyDType("promoteTypes", a));
+  const ib = promotionRank(checkAnyDType("promoteTypes", b));
   return DTYPES[Math.max(ia, ib)]!;
+}
+
+/** @internal A dtype's position in `DTYPES`, PyTorch's promotion order (bool 0 < int32 1 < float32 2 < float64 3). */
+export function promotionRank(dtype: DType): number {
+  return dtype === "bool" ? 0 : dtype === "int32" ? 1 : dtype === "float32" ? 2 : 3;
 }
 
 /** The dtype `promoteTypes` gives for two dtypes, at the type level. */

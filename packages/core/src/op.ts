@@ -4,12 +4,13 @@
  * gradient per input using differentiable ops; the op then works in graphs, in higher-order
  * gradients, in the gradient checker and in `checkOp`'s property tests.
  */
-import { allocAny, convertInto, DEFAULT_DTYPE, type DType, type FloatDType } from "./dtype.js";
+import { DEFAULT_DTYPE, type DType, type FloatDType, promotionRank } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { modes } from "./grad-mode.js";
 import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
 import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
+import { castRaw } from "./structural.js";
 import {
   type AnyTensor,
   describeNonTensor,
@@ -19,7 +20,6 @@ import {
   promoteWith,
   Tensor,
   type TensorLike,
-  TRUSTED,
   toTensor,
   weakKind,
 } from "./tensor.js";
@@ -386,15 +386,7 @@ let castOutputs: DType | null = null;
 function castOutput(t: AnyTensor, dtype: DType): AnyTensor {
   if (t.dtype !== "float32" && t.dtype !== "float64") return t;
   // under debug recording, a recorded cast: its origin says where the result came from
-  if (modes.inputs) return cast(t, dtype);
-  const data = allocAny(dtype, t.size);
-  convertInto(dtype, t.data, data);
-  return new Tensor(data, t.shape, false, null, 0, TRUSTED) as AnyTensor;
-}
-
-/** Rank of a dtype in PyTorch's promotion order (bool < int32 < float32 < float64). */
-function rankOf(dtype: DType): number {
-  return dtype === "bool" ? 0 : dtype === "int32" ? 1 : dtype === "float32" ? 2 : 3;
+  return modes.inputs ? cast(t, dtype) : castRaw(t, dtype);
 }
 
 /**
@@ -458,7 +450,7 @@ function prepare<A, N extends readonly string[]>(
   let strong = -1;
   for (let i = 0; i < inputs.length; i++) {
     const own = operandDType(inputs[i]);
-    if (own !== null) strong = Math.max(strong, rankOf(own));
+    if (own !== null) strong = Math.max(strong, promotionRank(own));
   }
   const result = promoteWith(strong, weak);
   const kind = spec.integers ?? "float";

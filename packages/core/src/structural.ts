@@ -5,13 +5,13 @@
  * {@link OpCore}s directly, since `defineOp` builds on them.
  */
 import { applyOp } from "./apply-op.js";
-import { allocArray, checkAnyDType, convertInto, type DType, type FloatDType } from "./dtype.js";
+import { allocAny, allocArray, checkAnyDType, convertInto, type DType, type FloatDType } from "./dtype.js";
 import { ArgumentError, fmtShape, ShapeError } from "./errors.js";
 import { broadcastInto, sumToInto } from "./kernels/broadcast.js";
 import { binaryInto } from "./kernels/elementwise.js";
 import type { OpCore } from "./node.js";
 import { checkShape, isBroadcastableTo, type Shape, shapeSize, shapesEqual } from "./shape.js";
-import { type AnyTensor, describeNonTensor, isTensor, Tensor, type TensorOf } from "./tensor.js";
+import { type AnyTensor, describeNonTensor, isTensor, Tensor, type TensorOf, TRUSTED } from "./tensor.js";
 
 /** @internal `a + b` of one shape, recorded: how gradients accumulate under `createGraph`. */
 export const accumulateOp: OpCore = {
@@ -160,9 +160,9 @@ export function sumToRaw(g: Tensor, shape: Shape): Tensor {
   return new Tensor(out, shape);
 }
 
-/** @internal `cast` without recording, into a new array. */
-export function castRaw(g: Tensor, dtype: FloatDType): Tensor {
-  const out = allocArray(dtype, g.size);
-  out.set(g.data);
-  return new Tensor(out, g.shape);
+/** @internal `cast` without recording, into a new array (any dtype to any, converted as `cast` does). */
+export function castRaw<D extends DType>(g: AnyTensor, dtype: D): TensorOf<D> {
+  const out = allocAny(dtype, g.size);
+  convertInto(dtype, g.data, out);
+  return new Tensor(out, g.shape, false, null, 0, TRUSTED) as AnyTensor as TensorOf<D>;
 }

@@ -11,6 +11,7 @@ import {
   type FloatArray,
   type FloatDType,
   isFloatDType,
+  promotionRank,
   type TensorData,
 } from "./dtype.js";
 import {
@@ -221,15 +222,7 @@ export class Tensor<D extends DType = FloatDType> {
     if (trusted !== TRUSTED) Tensor.#check(data, shape, creator, outputIndex, requiresGrad);
     this.data = data;
     this.shape = shape;
-    this.dtype = (
-      data instanceof Float32Array
-        ? "float32"
-        : data instanceof Float64Array
-          ? "float64"
-          : data instanceof Int32Array
-            ? "int32"
-            : "bool"
-    ) as D;
+    this.dtype = dtypeOfArray(data) as D;
     this.size = data.length;
     this._requiresGrad = creator !== null || Boolean(requiresGrad);
     this.creator = creator;
@@ -690,11 +683,6 @@ function isBigIntArray(value: object): boolean {
   );
 }
 
-/** Rank of a dtype in PyTorch's promotion order (bool < int32 < float32 < float64). */
-function rankOf(dtype: DType): number {
-  return dtype === "bool" ? 0 : dtype === "int32" ? 1 : dtype === "float32" ? 2 : 3;
-}
-
 /**
  * @internal What an operand contributes to promotion: 1 for a weak operand with a value that is not an
  * integer, 0 for a weak operand of integers, -1 for a tensor or float typed array (its dtype
@@ -746,7 +734,7 @@ export function resultDType(
     // (toTensor throws the error for what is no operand, a hole included)
     if (kind === undefined) toTensor(v as never, f, nameIn(names, i));
     else if (kind >= 0) weak = Math.max(weak, kind);
-    else strong = Math.max(strong, rankOf(operandDType(v)!));
+    else strong = Math.max(strong, promotionRank(operandDType(v)!));
   }
   return promoteWith(strong, weak);
 }
