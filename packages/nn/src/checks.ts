@@ -284,8 +284,8 @@ export function checkLayerLike(fn: string, arg: string, layer: unknown, needsLab
     layer !== null &&
     typeof layer === "object" &&
     !isArrayOrRevoked(layer) &&
-    typeof l.forward === "function" &&
-    typeof l.backward === "function" &&
+    isCallable(l.forward) &&
+    isCallable(l.backward) &&
     isArray(l.params) &&
     isArray(l.grads) &&
     l.params.length === l.grads.length;
@@ -305,8 +305,8 @@ export function checkModelLike(fn: string, arg: string, model: unknown): void {
     model !== null &&
     typeof model === "object" &&
     !isArrayOrRevoked(model) &&
-    typeof m.forward === "function" &&
-    typeof m.backward === "function" &&
+    isCallable(m.forward) &&
+    isCallable(m.backward) &&
     isArray(m.params) &&
     isArray(m.grads) &&
     m.params.length === m.grads.length;
@@ -316,6 +316,17 @@ export function checkModelLike(fn: string, arg: string, model: unknown): void {
       `${fn}: ${arg} must be a model (params and grads arrays of equal length, forward and backward methods), got ${describeValue(model)}`,
     );
   }
+}
+
+/**
+ * True for a function that can be called without `new`: not a class or a built-in constructor such
+ * as `Map` (their `prototype` is read-only; an ordinary function's is writable, and arrow functions,
+ * methods and async functions have none). Calling a class throws a bare TypeError.
+ */
+export function isCallable(v: unknown): v is (...args: never[]) => unknown {
+  if (typeof v !== "function") return false;
+  if (v.prototype === undefined) return true;
+  return Object.getOwnPropertyDescriptor(v, "prototype")?.writable !== false;
 }
 
 /** `Array.isArray` that never throws: a revoked Proxy is not an array. */

@@ -11,7 +11,7 @@ import {
   type Tensor,
 } from "@gradgraph/core";
 import type { Labels } from "@gradgraph/nodes";
-import { checkClassIndices, isArray, isArrayOrRevoked, isInt32Array } from "./checks.js";
+import { checkClassIndices, isArray, isArrayOrRevoked, isCallable, isInt32Array } from "./checks.js";
 
 /**
  * Class indices from labels given as indices or one-hot rows (arg-max per row).
@@ -82,7 +82,7 @@ export function argmaxRows(scores: AnyTensor): Int32Array {
  *   throws for an x it rejects.
  */
 export function accuracy(model: { predict(x: Tensor): Tensor }, x: Tensor, t: Labels): number {
-  if (model === null || typeof model !== "object" || isArrayOrRevoked(model) || typeof model.predict !== "function") {
+  if (model === null || typeof model !== "object" || isArrayOrRevoked(model) || !isCallable(model.predict)) {
     throw new ArgumentError("accuracy", `accuracy: model must have a predict(x) method, got ${describeValue(model)}`);
   }
   assertTensor("accuracy", "x", x);

@@ -19,6 +19,7 @@ import {
   checkModelLike,
   frozenError,
   isArray,
+  isCallable,
   isInt32Array,
   notAnInstance,
   optionsIn,
@@ -108,7 +109,7 @@ export class Trainer {
    */
   constructor(model: Model, optimizer: Optimizer) {
     checkModelLike("Trainer", "model", model);
-    if (optimizer === null || typeof optimizer !== "object" || typeof optimizer.update !== "function") {
+    if (optimizer === null || typeof optimizer !== "object" || !isCallable(optimizer.update)) {
       throw new ArgumentError(
         "Trainer",
         `Trainer: optimizer must have an update(params, grads) method, got ${describeValue(optimizer)}`,
@@ -246,15 +247,12 @@ function checkFitOptions(options: unknown): FitOptions {
   if (o.maxGrad !== undefined && (typeof o.maxGrad !== "number" || !(o.maxGrad > 0))) {
     throw new ArgumentError(fn, `${fn}: maxGrad must be a number > 0, got ${describeValue(o.maxGrad)}`);
   }
-  if (o.shuffle !== undefined && typeof o.shuffle !== "function") {
-    throw new ArgumentError(fn, `${fn}: shuffle must be a function of the epoch, got ${describeValue(o.shuffle)}`);
+  if (o.shuffle !== undefined && !isCallable(o.shuffle)) {
+    const got = typeof o.shuffle === "function" ? "a class (it needs new)" : describeValue(o.shuffle);
+    throw new ArgumentError(fn, `${fn}: shuffle must be a function of the epoch, got ${got}`);
   }
   const out: unknown = o.output;
-  if (
-    out !== undefined &&
-    out !== null &&
-    (typeof out !== "object" || typeof (out as ProgressOutput).write !== "function")
-  ) {
+  if (out !== undefined && out !== null && (typeof out !== "object" || !isCallable((out as ProgressOutput).write))) {
     throw new ArgumentError(fn, `${fn}: output must be null or have a write(text) method, got ${describeValue(out)}`);
   }
   return o;

@@ -154,6 +154,9 @@ describe("fuzz regressions: models, data and metrics", () => {
 
   it("accuracy names a bad model or predict result and refuses labels out of range", () => {
     expect(() => nn.accuracy(5 as never, x13(), [0])).toThrow(/^accuracy: model must have a predict\(x\) method/);
+    expect(() => nn.accuracy({ predict: class Junk {} } as never, x13(), [0])).toThrow(
+      /^accuracy: model must have a predict\(x\) method/,
+    );
     expect(() => nn.accuracy({ predict: () => "junk" } as never, x13(), [0])).toThrow(
       /^accuracy: model\.predict must return a Tensor, got string "junk"/,
     );
@@ -178,11 +181,21 @@ describe("fuzz regressions: Trainer", () => {
     expect(() => new nn.Trainer(new nn.TwoLayerNet(2, 2, 2), {} as never)).toThrow(
       /^Trainer: optimizer must have an update/,
     );
+    expect(() => new nn.Trainer(new nn.TwoLayerNet(2, 2, 2), { update: class Junk {} } as never)).toThrow(
+      /^Trainer: optimizer must have an update/,
+    );
   });
 
   it("fit names its bad options instead of a TypeError, Rng or clipGradNorm", () => {
     expect(() => fit({ output: 5 })).toThrow(/^Trainer\.fit: output must be null or have a write\(text\) method/);
     expect(() => fit({ shuffle: 5 })).toThrow(/^Trainer\.fit: shuffle must be a function of the epoch/);
+    // a class is a function that cannot be called: fit must refuse it before calling it (CI's fuzz find)
+    expect(() => fit({ shuffle: class Junk {} })).toThrow(
+      /^Trainer\.fit: shuffle must be a function of the epoch, got a class \(it needs new\)/,
+    );
+    expect(() => fit({ output: { write: class Junk {} } })).toThrow(
+      /^Trainer\.fit: output must be null or have a write/,
+    );
     expect(() => fit({ shuffle: () => [0, 1, 7, 8] })).toThrow(
       /^Trainer\.fit: shuffle\(0\)\[2\] is number 7; row indices must be integers in \[0, 4\)/,
     );
