@@ -299,7 +299,23 @@ export function fill_f64(n: i32, value: f64, y: usize): void {
 // @ts-ignore: decorator
 @inline function unLoop32(op: i32, n: i32, x: usize, y: usize): void {
   const n4 = n & ~3;
-  for (let i = 0; i < n4; i += 4) {
+  let i0 = 0;
+  if (op >= 3) {
+    // the transcendental functions: four independent f32x4 chains per iteration (as unLoop64)
+    const n16 = n & ~15;
+    for (; i0 < n16; i0 += 16) {
+      const o = (<usize>i0) << 2;
+      const a = un32(op, v128.load(x + o));
+      const b = un32(op, v128.load(x + o + 16));
+      const c = un32(op, v128.load(x + o + 32));
+      const d = un32(op, v128.load(x + o + 48));
+      v128.store(y + o, a);
+      v128.store(y + o + 16, b);
+      v128.store(y + o + 32, c);
+      v128.store(y + o + 48, d);
+    }
+  }
+  for (let i = i0; i < n4; i += 4) {
     const o = (<usize>i) << 2;
     v128.store(y + o, un32(op, v128.load(x + o)));
   }
@@ -312,7 +328,25 @@ export function fill_f64(n: i32, value: f64, y: usize): void {
 // @ts-ignore: decorator
 @inline function unLoop64(op: i32, n: i32, x: usize, y: usize): void {
   const n2 = n & ~1;
-  for (let i = 0; i < n2; i += 2) {
+  let i0 = 0;
+  if (op >= 3) {
+    // the transcendental functions (op codes 3 and up): four independent f64x2 chains per
+    // iteration, so that one lane pair's polynomial and division overlap the others' (sigmoid of
+    // 300 f64: 1.33 → 1.12 µs, f32: 0.61 → 0.47 µs)
+    const n8 = n & ~7;
+    for (; i0 < n8; i0 += 8) {
+      const o = (<usize>i0) << 3;
+      const a = un64(op, v128.load(x + o));
+      const b = un64(op, v128.load(x + o + 16));
+      const c = un64(op, v128.load(x + o + 32));
+      const d = un64(op, v128.load(x + o + 48));
+      v128.store(y + o, a);
+      v128.store(y + o + 16, b);
+      v128.store(y + o + 32, c);
+      v128.store(y + o + 48, d);
+    }
+  }
+  for (let i = i0; i < n2; i += 2) {
     const o = (<usize>i) << 3;
     v128.store(y + o, un64(op, v128.load(x + o)));
   }
