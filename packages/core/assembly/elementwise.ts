@@ -296,26 +296,41 @@ export function fill_f64(n: i32, value: f64, y: usize): void {
   return f64x2.sqrt(x);
 }
 
+/**
+ * The transcendental functions (op codes 3 and up) over whole 64-byte blocks of f32 or f64 lanes:
+ * four independent SIMD chains per iteration, so that one vector's polynomial and division overlap
+ * the others' (sigmoid of 300 elements: f64 1.33 → 1.12 µs, f32 0.61 → 0.47 µs). Returns the
+ * number of elements done (0 for the cheap ops, which the one-vector loop runs alone).
+ */
+// @ts-ignore: decorator
+@inline function unBlocks<T>(op: i32, n: i32, x: usize, y: usize): i32 {
+  if (op < 3) return 0;
+  const per = 64 / sizeof<T>();
+  const whole = n - (n % per);
+  for (let i = 0; i < whole; i += per) {
+    const o = (<usize>i) * sizeof<T>();
+    const a = unT<T>(op, v128.load(x + o));
+    const b = unT<T>(op, v128.load(x + o + 16));
+    const c = unT<T>(op, v128.load(x + o + 32));
+    const d = unT<T>(op, v128.load(x + o + 48));
+    v128.store(y + o, a);
+    v128.store(y + o + 16, b);
+    v128.store(y + o + 32, c);
+    v128.store(y + o + 48, d);
+  }
+  return whole;
+}
+
+// @ts-ignore: decorator
+@inline function unT<T>(op: i32, x: v128): v128 {
+  if (sizeof<T>() == 4) return un32(op, x);
+  return un64(op, x);
+}
+
 // @ts-ignore: decorator
 @inline function unLoop32(op: i32, n: i32, x: usize, y: usize): void {
   const n4 = n & ~3;
-  let i0 = 0;
-  if (op >= 3) {
-    // the transcendental functions: four independent f32x4 chains per iteration (as unLoop64)
-    const n16 = n & ~15;
-    for (; i0 < n16; i0 += 16) {
-      const o = (<usize>i0) << 2;
-      const a = un32(op, v128.load(x + o));
-      const b = un32(op, v128.load(x + o + 16));
-      const c = un32(op, v128.load(x + o + 32));
-      const d = un32(op, v128.load(x + o + 48));
-      v128.store(y + o, a);
-      v128.store(y + o + 16, b);
-      v128.store(y + o + 32, c);
-      v128.store(y + o + 48, d);
-    }
-  }
-  for (let i = i0; i < n4; i += 4) {
+  for (let i = unBlocks<f32>(op, n, x, y); i < n4; i += 4) {
     const o = (<usize>i) << 2;
     v128.store(y + o, un32(op, v128.load(x + o)));
   }
@@ -328,25 +343,7 @@ export function fill_f64(n: i32, value: f64, y: usize): void {
 // @ts-ignore: decorator
 @inline function unLoop64(op: i32, n: i32, x: usize, y: usize): void {
   const n2 = n & ~1;
-  let i0 = 0;
-  if (op >= 3) {
-    // the transcendental functions (op codes 3 and up): four independent f64x2 chains per
-    // iteration, so that one lane pair's polynomial and division overlap the others' (sigmoid of
-    // 300 f64: 1.33 → 1.12 µs, f32: 0.61 → 0.47 µs)
-    const n8 = n & ~7;
-    for (; i0 < n8; i0 += 8) {
-      const o = (<usize>i0) << 3;
-      const a = un64(op, v128.load(x + o));
-      const b = un64(op, v128.load(x + o + 16));
-      const c = un64(op, v128.load(x + o + 32));
-      const d = un64(op, v128.load(x + o + 48));
-      v128.store(y + o, a);
-      v128.store(y + o + 16, b);
-      v128.store(y + o + 32, c);
-      v128.store(y + o + 48, d);
-    }
-  }
-  for (let i = i0; i < n2; i += 2) {
+  for (let i = unBlocks<f64>(op, n, x, y); i < n2; i += 2) {
     const o = (<usize>i) << 3;
     v128.store(y + o, un64(op, v128.load(x + o)));
   }
