@@ -40,6 +40,9 @@ import {
 import { isArray } from "./validate.js";
 
 /** Options of `grad`. */
+/** The keys of {@link GradOptions}. */
+const GRAD_OPTIONS = ["gradOutput", "retainGraph", "createGraph", "allowUnused"] as const;
+
 export interface GradOptions {
   /** Upstream gradient(s), one per output; may be omitted for one-element outputs. */
   gradOutput?: Tensor | number | readonly (Tensor | number)[];
@@ -59,13 +62,15 @@ export interface GradOptions {
  * @throws GraphError for a non-scalar output without `gradOutput`, an input the outputs do not
  *   depend on (unless `allowUnused`), or a released graph.
  * @throws ShapeError when a `gradOutput` shape differs from its output's.
+ * @throws ArgumentError for inputs that are not tensors, or options that are not an object or have
+ *   a key other than `gradOutput`, `retainGraph`, `createGraph` and `allowUnused`.
  */
 export function grad(
   output: Tensor | readonly Tensor[],
   inputs: readonly Tensor[],
   options: GradOptions = {},
 ): Tensor[] {
-  options = optionsObject("grad", options);
+  options = optionsObject("grad", options, GRAD_OPTIONS);
   const outputs: readonly Tensor[] = isArray(output) ? (output as readonly Tensor[]) : [output as Tensor];
   if (!isArray(inputs)) {
     throw new ArgumentError("grad", `grad: inputs must be an array of tensors, got ${describeValue(inputs)}`);

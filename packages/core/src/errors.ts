@@ -196,10 +196,17 @@ export class AnomalyError extends GradgraphError {
 }
 
 /**
- * @internal The options argument as an object: `{}` for undefined or null.
- * @throws ArgumentError naming `fn` for anything that is not an object.
+ * @internal The options argument as an object: `{}` for undefined or null. With `known`, every
+ * own enumerable key must be one of them: a misspelt option (`create_graph`, `requires_grad`)
+ * would otherwise be ignored silently, as PyTorch refuses an unexpected keyword argument.
+ * @throws ArgumentError naming `fn` for anything that is not an object, an unknown key (named, with
+ *   the valid ones), or an object whose keys cannot be listed (a Proxy whose ownKeys trap throws).
  */
-export function optionsObject<O extends object>(fn: string, options: O | null | undefined): O {
+export function optionsObject<O extends object>(
+  fn: string,
+  options: O | null | undefined,
+  known?: readonly string[],
+): O {
   if (options === undefined || options === null) return {} as O;
   let array = true;
   try {
@@ -210,5 +217,29 @@ export function optionsObject<O extends object>(fn: string, options: O | null | 
   if (typeof options !== "object" || array) {
     throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(options)}`);
   }
+  if (known !== undefined) checkOptionKeys(fn, options, known);
   return options;
+}
+
+/**
+ * @internal Checks that every own enumerable key of the options object `options` is in `known`.
+ * @throws ArgumentError naming `fn` and the first unknown key (with the valid ones), or when the
+ *   keys cannot be listed (a Proxy whose ownKeys trap throws).
+ */
+export function checkOptionKeys(fn: string, options: object, known: readonly string[]): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch {
+    throw new ArgumentError(fn, `${fn}: options must be an object whose keys can be read`);
+  }
+  for (const key of keys) {
+    if (!known.includes(key)) {
+      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      throw new ArgumentError(
+        fn,
+        `${fn}: unknown option ${JSON.stringify(shown)} (valid options: ${known.join(", ")})`,
+      );
+    }
+  }
 }

@@ -67,6 +67,26 @@ export type GradcheckRoute = GradRoute | "backwardAgain";
 const ALL_ROUTES: readonly GradRoute[] = ["grad", "createGraph", "backward"];
 
 /** Options of `numericalGrad`. */
+/** The keys of {@link NumericalGradOptions}. */
+const NUMERICAL_GRAD_OPTIONS = ["eps", "gradOutput", "wrt"] as const;
+
+/** @internal The keys of {@link GradcheckOptions}. */
+export const GRADCHECK_OPTIONS = [
+  "eps",
+  "atol",
+  "rtol",
+  "crossAtol",
+  "crossRtol",
+  "routes",
+  "gradOutput",
+  "seed",
+  "wrt",
+  "localize",
+] as const;
+
+/** @internal The keys of `gradgradcheck`'s options: gradcheck's and `gradOutputSeed`. */
+export const GRADGRADCHECK_OPTIONS = [...GRADCHECK_OPTIONS, "gradOutputSeed"] as const;
+
 export interface NumericalGradOptions {
   /** Central-difference step (default 1e-6). */
   eps?: number;
@@ -229,8 +249,8 @@ export interface GradcheckReport {
  * @returns one float64 tensor per input, of that input's shape.
  * @throws ArgumentError naming `numericalGrad` and the argument for non-tensor inputs (or more
  *   than 10,000 of them), an `eps` that is not a positive finite number or too small or too large
- *   to change a finite input element, a bad `wrt`, `gradOutput` of the wrong count or shape, or an
- *   `f` that does not return tensors.
+ *   to change a finite input element, a bad `wrt`, `gradOutput` of the wrong count or shape, an
+ *   `f` that does not return tensors, or an options key other than `eps`, `gradOutput` and `wrt`.
  */
 export function numericalGrad(
   f: TensorFunction,
@@ -248,7 +268,7 @@ export function numericalGradIn(
   options: NumericalGradOptions = {},
 ): Tensor[] {
   checkFunctionArgs(fn, f, inputs);
-  options = optionsObject(fn, options);
+  options = optionsObject(fn, options, NUMERICAL_GRAD_OPTIONS);
   const eps = checkEps(fn, options.eps);
   return noGrad(() => {
     const xs = inputs.map((t) => new Tensor(Float64Array.from(t.data), t.shape));
@@ -297,8 +317,8 @@ export function numericalGradIn(
  * @returns a report; it does not throw on a failed check (see `assertGradcheck`).
  * @throws ArgumentError naming `gradcheck` and the argument for bad arguments (as `numericalGrad`,
  *   and a `seed` that `Rng` would refuse (see `checkSeed`), a negative or non-numeric tolerance,
- *   `routes` that are not `'all'` or a non-empty list of routes, a non-boolean `localize`), and
- *   whatever `f` throws.
+ *   `routes` that are not `'all'` or a non-empty list of routes, a non-boolean `localize`, an
+ *   unknown options key), and whatever `f` throws.
  */
 export function gradcheck(
   f: TensorFunction,
@@ -323,7 +343,8 @@ export function gradcheckIn(
   options: GradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs(fn, f, inputs);
-  options = optionsObject(fn, options);
+  // (gradgradcheck's own option was read by gradgradcheck, which names it in its errors)
+  options = optionsObject(fn, options, fn === "gradgradcheck" ? GRADGRADCHECK_OPTIONS : GRADCHECK_OPTIONS);
   if (options.eps !== undefined) checkEps(fn, options.eps);
   for (const k of ["atol", "rtol", "crossAtol", "crossRtol"] as const) {
     const v: unknown = options[k];

@@ -8,6 +8,7 @@ import { allocArray } from "./dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, optionsObject } from "./errors.js";
 import {
   checkFunctionArgs,
+  GRADGRADCHECK_OPTIONS,
   type GradcheckOptions,
   type GradcheckReport,
   gradcheckIn,
@@ -42,7 +43,7 @@ export function gradgradcheck(
   options: GradgradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs("gradgradcheck", f, inputs);
-  options = optionsObject("gradgradcheck", options);
+  options = optionsObject("gradgradcheck", options, GRADGRADCHECK_OPTIONS);
   const seed = checkSeed("gradgradcheck", options.gradOutputSeed ?? 1, "gradOutputSeed");
   const rng = new Rng(seed);
   const probe = enableGrad(() => outputsOf("gradgradcheck", f(...inputs.map((t) => new Tensor(t.data, t.shape)))));

@@ -16,6 +16,7 @@ import {
 } from "./dtype.js";
 import {
   ArgumentError,
+  checkOptionKeys,
   DTypeError,
   describeValue,
   fmtShape,
@@ -349,7 +350,8 @@ export class Tensor<D extends DType = FloatDType> {
    * @throws GraphError for a non-scalar without `gradOutput`, a tensor that does not require
    *   grad, or a graph already released by an earlier backward.
    * @throws ShapeError when `gradOutput`'s shape differs from this tensor's.
-   * @throws ArgumentError when called on something that is not a tensor.
+   * @throws ArgumentError when called on something that is not a tensor, or for options with a key
+   *   other than `retainGraph` and `createGraph`.
    */
   backward(gradOutput?: Tensor | number, options: BackwardOptions = {}): void {
     if (!isTensor(this)) throw notATensor("backward", this);
@@ -361,7 +363,7 @@ export class Tensor<D extends DType = FloatDType> {
     }
     const self = this as Tensor;
     const g = seedGradient("backward", self, gradOutput);
-    options = optionsObject("backward", options);
+    options = optionsObject("backward", options, ["retainGraph", "createGraph"]);
     if (self.creator === null) {
       if (!self._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
@@ -840,12 +842,16 @@ export interface TensorOptions<D extends DType = DType> {
   storage?: Storage;
 }
 
+/** The keys of {@link TensorOptions}. */
+const FACTORY_OPTIONS = ["dtype", "requiresGrad", "storage"] as const;
+
 /**
- * The options of a factory as an object (`{}` for undefined or null).
+ * The options of a factory as an object (`{}` for undefined or null), of the keys of
+ * {@link TensorOptions} and `extra`.
  * @throws ArgumentError naming `fn` for anything but an object, a tensor included (its getters
  *   `requiresGrad` and `storage` would be read as options).
  */
-function factoryOptions<O extends object>(fn: string, options: O | null | undefined): O {
+function factoryOptions<O extends object>(fn: string, options: O | null | undefined, extra: readonly string[] = []): O {
   const opts = optionsObject(fn, options);
   let proto: unknown = null;
   try {
@@ -856,6 +862,7 @@ function factoryOptions<O extends object>(fn: string, options: O | null | undefi
   if (proto === Tensor.prototype) {
     throw new ArgumentError(fn, `${fn}: options must be an object like { dtype, requiresGrad }, got a Tensor`);
   }
+  checkOptionKeys(fn, opts, [...FACTORY_OPTIONS, ...extra]);
   return opts;
 }
 
@@ -908,7 +915,8 @@ export function copyInStorageOf<T extends TensorData>(like: TensorData, src: T):
  * @throws ShapeError for ragged, too deep, cyclic or too large nested arrays, or a `shape` that
  *   is invalid or does not match the data.
  * @throws ArgumentError for non-numeric elements, a BigInt array or DataView, a detached typed
- *   array, or options that are not an object.
+ *   array, or options that are not an object or have a key other than `shape`, `dtype`,
+ *   `requiresGrad` and `storage`.
  * @throws DTypeError for an unknown dtype, or `requiresGrad` or storage `'wasm'` with an int32 or
  *   bool dtype.
  */
@@ -933,7 +941,7 @@ export function tensor(
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): AnyTensor {
   // null from JavaScript means no options, like undefined
-  const opts = factoryOptions("tensor", options);
+  const opts = factoryOptions("tensor", options, ["shape"]);
   if (typeof values === "object" && values !== null && !isArray(values) && isRevoked(values)) {
     throw new ArgumentError("tensor", "tensor: values is a revoked Proxy");
   }
@@ -1146,7 +1154,8 @@ function copyNested(
 
 /**
  * A tensor of `shape` filled with `value` (converted to `options.dtype`, float32 by default, as
- * `cast` converts). @throws ShapeError/DTypeError/ArgumentError on bad arguments.
+ * `cast` converts). @throws ShapeError/DTypeError/ArgumentError on bad arguments (an options key
+ * other than `dtype`, `requiresGrad` and `storage` included).
  */
 export function full<D extends DType = "float32">(
   shape: readonly number[],
@@ -1156,7 +1165,11 @@ export function full<D extends DType = "float32">(
   return filled("full", shape, value, options) as TensorOf<D>;
 }
 
-/** A tensor of `shape` filled with zeros (float32 unless `options.dtype`). @throws ShapeError/DTypeError on bad arguments. */
+/**
+ * A tensor of `shape` filled with zeros (float32 unless `options.dtype`).
+ * @throws ShapeError/DTypeError on bad arguments; ArgumentError for options that are not an object
+ *   or have a key other than `dtype`, `requiresGrad` and `storage`.
+ */
 export function zeros<D extends DType = "float32">(
   shape: readonly number[],
   options: TensorOptions<D> = {},
@@ -1164,7 +1177,11 @@ export function zeros<D extends DType = "float32">(
   return filled("zeros", shape, 0, options) as TensorOf<D>;
 }
 
-/** A tensor of `shape` filled with ones (float32 unless `options.dtype`). @throws ShapeError/DTypeError on bad arguments. */
+/**
+ * A tensor of `shape` filled with ones (float32 unless `options.dtype`).
+ * @throws ShapeError/DTypeError on bad arguments; ArgumentError for options that are not an object
+ *   or have a key other than `dtype`, `requiresGrad` and `storage`.
+ */
 export function ones<D extends DType = "float32">(
   shape: readonly number[],
   options: TensorOptions<D> = {},
@@ -1194,15 +1211,16 @@ function filled(fn: string, shape: readonly number[], value: number, options: Te
  * A tensor of `shape` with standard normal entries from a seeded generator: pass `seed` for a
  * fresh generator (`new Rng(seed)`: a safe integer or a BigInt) or `rng` to continue an existing
  * `Rng`'s stream.
- * @throws ArgumentError naming `randn` when neither or both of `seed` and `rng` are given, or
- *   when `seed` is not a seed (see `checkSeed`).
+ * @throws ArgumentError naming `randn` when neither or both of `seed` and `rng` are given, when
+ *   `seed` is not a seed (see `checkSeed`), or for an options key other than `seed`, `rng`,
+ *   `dtype`, `requiresGrad` and `storage`.
  */
 export function randn(
   shape: readonly number[],
   options: TensorOptions<FloatDType> & { seed?: Seed; rng?: Rng },
 ): Tensor {
   const s = checkShape("randn", shape);
-  const opts = factoryOptions("randn", options);
+  const opts = factoryOptions("randn", options, ["seed", "rng"]);
   const rng = rngFrom("randn", opts);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
   const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage)) as FloatArray;

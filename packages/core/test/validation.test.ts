@@ -36,6 +36,7 @@ import {
   zeros,
 } from "../src/index.js";
 import * as kernels from "../src/kernels/index.js";
+import { checkOp } from "../src/testing/index.js";
 import { detachedArray, revokedProxy } from "./fuzz-helpers.js";
 import { add, addOp, mul } from "./helpers.js";
 
@@ -169,6 +170,70 @@ describe("callbacks are checked", () => {
         new RegExp(`defineOp\\(f\\): spec\\.${key} must be a function.*a class`),
       );
     }
+  });
+});
+
+describe("options are checked by name", () => {
+  // PyTorch refuses an unexpected keyword argument; a misspelt option here (snake_case from
+  // Python, a typo) must not be ignored silently, which would give a wrong answer
+  it("grad, backward, the factories, the gradient checks, setThreads and checkOp refuse an unknown key, naming it", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const f = (t: Tensor): Tensor => mul(t, t);
+    // the scalar x₀² + x₁² (core has no sum: sumTo [] is one)
+    const loss = (): Tensor => sumTo(f(x), []);
+    const cases: [string, (o: never) => unknown][] = [
+      ["grad", (o) => grad(loss(), [x], o)],
+      ["backward", (o) => loss().backward(undefined, o)],
+      ["tensor", (o) => tensor([1, 2], o)],
+      ["zeros", (o) => zeros([2], o)],
+      ["ones", (o) => core.ones([2], o)],
+      ["full", (o) => core.full([2], 3, o)],
+      ["randn", (o) => core.randn([2], { seed: 1, ...(o as object) })],
+      ["numericalGrad", (o) => core.numericalGrad(f, [x], o)],
+      ["gradcheck", (o) => gradcheck(f, [x], o)],
+      ["gradgradcheck", (o) => core.gradgradcheck(f, [x], o)],
+      ["setThreads", (o) => core.setThreads(1, o)],
+    ];
+    for (const [name, call] of cases) {
+      for (const bad of [{ create_graph: true }, { requires_grad: true }, { dtpye: "float64" }]) {
+        const key = Object.keys(bad)[0]!;
+        expect(() => call(bad as never), `${name} ${key}`).toThrow(ArgumentError);
+        expect(() => call(bad as never)).toThrow(new RegExp(`^${name}: unknown option "${key}" \\(valid options: `));
+      }
+    }
+    // the valid keys still pass, an empty object and undefined too
+    expect(grad(loss(), [x], { retainGraph: false, createGraph: false, allowUnused: false })[0]!.toArray()).toEqual([
+      2, 4,
+    ]);
+    expect(tensor([1, 2], { shape: [2], dtype: "float64", requiresGrad: false, storage: "js" }).dtype).toBe("float64");
+    expect(core.randn([2], { seed: 1, dtype: "float64", requiresGrad: true, storage: "js" }).requiresGrad).toBe(true);
+    expect(gradcheck(f, [x], {}).passed).toBe(true);
+    expect(core.gradgradcheck(f, [x], { gradOutputSeed: 3, routes: "all" }).passed).toBe(true);
+    core.setThreads(1, { threshold: 0 });
+    core.setThreads(1, {});
+    // a key whose value is undefined is still a key: misspelt is misspelt
+    expect(() => zeros([2], { requiresgrad: undefined } as never)).toThrow(/^zeros: unknown option "requiresgrad"/);
+    // a Proxy whose keys cannot be listed, and a very long key, are named safely
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error("no keys");
+        },
+      },
+    );
+    expect(() => grad(loss(), [x], hostile as never)).toThrow(
+      /^grad: options must be an object whose keys can be read/,
+    );
+    expect(() => zeros([2], { ["k".repeat(100)]: 1 } as never)).toThrow(/^zeros: unknown option "k{40}…"/);
+  });
+
+  it("checkOp refuses an unknown key of its own and of its gradcheck option", () => {
+    expect(() => checkOp(addOp, { num_runs: 3 } as never)).toThrow(/^checkOp: unknown option "num_runs"/);
+    expect(() => checkOp(addOp, { numRuns: 2, gradcheck: { seed: 1 } } as never)).toThrow(
+      /^checkOp: unknown option "seed"/,
+    );
+    expect(checkOp(addOp, { numRuns: 2, gradcheck: { atol: 1e-5 } }).cases).toBe(2);
   });
 });
 

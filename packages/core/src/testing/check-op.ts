@@ -8,8 +8,9 @@
  */
 import fc from "fast-check";
 import { allocArray, type DType, type FloatArray, type FloatDType } from "../dtype.js";
-import { ArgumentError, describeValue, fmtShape, GradcheckError } from "../errors.js";
+import { ArgumentError, describeValue, fmtShape, GradcheckError, optionsObject } from "../errors.js";
 import {
+  GRADCHECK_OPTIONS,
   type GradcheckOptions,
   type GradcheckReport,
   type GradRoute,
@@ -24,6 +25,28 @@ import { Rng } from "../random.js";
 import { type Shape, shapeSize } from "../shape.js";
 import { type AnyTensor, isTensor, Tensor, tensor } from "../tensor.js";
 import { type ShapeConstraints, shapeArb } from "./arbitraries.js";
+
+/** The keys of {@link CheckOpOptions}: its own and those of the op's `spec.test` it may override. */
+const CHECK_OP_OPTIONS = [
+  "dtype",
+  "numRuns",
+  "seed",
+  "shape",
+  "gradcheck",
+  "secondOrder",
+  "shapes",
+  "attrs",
+  "cases",
+  "domain",
+  "domains",
+  "avoid",
+  "precondition",
+  "twice",
+  "dtypes",
+] as const;
+
+/** The keys of `checkOp`'s `gradcheck` option: gradcheck's, except `seed`. */
+const CHECK_OP_GRADCHECK_OPTIONS = GRADCHECK_OPTIONS.filter((k) => k !== "seed");
 
 /** Options of `checkOp`; `shapes`, `attrs`, `cases` and `domain` override the op's `spec.test`. */
 export interface CheckOpOptions<A> extends OpTestSpec<A> {
@@ -130,7 +153,8 @@ interface CheckedSpec {
  *   routes, and whether `fusedBackward` and second derivatives were checked.
  * @throws GradcheckError with the op's name, the shrunk failing case (shapes, attributes, input
  *   values, worst element and the route it came from) and the `seed` to replay it; `ArgumentError`
- *   for a non-op or a `seed` that is not a 32-bit signed integer.
+ *   for a non-op, a `seed` that is not a 32-bit signed integer, or an options key (or a key of
+ *   `options.gradcheck`) that is not one of {@link CheckOpOptions}.
  */
 export function checkOp<A>(
   op: Op<A, AnyTensor | "operands"> | MultiOp<A>,
@@ -139,6 +163,9 @@ export function checkOp<A>(
   if (typeof op !== "function" || typeof (op as { spec?: unknown }).spec !== "object") {
     throw new ArgumentError("checkOp", `checkOp: op must be made by defineOp, got ${describeValue(op)}`);
   }
+  options = optionsObject("checkOp", options, CHECK_OP_OPTIONS);
+  // (the seed of each gradcheck is checkOp's to choose)
+  if (options.gradcheck !== undefined) optionsObject("checkOp", options.gradcheck, CHECK_OP_GRADCHECK_OPTIONS);
   const spec = op.spec as unknown as CheckedSpec;
   // an option given as `undefined` must not hide the op's own declaration
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CheckOpOptions<A>;

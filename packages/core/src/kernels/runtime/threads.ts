@@ -268,8 +268,8 @@ export interface ThreadOptions {
  * @param n - the thread count, an integer from 1 to {@link MAX_THREADS}.
  * @param options - the size threshold; when omitted (or null), the threshold keeps its current value.
  * @throws ArgumentError (naming `setThreads` and the value) if `n` is not an integer from 1 to
- * {@link MAX_THREADS}, `options` is not an object, or `threshold` is not a non-negative finite
- * number.
+ * {@link MAX_THREADS}, `options` is not an object or has a key other than `threshold`, or
+ * `threshold` is not a non-negative finite number.
  */
 export function setThreads(n: number, options?: ThreadOptions | null): void {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
@@ -278,7 +278,7 @@ export function setThreads(n: number, options?: ThreadOptions | null): void {
       `setThreads: thread count must be an integer from 1 to ${MAX_THREADS}, got ${describeValue(n)}`,
     );
   }
-  const t = optionsObject("setThreads", options).threshold;
+  const t = optionsObject("setThreads", options, ["threshold"]).threshold;
   if (t !== undefined && !(typeof t === "number" && Number.isFinite(t) && t >= 0)) {
     throw new ArgumentError(
       "setThreads",
