@@ -39,10 +39,10 @@ import {
 } from "./tensor.js";
 import { isArray } from "./validate.js";
 
-/** Options of `grad`. */
 /** The keys of {@link GradOptions}. */
 const GRAD_OPTIONS = ["gradOutput", "retainGraph", "createGraph", "allowUnused"] as const;
 
+/** Options of `grad`. */
 export interface GradOptions {
   /** Upstream gradient(s), one per output; may be omitted for one-element outputs. */
   gradOutput?: Tensor | number | readonly (Tensor | number)[];

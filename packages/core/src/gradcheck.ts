@@ -66,7 +66,6 @@ export type GradcheckRoute = GradRoute | "backwardAgain";
 /** Every route, in the order they are checked. */
 const ALL_ROUTES: readonly GradRoute[] = ["grad", "createGraph", "backward"];
 
-/** Options of `numericalGrad`. */
 /** The keys of {@link NumericalGradOptions}. */
 const NUMERICAL_GRAD_OPTIONS = ["eps", "gradOutput", "wrt"] as const;
 
@@ -87,6 +86,7 @@ export const GRADCHECK_OPTIONS = [
 /** @internal The keys of `gradgradcheck`'s options: gradcheck's and `gradOutputSeed`. */
 export const GRADGRADCHECK_OPTIONS = [...GRADCHECK_OPTIONS, "gradOutputSeed"] as const;
 
+/** Options of `numericalGrad`. */
 export interface NumericalGradOptions {
   /** Central-difference step (default 1e-6). */
   eps?: number;

@@ -234,6 +234,8 @@ describe("options are checked by name", () => {
       /^checkOp: unknown option "seed"/,
     );
     expect(checkOp(addOp, { numRuns: 2, gradcheck: { atol: 1e-5 } }).cases).toBe(2);
+    // null is no options, as everywhere in core (it was a bare TypeError from Object.entries)
+    expect(checkOp(addOp, null as never).cases).toBe(40);
   });
 });
 
