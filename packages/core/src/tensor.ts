@@ -363,7 +363,7 @@ export class Tensor<D extends DType = FloatDType> {
     }
     const self = this as Tensor;
     const g = seedGradient("backward", self, gradOutput);
-    options = optionsObject("backward", options, ["retainGraph", "createGraph"]);
+    options = optionsObject("backward", options, BACKWARD_OPTIONS);
     if (self.creator === null) {
       if (!self._requiresGrad) {
         throw new GraphError("backward", "backward: this tensor does not require grad and has no graph behind it");
@@ -842,16 +842,24 @@ export interface TensorOptions<D extends DType = DType> {
   storage?: Storage;
 }
 
-/** The keys of {@link TensorOptions}. */
-const FACTORY_OPTIONS = ["dtype", "requiresGrad", "storage"] as const;
+/** The keys of {@link BackwardOptions}. */
+const BACKWARD_OPTIONS: readonly string[] = ["retainGraph", "createGraph"];
+
+/** The keys of {@link TensorOptions}; `tensor`'s add `shape`, `randn`'s `seed` and `rng`. */
+const FACTORY_OPTIONS: readonly string[] = ["dtype", "requiresGrad", "storage"];
+const TENSOR_OPTIONS: readonly string[] = [...FACTORY_OPTIONS, "shape"];
+const RANDN_OPTIONS: readonly string[] = [...FACTORY_OPTIONS, "seed", "rng"];
 
 /**
- * The options of a factory as an object (`{}` for undefined or null), of the keys of
- * {@link TensorOptions} and `extra`.
+ * The options of a factory as an object (`{}` for undefined or null), of the keys `known`.
  * @throws ArgumentError naming `fn` for anything but an object, a tensor included (its getters
  *   `requiresGrad` and `storage` would be read as options).
  */
-function factoryOptions<O extends object>(fn: string, options: O | null | undefined, extra: readonly string[] = []): O {
+function factoryOptions<O extends object>(
+  fn: string,
+  options: O | null | undefined,
+  known: readonly string[] = FACTORY_OPTIONS,
+): O {
   const opts = optionsObject(fn, options);
   let proto: unknown = null;
   try {
@@ -862,7 +870,7 @@ function factoryOptions<O extends object>(fn: string, options: O | null | undefi
   if (proto === Tensor.prototype) {
     throw new ArgumentError(fn, `${fn}: options must be an object like { dtype, requiresGrad }, got a Tensor`);
   }
-  checkOptionKeys(fn, opts, [...FACTORY_OPTIONS, ...extra]);
+  checkOptionKeys(fn, opts, known);
   return opts;
 }
 
@@ -941,7 +949,7 @@ export function tensor(
   options: TensorOptions & { shape?: readonly number[] } = {},
 ): AnyTensor {
   // null from JavaScript means no options, like undefined
-  const opts = factoryOptions("tensor", options, ["shape"]);
+  const opts = factoryOptions("tensor", options, TENSOR_OPTIONS);
   if (typeof values === "object" && values !== null && !isArray(values) && isRevoked(values)) {
     throw new ArgumentError("tensor", "tensor: values is a revoked Proxy");
   }
@@ -1220,7 +1228,7 @@ export function randn(
   options: TensorOptions<FloatDType> & { seed?: Seed; rng?: Rng },
 ): Tensor {
   const s = checkShape("randn", shape);
-  const opts = factoryOptions("randn", options, ["seed", "rng"]);
+  const opts = factoryOptions("randn", options, RANDN_OPTIONS);
   const rng = rngFrom("randn", opts);
   const dtype = opts.dtype === undefined ? DEFAULT_DTYPE : checkDType("randn", opts.dtype);
   const data = allocIn("randn", dtype, shapeSize(s), checkStorage("randn", opts.storage)) as FloatArray;
