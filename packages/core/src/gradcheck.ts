@@ -83,9 +83,6 @@ export const GRADCHECK_OPTIONS = [
   "localize",
 ] as const;
 
-/** @internal The keys of `gradgradcheck`'s options: gradcheck's and `gradOutputSeed`. */
-export const GRADGRADCHECK_OPTIONS = [...GRADCHECK_OPTIONS, "gradOutputSeed"] as const;
-
 /** Options of `numericalGrad`. */
 export interface NumericalGradOptions {
   /** Central-difference step (default 1e-6). */
@@ -343,8 +340,7 @@ export function gradcheckIn(
   options: GradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs(fn, f, inputs);
-  // (gradgradcheck's own option was read by gradgradcheck, which names it in its errors)
-  options = optionsObject(fn, options, fn === "gradgradcheck" ? GRADGRADCHECK_OPTIONS : GRADCHECK_OPTIONS);
+  options = optionsObject(fn, options, GRADCHECK_OPTIONS);
   if (options.eps !== undefined) checkEps(fn, options.eps);
   for (const k of ["atol", "rtol", "crossAtol", "crossRtol"] as const) {
     const v: unknown = options[k];

@@ -8,7 +8,7 @@ import { allocArray } from "./dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, optionsObject } from "./errors.js";
 import {
   checkFunctionArgs,
-  GRADGRADCHECK_OPTIONS,
+  GRADCHECK_OPTIONS,
   type GradcheckOptions,
   type GradcheckReport,
   gradcheckIn,
@@ -25,6 +25,9 @@ export interface GradgradcheckOptions extends GradcheckOptions {
   /** Seed of the random first-order output weights (default 1): a safe integer or a BigInt, as `Rng` takes. */
   gradOutputSeed?: Seed;
 }
+
+/** The keys of {@link GradgradcheckOptions}: gradcheck's and `gradOutputSeed`. */
+const GRADGRADCHECK_OPTIONS: readonly string[] = [...GRADCHECK_OPTIONS, "gradOutputSeed"];
 
 /**
  * Checks second derivatives numerically. With random weights `v` on `f`'s outputs, the function
@@ -43,8 +46,9 @@ export function gradgradcheck(
   options: GradgradcheckOptions = {},
 ): GradcheckReport {
   checkFunctionArgs("gradgradcheck", f, inputs);
-  options = optionsObject("gradgradcheck", options, GRADGRADCHECK_OPTIONS);
-  const seed = checkSeed("gradgradcheck", options.gradOutputSeed ?? 1, "gradOutputSeed");
+  // its own option here; the others are gradcheck's, which gradcheckIn checks
+  const { gradOutputSeed, ...gradcheckOptions } = optionsObject("gradgradcheck", options, GRADGRADCHECK_OPTIONS);
+  const seed = checkSeed("gradgradcheck", gradOutputSeed ?? 1, "gradOutputSeed");
   const rng = new Rng(seed);
   const probe = enableGrad(() => outputsOf("gradgradcheck", f(...inputs.map((t) => new Tensor(t.data, t.shape)))));
   const weights = probe.map((o) => Float32Array.from({ length: o.size }, () => 2 * rng.uniform() - 1));
@@ -60,7 +64,7 @@ export function gradgradcheck(
       return grad(outs, leaves, { gradOutput: v, createGraph: true, allowUnused: true });
     });
   Object.defineProperty(firstOrder, "name", { value: `d(${f.name || "f"})` });
-  return gradcheckIn("gradgradcheck", firstOrder, inputs, options);
+  return gradcheckIn("gradgradcheck", firstOrder, inputs, gradcheckOptions);
 }
 
 /**
