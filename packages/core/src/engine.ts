@@ -10,7 +10,7 @@
  * it proves dead back for reuse (see memory.ts). Everything a pass needs lives in its `Pass`.
  */
 import { applyOp, firstNonFinite } from "./apply-op.js";
-import { allocArray } from "./dtype.js";
+import { allocArray, type FloatArray } from "./dtype.js";
 import {
   AnomalyError,
   ArgumentError,
@@ -24,7 +24,16 @@ import { modes } from "./grad-mode.js";
 import { sumToInto } from "./kernels/broadcast.js";
 import { addInPlace, binaryInto } from "./kernels/elementwise.js";
 import { GradientReuse } from "./memory.js";
-import { inputLabel, Node, reachableNodes, recordedDtype, recordedShape, releasedError, userFrame } from "./node.js";
+import {
+  type GradDestinations,
+  inputLabel,
+  Node,
+  reachableNodes,
+  recordedDtype,
+  recordedShape,
+  releasedError,
+  userFrame,
+} from "./node.js";
 import { isBroadcastableTo, shapeSize, shapesEqual } from "./shape.js";
 import { accumulateOp, cast, castRaw, sumTo, sumToRaw } from "./structural.js";
 import {
@@ -136,6 +145,8 @@ class Pass {
   readonly needed: Set<Node> | null = null;
   /** Memory reuse and writes into zeroed `.grad`s: a first-order `backward` outside anomaly mode. */
   readonly reuse: GradientReuse | null = null;
+  /** The zeroed `.grad`s offered to fusedBackward, node by node (with `reuse` only). */
+  readonly offer: Offer | null = null;
 
   constructor(roots: readonly Tensor[], retain: boolean, create: boolean, targets: readonly Tensor[] | null) {
     this.roots = roots;
@@ -143,7 +154,10 @@ class Pass {
     this.create = create;
     this.order = reachableNodes(roots);
     if (targets === null) {
-      if (!create && !modes.anomaly) this.reuse = new GradientReuse();
+      if (!create && !modes.anomaly) {
+        this.reuse = new GradientReuse();
+        this.offer = new Offer();
+      }
       return;
     }
     this.found = new Array<Tensor | null>(targets.length).fill(null);
@@ -182,6 +196,11 @@ class Pass {
         else if (root._requiresGrad) this.deliverLeaf(root, seeds[r]!);
       }
       for (let oi = order.length - 1; oi >= 0; oi--) this.visit(order[oi]!);
+    } catch (e) {
+      // a node's backward or the delivery of its gradients failed: the destinations it took and
+      // did not deliver are zeroed again
+      this.offer?.close(true);
+      throw e;
     } finally {
       this.reuse?.end();
       for (let i = 0; i < order.length; i++) order[i]!._acc = null;
@@ -217,8 +236,11 @@ class Pass {
     modes.grad = this.create;
     modes.inBackward = true;
     let gx: readonly (Tensor | null | undefined)[];
+    // a first-order backward() offers fusedBackward the zeroed .grad arrays of leaf inputs
+    const offer = !this.create && op.fusedBackward !== undefined ? (this.offer?.begin(n, gin) ?? null) : null;
     try {
-      gx = !this.create && op.fusedBackward !== undefined ? op.fusedBackward(gin, n) : op.backward(gin, n);
+      if (!this.create && op.fusedBackward !== undefined) gx = op.fusedBackward(gin, n, offer ?? NO_OFFER);
+      else gx = op.backward(gin, n);
     } finally {
       modes.grad = prevGrad;
       modes.inBackward = prevInBackward;
@@ -230,13 +252,18 @@ class Pass {
         `${op.name}: backward must return an array of ${next.length} gradients (one per input, null where none), got ${Array.isArray(gx) ? `${gx.length} entries` : describeValue(gx)}`,
       );
     }
+    // a destination not returned as its input's gradient holds whatever the op wrote: zeroed
+    // again, so that the delivery below finds the .grad as fill_(0) left it
+    if (offer !== null) gx = offer.settle(gx);
     for (let j = 0; j < next.length; j++) {
       const nx = next[j];
       const g = gx[j];
       if (nx === null || nx === undefined || g === null || g === undefined) continue;
       if (nx instanceof Node) this.deposit(nx, n.nextSlot[j]!, this.conform(n, j, g), op);
+      else if (offer?.placed(j, nx, g)) continue;
       else if (this.reuse === null || !sumIntoZeroGrad(nx, g)) this.deliverLeaf(nx, this.conform(n, j, g));
     }
+    offer?.close();
     this.reuse?.ran(op, gin, gx);
     if (!this.retain) n._release();
   }
@@ -321,6 +348,131 @@ function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 function hasSlot(slots: [number, number][] | undefined, s: number): boolean {
   if (slots === undefined) return false;
   for (const [slot] of slots) if (slot === s) return true;
+  return false;
+}
+
+/** What a pass that offers nothing (grad(), createGraph, anomaly mode) hands fusedBackward. */
+const NO_OFFER: GradDestinations = Object.freeze({ take: () => null });
+
+/**
+ * The destinations a first-order backward offers each node's fusedBackward in turn (see
+ * `GradDestinations`; one per pass, `begin` per node), handed out on demand: input j's is the
+ * `.grad` of a leaf input when it is zeroed (`fill_(0)`, unchanged since), of the leaf's shape
+ * and dtype and not frozen, unless the backward reads its array (see `readBy`) or another input
+ * took it. After the op returns, `settle` makes what it did with them safe and
+ * `placed` delivers the ones returned in place; `close` ends a node's offer.
+ */
+class Offer implements GradDestinations {
+  /** The node whose backward runs (null between nodes). */
+  #node: Node | null = null;
+  /** The gradients the node received (null once its backward has returned: `take` gives null). */
+  #gin: Tensor | readonly Tensor[] | null = null;
+  /** The `.grad`s handed out to the current node, by input; `#count` of them are set. */
+  readonly #taken: (Tensor | null)[] = [];
+  #count = 0;
+
+  /** Opens the offer to `n`'s fusedBackward (receiving `gin`); returns this. */
+  begin(n: Node, gin: Tensor | readonly Tensor[]): this {
+    if (this.#count > 0) this.#taken.length = 0;
+    this.#count = 0;
+    this.#node = n;
+    this.#gin = gin;
+    return this;
+  }
+
+  take(input: number): Tensor | null {
+    const n = this.#node;
+    const gin = this.#gin;
+    if (n === null || gin === null || typeof input !== "number") return null;
+    const leaf = n.next[input];
+    if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
+    const cur = leaf.grad;
+    if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version) return null;
+    if (cur.dtype !== leaf.dtype || !shapesEqual(cur.shape, leaf.shape) || Object.isFrozen(cur)) return null;
+    const taken = this.#taken;
+    if (this.#count > 0) {
+      if (taken[input] === cur) return cur;
+      for (const t of taken) if (t !== null && t.data === cur.data) return null;
+    }
+    if (readBy(cur.data as FloatArray, n, gin)) return null;
+    while (taken.length < input) taken.push(null);
+    taken[input] = cur;
+    this.#count++;
+    return cur;
+  }
+
+  /**
+   * The gradients `gx` the op returned, made safe to deliver; `take` gives null from now on. A
+   * destination not returned as its own input's gradient (or whose version the op changed) is
+   * zeroed again, after any gradient the op placed in it has been copied out (so `gx` may come
+   * back as a copy).
+   */
+  settle(gx: readonly (Tensor | null | undefined)[]): readonly (Tensor | null | undefined)[] {
+    this.#gin = null;
+    if (this.#count === 0) return gx;
+    const taken = this.#taken;
+    let result = gx;
+    for (let j = 0; j < taken.length; j++) {
+      const t = taken[j];
+      // returned as its own input's gradient, and still marked zeroed (placed below)
+      if (t === null || t === undefined || (gx[j] === t && t._zeroAt === t._version)) continue;
+      const d = t.data;
+      for (let k = 0; k < gx.length; k++) {
+        const g = result[k];
+        if (g === null || g === undefined || !isTensor(g) || g.data !== d) continue;
+        if (result === gx) result = gx.slice();
+        (result as (Tensor | null | undefined)[])[k] = new Tensor(d.slice(), g.shape);
+      }
+      d.fill(0);
+    }
+    return result;
+  }
+
+  /**
+   * Whether `g`, returned for input `j` (the leaf `leaf`), is the `.grad` tensor taken for it,
+   * which then already holds the gradient: it is marked changed (its version bumped) and nothing
+   * else is done. False leaves `g` to the usual delivery.
+   */
+  placed(j: number, leaf: Tensor, g: Tensor): boolean {
+    if (this.#count === 0 || this.#taken[j] !== g || leaf.grad !== g || g._zeroAt !== g._version) return false;
+    try {
+      g._version++;
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Ends the current node's offer; on failure (`failed`: its backward, or the delivery of its
+   * gradients, threw), zeroes again each destination whose leaf has not received its gradient
+   * (its `.grad` still marked zeroed): whatever the op wrote there must not survive in a `.grad`
+   * that reads as zeroed.
+   */
+  close(failed = false): void {
+    const n = this.#node;
+    this.#node = null;
+    this.#gin = null;
+    if (!failed || n === null || this.#count === 0) return;
+    for (const t of this.#taken) if (t !== null && t._zeroAt === t._version) t.data.fill(0);
+  }
+}
+
+/**
+ * Whether `d` is an array `n`'s backward may read: a leaf input's, a saved input's or output's,
+ * or an upstream gradient's. By identity: a typed array's `buffer` costs ~80 ns to read, more
+ * than the copy a destination saves, and gradgraph's own arrays never overlap unless they are
+ * the same array (a tensor the caller builds over a view of another's memory is not detected,
+ * as the engine's other writes into a zeroed `.grad` do not detect it).
+ */
+function readBy(d: FloatArray, n: Node, gin: Tensor | readonly Tensor[]): boolean {
+  for (const x of n.next) if (x !== null && x !== undefined && !(x instanceof Node) && x.data === d) return true;
+  const ins = n._savedInputs;
+  if (ins !== null) for (const t of ins) if (t !== undefined && t.data === d) return true;
+  const outs = n._savedOutputs;
+  if (outs !== null) for (const t of outs) if (t.data === d) return true;
+  if (!Array.isArray(gin)) return (gin as Tensor).data === d;
+  for (const g of gin as readonly Tensor[]) if (g.data === d) return true;
   return false;
 }
 

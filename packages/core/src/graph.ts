@@ -24,6 +24,7 @@ export {
 export {
   type BackwardContext,
   type ForwardContext,
+  type GradDestinations,
   inputLabel,
   isNode,
   Node,

@@ -55,6 +55,7 @@ export {
   detectAnomaly,
   enableGrad,
   type ForwardContext,
+  type GradDestinations,
   type GradOptions,
   grad,
   isAnomalyDetectionEnabled,

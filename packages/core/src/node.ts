@@ -111,9 +111,35 @@ export interface OpCore {
    * An optional second, faster route to the same numbers as `backward`, for a pass that creates no
    * graph (see {@link OpSpec.fusedBackward}); `checkOp` proves the two equal.
    */
-  fusedBackward?(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+  fusedBackward?(
+    grads: Tensor | readonly Tensor[],
+    ctx: BackwardContext,
+    out: GradDestinations,
+  ): readonly (Tensor | null | undefined)[];
   /** The op's ONNX mapping, `OpSpec.onnx` (the engine's own ops have none). */
   readonly onnx?: OnnxMapping<never>;
+}
+
+/**
+ * Where the engine would like input gradients written, handed to `fusedBackward` (see
+ * {@link OpSpec.fusedBackward}). In a first-order `backward()`, an input that is a leaf whose
+ * `.grad` was zeroed by `fill_(0)` (as `Sequential.backward` leaves them) has that `.grad` on
+ * offer: computing the gradient straight into its `data` saves an allocation and the copy into
+ * `.grad`. Elsewhere (`grad()`, `createGraph`, anomaly mode) nothing is offered.
+ */
+export interface GradDestinations {
+  /**
+   * A zero-filled tensor of input `input`'s shape and dtype (the leaf's `.grad`) to compute its
+   * gradient into, or null when none is on offer. Its `data` is never the array of one of the
+   * op's leaf inputs, saved inputs or outputs or upstream gradients, nor that of one handed out
+   * for another input (compared by identity: a tensor built over a view of another tensor's
+   * memory is not detected). Write the gradient into its `data` and return the tensor itself as
+   * that input's gradient; the engine then leaves it where it is. Anything else is safe but
+   * wasted: one written and not returned as its input's gradient is overwritten with that
+   * gradient, or zeroed again when the op returns none or throws. Only valid until the op
+   * returns (then it gives null).
+   */
+  take(input: number): Tensor | null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,15 @@
 import { DEFAULT_DTYPE, type DType, type FloatDType, promotionRank } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { modes } from "./grad-mode.js";
-import { applyOp, type BackwardContext, cast, type ForwardContext, type OpCore, type RawArray } from "./graph.js";
+import {
+  applyOp,
+  type BackwardContext,
+  cast,
+  type ForwardContext,
+  type GradDestinations,
+  type OpCore,
+  type RawArray,
+} from "./graph.js";
 import type { OnnxMapping } from "./onnx.js";
 import type { Shape } from "./shape.js";
 import { castRaw } from "./structural.js";
@@ -146,10 +154,19 @@ interface SpecBase<A, N extends readonly string[]> {
    * (the engine calls it instead of `backward` only then; under `createGraph` `backward` runs, so
    * higher orders never see it). The same arguments as `backward` (`grads` is the upstream
    * gradient, or the array of them for a multi-output op) and the same outputs, written on raw
-   * kernels. It is a second rule: `checkOp` compares it with `backward` on every drawn case,
-   * and it is only worth declaring where a benchmark shows what it buys.
+   * kernels. It is a second rule: `checkOp` compares it with `backward` on every drawn case (with
+   * and without destinations), and it is only worth declaring where a benchmark shows what it buys.
+   *
+   * `out` offers where the engine would like an input's gradient (see {@link GradDestinations}):
+   * when `out.take(j)` gives a tensor (a leaf's zeroed `.grad`), writing input `j`'s gradient
+   * into its `data` (a product on `gemm`, say) and returning it saves an allocation and a copy.
+   * Ignoring `out` is always correct.
    */
-  fusedBackward?(grads: Tensor | readonly Tensor[], ctx: BackwardContext): readonly (Tensor | null | undefined)[];
+  fusedBackward?(
+    grads: Tensor | readonly Tensor[],
+    ctx: BackwardContext,
+    out: GradDestinations,
+  ): readonly (Tensor | null | undefined)[];
   /**
    * How the op exports to ONNX (`@gradgraph/onnx`): adds standard ONNX nodes computing its forward
    * and returns their output names (see {@link OnnxMapping}). Without it, exporting a graph that

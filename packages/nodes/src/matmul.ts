@@ -91,10 +91,15 @@ function batchOffsets(from: readonly number[], to: readonly number[]): number[] 
  * the gemm kernel: the products of the fused first-order backwards below (their shapes were
  * checked when the forward ran).
  */
-function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean): Tensor {
+function rawProduct(x: Tensor, y: Tensor, transX: boolean, transY: boolean, into: Tensor | null = null): Tensor {
   const M = transX ? x.shape[1]! : x.shape[0]!;
   const K = transX ? x.shape[0]! : x.shape[1]!;
   const N = transY ? y.shape[0]! : y.shape[1]!;
+  // the engine's destination (a leaf's zeroed .grad, of this product's shape and x's dtype), when offered
+  if (into !== null && into.rank === 2 && into.shape[0] === M && into.shape[1] === N && into.dtype === x.dtype) {
+    gemm(transX, transY, M, N, K, x.data, y.data, into.data);
+    return into;
+  }
   return new Tensor(gemmNew(transX, transY, M, N, K, x.data, y.data), [M, N]);
 }
 
@@ -182,7 +187,7 @@ export const matmulOp: Op<MatmulAttrs | undefined, "operands"> = defineOp<Matmul
   },
   // a second route, for a pass that records nothing: the same 2-D products on the gemm kernel,
   // without an op call each (checkOp compares it with backward)
-  fusedBackward(grads, ctx) {
+  fusedBackward(grads, ctx, out) {
     const gy = grads as Tensor;
     const a = ctx.input(0);
     const b = ctx.input(1);
@@ -191,8 +196,17 @@ export const matmulOp: Op<MatmulAttrs | undefined, "operands"> = defineOp<Matmul
     }
     const { transA, transB } = (ctx.attrs as MatmulAttrs | undefined) ?? PLAIN;
     const [needA, needB] = ctx.needsInputGrad;
-    const da = !needA ? null : transA ? rawProduct(b, gy, transB, true) : rawProduct(gy, b, false, !transB);
-    const db = !needB ? null : transB ? rawProduct(gy, a, true, transA) : rawProduct(a, gy, !transA, false);
+    // a leaf operand's zeroed .grad (on offer in out) takes its product directly
+    const da = !needA
+      ? null
+      : transA
+        ? rawProduct(b, gy, transB, true, out.take(0))
+        : rawProduct(gy, b, false, !transB, out.take(0));
+    const db = !needB
+      ? null
+      : transB
+        ? rawProduct(gy, a, true, transA, out.take(1))
+        : rawProduct(a, gy, !transA, false, out.take(1));
     return [da, db];
   },
   test: {
@@ -382,16 +396,17 @@ export const affineOp: Op = defineOp({
   },
   // a second route, for a pass that records nothing: the two products on the gemm kernel
   // (checkOp compares it with backward)
-  fusedBackward(grads, ctx) {
+  fusedBackward(grads, ctx, out) {
     const gy = grads as Tensor;
     const x = ctx.input(0);
     const W = ctx.input(1);
     if (gy.dtype !== x.dtype || x.dtype !== W.dtype)
       return affineOp.spec.backward(gy, ctx as BackwardContext<undefined>);
     const [needX, needW, needB] = ctx.needsInputGrad;
+    // a leaf's zeroed .grad (on offer in out) takes its product directly (W's, in a training step)
     return [
-      needX ? rawProduct(gy, W, false, true) : null,
-      needW ? rawProduct(x, gy, true, false) : null,
+      needX ? rawProduct(gy, W, false, true, out.take(0)) : null,
+      needW ? rawProduct(x, gy, true, false, out.take(1)) : null,
       needB ? gy : null,
     ];
   },

@@ -5,7 +5,7 @@
  * `fill_(0)` receives exactly what a fresh backward would give, a `.grad` holding values still
  * accumulates, and aliasing never corrupts a result. Op authors see none of it.
  */
-import { defineOp, grad, type OpSpec, randn, type Tensor, tensor } from "@gradgraph/core";
+import { defineOp, grad, type OpSpec, randn, Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { poolStats } from "../../core/src/memory.js";
@@ -160,6 +160,198 @@ describe("backward into zeroed leaf gradients", () => {
     const got = grads([W, b]);
     for (let k = 0; k < 2; k++)
       for (let i = 0; i < got[k]!.length; i++) expect(got[k]![i]).toBeCloseTo(fresh[k]![i]!, 12);
+  });
+});
+
+describe("destinations offered to fusedBackward", () => {
+  /**
+   * `2·a + 3·b` (a [2, 3], b [3] broadcast over the rows) whose fusedBackward records what the
+   * engine offered, then does what `misuse` says: "use" writes each gradient into its destination
+   * and returns it; "garbage" writes 999 into both and returns fresh gradients ([2, 3] for b,
+   * which the engine sums into b's .grad); "null" writes 999 and returns none; "swap" returns a's
+   * destination, holding 3·gy, as b's (unreduced) gradient, and a fresh one for a; "bump" does as
+   * "use" but marks the destinations modified (so they no longer read as zeroed); "throw" writes
+   * 999 and throws.
+   */
+  function probe(misuse: "use" | "garbage" | "null" | "swap" | "bump" | "throw") {
+    const offered: (boolean | null)[][] = [];
+    const op = defineOp<unknown>({
+      name: `probe_${misuse}`,
+      inputs: ["a", "b"],
+      forward([a, b], _attrs, ctx) {
+        const o = ctx.alloc(a!.shape);
+        for (let i = 0; i < o.data.length; i++) o.data[i] = 2 * a!.data[i]! + 3 * b!.data[i % 3]!;
+        return o;
+      },
+      backward: (gy) => [mul(gy, 2), mul(gy, 3)],
+      fusedBackward(gy, _ctx, out) {
+        const g = gy as Tensor;
+        const [ta, tb] = [out.take(0), out.take(1)];
+        offered.push([ta, tb].map((t) => (t === null ? null : t.data.every((v) => v === 0))));
+        const fresh = (k: number) =>
+          tensor(
+            Array.from(g.data, (v) => k * v),
+            { shape: g.shape, dtype: g.dtype },
+          );
+        const da = ta?.data;
+        const db = tb?.data;
+        if (misuse === "use" || misuse === "bump") {
+          if (da) for (let i = 0; i < 6; i++) da[i] = 2 * g.data[i]!;
+          if (db) for (let i = 0; i < 6; i++) db[i % 3] = db[i % 3]! + 3 * g.data[i]!;
+          // (bump: marks them changed, so they no longer read as zeroed)
+          if (misuse === "bump") for (const t of [ta, tb]) t?.markModified();
+          return [ta ?? fresh(2), tb ?? fresh(3)];
+        }
+        if (misuse === "swap" && da) {
+          for (let i = 0; i < 6; i++) da[i] = 3 * g.data[i]!;
+          return [fresh(2), new Tensor(da, [2, 3])];
+        }
+        da?.fill(999);
+        db?.fill(999);
+        if (misuse === "throw") throw new Error("probe failed");
+        if (misuse === "null") return [null, null];
+        return [fresh(2), fresh(3)];
+      },
+    });
+    return { op, offered };
+  }
+
+  const leaves = () => {
+    const a = randn([2, 3], { seed: 1, dtype: "float64", requiresGrad: true });
+    const b = randn([3], { seed: 2, dtype: "float64", requiresGrad: true });
+    a.grad = tensor(new Float64Array(6), { shape: [2, 3], dtype: "float64" });
+    b.grad = tensor(new Float64Array(3), { shape: [3], dtype: "float64" });
+    return { a, b };
+  };
+
+  it("offers a leaf's zeroed .grad (zero-filled), and nothing in grad(), createGraph, anomaly mode or to a .grad holding values", () => {
+    const { op, offered } = probe("use");
+    const { a, b } = leaves();
+    a.grad!.fill_(0);
+    b.grad!.fill_(0);
+    sum(op([a, b])).backward();
+    expect(offered.pop()).toEqual([true, true]);
+    expect(Array.from(a.grad!.data)).toEqual(new Array(6).fill(2));
+    expect(Array.from(b.grad!.data)).toEqual(new Array(3).fill(6));
+    // b's .grad now holds values: only a's is offered, b's accumulates
+    a.grad!.fill_(0);
+    sum(op([a, b])).backward();
+    expect(offered.pop()).toEqual([true, null]);
+    expect(Array.from(b.grad!.data)).toEqual(new Array(3).fill(12));
+    grad(sum(op([a, b])), [a, b]);
+    expect(offered.pop()).toEqual([null, null]);
+    a.grad!.fill_(0);
+    b.grad!.fill_(0);
+    sum(op([a, b])).backward(undefined, { createGraph: true });
+    expect(offered).toEqual([]); // backward ran, not fusedBackward
+  });
+
+  it("never offers one array twice, nor a .grad sharing memory with an input", () => {
+    const { op, offered } = probe("use");
+    // b's .grad over a's memory (a view of the same buffer): not offered
+    const buf = new Float64Array(12);
+    const { a, b } = leaves();
+    a.grad!.fill_(0);
+    b.grad = tensor(buf.subarray(0, 3), { shape: [3], dtype: "float64" });
+    const a2 = tensor(buf.subarray(0, 6), { shape: [2, 3], dtype: "float64", requiresGrad: true });
+    if (b.grad.data.buffer === buf.buffer && a2.data.buffer === buf.buffer) {
+      b.grad.fill_(0);
+      sum(op([a2, b])).backward();
+      expect(offered.pop()).toEqual([null, null]);
+      expect(Array.from(b.grad.data)).toEqual(new Array(3).fill(6));
+    }
+    // one .grad tensor for two leaves: offered once
+    const w = randn([3], { seed: 5, dtype: "float64", requiresGrad: true });
+    const shared = tensor(new Float64Array(3), { shape: [3], dtype: "float64" });
+    const sq = defineOp<unknown>({
+      name: "twoRows",
+      inputs: ["u", "v"],
+      forward([u, v], _attrs, ctx) {
+        const o = ctx.alloc([3]);
+        for (let i = 0; i < 3; i++) o.data[i] = u!.data[i]! + 2 * v!.data[i]!;
+        return o;
+      },
+      backward: (gy) => [gy, mul(gy, 2)],
+      fusedBackward(gy, _ctx, out) {
+        offered.push([out.take(0), out.take(1)].map((d) => (d === null ? null : true)));
+        return [gy as Tensor, mul(gy as Tensor, 2)];
+      },
+    });
+    w.grad = shared;
+    const v = randn([3], { seed: 6, dtype: "float64", requiresGrad: true });
+    v.grad = shared;
+    shared.fill_(0);
+    sum(sq([w, v])).backward();
+    expect(offered.pop()!.filter((o) => o !== null)).toHaveLength(1);
+    expect(Array.from(shared.data)).toEqual([3, 3, 3]);
+    // the same leaf as both inputs: one destination, both contributions
+    shared.fill_(0);
+    sum(sq([w, w])).backward();
+    expect(offered.pop()!.filter((o) => o !== null)).toHaveLength(1);
+    expect(Array.from(shared.data)).toEqual([3, 3, 3]);
+  });
+
+  it.each(["garbage", "null", "swap", "bump", "throw"] as const)(
+    "an op that misuses them (%s) cannot leave a wrong value in a .grad",
+    (misuse) => {
+      const { op } = probe(misuse);
+      const { a, b } = leaves();
+      a.grad!.fill_(0);
+      b.grad!.fill_(0);
+      const run = () => sum(op([a, b])).backward();
+      if (misuse === "throw") {
+        expect(run).toThrow(/probe failed/);
+        // zero again, and still known to be zero
+        expect(Array.from(a.grad!.data)).toEqual(new Array(6).fill(0));
+        expect(Array.from(b.grad!.data)).toEqual(new Array(3).fill(0));
+        expect(a.grad!._zeroAt).toBe(a.grad!.version);
+        return;
+      }
+      run();
+      const [ga, gb] = misuse === "null" ? [0, 0] : [2, 6];
+      expect(Array.from(a.grad!.data)).toEqual(new Array(6).fill(ga));
+      expect(Array.from(b.grad!.data)).toEqual(new Array(3).fill(gb));
+    },
+  );
+
+  it("affine and matmul write a weight's gradient straight into its zeroed .grad", () => {
+    const x = randn([5, 3], { seed: 8, dtype: "float64" });
+    const W = randn([3, 2], { seed: 9, dtype: "float64", requiresGrad: true });
+    const b = randn([2], { seed: 10, dtype: "float64", requiresGrad: true });
+    const c = randn([5, 2], { seed: 11, dtype: "float64" });
+    // the ops' own fusedBackward, watched: did W's gradient come back in W's .grad array?
+    let used = false;
+    const spy = (spec: OpSpec<unknown>) =>
+      defineOp<unknown>({
+        ...spec,
+        name: `${spec.name}Spy`,
+        fusedBackward(g, ctx, out) {
+          const r = spec.fusedBackward!(g, ctx, out);
+          const t = out.take(1);
+          used = t !== null && r[1] === t;
+          return r;
+        },
+      });
+    const affineSpy = spy(ops.affine.spec as OpSpec<unknown>);
+    const matmulSpy = spy(ops.matmul.spec as OpSpec<unknown>);
+    for (const f of [() => affineSpy([x, W, b]) as Tensor, () => add(matmulSpy([x, W]), b) as Tensor]) {
+      const [dW] = grad(sum(mul(f(), c)), [W]);
+      W.grad = tensor(new Float64Array(6), { shape: [3, 2], dtype: "float64" });
+      const g = W.grad;
+      g.fill_(0);
+      const data = g.data;
+      used = false;
+      sum(mul(f(), c)).backward();
+      expect(used).toBe(true);
+      expect(W.grad).toBe(g);
+      expect(W.grad.data).toBe(data);
+      for (let i = 0; i < 6; i++) expect(g.data[i]).toBeCloseTo(dW!.data[i]!, 12);
+      // not zeroed any more: no destination, the gradient is added
+      used = false;
+      sum(mul(f(), c)).backward();
+      expect(used).toBe(false);
+      for (let i = 0; i < 6; i++) expect(g.data[i]).toBeCloseTo(2 * dW!.data[i]!, 12);
+    }
   });
 });
 

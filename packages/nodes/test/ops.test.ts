@@ -118,7 +118,7 @@ describe.each(allOps)("checkOp catches a broken $opName", (op) => {
           fusedBackward:
             spec.fusedBackward === undefined
               ? undefined
-              : (g, c) => scale((spec as OpSpec<unknown>).fusedBackward!(g, c)),
+              : (g, c, o) => scale((spec as OpSpec<unknown>).fusedBackward!(g, c, o)),
         });
     // caught by a gradient mismatch (a worst element is reported), not by a crash
     expect(() => checkOp(broken, options)).toThrow(

@@ -7,6 +7,7 @@ import {
   type BackwardContext,
   defineOp,
   type ForwardContext,
+  type GradDestinations,
   type Op,
   type OpSpec,
   type Tensor,
@@ -192,6 +193,40 @@ export function fusedTanhOp(name: string, twin: boolean) {
   return defineOp<unknown>(spec);
 }
 
+/**
+ * `tanh` whose fusedBackward writes into the destination the engine offers (a leaf's zeroed
+ * `.grad`); the twin's loop stops one element short there (an off-by-one that only the
+ * destination route shows: elsewhere it allocates and fills a fresh array).
+ */
+export function destTanhOp(name: string, twin: boolean) {
+  const spec = {
+    name,
+    inputs: ["x"] as const,
+    forward([x]: readonly Tensor[], _a: unknown, ctx: ForwardContext) {
+      const o = ctx.alloc(x!.shape);
+      for (let i = 0; i < o.data.length; i++) o.data[i] = Math.tanh(x!.data[i]!);
+      ctx.saveOutput();
+      return o;
+    },
+    backward: (gy: Tensor, ctx: BackwardContext<unknown>) => {
+      const y = ctx.output();
+      return [mul(gy, sub(1, mul(y, y)))];
+    },
+    fusedBackward: (gy: Tensor, ctx: BackwardContext<unknown>, out: GradDestinations) => {
+      const y = ctx.output();
+      const into = out.take(0);
+      const dx = into ?? y.detach().clone();
+      const n = into === null || !twin ? dx.size : dx.size - 1;
+      for (let i = 0; i < n; i++) {
+        const v = y.data[i]!;
+        dx.data[i] = gy.data[i]! * (1 - v * v);
+      }
+      return [dx];
+    },
+  };
+  return defineOp<unknown>(spec);
+}
+
 export const firstOrder = [
   ["a permuted gradient (flip)", flipOp("flip", false), flipOp("flipTwin", true)],
   ["a transposed gradient (X·Xᵀ)", gramOp("gram", false), gramOp("gramTwin", true)],
@@ -201,6 +236,7 @@ export const firstOrder = [
   ["a derivative 0.5% high (x²)", squareOp("square", 1), squareOp("squareTwin", 1.005)],
   ["a wrong .backward() into a zeroed .grad", intoGradOp("intoGrad", false), intoGradOp("intoGradTwin", true)],
   ["a wrong fusedBackward (tanh)", fusedTanhOp("fusedTanh", false), fusedTanhOp("fusedTanhTwin", true)],
+  ["a wrong write into an offered .grad (tanh)", destTanhOp("destTanh", false), destTanhOp("destTanhTwin", true)],
 ] as const;
 
 // ---------------------------------------------------------------------------------------------

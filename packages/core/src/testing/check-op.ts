@@ -18,7 +18,7 @@ import {
   resolveRoutes,
   unravel,
 } from "../gradcheck.js";
-import { enableGrad, isNode, noGrad, sumTo } from "../graph.js";
+import { enableGrad, type GradDestinations, isNode, noGrad, sumTo } from "../graph.js";
 import { gradgradcheck } from "../higher-order.js";
 import type { MultiOp, Op, OpTestSpec, Picker } from "../op.js";
 import { Rng } from "../random.js";
@@ -123,6 +123,8 @@ interface FusedMismatch {
   backward: number;
   fused: number;
   tolerance: number;
+  /** Whether fusedBackward was offered destinations (zeroed arrays) in the disagreeing run. */
+  destinations: boolean;
 }
 
 /** What one generated case was, for failure reports. */
@@ -146,6 +148,9 @@ interface CheckedSpec {
   backward(grads: unknown, ctx: unknown): readonly (Tensor | null | undefined)[];
   fusedBackward?: unknown;
 }
+
+/** A declared fusedBackward, as `checkOp` calls it. */
+type FusedRule = (grads: unknown, ctx: unknown, out: GradDestinations) => readonly (Tensor | null | undefined)[];
 
 /**
  * Runs a property-based gradcheck of `op` (made by `defineOp` or `defineMultiOutputOp`).
@@ -176,7 +181,7 @@ export function checkOp<A>(
   const shapeC: ShapeConstraints = { maxRank: 4, maxDim: 4, ...options.shape };
   const gcOptions: GradcheckOptions = { routes: "all", ...options.gradcheck, localize: false };
   const routes = resolveRoutes("checkOp", gcOptions.routes);
-  const fused = typeof spec.fusedBackward === "function" ? (spec.fusedBackward as CheckedSpec["backward"]) : null;
+  const fused = typeof spec.fusedBackward === "function" ? (spec.fusedBackward as FusedRule) : null;
   let lastFailing: DrawnCase | null = null;
   // one instance for the whole run: fc.gen matches replayed values by the arbitrary's identity,
   // so a fresh instance per call would defeat shrinking
@@ -294,7 +299,7 @@ function failureMessage(
     const w = c.report?.worst;
     if (f !== null) {
       lines.push(
-        `  fusedBackward disagrees with backward: input ${f.input} (${label(f.input)}) at ${fmtShape(f.index)}: fusedBackward ${f.fused} vs backward ${f.backward} (abs error ${Math.abs(f.fused - f.backward).toExponential(3)} > tolerance ${f.tolerance.toExponential(3)})`,
+        `  fusedBackward disagrees with backward: input ${f.input} (${label(f.input)}) at ${fmtShape(f.index)}: fusedBackward${f.destinations ? " (offered destinations)" : ""} ${f.fused} vs backward ${f.backward} (abs error ${Math.abs(f.fused - f.backward).toExponential(3)} > tolerance ${f.tolerance.toExponential(3)})`,
       );
     } else if (c.report && w) {
       const order = c.order === 2 ? "second derivative, " : "";
@@ -322,7 +327,7 @@ function failureMessage(
  */
 function compareFused(
   spec: CheckedSpec,
-  fused: CheckedSpec["backward"],
+  fused: FusedRule,
   call: (...xs: AnyTensor[]) => Tensor | Tensor[],
   inputs: readonly AnyTensor[],
   options: GradcheckOptions,
@@ -341,7 +346,21 @@ function compareFused(
     return new Tensor(d, o.shape);
   });
   const grads = Array.isArray(out) ? gys : gys[0];
-  const [a, b] = noGrad(() => [spec.backward(grads, node), fused.call(spec, grads, node)]);
+  // fusedBackward runs twice: offered no destinations, and offered a zeroed array for every
+  // input that needs a gradient (as a first-order backward() offers a leaf's zeroed .grad)
+  const none: GradDestinations = { take: () => null };
+  const zeroed: GradDestinations = {
+    take(i) {
+      const t = inputs[i];
+      if (t === undefined || !node.needsInputGrad[i] || (t.dtype !== "float32" && t.dtype !== "float64")) return null;
+      return new Tensor(allocArray(t.dtype, t.size), t.shape);
+    },
+  };
+  const [a, b, c] = noGrad(() => [
+    spec.backward(grads, node),
+    fused.call(spec, grads, node, none),
+    fused.call(spec, grads, node, zeroed),
+  ]);
   const f32 = inputs.some((t) => t.dtype === "float32");
   const atol = options.crossAtol ?? (f32 ? 1e-4 : 1e-9);
   const rtol = options.crossRtol ?? (f32 ? 1e-3 : 1e-7);
@@ -353,10 +372,11 @@ function compareFused(
   };
   let worst: FusedMismatch | null = null;
   let worstScore = 1;
-  for (let i = 0; i < inputs.length; i++) {
-    if (!node.needsInputGrad[i]) continue;
-    const ga = local(a, i);
-    const gb = local(b, i);
+  for (let i = 0; i < inputs.length * 2; i++) {
+    const input = i % inputs.length;
+    if (!node.needsInputGrad[input]) continue;
+    const ga = local(a, input);
+    const gb = local(i < inputs.length ? b : c, input);
     // at least the largest input element, as gradcheck's cross-check (rounding follows the inputs)
     let scale = 0;
     for (const t of inputs) for (let j = 0; j < t.data.length; j++) scale = Math.max(scale, Math.abs(t.data[j]!));
@@ -367,7 +387,14 @@ function compareFused(
       const score = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err / (tol > 0 ? tol : Number.MIN_VALUE);
       if (!(err <= tol) && score >= worstScore) {
         worstScore = score;
-        worst = { input: i, index: unravel(j, inputs[i]!.shape), backward: ga[j]!, fused: gb[j]!, tolerance: tol };
+        worst = {
+          input,
+          index: unravel(j, inputs[input]!.shape),
+          backward: ga[j]!,
+          fused: gb[j]!,
+          tolerance: tol,
+          destinations: i >= inputs.length,
+        };
       }
     }
   }
