@@ -7,7 +7,6 @@ import {
   type BackwardContext,
   defineOp,
   type ForwardContext,
-  type GradDestinations,
   type Op,
   type OpSpec,
   type Tensor,
@@ -162,35 +161,39 @@ export function intoGradOp(name: string, twin: boolean) {
   );
 }
 
-/**
- * `tanh` with a `fusedBackward`, a first-order rule kept for speed (`gy·(1 − y²)` in one loop over
- * raw arrays). The twin's fused rule forgets the square (`gy·(1 − y)`).
- */
-export function fusedTanhOp(name: string, twin: boolean) {
-  const spec = {
+/** `tanh` (forward, and its one differentiable backward) with the given `fusedBackward`. */
+function tanhWith(name: string, fusedBackward: OpSpec<unknown>["fusedBackward"]) {
+  return defineOp<unknown>({
     name,
-    inputs: ["x"] as const,
-    forward([x]: readonly Tensor[], _a: unknown, ctx: ForwardContext) {
+    inputs: ["x"],
+    forward([x], _a, ctx) {
       const o = ctx.alloc(x!.shape);
       for (let i = 0; i < o.data.length; i++) o.data[i] = Math.tanh(x!.data[i]!);
       ctx.saveOutput();
       return o;
     },
-    backward: (gy: Tensor, ctx: BackwardContext<unknown>) => {
+    backward: (gy, ctx) => {
       const y = ctx.output();
       return [mul(gy, sub(1, mul(y, y)))];
     },
-    fusedBackward: (gy: Tensor, ctx: BackwardContext<unknown>) => {
-      const y = ctx.output();
-      const out = y.detach().clone();
-      for (let i = 0; i < out.size; i++) {
-        const v = y.data[i]!;
-        out.data[i] = gy.data[i]! * (1 - (twin ? v : v * v));
-      }
-      return [out];
-    },
-  };
-  return defineOp<unknown>(spec);
+    fusedBackward,
+  });
+}
+
+/**
+ * `tanh` with a `fusedBackward`, a first-order rule kept for speed (`gy·(1 − y²)` in one loop over
+ * raw arrays). The twin's fused rule forgets the square (`gy·(1 − y)`).
+ */
+export function fusedTanhOp(name: string, twin: boolean) {
+  return tanhWith(name, (gy, ctx) => {
+    const y = ctx.output();
+    const out = y.detach().clone();
+    for (let i = 0; i < out.size; i++) {
+      const v = y.data[i]!;
+      out.data[i] = (gy as Tensor).data[i]! * (1 - (twin ? v : v * v));
+    }
+    return [out];
+  });
 }
 
 /**
@@ -199,32 +202,17 @@ export function fusedTanhOp(name: string, twin: boolean) {
  * destination route shows: elsewhere it allocates and fills a fresh array).
  */
 export function destTanhOp(name: string, twin: boolean) {
-  const spec = {
-    name,
-    inputs: ["x"] as const,
-    forward([x]: readonly Tensor[], _a: unknown, ctx: ForwardContext) {
-      const o = ctx.alloc(x!.shape);
-      for (let i = 0; i < o.data.length; i++) o.data[i] = Math.tanh(x!.data[i]!);
-      ctx.saveOutput();
-      return o;
-    },
-    backward: (gy: Tensor, ctx: BackwardContext<unknown>) => {
-      const y = ctx.output();
-      return [mul(gy, sub(1, mul(y, y)))];
-    },
-    fusedBackward: (gy: Tensor, ctx: BackwardContext<unknown>, out: GradDestinations) => {
-      const y = ctx.output();
-      const into = out.take(0);
-      const dx = into ?? y.detach().clone();
-      const n = into === null || !twin ? dx.size : dx.size - 1;
-      for (let i = 0; i < n; i++) {
-        const v = y.data[i]!;
-        dx.data[i] = gy.data[i]! * (1 - v * v);
-      }
-      return [dx];
-    },
-  };
-  return defineOp<unknown>(spec);
+  return tanhWith(name, (gy, ctx, out) => {
+    const y = ctx.output();
+    const into = out.take(0);
+    const dx = into ?? y.detach().clone();
+    const n = into === null || !twin ? dx.size : dx.size - 1;
+    for (let i = 0; i < n; i++) {
+      const v = y.data[i]!;
+      dx.data[i] = (gy as Tensor).data[i]! * (1 - v * v);
+    }
+    return [dx];
+  });
 }
 
 export const firstOrder = [
