@@ -9,13 +9,13 @@
  * Run it with `tsx --conditions=@gradgraph/source bench/focused.ts [workload ...]`.
  */
 import { type OpCore, randn, type Tensor } from "@gradgraph/core";
-import { add, affine, matmul, mul, softmaxCrossEntropy, sum } from "@gradgraph/nodes";
+import { add, affine, matmul, mul, relu, sigmoid, softmaxCrossEntropy, sum, tanh } from "@gradgraph/nodes";
 import { nnWorkloads } from "./nn.js";
 import { sinkValue, timeIters, toUnit, type Workload } from "./workload.js";
 
 /**
- * `NO_FUSED=matmul,affine,softmaxCrossEntropy` runs without those ops' `fusedBackward` (their one
- * `backward` then runs in a first-order pass too): what each fusion buys.
+ * `NO_FUSED=matmul,affine,softmaxCrossEntropy,sigmoid,tanh,relu` runs without those ops'
+ * `fusedBackward` (their one `backward` then runs in a first-order pass too): what each fusion buys.
  */
 const noFused = (process.env.NO_FUSED ?? "").split(",").filter((n) => n !== "");
 if (noFused.length > 0) {
@@ -24,6 +24,9 @@ if (noFused.length > 0) {
     matmul(p, p).creator!.op,
     affine(p, p, randn([2], { seed: 10 })).creator!.op,
     softmaxCrossEntropy(p, [0, 1]).creator!.op,
+    sigmoid(p).creator!.op,
+    tanh(p).creator!.op,
+    relu(p).creator!.op,
   ];
   for (const core of cores) {
     if (noFused.includes(core.name) && core.fusedBackward !== undefined) {

@@ -155,6 +155,23 @@ export const tanhGradOp: Op = derivativeOp(
 /** `reluGrad(gy, x) = gy·[x > 0]`, relu's derivative; constant in `x` (∂/∂x = 0 away from 0). */
 export const reluGradOp: Op = derivativeOp("reluGrad", "relu", "x", () => null, [-2, 2]);
 
+/**
+ * The first-order derivative of relu, sigmoid or tanh straight on the `unaryGradInto` kernel,
+ * without the call of its derivative op (a fusedBackward, which checkOp compares with the op's
+ * backward): `f'·gy` from the saved `v`, into the engine's destination `into` when it offers one;
+ * null when the dtypes or shapes are not the plain case (the op's backward then runs).
+ */
+function rawDerivative(kind: UnaryGradKind, gy: Tensor, v: Tensor, into: Tensor | null): Tensor | null {
+  if (gy.dtype !== v.dtype || !shapesEqual(gy.shape, v.shape)) return null;
+  if (into !== null && into.dtype === v.dtype && shapesEqual(into.shape, v.shape)) {
+    unaryGradInto(kind, v.data, gy.data, into.data);
+    return into;
+  }
+  const out = allocArray(v.dtype, v.size);
+  unaryGradInto(kind, v.data, gy.data, out);
+  return new Tensor(out, v.shape);
+}
+
 /** `sigmoid`: derivative `gy·y·(1 − y)` with the saved output `y` ({@link sigmoidGradOp}). */
 export const sigmoidOp: Op = defineOp({
   name: "sigmoid",
@@ -166,6 +183,12 @@ export const sigmoidOp: Op = defineOp({
   ownsGradients: true,
   backward(gy, ctx) {
     return [sigmoidGradOp([gy, ctx.output()])];
+  },
+  // the same kernel without the op call, for a pass that records nothing (checkOp compares it with backward)
+  fusedBackward(gy, ctx, out) {
+    return [
+      rawDerivative("sigmoid", gy as Tensor, ctx.output(), out.take(0)) ?? sigmoidGradOp([gy as Tensor, ctx.output()]),
+    ];
   },
 });
 
@@ -180,6 +203,10 @@ export const tanhOp: Op = defineOp({
   ownsGradients: true,
   backward(gy, ctx) {
     return [tanhGradOp([gy, ctx.output()])];
+  },
+  // the same kernel without the op call, for a pass that records nothing (checkOp compares it with backward)
+  fusedBackward(gy, ctx, out) {
+    return [rawDerivative("tanh", gy as Tensor, ctx.output(), out.take(0)) ?? tanhGradOp([gy as Tensor, ctx.output()])];
   },
 });
 
@@ -198,6 +225,10 @@ export const reluOp: Op<undefined, "operands"> = defineOp({
   ownsGradients: true,
   backward(gy, ctx) {
     return [reluGradOp([gy, ctx.input(0)])];
+  },
+  // the same kernel without the op call, for a pass that records nothing (checkOp compares it with backward)
+  fusedBackward(gy, ctx, out) {
+    return [rawDerivative("relu", gy as Tensor, ctx.input(0), out.take(0)) ?? reluGradOp([gy as Tensor, ctx.input(0)])];
   },
   test: { avoid: [0] },
 });

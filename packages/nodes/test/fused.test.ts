@@ -6,7 +6,7 @@
 import { type FloatDType, grad, type Op, randn, type Tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { affineOp, matmulOp, softmaxCrossEntropyOp } from "../src/index.js";
+import { affineOp, matmulOp, reluOp, sigmoidOp, softmaxCrossEntropyOp, tanhOp } from "../src/index.js";
 
 /** The gradients of `Σ w·f(inputs)` by the fused route (plain) and by `backward` (createGraph). */
 function bothRoutes(f: (xs: Tensor[]) => Tensor, inputs: Tensor[], seed: number): [number[][], number[][]] {
@@ -28,9 +28,26 @@ function close(a: number[][], b: number[][], dtype: FloatDType): void {
 const dtypes = fc.constantFrom<FloatDType>("float32", "float64");
 
 describe("fusedBackward gives what backward gives", () => {
-  it("declares it on matmul, affine and softmaxCrossEntropy only among these", () => {
-    for (const op of [matmulOp, affineOp, softmaxCrossEntropyOp] as unknown as Op<unknown>[])
+  it("declares it on matmul, affine, softmaxCrossEntropy, sigmoid, tanh and relu", () => {
+    for (const op of [matmulOp, affineOp, softmaxCrossEntropyOp, sigmoidOp, tanhOp, reluOp] as unknown as Op<unknown>[])
       expect(typeof op.spec.fusedBackward).toBe("function");
+  });
+
+  it("sigmoid, tanh and relu, on any shape", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(4), { maxLength: 3 }),
+        fc.constantFrom(sigmoidOp, tanhOp, reluOp),
+        dtypes,
+        fc.nat(999),
+        (shape, op, dtype, seed) => {
+          const x = randn(shape, { seed, dtype, requiresGrad: true });
+          const [p, r] = bothRoutes(([u]) => op([u!]), [x], seed + 1);
+          close(p, r, dtype);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("matmul, every transpose", () => {
