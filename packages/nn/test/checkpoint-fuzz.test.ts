@@ -373,22 +373,34 @@ function setPair(o: Obj, key: string, value: J): void {
   o.pairs.push([key, value]);
 }
 
+/**
+ * A deep copy of a model value. An edit's value may be one of the arbitraries' shared constants
+ * (`new Obj(...)`, `[4]`), and later edits change what they insert: inserting the constant itself
+ * would carry those changes into other cases, up to an object that contains itself (which `ser`
+ * never finishes serialising).
+ */
+function cloneJ(v: J): J {
+  if (v instanceof Obj) return new Obj(v.pairs.map(([k, x]) => [k, cloneJ(x)]));
+  if (Array.isArray(v)) return v.map(cloneJ);
+  return v;
+}
+
 /** Applies an edit to the header model (tensor entries only; `__metadata__` is left as it is). */
 function applyEdit(root: Obj, edit: Edit, dataLen: number): string | null {
   const entries = root.pairs.filter(([k, v]) => k !== "__metadata__" && v instanceof Obj) as [string, Obj][];
   const at = (i: number): Obj | undefined => (entries.length === 0 ? undefined : entries[i % entries.length]?.[1]);
   switch (edit.kind) {
     case "field":
-      at(edit.entry) && setPair(at(edit.entry)!, edit.field, edit.value);
+      at(edit.entry) && setPair(at(edit.entry)!, edit.field, cloneJ(edit.value));
       break;
     case "dim": {
       const shape = at(edit.entry) && getPair(at(edit.entry)!, "shape");
-      if (Array.isArray(shape)) shape[edit.index] = edit.value;
+      if (Array.isArray(shape)) shape[edit.index] = cloneJ(edit.value);
       break;
     }
     case "offset": {
       const offsets = at(edit.entry) && getPair(at(edit.entry)!, "data_offsets");
-      if (Array.isArray(offsets)) offsets[edit.index] = edit.value;
+      if (Array.isArray(offsets)) offsets[edit.index] = cloneJ(edit.value);
       break;
     }
     case "shift": {
@@ -436,10 +448,10 @@ function applyEdit(root: Obj, edit: Edit, dataLen: number): string | null {
       break;
     }
     case "addRoot":
-      root.pairs.push([edit.key, edit.value]);
+      root.pairs.push([edit.key, cloneJ(edit.value)]);
       break;
     case "addInEntry":
-      at(edit.entry)?.pairs.push([edit.key, edit.value]);
+      at(edit.entry)?.pairs.push([edit.key, cloneJ(edit.value)]);
       break;
     case "duplicate": {
       const e = entries.length === 0 ? undefined : entries[edit.entry % entries.length];
