@@ -7,7 +7,8 @@
 //      TypeScript op stores log-softmax before exponentiating)
 //   1  y = x − lse (log-softmax)
 //   2  lse only
-//   3  y = exp(x − lse) as f64 whatever the input dtype (softmax cross-entropy's probabilities)
+//   3  y = exp(x − m) / s, which is exp(x − lse), as f64 whatever the input dtype (softmax
+//      cross-entropy's probabilities, computed as the TypeScript kernel does: see probsRows)
 // `y` has the input dtype except in mode 3.
 
 import { exp64 } from "./vmath";
@@ -24,8 +25,75 @@ import { exp64 } from "./vmath";
   return v128.load64_splat(p + ((<usize>k) << 3));
 }
 
+/**
+ * Mode 3 (softmax cross-entropy's probabilities): each element shifted by its row's max, the
+ * exponentials of the whole array two at a time (no SIMD lane left empty, however short the
+ * rows), then per row s = Σ e, lse = m + log s and y = e / s: the TypeScript kernel's arithmetic
+ * with the SIMD exp, one exp per element (the row loops below take two: one for the sum, one for
+ * the output). `lse` holds the maxima until it is written. Against those loops, float64: 30 rows
+ * of 10 1.85 against 3.13 µs, 100 rows of 1000 629 against 737 µs; 30 rows of 3 0.83 µs, where the
+ * TypeScript loop (1.54 µs) used to run.
+ */
+// @ts-ignore: decorator
+@inline function probsRows(f32in: bool, nrows: i32, n: i32, x: usize, y: usize, lse: usize): void {
+  const sh: usize = f32in ? 2 : 3;
+  const total = nrows * n;
+  for (let r = 0; r < nrows; r++) {
+    const o = r * n;
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+      // (as the TypeScript kernel: a NaN never becomes the max)
+      if (v > m) m = v;
+    }
+    // a non-finite max (NaN, ±Infinity) is replaced by 0
+    if (!isFinite(m)) m = 0;
+    store<f64>(lse + ((<usize>r) << 3), m);
+    for (let j = 0; j < n; j++) {
+      const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+      store<f64>(y + ((<usize>(o + j)) << 3), v - m);
+    }
+  }
+  let i = 0;
+  for (; i + 4 <= total; i += 4) {
+    const p = y + ((<usize>i) << 3);
+    v128.store(p, exp64(v128.load(p)));
+    v128.store(p + 16, exp64(v128.load(p + 16)));
+  }
+  for (; i < total; i++) {
+    const p = y + ((<usize>i) << 3);
+    store<f64>(p, f64x2.extract_lane(exp64(v128.load64_splat(p)), 0));
+  }
+  for (let r = 0; r < nrows; r++) {
+    const py = y + ((<usize>(r * n)) << 3);
+    let s: f64 = 0;
+    for (let j = 0; j < n; j++) s += load<f64>(py + ((<usize>j) << 3));
+    const pl = lse + ((<usize>r) << 3);
+    const l = load<f64>(pl) + Math.log(s);
+    store<f64>(pl, l);
+    if (s == Infinity) {
+      // a row holding +Infinity (its max taken as 0): exp(x − lse) itself, 0 for every finite x
+      // (e / s would be NaN where exp(x) overflowed) and NaN for +Infinity
+      const o = r * n;
+      for (let j = 0; j < n; j++) {
+        const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+        store<f64>(py + ((<usize>j) << 3), f64x2.extract_lane(exp64(f64x2.splat(v - l)), 0));
+      }
+      continue;
+    }
+    for (let j = 0; j < n; j++) {
+      const q = py + ((<usize>j) << 3);
+      store<f64>(q, load<f64>(q) / s);
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function rows(f32in: bool, nrows: i32, n: i32, x: usize, y: usize, lse: usize, mode: i32): void {
+  if (mode == 3) {
+    probsRows(f32in, nrows, n, x, y, lse);
+    return;
+  }
   const n2 = n & ~1;
   const sh: usize = f32in ? 2 : 3;
   for (let r = 0; r < nrows; r++) {

@@ -69,15 +69,6 @@ export const REDUCE_MIN = 256;
  * n = 100k: 2780 → 1210 | 2689 → 1039; rows of 1000, n = 100k: 2372 → 871 | 2290 → 736.
  */
 export const SOFTMAX_MIN = 32;
-/**
- * Softmax cross-entropy's probabilities (mode 3): the row length below which the TypeScript loop
- * runs whatever the size. The WASM kernel takes an exp for the sum and another for each output
- * where the loop divides by the sum, and its SIMD lanes are half empty on short rows: rows of 2
- * and 3 ran faster in TypeScript at every size measured (JS / WASM, float64 | float32: 30 rows of
- * 3: 0.89 | 0.95, 1000 rows of 3: 0.86 | 0.98, 30 rows of 2: 0.72 | 0.80), rows of 4 and longer
- * faster in WASM (30 rows of 4: 1.09 | 1.13, of 10: 1.31 | 1.33).
- */
-export const SOFTMAX_PROBS_MIN_ROW = 4;
 
 type Kernel = (...args: number[]) => void;
 
@@ -524,7 +515,8 @@ export function wasmLogSumExpTo(x: FloatArray, from: Shape, out: FloatArray, to:
  * @returns each row's log-sum-exp, or null, having done nothing, when the TypeScript loop should run.
  */
 export function wasmSoftmaxProbs(x: FloatArray, n: number, probs: FloatArray): Float64Array | null {
-  if ((x.length < SOFTMAX_MIN || n < SOFTMAX_PROBS_MIN_ROW) && !wasmForced()) return null;
+  // (rows of any length: the kernel's mode 3 fills every SIMD lane, however short the rows)
+  if (x.length < SOFTMAX_MIN && !wasmForced()) return null;
   if (n <= 0 || x.length % n !== 0) return null;
   const lse = scratchF64(x.length / n);
   return wasmSoftmaxRows(3, x, n, probs, lse) ? lse : null;
