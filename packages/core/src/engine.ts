@@ -236,7 +236,7 @@ class Pass {
     modes.grad = this.create;
     modes.inBackward = true;
     let gx: readonly (Tensor | null | undefined)[];
-    // a first-order backward() offers fusedBackward the zeroed .grad arrays of leaf inputs
+    // a first-order backward() offers fusedBackward the zeroed .grad tensors of leaf inputs (out.take)
     const offer = !this.create && op.fusedBackward !== undefined ? (this.offer?.begin(n, gin) ?? null) : null;
     try {
       if (!this.create && op.fusedBackward !== undefined) gx = op.fusedBackward(gin, n, offer ?? NO_OFFER);
