@@ -25,6 +25,13 @@ import { exp64 } from "./vmath";
   return v128.load64_splat(p + ((<usize>k) << 3));
 }
 
+/** Element `k` of the f32 or f64 array at `p`, as f64. */
+// @ts-ignore: decorator
+@inline function load0(f32in: bool, p: usize, k: i32): f64 {
+  if (f32in) return <f64>load<f32>(p + ((<usize>k) << 2));
+  return load<f64>(p + ((<usize>k) << 3));
+}
+
 /**
  * Mode 3 (softmax cross-entropy's probabilities): each element shifted by its row's max, the
  * exponentials of the whole array two at a time (no SIMD lane left empty, however short the
@@ -36,13 +43,12 @@ import { exp64 } from "./vmath";
  */
 // @ts-ignore: decorator
 @inline function probsRows(f32in: bool, nrows: i32, n: i32, x: usize, y: usize, lse: usize): void {
-  const sh: usize = f32in ? 2 : 3;
   const total = nrows * n;
   for (let r = 0; r < nrows; r++) {
     const o = r * n;
     let m = -Infinity;
     for (let j = 0; j < n; j++) {
-      const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+      const v = load0(f32in, x, o + j);
       // (as the TypeScript kernel: a NaN never becomes the max)
       if (v > m) m = v;
     }
@@ -50,7 +56,7 @@ import { exp64 } from "./vmath";
     if (!isFinite(m)) m = 0;
     store<f64>(lse + ((<usize>r) << 3), m);
     for (let j = 0; j < n; j++) {
-      const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+      const v = load0(f32in, x, o + j);
       store<f64>(y + ((<usize>(o + j)) << 3), v - m);
     }
   }
@@ -76,7 +82,7 @@ import { exp64 } from "./vmath";
       // (e / s would be NaN where exp(x) overflowed) and NaN for +Infinity
       const o = r * n;
       for (let j = 0; j < n; j++) {
-        const v = f32in ? <f64>load<f32>(x + ((<usize>(o + j)) << sh)) : load<f64>(x + ((<usize>(o + j)) << sh));
+        const v = load0(f32in, x, o + j);
         store<f64>(py + ((<usize>j) << 3), f64x2.extract_lane(exp64(f64x2.splat(v - l)), 0));
       }
       continue;

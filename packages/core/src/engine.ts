@@ -27,6 +27,7 @@ import { GradientReuse } from "./memory.js";
 import {
   type GradDestinations,
   inputLabel,
+  NO_DESTINATIONS,
   Node,
   reachableNodes,
   recordedDtype,
@@ -239,7 +240,7 @@ class Pass {
     // a first-order backward() offers fusedBackward the zeroed .grad tensors of leaf inputs (out.take)
     const offer = !this.create && op.fusedBackward !== undefined ? (this.offer?.begin(n, gin) ?? null) : null;
     try {
-      if (!this.create && op.fusedBackward !== undefined) gx = op.fusedBackward(gin, n, offer ?? NO_OFFER);
+      if (!this.create && op.fusedBackward !== undefined) gx = op.fusedBackward(gin, n, offer ?? NO_DESTINATIONS);
       else gx = op.backward(gin, n);
     } finally {
       modes.grad = prevGrad;
@@ -350,9 +351,6 @@ function hasSlot(slots: [number, number][] | undefined, s: number): boolean {
   for (const [slot] of slots) if (slot === s) return true;
   return false;
 }
-
-/** What a pass that offers nothing (grad(), createGraph, anomaly mode) hands fusedBackward. */
-const NO_OFFER: GradDestinations = Object.freeze({ take: () => null });
 
 /**
  * The destinations a first-order backward offers each node's fusedBackward in turn (see

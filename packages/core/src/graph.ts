@@ -27,6 +27,7 @@ export {
   type GradDestinations,
   inputLabel,
   isNode,
+  NO_DESTINATIONS,
   Node,
   type OpCore,
   type RawArray,

@@ -142,6 +142,9 @@ export interface GradDestinations {
   take(input: number): Tensor | null;
 }
 
+/** @internal The destinations of a pass that offers none (`grad()`, `createGraph`, anomaly mode). */
+export const NO_DESTINATIONS: GradDestinations = Object.freeze({ take: () => null });
+
 // ---------------------------------------------------------------------------------------------
 // Nodes
 

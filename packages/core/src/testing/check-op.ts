@@ -18,7 +18,7 @@ import {
   resolveRoutes,
   unravel,
 } from "../gradcheck.js";
-import { enableGrad, type GradDestinations, isNode, noGrad, sumTo } from "../graph.js";
+import { enableGrad, type GradDestinations, isNode, NO_DESTINATIONS, noGrad, sumTo } from "../graph.js";
 import { gradgradcheck } from "../higher-order.js";
 import type { MultiOp, Op, OpTestSpec, Picker } from "../op.js";
 import { Rng } from "../random.js";
@@ -348,7 +348,6 @@ function compareFused(
   const grads = Array.isArray(out) ? gys : gys[0];
   // fusedBackward runs twice: offered no destinations, and offered a zeroed array for every
   // input that needs a gradient (as a first-order backward() offers a leaf's zeroed .grad)
-  const none: GradDestinations = { take: () => null };
   const zeroed: GradDestinations = {
     take(i) {
       const t = inputs[i];
@@ -358,7 +357,7 @@ function compareFused(
   };
   const [a, b, c] = noGrad(() => [
     spec.backward(grads, node),
-    fused.call(spec, grads, node, none),
+    fused.call(spec, grads, node, NO_DESTINATIONS),
     fused.call(spec, grads, node, zeroed),
   ]);
   const f32 = inputs.some((t) => t.dtype === "float32");
