@@ -1,6 +1,16 @@
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
-import { ArgumentError, kernelInfo, ready, setKernelBackend } from "../src/index.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  ArgumentError,
+  kernelInfo,
+  ready,
+  ShapeError,
+  setKernelBackend,
+  setThreads,
+  shutdownThreads,
+  THREAD_THRESHOLD,
+  tensor,
+} from "../src/index.js";
 import { gemm } from "../src/kernels/index.js";
 import { useWasmBuild } from "../src/kernels/runtime/wasm.js";
 import { naiveGemm as naive } from "./helpers.js";
@@ -36,6 +46,7 @@ function run(c: Case) {
 }
 
 afterEach(() => setKernelBackend("auto"));
+afterAll(() => shutdownThreads());
 
 describe("WASM gemm", () => {
   it("kernelInfo reports a WASM backend on this machine (TypeScript under GRADGRAPH_KERNELS=js)", () => {
@@ -123,6 +134,65 @@ describe("WASM gemm", () => {
       if (before === undefined) delete process.env.GRADGRAPH_KERNELS;
       else process.env.GRADGRAPH_KERNELS = before;
     }
+  });
+
+  it("a bias row is added to every row of the product, exactly as adding it afterwards, on every route", () => {
+    /** `op(A)·op(B)` without a bias, then the row added in C's dtype: what every route must give. */
+    const expected = (c: Case, bias: Float32Array | Float64Array) => {
+      const out = run(c);
+      for (let o = 0; o < out.length; o += c.N)
+        for (let j = 0; j < c.N; j++) out[o + j] = out[o + j]! + bias[j]!; // rounded to C's dtype on store
+      return Array.from(out);
+    };
+    const routes: [string, () => void][] = [
+      ["js", () => setKernelBackend("js")],
+      ["auto", () => setKernelBackend("auto")],
+      ["wasm-relaxed-simd", () => useWasmBuild("wasm-relaxed-simd")],
+      ["wasm-simd", () => useWasmBuild("wasm-simd")],
+      ["threads", () => (setKernelBackend("wasm"), setThreads(2, { threshold: 0 }))],
+    ];
+    try {
+      fc.assert(
+        fc.property(caseArb, fc.boolean(), fc.integer({ min: 0, max: 2 }), (c, biasF32, extra) => {
+          const bias = biasF32 ? new Float32Array(c.N + extra) : new Float64Array(c.N + extra);
+          for (let j = 0; j < bias.length; j++) bias[j] = 10 * Math.sin(c.seed + 2.1 * j) + 0.1;
+          for (const [name, use] of routes) {
+            use();
+            const want = expected(c, bias);
+            const { A, B, C } = operands(c);
+            const out = C();
+            gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, out, bias);
+            expect(Array.from(out), name).toEqual(want);
+            setThreads(1, { threshold: THREAD_THRESHOLD });
+          }
+          useWasmBuild(undefined);
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      setThreads(1, { threshold: THREAD_THRESHOLD });
+      useWasmBuild(undefined);
+    }
+    // operands in WebAssembly memory (storage 'wasm') take the heap's kernel, and the bias after it
+    setKernelBackend("wasm");
+    const A = tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3], dtype: "float64", storage: "wasm" });
+    const B = tensor([1, 0, 0, 1, 1, 1], { shape: [3, 2], dtype: "float64", storage: "wasm" });
+    const C = tensor([0, 0, 0, 0], { shape: [2, 2], dtype: "float64", storage: "wasm" });
+    gemm(false, false, 2, 2, 3, A.data, B.data, C.data, new Float64Array([0.5, -1]));
+    expect(Array.from(C.data)).toEqual([4.5, 4, 10.5, 10]);
+  });
+
+  it("checks the bias: a float array of at least N elements", () => {
+    const f = new Float64Array(4);
+    expect(() => gemm(false, false, 2, 2, 2, f, f, f, [1, 2] as never)).toThrow(
+      /^gemm: bias must be a Float32Array or Float64Array, got array\(2\)/,
+    );
+    expect(() => gemm(false, false, 2, 2, 2, f, f, f, new Float64Array(1))).toThrow(ShapeError);
+    expect(() => gemm(false, false, 2, 2, 2, f, f, f, new Float64Array(1))).toThrow(
+      /^gemm: bias has 1 elements, fewer than the product's N=2 columns/,
+    );
+    // an empty product still checks it
+    expect(() => gemm(false, false, 0, 2, 2, f, f, f, new Int32Array(2) as never)).toThrow(/^gemm: bias must be/);
   });
 
   it("rejects bad input with gradgraph errors", () => {

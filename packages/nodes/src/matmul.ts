@@ -17,7 +17,7 @@ import {
   type TensorLike,
   toTensors,
 } from "@gradgraph/core";
-import { binaryInto, gemm, gemmNew } from "@gradgraph/core/kernels";
+import { gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue, readKnownOptions } from "./format.js";
 import { reshape } from "./shape.js";
 
@@ -377,9 +377,8 @@ export const affineOp: Op = defineOp({
     const shape = [N, H];
     const out = ctx.alloc(shape);
     ctx.saveInputs(0, 1);
-    gemm(false, false, N, H, D, x!.data, W!.data, out.data);
-    // in place: every element reads its own position before writing it (WASM copies in first)
-    binaryInto("add", out.data, shape, b!.data, b!.shape, out.data, shape);
+    // the bias row is added by the gemm kernel (in WASM before the copy out, when it runs there)
+    gemm(false, false, N, H, D, x!.data, W!.data, out.data, b!.data);
     return out;
   },
   ownsGradients: true,

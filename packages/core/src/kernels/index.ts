@@ -2,8 +2,8 @@
  * @gradgraph/core/kernels: the raw numeric kernels that gradgraph's own ops are built on, for
  * authors of ops (`defineOp`) who want the same speed. One narrow interface, on typed arrays and
  * shapes, never on tensors, recording nothing in the graph:
- * - **gemm**: `gemm`, the matrix product (transposed operands read in place), into a given array
- *   or (`gemmNew`) a new one;
+ * - **gemm**: `gemm`, the matrix product (transposed operands read in place, an optional bias row
+ *   added to every row of the result), into a given array or (`gemmNew`) a new one;
  * - **elementwise**: `binaryInto` (with broadcasting), `unaryInto`, `unaryGradInto` (the fused
  *   relu/sigmoid/tanh derivatives), `axpy`;
  * - **reductions**: `sumToInto` and `broadcastInto` (each the other's derivative), `maxToInto`,

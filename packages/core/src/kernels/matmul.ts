@@ -103,9 +103,14 @@ export function gemmNew(
  * TypeScript kernel below.
  * Checks every argument (its work is proportional to the arrays', so the checks cost nothing
  * noticeable): unlike the other kernels it may be given untrusted input.
+ *
+ * With `bias` (a row of at least N elements; the first N are used), `C = op(A)·op(B) + bias` with
+ * the row added to every row of the product (the affine layer's `x·W + b`): in the WebAssembly
+ * kernel it is added before the product is copied out, saving a pass over C.
  * @throws ArgumentError if a flag is not a boolean, a size is not a non-negative integer, or an
- *   array is not a Float32Array or Float64Array.
- * @throws ShapeError if an array is shorter than its operand (a detached one has length 0).
+ *   array (the bias included, when given) is not a Float32Array or Float64Array.
+ * @throws ShapeError if an array is shorter than its operand (a detached one has length 0), or the
+ *   bias shorter than N.
  */
 export function gemm(
   transA: boolean,
@@ -116,6 +121,7 @@ export function gemm(
   A: FloatArray,
   B: FloatArray,
   C: FloatArray,
+  bias?: FloatArray,
 ): void {
   checkGemmArgs(transA, transB, M, N, K, A, B, C);
   if (A.length < M * K || B.length < K * N || C.length < M * N) {
@@ -124,8 +130,36 @@ export function gemm(
       `gemm: arrays too short for M=${M}, N=${N}, K=${K}: A has ${A.length} (needs ${M * K}), B has ${B.length} (needs ${K * N}), C has ${C.length} (needs ${M * N})`,
     );
   }
+  if (bias !== undefined) checkBias(bias, N);
   if (M === 0 || N === 0) return;
-  if (wasmGemm(transA, transB, M, N, K, A, B, C)) return;
+  const done = wasmGemm(transA, transB, M, N, K, A, B, C, bias ?? null);
+  if (done === 2) return;
+  if (done === 0) tsGemm(transA, transB, M, N, K, A, B, C);
+  if (bias !== undefined)
+    for (let o = 0; o < M * N; o += N) for (let j = 0; j < N; j++) C[o + j] = C[o + j]! + bias[j]!;
+}
+
+/** Checks gemm's optional bias row. @throws ArgumentError or ShapeError naming `gemm`. */
+function checkBias(bias: unknown, N: number): void {
+  if (!isFloatArray(bias)) {
+    throw new ArgumentError("gemm", `gemm: bias must be a Float32Array or Float64Array, got ${describeValue(bias)}`);
+  }
+  if (bias.length < N) {
+    throw new ShapeError("gemm", `gemm: bias has ${bias.length} elements, fewer than the product's N=${N} columns`);
+  }
+}
+
+/** The TypeScript kernel of {@link gemm}: `C = op(A)·op(B)`, for checked arguments. */
+function tsGemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  B: FloatArray,
+  C: FloatArray,
+): void {
   if (M * N * K < 4096) {
     small(transA, transB, M, N, K, A, B, C);
     return;

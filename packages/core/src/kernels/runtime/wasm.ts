@@ -333,8 +333,18 @@ export function ensureMemory(m: Loaded, end: number): ArrayBufferLike {
 }
 
 /**
- * Runs `C = op(A)·op(B)` in WASM if the backend and size call for it; returns false (having done
- * nothing) when the caller should use the TypeScript kernel. Operands must share one dtype.
+ * What {@link wasmGemm} did: 0 nothing (the caller runs the TypeScript kernel and adds any bias
+ * itself), 1 `C = op(A)·op(B)` (a bias, if one was given, is still to be added), 2 `C = op(A)·op(B)
+ * + bias` in every row.
+ */
+export type GemmDone = 0 | 1 | 2;
+
+/**
+ * Runs `C = op(A)·op(B)` in WASM if the backend and size call for it. With `bias` (at least N
+ * elements of C's dtype), the copy-in path also adds it to every row of the product in WASM,
+ * before the copy out: one pass fewer over C than adding it in TypeScript afterwards (the affine
+ * layer's `x·W + b`). Operands must share one dtype.
+ * @returns what was done ({@link GemmDone}): 0 when the caller should use the TypeScript kernel.
  */
 export function wasmGemm(
   transA: boolean,
@@ -345,16 +355,17 @@ export function wasmGemm(
   A: FloatArray,
   B: FloatArray,
   C: FloatArray,
-): boolean {
+  bias: FloatArray | null = null,
+): GemmDone {
   const m = active();
-  if (!m) return false;
-  if (option === "auto" && M * N * K < WASM_THRESHOLD) return false;
+  if (!m) return 0;
+  if (option === "auto" && M * N * K < WASM_THRESHOLD) return 0;
   const f64 = C instanceof Float64Array;
-  if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return false;
-  if (threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) return true;
+  if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return 0;
+  if (threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) return 1;
   // operands with `storage: "wasm"` are used where they are (the others copied next to them)
   if (heapInUse() && (inHeap(A) || inHeap(B) || inHeap(C))) {
-    if (heapGemm(m.backend, transA, transB, M, N, K, A, B, C)) return true;
+    if (heapGemm(m.backend, transA, transB, M, N, K, A, B, C)) return 1;
   }
   const S = f64 ? 8 : 4;
   const na = M * K;
@@ -364,10 +375,23 @@ export function wasmGemm(
   const aOff = arenaStart(m);
   const bOff = align64(aOff + na * S);
   const cOff = align64(bOff + nb * S);
-  const buf = ensureMemory(m, cOff + nc * S);
+  // the bias row goes after C, added by the elementwise kernel (rows of C against one row)
+  const add = bias !== null && bias instanceof Float64Array === f64 ? addRowsKernel(m, f64) : null;
+  const rOff = align64(cOff + nc * S);
+  const buf = ensureMemory(m, add === null ? cOff + nc * S : rOff + N * S);
   copyIn(buf, aOff, A, na);
   copyIn(buf, bOff, B, nb);
   (f64 ? m.f64 : m.f32)(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
+  if (add !== null) {
+    copyIn(buf, rOff, bias!, N);
+    add(0, M, N, cOff, N, 1, rOff, 0, 1, cOff);
+  }
   copyOut(buf, cOff, nc === C.length ? C : C.subarray(0, nc));
-  return true;
+  return add === null ? 1 : 2;
+}
+
+/** The elementwise kernel (`binary_f32`/`binary_f64`, op 0: add) of `m`, or null in a build without it. */
+function addRowsKernel(m: Loaded, f64: boolean): ((...args: number[]) => void) | null {
+  const k = f64 ? m.exports.binary_f64 : m.exports.binary_f32;
+  return typeof k === "function" ? (k as (...args: number[]) => void) : null;
 }
