@@ -140,8 +140,8 @@ describe("WASM gemm", () => {
     /** `op(A)·op(B)` without a bias, then the row added in C's dtype: what every route must give. */
     const expected = (c: Case, bias: Float32Array | Float64Array) => {
       const out = run(c);
-      for (let o = 0; o < out.length; o += c.N)
-        for (let j = 0; j < c.N; j++) out[o + j] = out[o + j]! + bias[j]!; // rounded to C's dtype on store
+      // (rounded to C's dtype on store)
+      for (let o = 0; o < out.length; o += c.N) for (let j = 0; j < c.N; j++) out[o + j] = out[o + j]! + bias[j]!;
       return Array.from(out);
     };
     const routes: [string, () => void][] = [
@@ -149,7 +149,13 @@ describe("WASM gemm", () => {
       ["auto", () => setKernelBackend("auto")],
       ["wasm-relaxed-simd", () => useWasmBuild("wasm-relaxed-simd")],
       ["wasm-simd", () => useWasmBuild("wasm-simd")],
-      ["threads", () => (setKernelBackend("wasm"), setThreads(2, { threshold: 0 }))],
+      [
+        "threads",
+        () => {
+          setKernelBackend("wasm");
+          setThreads(2, { threshold: 0 });
+        },
+      ],
     ];
     try {
       fc.assert(
