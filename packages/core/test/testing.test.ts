@@ -149,6 +149,38 @@ describe("checkOp", () => {
     expect(seen.some((c) => c.some((s) => s.length === 4))).toBe(true);
   });
 
+  it("keeps the quota of scalar and zero-size cases among the cases run when a precondition refuses many", () => {
+    // refuses most cases with many elements (as an op's "no ties" precondition does), and every
+    // scalar case: the refused edge slots are skipped, the refused regular cases drawn again
+    let refusedEdges = 0;
+    const picky = defineOp({
+      name: "picky",
+      inputs: ["a"],
+      forward([a], _x, ctx) {
+        const out = ctx.alloc(a!.shape);
+        out.data.set(a!.data);
+        return out;
+      },
+      backward: (gy) => [gy],
+      test: {
+        precondition: ([a]) => {
+          const n = a!.size;
+          if (n === 1) {
+            refusedEdges++;
+            return false;
+          }
+          return n === 0 || a!.data.every((v, i) => i === 0 || v > a!.data[i - 1]!) || n <= 3;
+        },
+      },
+    });
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const report = checkOp(picky, { numRuns: 40, seed });
+      expect(report.cases).toBe(40);
+      expect(report.nonTrivial / report.cases).toBeGreaterThanOrEqual(0.85);
+    }
+    expect(refusedEdges).toBeGreaterThan(0);
+  });
+
   it("rejects something that is not an op", () => {
     expect(() => checkOp((() => 1) as never)).toThrow(/checkOp: op must be made by defineOp/);
   });

@@ -100,7 +100,10 @@ export interface CheckOpReport {
 /** How a case draws its shapes: most are regular; a few are edge cases. */
 type CaseKind = "regular" | "scalar" | "empty";
 
-/** Of every 16 cases (by run index), the one made of one-element inputs and the one with a zero-size dimension. */
+/**
+ * Of every 16 case slots (the cases run, plus the edge slots whose case a precondition refused),
+ * the one made of one-element inputs and the one with a zero-size dimension.
+ */
 const SCALAR_SLOT = 13;
 const EMPTY_SLOT = 5;
 const PERIOD = 16;
@@ -195,14 +198,17 @@ export function checkOp<A>(
     return d === undefined ? valueArb : gridValues(l, h, test.avoid ?? []);
   });
   const second = options.secondOrder === true && test.twice !== false;
-  let run = 0;
   let cases = 0;
   let nonTrivial = 0;
+  // edge-case slots whose case the op's precondition refused (they are not drawn again)
+  let edgeSkips = 0;
 
   const property = fc.property(fc.gen(), (g) => {
-    // the kind follows the run index, so a fixed share of the cases are edge cases; shrinking
-    // keeps the failing case's kind
-    const kind = lastFailing?.kind ?? caseKind(run++);
+    // the kind follows the number of cases run so far (plus the edge slots skipped), so a fixed
+    // share of the cases run are edge cases even when a precondition refuses many drawn cases
+    // (a refused regular case is drawn again as a regular one); shrinking keeps the failing
+    // case's kind
+    const kind = lastFailing?.kind ?? caseKind(cases + edgeSkips);
     const pick: Picker = {
       int: (min, max) => g(fc.integer, { min, max }),
       bool: () => g(fc.boolean),
@@ -226,7 +232,10 @@ export function checkOp<A>(
       const fixed = fixedDTypes[k];
       return tensor(Float64Array.from(values), { shape: [...s], dtype: fixed ?? dtype });
     });
-    if (test.precondition !== undefined) fc.pre(test.precondition(inputs as Tensor[], attrs));
+    if (test.precondition !== undefined && !test.precondition(inputs as Tensor[], attrs)) {
+      if (kind !== "regular" && lastFailing === null) edgeSkips++;
+      fc.pre(false);
+    }
     cases++;
     if (shapes.some((s) => shapeSize(s) >= 2)) nonTrivial++;
     const drawn: DrawnCase = { kind, shapes, attrs, inputs, report: null, fused: null };
