@@ -188,6 +188,59 @@ describe("WASM gemm", () => {
     expect(Array.from(C.data)).toEqual([4.5, 4, 10.5, 10]);
   });
 
+  it("operands and a bias row that share C's memory give what distinct copies give, on every route", () => {
+    const routes: [string, () => void][] = [
+      ["js", () => setKernelBackend("js")],
+      ["wasm", () => setKernelBackend("wasm")],
+      [
+        "threads",
+        () => {
+          setKernelBackend("wasm");
+          setThreads(2, { threshold: 0 });
+        },
+      ],
+    ];
+    try {
+      fc.assert(
+        fc.property(caseArb, fc.constantFrom("A", "B", "bias"), fc.nat(6), (c, which, shift) => {
+          const { A, B } = operands(c);
+          const mk = (n: number) => (c.f32 ? new Float32Array(n) : new Float64Array(n));
+          const bias = mk(c.N);
+          for (let j = 0; j < c.N; j++) bias[j] = Math.cos(c.seed + 0.3 * j);
+          const nc = c.M * c.N;
+          for (const [name, use] of routes) {
+            use();
+            // the result on separate arrays
+            const want = mk(nc);
+            gemm(c.tA, c.tB, c.M, c.N, c.K, A, B, want, bias);
+            // the same values, with C overlapping one of them (from `shift` elements in)
+            const src = which === "A" ? A : which === "B" ? B : bias;
+            const mem = mk(Math.max(src.length + shift, nc + shift) + 2);
+            mem.set(src, shift);
+            const alias = mem.subarray(shift, shift + src.length);
+            const C = mem.subarray(0, nc);
+            gemm(
+              c.tA,
+              c.tB,
+              c.M,
+              c.N,
+              c.K,
+              which === "A" ? alias : A,
+              which === "B" ? alias : B,
+              C,
+              which === "bias" ? alias : bias,
+            );
+            expect(Array.from(C), `${name}, C over ${which} at ${shift}`).toEqual(Array.from(want));
+            setThreads(1, { threshold: THREAD_THRESHOLD });
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      setThreads(1, { threshold: THREAD_THRESHOLD });
+    }
+  });
+
   it("checks the bias: a float array of at least N elements", () => {
     const f = new Float64Array(4);
     expect(() => gemm(false, false, 2, 2, 2, f, f, f, [1, 2] as never)).toThrow(

@@ -10,7 +10,7 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import { allocForWrite, allocUnchecked } from "../memory.js";
 import { MAX_TENSOR_SIZE } from "../shape.js";
-import { wasmGemm } from "./runtime/wasm.js";
+import { addRow, sharesMemory, wasmGemm } from "./runtime/wasm.js";
 
 const MR = 4;
 const NR = 4;
@@ -107,6 +107,9 @@ export function gemmNew(
  * With `bias` (a row of at least N elements; the first N are used), `C = op(A)·op(B) + bias` with
  * the row added to every row of the product (the affine layer's `x·W + b`): in the WebAssembly
  * kernel it is added before the product is copied out, saving a pass over C.
+ *
+ * `A`, `B` and `bias` may share memory with `C` (views of one buffer, or C itself): every route
+ * computes from the values they held at the call, as if they had been copied first.
  * @throws ArgumentError if a flag is not a boolean, a size is not a non-negative integer, or an
  *   array (the bias included, when given) is not a Float32Array or Float64Array.
  * @throws ShapeError if an array is shorter than its operand (a detached one has length 0), or the
@@ -132,11 +135,15 @@ export function gemm(
   }
   if (bias !== undefined) checkBias(bias, N);
   if (M === 0 || N === 0) return;
-  const done = wasmGemm(transA, transB, M, N, K, A, B, C, bias ?? null);
-  if (done === 2) return;
-  if (done === 0) tsGemm(transA, transB, M, N, K, A, B, C);
-  if (bias !== undefined)
-    for (let o = 0; o < M * N; o += N) for (let j = 0; j < N; j++) C[o + j] = C[o + j]! + bias[j]!;
+  if (wasmGemm(transA, transB, M, N, K, A, B, C, bias ?? null)) return;
+  // the TypeScript kernel writes C while it reads the operands: one sharing C's memory is read
+  // from a copy, so that every route computes from the values the arrays held at the call
+  const nc = M * N;
+  const a = sharesMemory(A, M * K, C, nc) ? A.slice(0, M * K) : A;
+  const b = sharesMemory(B, K * N, C, nc) ? B.slice(0, K * N) : B;
+  const row = bias !== undefined && sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias;
+  tsGemm(transA, transB, M, N, K, a, b, C);
+  if (row !== undefined) addRow(C, nc, row, N);
 }
 
 /** Checks gemm's optional bias row. @throws ArgumentError or ShapeError naming `gemm`. */

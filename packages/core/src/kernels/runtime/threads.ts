@@ -522,6 +522,11 @@ function grow(memory: WasmMemory, end: number): void {
   if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
 }
 
+/** Whether {@link threadedGemm} would split a product of these sizes (it may still fall back). */
+export function willThread(M: number, N: number, K: number): boolean {
+  return threads > 1 && M * N * K >= threshold && failure === "" && K !== 0;
+}
+
 /**
  * Internal (the WASM gemm calls it first): runs `C = op(A)·op(B)` on several threads when the thread
  * count, the size and the pool allow, and returns true; returns false, having done nothing, when the

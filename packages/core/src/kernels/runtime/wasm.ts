@@ -19,7 +19,7 @@ import type { FloatArray } from "../../dtype.js";
 import { ArgumentError, describeValue, GradgraphError } from "../../errors.js";
 import { heapGemm, heapInUse, heapPending, inHeap } from "./heap.js";
 import { compileAsync, compileSync, envVar, isNode, type WasmBuildName } from "./loader.js";
-import { type ThreadInfo, threadedGemm, threadInfo } from "./threads.js";
+import { type ThreadInfo, threadedGemm, threadInfo, willThread } from "./threads.js";
 import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Which matmul implementation `gemm` uses for products above the size threshold. */
@@ -333,18 +333,12 @@ export function ensureMemory(m: Loaded, end: number): ArrayBufferLike {
 }
 
 /**
- * What {@link wasmGemm} did: 0 nothing (the caller runs the TypeScript kernel and adds any bias
- * itself), 1 `C = op(A)·op(B)` (a bias, if one was given, is still to be added), 2 `C = op(A)·op(B)
- * + bias` in every row.
- */
-export type GemmDone = 0 | 1 | 2;
-
-/**
- * Runs `C = op(A)·op(B)` in WASM if the backend and size call for it. With `bias` (at least N
- * elements of C's dtype), the copy-in path also adds it to every row of the product in WASM,
- * before the copy out: one pass fewer over C than adding it in TypeScript afterwards (the affine
- * layer's `x·W + b`). Operands must share one dtype.
- * @returns what was done ({@link GemmDone}): 0 when the caller should use the TypeScript kernel.
+ * Runs `C = op(A)·op(B)` in WASM if the backend and size call for it; returns false (having done
+ * nothing) when the caller should use the TypeScript kernel. Operands must share one dtype. With
+ * `bias` (at least N elements), adds it to every row of the product: on the copy-in path in WASM
+ * before the copy out (one pass fewer over C than adding it in TypeScript afterwards: the affine
+ * layer's `x·W + b`), on the other routes afterwards, from a copy when it shares C's memory (the
+ * product overwrites C first).
  */
 export function wasmGemm(
   transA: boolean,
@@ -356,21 +350,29 @@ export function wasmGemm(
   B: FloatArray,
   C: FloatArray,
   bias: FloatArray | null = null,
-): GemmDone {
+): boolean {
   const m = active();
-  if (!m) return 0;
-  if (option === "auto" && M * N * K < WASM_THRESHOLD) return 0;
+  if (!m) return false;
+  if (option === "auto" && M * N * K < WASM_THRESHOLD) return false;
   const f64 = C instanceof Float64Array;
-  if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return 0;
-  if (threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) return 1;
-  // operands with `storage: "wasm"` are used where they are (the others copied next to them)
-  if (heapInUse() && (inHeap(A) || inHeap(B) || inHeap(C))) {
-    if (heapGemm(m.backend, transA, transB, M, N, K, A, B, C)) return 1;
-  }
+  if (A instanceof Float64Array !== f64 || B instanceof Float64Array !== f64) return false;
   const S = f64 ? 8 : 4;
   const na = M * K;
   const nb = K * N;
   const nc = M * N;
+  // the threaded and resident routes write C before the row is added: a row in C's memory is copied
+  const heap = heapInUse() && (inHeap(A) || inHeap(B) || inHeap(C));
+  const threaded = willThread(M, N, K);
+  const row = bias !== null && (threaded || heap) && sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias;
+  if (threaded && threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) {
+    if (row !== null) addRow(C, nc, row, N);
+    return true;
+  }
+  // operands with `storage: "wasm"` are used where they are (the others copied next to them)
+  if (heap && heapGemm(m.backend, transA, transB, M, N, K, A, B, C)) {
+    if (row !== null) addRow(C, nc, row, N);
+    return true;
+  }
   const work = m.base;
   const aOff = arenaStart(m);
   const bOff = align64(aOff + na * S);
@@ -381,13 +383,32 @@ export function wasmGemm(
   const buf = ensureMemory(m, add === null ? cOff + nc * S : rOff + N * S);
   copyIn(buf, aOff, A, na);
   copyIn(buf, bOff, B, nb);
+  // (a row of another dtype is added after the copy out: from a copy when it shares C's memory)
+  const other = bias !== null && add === null ? (sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias) : null;
   (f64 ? m.f64 : m.f32)(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
   if (add !== null) {
     copyIn(buf, rOff, bias!, N);
     add(0, M, N, cOff, N, 1, rOff, 0, 1, cOff);
   }
   copyOut(buf, cOff, nc === C.length ? C : C.subarray(0, nc));
-  return add === null ? 1 : 2;
+  if (other !== null) addRow(C, nc, other, N);
+  return true;
+}
+
+/** `C[o + j] += row[j]` for every row of `n` elements among the first `nc` of C (in C's dtype). */
+export function addRow(C: FloatArray, nc: number, row: FloatArray, n: number): void {
+  for (let o = 0; o < nc; o += n) for (let j = 0; j < n; j++) C[o + j] = C[o + j]! + row[j]!;
+}
+
+/**
+ * Whether the first `na` elements of `a` and the first `nc` of `c` share memory (the same buffer,
+ * overlapping bytes).
+ */
+export function sharesMemory(a: FloatArray, na: number, c: FloatArray, nc: number): boolean {
+  if (a.buffer !== c.buffer) return false;
+  const a0 = a.byteOffset;
+  const c0 = c.byteOffset;
+  return a0 < c0 + nc * c.BYTES_PER_ELEMENT && c0 < a0 + na * a.BYTES_PER_ELEMENT;
 }
 
 /** The elementwise kernel (`binary_f32`/`binary_f64`, op 0: add) of `m`, or null in a build without it. */
