@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { broadcastShapes, stridesOf } from "../src/index.js";
-import { binaryInto, broadcastInto, gemm, gemmNew, sumToInto } from "../src/kernels/index.js";
+import { broadcastShapes, setKernelBackend, stridesOf } from "../src/index.js";
+import { axpy, binaryInto, broadcastInto, gemm, gemmNew, sumToInto } from "../src/kernels/index.js";
 import { poolStats, recycleArray } from "../src/memory.js";
 import { broadcastableShapesArb } from "../src/testing/index.js";
 import { naiveGemm as naive } from "./helpers.js";
@@ -113,5 +113,55 @@ describe("broadcast kernels", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("axpy", () => {
+  it("adds x as it was at the call when x and y share memory (y itself or any overlapping view), on both backends", () => {
+    try {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 3000 }),
+          fc.integer({ min: -40, max: 40 }),
+          fc.boolean(),
+          fc.constantFrom("js", "wasm" as const),
+          (n, shift, f32, backend) => {
+            setKernelBackend(backend);
+            const mk = (k: number) => (f32 ? new Float32Array(k) : new Float64Array(k));
+            const pad = Math.abs(shift);
+            const mem = mk(n + pad);
+            for (let i = 0; i < mem.length; i++) mem[i] = Math.sin(0.7 * i) * 4;
+            const y = mem.subarray(shift < 0 ? pad : 0, (shift < 0 ? pad : 0) + n);
+            const x = mem.subarray(shift < 0 ? 0 : pad, (shift < 0 ? 0 : pad) + n);
+            const want = mk(n);
+            for (let i = 0; i < n; i++) want[i] = y[i]! + -0.5 * x[i]!;
+            axpy(-0.5, x, y);
+            expect(Array.from(y)).toEqual(Array.from(want));
+          },
+        ),
+        { numRuns: 60 },
+      );
+      // updates large enough to go through WASM in chunks, and two element types over one buffer
+      for (const backend of ["js", "wasm"] as const) {
+        setKernelBackend(backend);
+        for (const shift of [-3, -1, 1, 3]) {
+          const n = 20_000;
+          const mem = Float64Array.from({ length: n + 3 }, (_, i) => (i % 97) - 48);
+          const y = mem.subarray(shift < 0 ? 3 : 0, (shift < 0 ? 3 : 0) + n);
+          const x = mem.subarray(shift < 0 ? 3 + shift : shift, (shift < 0 ? 3 + shift : shift) + n);
+          const want = Float64Array.from(y, (v, i) => v + 2 * x[i]!);
+          axpy(2, x, y);
+          expect(Array.from(y), `${backend}, shift ${shift}`).toEqual(Array.from(want));
+        }
+        const mem = new ArrayBuffer(64);
+        const y = new Float64Array(mem, 0, 4).fill(1);
+        const x = new Float32Array(mem, 8, 4);
+        const want = Float64Array.from(y, (v, i) => v + x[i]!);
+        axpy(1, x, y);
+        expect(Array.from(y), `${backend}, float32 x over float64 y`).toEqual(Array.from(want));
+      }
+    } finally {
+      setKernelBackend("auto");
+    }
   });
 });

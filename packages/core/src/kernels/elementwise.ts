@@ -135,7 +135,8 @@ function isFloatArray(v: unknown): v is FloatArray {
  * in a TypeScript loop; both compute `y[i] + alpha·x[i]` in double precision and round once to
  * `y`'s dtype, so the result does not depend on the backend.
  * @param alpha - the scale of `x` (any number, NaN and infinities included).
- * @param x - the array added, a Float32Array or Float64Array; it is not modified.
+ * @param x - the array added, a Float32Array or Float64Array; it is not modified. It may share
+ *   memory with `y` (y itself, or any overlapping view): its values as they were at the call are added.
  * @param y - the array updated in place, a Float32Array or Float64Array of `x`'s length (the
  *   dtypes may differ).
  * @throws ArgumentError naming `axpy` when `alpha` is not a number or `x` or `y` is not a
@@ -155,6 +156,29 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
   if (x.length !== y.length) {
     throw new ShapeError("axpy", `axpy: x has length ${x.length} but y has length ${y.length}; they must be equal`);
   }
+  // x may share memory with y. The WASM kernel copies both in before computing (whole up to 64
+  // KiB), and the loop below runs away from the overlap when they have one element type; else (a
+  // large update, which goes in chunks, or two element types) an overlapping x is read from a copy.
+  // (Offsets cost a few ns to compare; a view's buffer ~30 ns to read: too much for SGD's small
+  // updates, where the buffer is read only in those rarer cases.)
+  const n = y.length;
+  if (x.constructor !== y.constructor || n * y.BYTES_PER_ELEMENT > AXPY_WHOLE_BYTES) {
+    if (x !== y && x.buffer === y.buffer && overlapsBytes(x, y)) x = x.slice();
+  }
   if (wasmAxpy(alpha, x, y)) return;
-  for (let i = 0; i < y.length; i++) y[i] = y[i]! + alpha * x[i]!;
+  if (x.byteOffset < y.byteOffset) {
+    // (x behind y, perhaps in one buffer: y's high end is written first, before x reads it)
+    for (let i = n - 1; i >= 0; i--) y[i] = y[i]! + alpha * x[i]!;
+  } else for (let i = 0; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
+}
+
+/** Up to this size `wasmAxpy` copies x and y in whole before computing (its chunk size). */
+const AXPY_WHOLE_BYTES = 64 * 1024;
+
+/** Whether two views of one buffer overlap (other than being the same elements in step). */
+function overlapsBytes(x: FloatArray, y: FloatArray): boolean {
+  const x0 = x.byteOffset;
+  const y0 = y.byteOffset;
+  if (x0 === y0 && x.BYTES_PER_ELEMENT === y.BYTES_PER_ELEMENT) return false;
+  return x0 < y0 + y.byteLength && y0 < x0 + x.byteLength;
 }
