@@ -45,6 +45,24 @@ function run(c: Case) {
   return out;
 }
 
+/**
+ * The routes a product can take, each selected by its function: the TypeScript kernel, "auto",
+ * each WASM build for every size, and two threads (reset to one after each use).
+ */
+const GEMM_ROUTES: readonly [string, () => void][] = [
+  ["js", () => setKernelBackend("js")],
+  ["auto", () => setKernelBackend("auto")],
+  ["wasm-relaxed-simd", () => useWasmBuild("wasm-relaxed-simd")],
+  ["wasm-simd", () => useWasmBuild("wasm-simd")],
+  [
+    "threads",
+    () => {
+      setKernelBackend("wasm");
+      setThreads(2, { threshold: 0 });
+    },
+  ],
+];
+
 afterEach(() => setKernelBackend("auto"));
 afterAll(() => shutdownThreads());
 
@@ -144,25 +162,12 @@ describe("WASM gemm", () => {
       for (let o = 0; o < out.length; o += c.N) for (let j = 0; j < c.N; j++) out[o + j] = out[o + j]! + bias[j]!;
       return Array.from(out);
     };
-    const routes: [string, () => void][] = [
-      ["js", () => setKernelBackend("js")],
-      ["auto", () => setKernelBackend("auto")],
-      ["wasm-relaxed-simd", () => useWasmBuild("wasm-relaxed-simd")],
-      ["wasm-simd", () => useWasmBuild("wasm-simd")],
-      [
-        "threads",
-        () => {
-          setKernelBackend("wasm");
-          setThreads(2, { threshold: 0 });
-        },
-      ],
-    ];
     try {
       fc.assert(
         fc.property(caseArb, fc.boolean(), fc.integer({ min: 0, max: 2 }), (c, biasF32, extra) => {
           const bias = biasF32 ? new Float32Array(c.N + extra) : new Float64Array(c.N + extra);
           for (let j = 0; j < bias.length; j++) bias[j] = 10 * Math.sin(c.seed + 2.1 * j) + 0.1;
-          for (const [name, use] of routes) {
+          for (const [name, use] of GEMM_ROUTES) {
             use();
             const want = expected(c, bias);
             const { A, B, C } = operands(c);
@@ -189,17 +194,6 @@ describe("WASM gemm", () => {
   });
 
   it("operands and a bias row that share C's memory give what distinct copies give, on every route", () => {
-    const routes: [string, () => void][] = [
-      ["js", () => setKernelBackend("js")],
-      ["wasm", () => setKernelBackend("wasm")],
-      [
-        "threads",
-        () => {
-          setKernelBackend("wasm");
-          setThreads(2, { threshold: 0 });
-        },
-      ],
-    ];
     try {
       fc.assert(
         fc.property(caseArb, fc.constantFrom("A", "B", "bias"), fc.nat(6), (c, which, shift) => {
@@ -208,7 +202,7 @@ describe("WASM gemm", () => {
           const bias = mk(c.N);
           for (let j = 0; j < c.N; j++) bias[j] = Math.cos(c.seed + 0.3 * j);
           const nc = c.M * c.N;
-          for (const [name, use] of routes) {
+          for (const [name, use] of GEMM_ROUTES) {
             use();
             // the result on separate arrays
             const want = mk(nc);
@@ -238,6 +232,7 @@ describe("WASM gemm", () => {
       );
     } finally {
       setThreads(1, { threshold: THREAD_THRESHOLD });
+      useWasmBuild(undefined);
     }
   });
 
