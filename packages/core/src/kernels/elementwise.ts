@@ -3,6 +3,7 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow, isTrailingPart } from "./broadcast.js";
+import { sharesMemory } from "./runtime/wasm-memory.js";
 import { wasmAxpy, wasmBinary } from "./runtime/wasm-ops.js";
 
 /**
@@ -163,7 +164,9 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
   // updates, where the buffer is read only in those rarer cases.)
   const n = y.length;
   if (x.constructor !== y.constructor || n * y.BYTES_PER_ELEMENT > AXPY_WHOLE_BYTES) {
-    if (x !== y && x.buffer === y.buffer && overlapsBytes(x, y)) x = x.slice();
+    // (the same elements in step, y itself or another view of them, need no copy)
+    const inStep = x.byteOffset === y.byteOffset && x.constructor === y.constructor;
+    if (!inStep && sharesMemory(x, n, y, n)) x = x.slice();
   }
   if (wasmAxpy(alpha, x, y)) return;
   if (x.byteOffset < y.byteOffset) {
@@ -174,11 +177,3 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
 
 /** Up to this size `wasmAxpy` copies x and y in whole before computing (its chunk size). */
 const AXPY_WHOLE_BYTES = 64 * 1024;
-
-/** Whether two views of one buffer overlap (other than being the same elements in step). */
-function overlapsBytes(x: FloatArray, y: FloatArray): boolean {
-  const x0 = x.byteOffset;
-  const y0 = y.byteOffset;
-  if (x0 === y0 && x.BYTES_PER_ELEMENT === y.BYTES_PER_ELEMENT) return false;
-  return x0 < y0 + y.byteLength && y0 < x0 + x.byteLength;
-}

@@ -10,7 +10,8 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import { allocForWrite, allocUnchecked } from "../memory.js";
 import { MAX_TENSOR_SIZE } from "../shape.js";
-import { addRow, sharesMemory, wasmGemm } from "./runtime/wasm.js";
+import { addRow, wasmGemm } from "./runtime/wasm.js";
+import { sharesMemory } from "./runtime/wasm-memory.js";
 
 const MR = 4;
 const NR = 4;

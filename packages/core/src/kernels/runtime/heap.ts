@@ -29,7 +29,7 @@
  */
 import type { FloatArray, FloatDType } from "../../dtype.js";
 import { buildLayout, compileAsync, isNode, moduleNow, type WasmBuildName } from "./loader.js";
-import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
+import { align64, copyIn, copyOut, overlaps, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Where a tensor's data lives: a JS `ArrayBuffer` (`"js"`, the default) or WebAssembly memory. */
 export type Storage = "js" | "wasm";
@@ -450,11 +450,6 @@ export function heapStats(): { bytesInUse: number; blocks: number; freeSegments:
     freeSegments: h.free.length,
     memoryBytes: h.buffer.byteLength,
   };
-}
-
-/** Whether byte ranges [a, a + na) and [b, b + nb) overlap. */
-function overlaps(a: number, na: number, b: number, nb: number): boolean {
-  return a < b + nb && b < a + na;
 }
 
 /**

@@ -543,7 +543,7 @@ export function threadedGemm(
   B: FloatArray,
   C: FloatArray,
 ): boolean {
-  if (threads <= 1 || M * N * K < threshold || failure !== "" || K === 0) return false;
+  if (!willThread(M, N, K)) return false;
   const f64 = C instanceof Float64Array;
   let p = pool;
   if (p === null || p.backend !== backend || p.size < threads) {

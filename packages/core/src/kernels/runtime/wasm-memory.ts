@@ -45,6 +45,21 @@ export interface WasmApi {
 /** The global `WebAssembly` object, typed (undefined in a runtime without WebAssembly). */
 export const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/** Whether the byte ranges `[a, a + na)` and `[b, b + nb)` overlap. */
+export function overlaps(a: number, na: number, b: number, nb: number): boolean {
+  return a < b + nb && b < a + na;
+}
+
+/**
+ * Whether the first `na` elements of `a` and the first `nc` of `c` share memory (the same buffer,
+ * overlapping bytes). Reads both views' `buffer` (~30 ns each).
+ */
+export function sharesMemory(a: FloatArray, na: number, c: FloatArray, nc: number): boolean {
+  return (
+    a.buffer === c.buffer && overlaps(a.byteOffset, na * a.BYTES_PER_ELEMENT, c.byteOffset, nc * c.BYTES_PER_ELEMENT)
+  );
+}
+
 /** Rounds a byte offset up to a multiple of 64 (arithmetic, not bitwise: offsets may pass 2³¹). */
 export function align64(x: number): number {
   return Math.ceil(x / 64) * 64;

@@ -20,7 +20,7 @@ import { ArgumentError, describeValue, GradgraphError } from "../../errors.js";
 import { heapGemm, heapInUse, heapPending, inHeap } from "./heap.js";
 import { compileAsync, compileSync, envVar, isNode, type WasmBuildName } from "./loader.js";
 import { type ThreadInfo, threadedGemm, threadInfo, willThread } from "./threads.js";
-import { align64, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
+import { align64, copyIn, copyOut, sharesMemory, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Which matmul implementation `gemm` uses for products above the size threshold. */
 export type KernelBackend = "wasm-relaxed-simd" | "wasm-simd" | "js";
@@ -398,17 +398,6 @@ export function wasmGemm(
 /** `C[o + j] += row[j]` for every row of `n` elements among the first `nc` of C (in C's dtype). */
 export function addRow(C: FloatArray, nc: number, row: FloatArray, n: number): void {
   for (let o = 0; o < nc; o += n) for (let j = 0; j < n; j++) C[o + j] = C[o + j]! + row[j]!;
-}
-
-/**
- * Whether the first `na` elements of `a` and the first `nc` of `c` share memory (the same buffer,
- * overlapping bytes).
- */
-export function sharesMemory(a: FloatArray, na: number, c: FloatArray, nc: number): boolean {
-  if (a.buffer !== c.buffer) return false;
-  const a0 = a.byteOffset;
-  const c0 = c.byteOffset;
-  return a0 < c0 + nc * c.BYTES_PER_ELEMENT && c0 < a0 + na * a.BYTES_PER_ELEMENT;
 }
 
 /** The elementwise kernel (`binary_f32`/`binary_f64`, op 0: add) of `m`, or null in a build without it. */
