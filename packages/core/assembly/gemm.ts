@@ -25,6 +25,8 @@
 // [panel][k][NR]; k is blocked by ~KC, rows by MC (a multiple of MR that splits M evenly), columns
 // by NC. The k loop of the micro-kernel is a do-while, which V8 compiles far better than a for loop.
 
+import { fma32, fma64 } from "./vmath";
+
 /** Rows of the 4-row tiles (f64, and f32 in the plain build). */
 const MR: i32 = 4;
 const KC: i32 = 256;
@@ -42,18 +44,6 @@ export function heapBase(): usize {
   return (__heap_base + 63) & ~(<usize>63);
 }
 
-// @ts-ignore: decorator
-@inline function madd32(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-// @ts-ignore: decorator
-@inline function madd64(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
-  return f64x2.add(c, f64x2.mul(a, b));
-}
-
 /** f32 micro-kernel, 4×8 (the plain-SIMD build): the tile at c (row stride ldc bytes) = (or +=, with acc) pa · pb. */
 function kernelF32x4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
   let c00 = f32x4.splat(0);
@@ -69,17 +59,17 @@ function kernelF32x4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc:
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = madd32(a, b0, c00);
-    c01 = madd32(a, b1, c01);
+    c00 = fma32(a, b0, c00);
+    c01 = fma32(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = madd32(a, b0, c10);
-    c11 = madd32(a, b1, c11);
+    c10 = fma32(a, b0, c10);
+    c11 = fma32(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = madd32(a, b0, c20);
-    c21 = madd32(a, b1, c21);
+    c20 = fma32(a, b0, c20);
+    c21 = fma32(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = madd32(a, b0, c30);
-    c31 = madd32(a, b1, c31);
+    c30 = fma32(a, b0, c30);
+    c31 = fma32(a, b1, c31);
     pa += <usize>(MR * 4);
     pb += 32;
   } while (--it != 0);
@@ -131,17 +121,17 @@ function kernelF32x3x12(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc
     const b1 = v128.load(pb, 16);
     const b2 = v128.load(pb, 32);
     let a = v128.load32_splat(pa);
-    c00 = madd32(a, b0, c00);
-    c01 = madd32(a, b1, c01);
-    c02 = madd32(a, b2, c02);
+    c00 = fma32(a, b0, c00);
+    c01 = fma32(a, b1, c01);
+    c02 = fma32(a, b2, c02);
     a = v128.load32_splat(pa, 4);
-    c10 = madd32(a, b0, c10);
-    c11 = madd32(a, b1, c11);
-    c12 = madd32(a, b2, c12);
+    c10 = fma32(a, b0, c10);
+    c11 = fma32(a, b1, c11);
+    c12 = fma32(a, b2, c12);
     a = v128.load32_splat(pa, 8);
-    c20 = madd32(a, b0, c20);
-    c21 = madd32(a, b1, c21);
-    c22 = madd32(a, b2, c22);
+    c20 = fma32(a, b0, c20);
+    c21 = fma32(a, b1, c21);
+    c22 = fma32(a, b2, c22);
     pa += 12;
     pb += 48;
   } while (--it != 0);
@@ -191,22 +181,22 @@ function kernelF32Rows12(rows: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc
       const b1 = v128.load(pb, 16);
       const b2 = v128.load(pb, 32);
       let a = v128.load32_splat(pa);
-      c00 = madd32(a, b0, c00);
-      c01 = madd32(a, b1, c01);
-      c02 = madd32(a, b2, c02);
+      c00 = fma32(a, b0, c00);
+      c01 = fma32(a, b1, c01);
+      c02 = fma32(a, b2, c02);
       a = v128.load32_splat(pa, 4);
-      c10 = madd32(a, b0, c10);
-      c11 = madd32(a, b1, c11);
-      c12 = madd32(a, b2, c12);
+      c10 = fma32(a, b0, c10);
+      c11 = fma32(a, b1, c11);
+      c12 = fma32(a, b2, c12);
       pa += 12;
       pb += 48;
     } while (--it != 0);
   } else {
     do {
       const a = v128.load32_splat(pa);
-      c00 = madd32(a, v128.load(pb), c00);
-      c01 = madd32(a, v128.load(pb, 16), c01);
-      c02 = madd32(a, v128.load(pb, 32), c02);
+      c00 = fma32(a, v128.load(pb), c00);
+      c01 = fma32(a, v128.load(pb, 16), c01);
+      c02 = fma32(a, v128.load(pb, 32), c02);
       pa += 12;
       pb += 48;
     } while (--it != 0);
@@ -250,23 +240,23 @@ function kernelF32Cols(vecs: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: 
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
       let a = v128.load32_splat(pa);
-      c00 = madd32(a, b0, c00);
-      c01 = madd32(a, b1, c01);
+      c00 = fma32(a, b0, c00);
+      c01 = fma32(a, b1, c01);
       a = v128.load32_splat(pa, 4);
-      c10 = madd32(a, b0, c10);
-      c11 = madd32(a, b1, c11);
+      c10 = fma32(a, b0, c10);
+      c11 = fma32(a, b1, c11);
       a = v128.load32_splat(pa, 8);
-      c20 = madd32(a, b0, c20);
-      c21 = madd32(a, b1, c21);
+      c20 = fma32(a, b0, c20);
+      c21 = fma32(a, b1, c21);
       pa += 12;
       pb += 48;
     } while (--it != 0);
   } else {
     do {
       const b0 = v128.load(pb);
-      c00 = madd32(v128.load32_splat(pa), b0, c00);
-      c10 = madd32(v128.load32_splat(pa, 4), b0, c10);
-      c20 = madd32(v128.load32_splat(pa, 8), b0, c20);
+      c00 = fma32(v128.load32_splat(pa), b0, c00);
+      c10 = fma32(v128.load32_splat(pa, 4), b0, c10);
+      c20 = fma32(v128.load32_splat(pa, 8), b0, c20);
       pa += 12;
       pb += 48;
     } while (--it != 0);
@@ -336,17 +326,17 @@ function kernelF64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: boo
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load64_splat(pa);
-    c00 = madd64(a, b0, c00);
-    c01 = madd64(a, b1, c01);
+    c00 = fma64(a, b0, c00);
+    c01 = fma64(a, b1, c01);
     a = v128.load64_splat(pa, 8);
-    c10 = madd64(a, b0, c10);
-    c11 = madd64(a, b1, c11);
+    c10 = fma64(a, b0, c10);
+    c11 = fma64(a, b1, c11);
     a = v128.load64_splat(pa, 16);
-    c20 = madd64(a, b0, c20);
-    c21 = madd64(a, b1, c21);
+    c20 = fma64(a, b0, c20);
+    c21 = fma64(a, b1, c21);
     a = v128.load64_splat(pa, 24);
-    c30 = madd64(a, b0, c30);
-    c31 = madd64(a, b1, c31);
+    c30 = fma64(a, b0, c30);
+    c31 = fma64(a, b1, c31);
     pa += 32;
     pb += 32;
   } while (--it != 0);

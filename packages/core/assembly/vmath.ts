@@ -1,5 +1,6 @@
-// gradgraph WebAssembly SIMD math helpers (AssemblyScript): exp, expm1-based tanh and sigmoid for
-// f32x4 and f64x2 lanes. Not exported from the module; the kernel files inline them.
+// gradgraph WebAssembly SIMD math helpers (AssemblyScript): fused multiply-add, exp, expm1-based
+// tanh and sigmoid, log, for f32x4 and f64x2 lanes. Not exported from the module; the kernel files
+// inline them.
 //
 // exp: x = n·ln2 + r with n = round(x / ln2) and |r| ≤ ln2/2, the reduction done in two parts
 // (ln2 = HI + LO, HI with trailing zero bits so n·HI is exact); exp(r) − 1 = r + r²·Q(r) with the
@@ -47,12 +48,12 @@ const C12: f64 = 1.0 / 479001600.0;
 const C13: f64 = 1.0 / 6227020800.0;
 
 // a·b + c and c − a·b: fused (one rounding) in the relaxed-SIMD build, where V8 emits an FMA
-// instruction for them (exp ~25% faster); two roundings in the plain-SIMD build, whose results
-// stay as they were. Relaxed SIMD lets a machine without FMA round twice: a result may differ by
+// instruction for them (exp ~25% faster; gemm's micro-kernels use fma32/fma64 too); two roundings
+// in the plain-SIMD build, whose results stay as they were. Relaxed SIMD lets a machine without FMA round twice: a result may differ by
 // an ulp between machines, as the relaxed build's gemm already may.
 
 // @ts-ignore: decorator
-@inline function fma32(a: v128, b: v128, c: v128): v128 {
+@inline export function fma32(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
@@ -64,7 +65,7 @@ const C13: f64 = 1.0 / 6227020800.0;
 }
 
 // @ts-ignore: decorator
-@inline function fma64(a: v128, b: v128, c: v128): v128 {
+@inline export function fma64(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
   return f64x2.add(f64x2.mul(a, b), c);
 }
