@@ -520,7 +520,10 @@ export class ForwardCtx implements ForwardContext {
     const n = this.inputs.length;
     if (this.savedInputs === null) {
       this.savedInputs = new Array<Tensor | undefined>(n);
-      this.savedVersions = new Array<number>(n).fill(0);
+      // (a loop: Array.prototype.fill is a call into the runtime, ~20 ns more per recorded op)
+      const versions = new Array<number>(n);
+      for (let k = 0; k < n; k++) versions[k] = 0;
+      this.savedVersions = versions;
     }
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;

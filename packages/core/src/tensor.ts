@@ -353,7 +353,7 @@ export class Tensor<D extends DType = FloatDType> {
    * @throws ArgumentError when called on something that is not a tensor, or for options with a key
    *   other than `retainGraph` and `createGraph`.
    */
-  backward(gradOutput?: Tensor | number, options: BackwardOptions = {}): void {
+  backward(gradOutput?: Tensor | number, options?: BackwardOptions): void {
     if (!isTensor(this)) throw notATensor("backward", this);
     if (this.dtype === "int32" || this.dtype === "bool") {
       throw new GraphError(
