@@ -49,8 +49,9 @@ const C13: f64 = 1.0 / 6227020800.0;
 
 // a·b + c and c − a·b: fused (one rounding) in the relaxed-SIMD build, where V8 emits an FMA
 // instruction for them (exp ~25% faster; gemm's micro-kernels use fma32/fma64 too); two roundings
-// in the plain-SIMD build, whose results stay as they were. Relaxed SIMD lets a machine without FMA round twice: a result may differ by
-// an ulp between machines, as the relaxed build's gemm already may.
+// in the plain-SIMD build, whose results stay as they were. Relaxed SIMD lets a machine without
+// FMA round twice: a result may differ by an ulp between machines, as the relaxed build's gemm
+// already may.
 
 // @ts-ignore: decorator
 @inline export function fma32(a: v128, b: v128, c: v128): v128 {
