@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ArgumentError, DTypeError, GraphError, tensor, zeros } from "@gradgraph/core";
+import { ArgumentError, DTypeError, GraphError, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { mul } from "@gradgraph/nodes";
 import { afterAll, describe, expect, it } from "vitest";
 import { RUNS } from "../../core/test/fuzz-helpers.js";
@@ -120,6 +120,21 @@ describe("fuzz regressions: layers", () => {
       /^L\.backward: params\[0\] .* does not require grad/,
     );
     expect(() => nn.autodiffBackward(7 as never, null, null, [], [])).toThrow(/^autodiffBackward: layer must be/);
+  });
+
+  it("autodiffBackward reports a frozen grads buffer as its own error, before computing (fuzz seed -1774484786)", () => {
+    const p = tensor(2, { requiresGrad: true });
+    const x = tensor([3]);
+    const out = mul(x, p);
+    const g = Object.freeze(tensor(0));
+    expect(() => nn.autodiffBackward("L", x, out, [p], [g as Tensor], tensor([1]))).toThrow(
+      /^L\.backward: grads\[0\] .* is frozen \(Object\.freeze\) and cannot be updated/,
+    );
+    expect(g.data[0]).toBe(0);
+    // an unfrozen buffer takes the gradient
+    const h = tensor(0);
+    nn.autodiffBackward("L", x, mul(x, p), [p], [h], tensor([1]));
+    expect(h.data[0]).toBe(3);
   });
 });
 

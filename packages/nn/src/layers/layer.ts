@@ -13,7 +13,14 @@ import {
   type Tensor,
   zeros,
 } from "@gradgraph/core";
-import { checkBackwardArgs, checkParam, checkParamList, frozenError, notAnInstance } from "../checks.js";
+import {
+  checkBackwardArgs,
+  checkParam,
+  checkParamList,
+  frozenError,
+  markAllModified,
+  notAnInstance,
+} from "../checks.js";
 
 /** The brand check of layers (a private field of BaseLayer, which a fake object lacks). */
 let isLayer: (value: object) => boolean;
@@ -140,8 +147,8 @@ export abstract class BaseLayer implements Layer {
  * @throws GraphError naming `<layer>.backward` when there was no forward, it was already
  *   differentiated, or `dout` is missing for an output of more than one element.
  * @throws ArgumentError/ShapeError naming `<layer>.backward` for a `dout` that is not a Tensor of
- *   the output's shape, or params and grads that do not line up (`autodiffBackward` itself when
- *   `layer` is not a string).
+ *   the output's shape, params and grads that do not line up, or a grads buffer that is frozen
+ *   (`autodiffBackward` itself when `layer` is not a string).
  */
 export function autodiffBackward(
   layer: string,
@@ -175,6 +182,8 @@ export function autodiffBackward(
   }
   const targets = input.requiresGrad ? [...params, input] : [...params];
   if (targets.length === 0) return null;
+  // the buffers the gradients are copied into: a frozen one is reported here, before any work
+  markAllModified(`${layer}.backward`, "grads", grads);
   const gs = grad(
     output,
     targets,
