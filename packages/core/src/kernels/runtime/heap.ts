@@ -384,13 +384,6 @@ export function heapArray(dtype: FloatDType, n: number): FloatArray | null {
 }
 
 /**
- * Sets every element of a resident array to `value` with the heap's fill kernel and returns true;
- * returns false, having done nothing, when `a` is not resident, has fewer than
- * {@link HEAP_FILL_MIN} elements, or no kernel build is loaded.
- * (`TypedArray.prototype.fill` on shared memory runs element by element, ~8× slower: 224 against
- * 29 µs for 784,000 float32 on these machines.)
- */
-/**
  * Below this many elements `TypedArray.prototype.fill` is as fast on shared memory as the heap's
  * kernel, and asking whether an array is resident (reading its `buffer`) costs more than the fill:
  * float64, resident, fill against kernel: 24 against 52 ns for 3 elements, 51 against 64 for 30,
@@ -399,6 +392,13 @@ export function heapArray(dtype: FloatDType, n: number): FloatArray | null {
  */
 export const HEAP_FILL_MIN = 64;
 
+/**
+ * Sets every element of a resident array to `value` with the heap's fill kernel and returns true;
+ * returns false, having done nothing, when `a` is not resident, has fewer than
+ * {@link HEAP_FILL_MIN} elements, or no kernel build is loaded.
+ * (`TypedArray.prototype.fill` on shared memory runs element by element, ~8× slower: 224 against
+ * 29 µs for 784,000 float32 on these machines.)
+ */
 export function heapFill(a: FloatArray, value: number): boolean {
   const h = heap;
   if (h === null || a.length < HEAP_FILL_MIN || !inHeap(a)) return false;
