@@ -3,7 +3,7 @@ import type { FloatArray } from "../dtype.js";
 import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import type { Shape } from "../shape.js";
 import { broadcastStrides, forEachRow, isTrailingPart } from "./broadcast.js";
-import { sharesMemory } from "./runtime/wasm-memory.js";
+import { apartFrom } from "./runtime/wasm-memory.js";
 import { wasmAxpy, wasmBinary } from "./runtime/wasm-ops.js";
 
 /**
@@ -166,7 +166,7 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
   if (x.constructor !== y.constructor || n * y.BYTES_PER_ELEMENT > AXPY_WHOLE_BYTES) {
     // (the same elements in step, y itself or another view of them, need no copy)
     const inStep = x.byteOffset === y.byteOffset && x.constructor === y.constructor;
-    if (!inStep && sharesMemory(x, n, y, n)) x = x.slice();
+    if (!inStep) x = apartFrom(x, n, y, n);
   }
   if (wasmAxpy(alpha, x, y)) return;
   if (x.byteOffset < y.byteOffset) {

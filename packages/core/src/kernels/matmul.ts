@@ -11,7 +11,7 @@ import { ArgumentError, describeValue, ShapeError } from "../errors.js";
 import { allocForWrite, allocUnchecked } from "../memory.js";
 import { MAX_TENSOR_SIZE } from "../shape.js";
 import { addRow, wasmGemm } from "./runtime/wasm.js";
-import { sharesMemory } from "./runtime/wasm-memory.js";
+import { apartFrom } from "./runtime/wasm-memory.js";
 
 const MR = 4;
 const NR = 4;
@@ -140,9 +140,9 @@ export function gemm(
   // the TypeScript kernel writes C while it reads the operands: one sharing C's memory is read
   // from a copy, so that every route computes from the values the arrays held at the call
   const nc = M * N;
-  const a = sharesMemory(A, M * K, C, nc) ? A.slice(0, M * K) : A;
-  const b = sharesMemory(B, K * N, C, nc) ? B.slice(0, K * N) : B;
-  const row = bias !== undefined && sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias;
+  const a = apartFrom(A, M * K, C, nc);
+  const b = apartFrom(B, K * N, C, nc);
+  const row = bias === undefined ? undefined : apartFrom(bias, N, C, nc);
   tsGemm(transA, transB, M, N, K, a, b, C);
   if (row !== undefined) addRow(C, nc, row, N);
 }

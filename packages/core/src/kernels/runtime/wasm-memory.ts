@@ -60,6 +60,14 @@ export function sharesMemory(a: FloatArray, na: number, c: FloatArray, nc: numbe
   );
 }
 
+/**
+ * The first `na` elements of `a`, as a copy when they share memory with the first `nc` of `c` (an
+ * output written while `a` is still read), else `a` itself.
+ */
+export function apartFrom(a: FloatArray, na: number, c: FloatArray, nc: number): FloatArray {
+  return sharesMemory(a, na, c, nc) ? a.slice(0, na) : a;
+}
+
 /** Rounds a byte offset up to a multiple of 64 (arithmetic, not bitwise: offsets may pass 2³¹). */
 export function align64(x: number): number {
   return Math.ceil(x / 64) * 64;

@@ -20,7 +20,7 @@ import { ArgumentError, describeValue, GradgraphError } from "../../errors.js";
 import { heapGemm, heapInUse, heapPending, inHeap } from "./heap.js";
 import { compileAsync, compileSync, envVar, isNode, type WasmBuildName } from "./loader.js";
 import { type ThreadInfo, threadedGemm, threadInfo, willThread } from "./threads.js";
-import { align64, copyIn, copyOut, sharesMemory, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
+import { align64, apartFrom, copyIn, copyOut, WA, type WasmGemm, type WasmMemory } from "./wasm-memory.js";
 
 /** Which matmul implementation `gemm` uses for products above the size threshold. */
 export type KernelBackend = "wasm-relaxed-simd" | "wasm-simd" | "js";
@@ -363,7 +363,7 @@ export function wasmGemm(
   // the threaded and resident routes write C before the row is added: a row in C's memory is copied
   const heap = heapInUse() && (inHeap(A) || inHeap(B) || inHeap(C));
   const threaded = willThread(M, N, K);
-  const row = bias !== null && (threaded || heap) && sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias;
+  const row = bias !== null && (threaded || heap) ? apartFrom(bias, N, C, nc) : bias;
   if (threaded && threadedGemm(m.backend, transA, transB, M, N, K, A, B, C)) {
     if (row !== null) addRow(C, nc, row, N);
     return true;
@@ -384,7 +384,7 @@ export function wasmGemm(
   copyIn(buf, aOff, A, na);
   copyIn(buf, bOff, B, nb);
   // (a row of another dtype is added after the copy out: from a copy when it shares C's memory)
-  const other = bias !== null && add === null ? (sharesMemory(bias, N, C, nc) ? bias.slice(0, N) : bias) : null;
+  const other = bias !== null && add === null ? apartFrom(bias, N, C, nc) : null;
   (f64 ? m.f64 : m.f32)(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aOff, bOff, cOff, work);
   if (add !== null) {
     copyIn(buf, rOff, bias!, N);
