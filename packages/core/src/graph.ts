@@ -4,7 +4,8 @@
  * - `node.ts`: what an op is to the engine (`OpCore`), its forward and backward contexts, the
  *   recorded `Node`, and `reachableNodes`, the one walk over a graph;
  * - `apply-op.ts`: `applyOp`, which runs an op and records its node;
- * - `engine.ts`: the reverse-mode engine (`Tensor.backward`, `grad`);
+ * - `engine.ts`: the reverse-mode engine (`Tensor.backward`, `grad`), with `destinations.ts`,
+ *   where a first-order `backward()` writes gradients into zeroed `.grad`s in place;
  * - `structural.ts`: `sumTo`, `broadcastTo` and `cast`, the ops the engine itself uses;
  * - `memory.ts`: allocation and the reuse of dead gradient buffers.
  * This module gathers them for the rest of the package.
