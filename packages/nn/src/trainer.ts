@@ -120,7 +120,8 @@ export class Trainer {
   }
 
   /**
-   * Trains on `x` (N×D) and labels `t` (N×C one-hot, or N class indices).
+   * Trains on `x` (N×D) and labels `t` (N×C one-hot, or N class indices). A class index the
+   * loss layer ignores (its `ignoreIndex`, e.g. PyTorch's −100) may be any integer, negative too.
    * @throws ArgumentError naming `Trainer.fit` and the argument for an x that is not a Tensor,
    *   sizes that are not positive integers, a `batchSize` larger than N, class indices that are
    *   not integers, a `seed` that `Rng` refuses, a `maxGrad` that is not a number > 0, a `shuffle` that
@@ -296,13 +297,14 @@ function checkLabels(t: Labels, rows: number): void {
     throw new ShapeError("Trainer.fit", `Trainer.fit: ${what} for ${rows} rows of x`);
   }
   if (!isTensor(t)) {
-    // the rows are gathered into an Int32Array, which would turn "1", 1.5 or a hole into a valid index
+    // the rows are gathered into an Int32Array, which would turn "1", 1.5 or a hole into a valid
+    // index; a negative integer is the loss layer's to judge (its ignoreIndex, PyTorch's −100)
     for (let i = 0; i < rows; i++) {
       const k: unknown = t[i];
-      if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k > 2 ** 31 - 1) {
+      if (typeof k !== "number" || !Number.isInteger(k) || k < -(2 ** 31) || k > 2 ** 31 - 1) {
         throw new ArgumentError(
           "Trainer.fit",
-          `Trainer.fit: t[${i}] is ${describeValue(k)}; class indices must be non-negative integers`,
+          `Trainer.fit: t[${i}] is ${describeValue(k)}; class indices must be integers (32-bit)`,
         );
       }
     }

@@ -1,6 +1,16 @@
-import { tensor } from "@gradgraph/core";
+import { randn, tensor, zeros } from "@gradgraph/core";
 import { describe, expect, it } from "vitest";
-import { accuracy, loadSpiral, SGD, Trainer, TwoLayerNet } from "../src/index.js";
+import {
+  Affine,
+  accuracy,
+  loadSpiral,
+  Sequential,
+  SGD,
+  Sigmoid,
+  SoftmaxWithLoss,
+  Trainer,
+  TwoLayerNet,
+} from "../src/index.js";
 
 /** Collects what the trainer prints. */
 function sink(isTTY = false) {
@@ -86,6 +96,43 @@ describe("Trainer", () => {
       /maxEpoch must be a positive integer, got number 0/,
     );
     expect(() => tr.fit(tensor([1]) as never, labels, { output: null })).toThrow(/1 labels|300 labels/);
+  });
+});
+
+describe("labels the loss layer ignores", () => {
+  const model = () =>
+    new Sequential(
+      [
+        new Affine(randn([2, 5], { seed: 11, dtype: "float64" }), zeros([5], { dtype: "float64" })),
+        new Sigmoid(),
+        new Affine(randn([5, 3], { seed: 12, dtype: "float64" }), zeros([3], { dtype: "float64" })),
+      ],
+      new SoftmaxWithLoss({ ignoreIndex: -100 }),
+    );
+  const { x, labels } = loadSpiral({ seed: 2, dtype: "float64" });
+  const t = Array.from(labels, (y, i) => (i % 7 === 0 ? -100 : y));
+  const inOrder = () => Array.from({ length: 300 }, (_, i) => i);
+
+  it("reach the model: an ignoreIndex of −100 trains through Trainer.fit, from an array as from a tensor", () => {
+    const viaArray = new Trainer(model(), new SGD());
+    viaArray.fit(x, t, { maxEpoch: 1, batchSize: 30, shuffle: inOrder, output: null });
+    // the first batch's loss is the layer's own on rows 0..29, rows 0, 7, 14, 21 and 28 left out
+    const first = model().forward(tensor(x.data.slice(0, 60), { shape: [30, 2] }), t.slice(0, 30));
+    expect(viaArray.batchLosses[0]).toBe(first.item());
+    const viaTensor = new Trainer(model(), new SGD());
+    viaTensor.fit(x, tensor(Int32Array.from(t)), { maxEpoch: 1, batchSize: 30, shuffle: inOrder, output: null });
+    expect(viaTensor.batchLosses).toEqual(viaArray.batchLosses);
+  });
+
+  it("are refused by a model without that ignoreIndex, naming its loss layer", () => {
+    const tr = new Trainer(new TwoLayerNet(2, 4, 3), new SGD());
+    expect(() => tr.fit(x, t, { maxEpoch: 1, batchSize: 30, shuffle: inOrder, output: null })).toThrow(
+      /^SoftmaxWithLoss\.forward: t\[0\] is number -100; class indices must be integers in \[0, 3\)/,
+    );
+    expect(tr.batchLosses).toHaveLength(0);
+    expect(() => tr.fit(x, [...t.slice(0, 299), 2 ** 31], { output: null })).toThrow(
+      /^Trainer\.fit: t\[299\] is number 2147483648; class indices must be integers \(32-bit\)/,
+    );
   });
 });
 
