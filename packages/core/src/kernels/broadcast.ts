@@ -113,12 +113,27 @@ export function sumToInto(g: FloatArray, from: Shape, out: FloatArray, to: Shape
     out[0] = s;
     return;
   }
-  // the gradient of a bias: only leading dimensions were broadcast, so sum whole rows
+  // the gradient of a bias: only leading dimensions were broadcast, so sum whole rows, a column
+  // at a time in a register: the same additions in the same order, each rounded to out's dtype
+  // as the store into out did, without a store and a reload per element (float64, 30 rows of 3:
+  // 0.24 → 0.15 µs; of 10, 0.66 → 0.35)
   if (isTrailingPart(to, from)) {
     const inner = out.length;
     // (an empty out with a non-empty g is not a valid call; without this it loops forever)
     if (inner === 0) return;
-    for (let r = 0; r < g.length; r += inner) for (let j = 0; j < inner; j++) out[j] = out[j]! + g[r + j]!;
+    if (out instanceof Float32Array) {
+      for (let j = 0; j < inner; j++) {
+        let s = out[j]!;
+        for (let r = j; r < g.length; r += inner) s = Math.fround(s + g[r]!);
+        out[j] = s;
+      }
+      return;
+    }
+    for (let j = 0; j < inner; j++) {
+      let s = out[j]!;
+      for (let r = j; r < g.length; r += inner) s += g[r]!;
+      out[j] = s;
+    }
     return;
   }
   const os = broadcastStrides(to, from);
