@@ -49,9 +49,13 @@ export const squareOp: Op<undefined, "operands"> = defineOp({
     const xd = x!.data;
     const out = ctx.alloc(x!.shape);
     const o = out.data;
-    for (let i = 0; i < o.length; i++) {
-      const v = xd[i]!;
-      o[i] = v * v;
+    // int32 operands: the square wrapped modulo 2^32 (Math.imul), as in mul
+    if (ctx.resultDType === "int32") for (let i = 0; i < o.length; i++) o[i] = Math.imul(xd[i]!, xd[i]!);
+    else {
+      for (let i = 0; i < o.length; i++) {
+        const v = xd[i]!;
+        o[i] = v * v;
+      }
     }
     ctx.saveInputs(0);
     return out;

@@ -19,6 +19,7 @@ import {
 } from "@gradgraph/core";
 import { gemm, gemmNew } from "@gradgraph/core/kernels";
 import { fmtAttrs, fmtValue, readKnownOptions } from "./format.js";
+import { gemmInt32 } from "./int32.js";
 import { reshape } from "./shape.js";
 
 /** Transpose flags: the product is op(a)·op(b) over the last two dimensions. */
@@ -140,8 +141,10 @@ export const matmulOp: Op<MatmulAttrs | undefined, "operands"> = defineOp<Matmul
     const batch = broadcastShapes("matmul", batchA, batchB);
     const out = ctx.alloc([...batch, M, N]);
     ctx.saveInputs(0, 1);
+    // int32 operands (on float64 copies): each entry wrapped modulo 2^32, exactly (see int32.ts)
+    const product = ctx.resultDType === "int32" ? gemmInt32 : gemm;
     if (batch.length === 0) {
-      gemm(flags.transA, flags.transB, M, N, K, a!.data, b!.data, out.data);
+      product(flags.transA, flags.transB, M, N, K, a!.data, b!.data, out.data);
       return out;
     }
     const offA = batchOffsets(batchA, batch);
@@ -152,7 +155,7 @@ export const matmulOp: Op<MatmulAttrs | undefined, "operands"> = defineOp<Matmul
     for (let n = 0; n < offA.length; n++) {
       const oa = offA[n]! * sa;
       const ob = offB[n]! * sb;
-      gemm(
+      product(
         flags.transA,
         flags.transB,
         M,

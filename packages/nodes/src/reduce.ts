@@ -20,6 +20,7 @@ import {
 import { broadcastInto, logSumExpToInto, maxMaskInto, maxToInto, sumToInto } from "@gradgraph/core/kernels";
 import { mul, sub } from "./arithmetic.js";
 import { floatOperand, fmtAttrs, fmtValue, isArray, readKnownOptions } from "./format.js";
+import { sumToIntoInt32 } from "./int32.js";
 import { reshape } from "./shape.js";
 import { exp } from "./unary.js";
 
@@ -58,7 +59,9 @@ export const sumOp: Op<SumAttrs, "operands"> = defineOp<SumAttrs>({
   forward([x], { axes, keepdims }, ctx) {
     const kept = keptShape(x!.shape, axes);
     const out = ctx.alloc(keepdims ? kept : x!.shape.filter((_, i) => !axes.includes(i)));
-    sumToInto(x!.data, x!.shape, out.data, kept);
+    // int32 operands (on float64 copies): the sum wrapped modulo 2^32, exactly (see int32.ts)
+    if (ctx.resultDType === "int32") sumToIntoInt32(x!.data, x!.shape, out.data, kept);
+    else sumToInto(x!.data, x!.shape, out.data, kept);
     ctx.stash(x!.shape);
     return out;
   },

@@ -64,13 +64,15 @@ export const cumsumOp: Op<CumsumAttrs, "operands"> = defineOp<CumsumAttrs>({
     let inner = 1;
     for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
     const outer = n === 0 || inner === 0 ? 0 : xd.length / (n * inner);
+    // int32 operands (on float64 copies): each running sum wrapped modulo 2^32 (| 0), exactly
+    const wrap = ctx.resultDType === "int32";
     for (let b = 0; b < outer; b++) {
       const base = b * n * inner;
       for (let j = 0; j < inner; j++) {
         let acc = 0;
         for (let k = 0; k < n; k++) {
           const idx = base + (reverse ? n - 1 - k : k) * inner + j;
-          acc += xd[idx]!;
+          acc = wrap ? (acc + xd[idx]!) | 0 : acc + xd[idx]!;
           o[idx] = acc;
         }
       }
@@ -233,7 +235,11 @@ export const outerOp: Op<undefined, "operands"> = defineOp({
     const n = bd.length;
     const out = ctx.alloc([m, n]);
     const o = out.data;
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) o[i * n + j] = ad[i]! * bd[j]!;
+    // int32 operands: the product wrapped modulo 2^32 (Math.imul), where the float64 product of
+    // two large ones would have lost its low bits first
+    if (ctx.resultDType === "int32") {
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) o[i * n + j] = Math.imul(ad[i]!, bd[j]!);
+    } else for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) o[i * n + j] = ad[i]! * bd[j]!;
     ctx.saveInputs(0, 1);
     return out;
   },

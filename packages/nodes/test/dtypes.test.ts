@@ -20,6 +20,7 @@ import {
   zeros,
 } from "@gradgraph/core";
 import { checkOp } from "@gradgraph/core/testing";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as n from "../src/index.js";
 
@@ -194,6 +195,107 @@ describe("type promotion follows PyTorch", () => {
     expect(vals(n.exp(i32([0])))).toEqual(["float32", [1]]);
     expect(vals(n.mean(i32([1, 2])))).toEqual(["float32", 1.5]);
     expect(n.sigmoid(bool([0])).dtype).toBe("float32");
+  });
+
+  describe("int32 results are exact modulo 2^32 where float64 would round (BigInt references)", () => {
+    /** The int32 value of an exact integer: BigInt.asIntN(32, ·). */
+    const wrap = (v: bigint) => Number(BigInt.asIntN(32, v));
+    const int = fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, 2 ** 31 - 2, -(2 ** 31) + 1, 46341, 65535, 65536, -1, 0),
+    );
+    const ints = (k: number) => fc.array(int, { minLength: k, maxLength: k });
+    const flat = (t: AnyTensor) => Array.from(t.data as Int32Array);
+
+    it("square and outer: products of large values (2^62 in float64) wrap as Math.imul", () => {
+      fc.assert(
+        fc.property(ints(3), ints(2), (a, b) => {
+          expect(n.square(i32(a)).dtype).toBe("int32");
+          expect(flat(n.square(i32(a)))).toEqual(a.map((x) => wrap(BigInt(x) * BigInt(x))));
+          expect(flat(n.outer(i32(a), i32(b)))).toEqual(a.flatMap((x) => b.map((y) => wrap(BigInt(x) * BigInt(y)))));
+        }),
+      );
+    });
+
+    it("matmul: every dot product wrapped, with transposes and batches", () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 4 }),
+          fc.boolean(),
+          fc.boolean(),
+          fc.array(int, { minLength: 2 * 3 * 4, maxLength: 2 * 3 * 4 }),
+          fc.array(int, { minLength: 2 * 4 * 3, maxLength: 2 * 4 * 3 }),
+          (M, N, K, transA, transB, av, bv) => {
+            // a: [2, M, K] (or [2, K, M] read transposed), b: [K, N] (or [N, K])
+            const A = av.slice(0, 2 * M * K);
+            const B = bv.slice(0, K * N);
+            const a = tensor(new Int32Array(A), { shape: transA ? [2, K, M] : [2, M, K] });
+            const b = tensor(new Int32Array(B), { shape: transB ? [N, K] : [K, N] });
+            const at = (bt: number, i: number, k: number) => A[bt * M * K + (transA ? k * M + i : i * K + k)]!;
+            const bt_ = (k: number, j: number) => B[transB ? j * K + k : k * N + j]!;
+            const want: number[] = [];
+            for (let bt = 0; bt < 2; bt++)
+              for (let i = 0; i < M; i++)
+                for (let j = 0; j < N; j++) {
+                  let s = 0n;
+                  for (let k = 0; k < K; k++) s += BigInt(at(bt, i, k)) * BigInt(bt_(k, j));
+                  want.push(wrap(s));
+                }
+            const r = n.matmul(a, b, { transposeA: transA, transposeB: transB });
+            expect(r.dtype).toBe("int32");
+            expect(flat(r)).toEqual(want);
+          },
+        ),
+      );
+    });
+
+    it("sum and cumsum of millions of large terms (partial sums past 2^53)", () => {
+      // 5,000,001 · (2^31 − 1) is odd and past 2^53: the nearest float64 is off by one
+      const count = 5_000_001;
+      const v = 2 ** 31 - 1;
+      const want = wrap(BigInt(v) * BigInt(count));
+      const x = tensor(new Int32Array(count).fill(v), { dtype: "int32" });
+      expect(vals(n.sum(x))).toEqual(["int32", want]);
+      expect(flat(n.sum(n.reshape(x, [count, 1]), { axis: 0 }))).toEqual([want]);
+      expect(flat(n.sum(n.reshape(x, [1, count]), { axis: 1 }))).toEqual([want]);
+      const c = n.cumsum(x, 0);
+      expect(c.dtype).toBe("int32");
+      expect(c.data[count - 1]).toBe(want);
+      expect(c.data[4_194_304]).toBe(wrap(BigInt(v) * 4_194_305n));
+      expect(n.cumsum(x, 0, { reverse: true }).data[0]).toBe(want);
+    });
+
+    it("matmul with more than 2^21 terms per dot product (beyond the split route)", () => {
+      const K = 2 ** 21 + 3;
+      const a = new Int32Array(K).map((_, i) => (i % 2 === 0 ? 2 ** 31 - 1 : -(2 ** 31) + 7));
+      const b = new Int32Array(K).map((_, i) => (i % 3 === 0 ? 2 ** 31 - 5 : 123457));
+      let s = 0n;
+      for (let k = 0; k < K; k++) s += BigInt(a[k]!) * BigInt(b[k]!);
+      const r = n.matmul(tensor(a, { shape: [1, K] }), tensor(b, { shape: [K, 1] }));
+      expect(flat(r)).toEqual([wrap(s)]);
+    });
+
+    it("sum over any axes of small tensors, with keepdims", () => {
+      fc.assert(
+        fc.property(ints(12), fc.subarray([0, 1, 2], { minLength: 1 }), fc.boolean(), (v, axes, keepdims) => {
+          const shape = [2, 3, 2];
+          const x = tensor(new Int32Array(v), { shape });
+          const r = n.sum(x, { axis: axes, keepdims });
+          const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+          const acc = new Array<bigint>(outShape.reduce((p, q) => p * q, 1)).fill(0n);
+          for (let i = 0; i < 2; i++)
+            for (let j = 0; j < 3; j++)
+              for (let k = 0; k < 2; k++) {
+                const idx = [i, j, k].map((c, d) => (axes.includes(d) ? 0 : c));
+                acc[(idx[0]! * outShape[1]! + idx[1]!) * outShape[2]! + idx[2]!]! += BigInt(v[(i * 3 + j) * 2 + k]!);
+              }
+          expect(r.dtype).toBe("int32");
+          expect(r.size === 1 ? [r.item()] : flat(r)).toEqual(acc.map(wrap));
+        }),
+      );
+    });
   });
 
   it("shape and indexing ops keep int32 and bool", () => {
