@@ -584,26 +584,41 @@ function compareOnnx(opType: "Equal" | "Less" | "LessOrEqual" | "Greater" | "Gre
 /**
  * ArgMax/ArgMin (INT64, the first extremum: select_last_index 0) cast to INT32; without an axis,
  * of the input flattened by a Reshape to [-1] (and reshaped to ones for keepdims). ONNX's ArgMax
- * does not let a NaN win as gradgraph's does: inputs with NaN may give another index.
+ * and ArgMin skip NaN (ONNX Runtime), where in gradgraph (and PyTorch) the first NaN wins: for a
+ * float input, the index of the first NaN (ArgMax of x ≠ x) replaces the extremum's wherever the
+ * reduced slice has one (ReduceMax of x ≠ x).
  */
 function argOnnx(opType: "ArgMax" | "ArgMin", x: OnnxValue, attrs: ArgAttrs, b: OnnxGraphBuilder): string {
   // ArgMax takes no BOOL
-  const input = onnxCast(b, x, dtypeOf(x) === "bool" ? "int32" : dtypeOf(x));
-  let index: string;
-  if (attrs.axis === null) {
-    const flat = b.node("Reshape", [input, b.constant([-1], "int64")])[0]!;
-    index = b.node(opType, [flat], { axis: 0, keepdims: 0, select_last_index: 0 })[0]!;
-    if (attrs.keepdims && x.shape.length > 0) {
-      index = b.node("Reshape", [
-        index,
-        b.constant(
-          x.shape.map(() => 1),
-          "int64",
-        ),
-      ])[0]!;
-    }
-  } else {
-    index = b.node(opType, [input], { axis: attrs.axis, keepdims: attrs.keepdims ? 1 : 0, select_last_index: 0 })[0]!;
+  let input = onnxCast(b, x, dtypeOf(x) === "bool" ? "int32" : dtypeOf(x));
+  const flat = attrs.axis === null;
+  const axis = attrs.axis ?? 0;
+  if (flat) input = b.node("Reshape", [input, b.constant([-1], "int64")])[0]!;
+  const keep = flat ? 0 : attrs.keepdims ? 1 : 0;
+  const reduce = { axis, keepdims: keep, select_last_index: 0 };
+  let index = b.node(opType, [input], reduce)[0]!;
+  const t = dtypeOf(x);
+  if (t === "float32" || t === "float64") {
+    // x ≠ x: NaN (IsNaN, in fewer importers)
+    const unequal = b.node("Not", [b.node("Equal", [input, input])[0]!])[0]!;
+    const nan = b.node("Cast", [unequal], { to: ONNX_TYPES.int32 })[0]!;
+    const firstNaN = b.node("ArgMax", [nan], reduce)[0]!;
+    // ReduceMax's axes: an attribute before opset 18, an input from 18 on
+    const any =
+      b.opset >= 18
+        ? b.node("ReduceMax", [nan, b.constant([axis], "int64")], { keepdims: keep })[0]!
+        : b.node("ReduceMax", [nan], { axes: [axis], keepdims: keep })[0]!;
+    const hasNaN = b.node("Cast", [any], { to: ONNX_TYPES.bool })[0]!;
+    index = b.node("Where", [hasNaN, firstNaN, index])[0]!;
+  }
+  if (flat && attrs.keepdims && x.shape.length > 0) {
+    index = b.node("Reshape", [
+      index,
+      b.constant(
+        x.shape.map(() => 1),
+        "int64",
+      ),
+    ])[0]!;
   }
   return b.node("Cast", [index], { to: ONNX_TYPES.int32 })[0]!;
 }

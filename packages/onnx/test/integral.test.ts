@@ -130,7 +130,7 @@ function drawCase(g: fc.GeneratorValue, name: string, op: AnyOp): Case {
     const choices = division && k === 1 ? DTYPES.filter((d) => d !== "bool") : DTYPES;
     return choices[g(fc.integer, { min: 0, max: choices.length - 1 })]!;
   });
-  const inputs = shapes.map((s, k) => draw(g, dtypes[k]!, s, { divisor: division && k === 1, nan: !arg }));
+  const inputs = shapes.map((s, k) => draw(g, dtypes[k]!, s, { divisor: division && k === 1, nan: true }));
   let attrs: unknown;
   if (arg) {
     const rank = shapes[0]!.length;
