@@ -222,7 +222,11 @@ export function permutationFrom(source: { int(min: number, max: number): number 
 
 /** Fisher–Yates over `0 .. n-1` (n checked), each draw checked to lie in its range. */
 function shuffled(source: { int(min: number, max: number): number }, n: number): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
+  // a push loop, not Array.from({ length: n }, (_, i) => i): V8 runs that generic path at ~50 ns
+  // an element (15 µs for 300 against 1.8, and the spiral loop draws one per epoch); push keeps a
+  // packed array of small integers at any n (new Array(n) turns into a dictionary past 2^25)
+  const p: number[] = [];
+  for (let i = 0; i < n; i++) p.push(i);
   for (let i = n - 1; i > 0; i--) {
     const j: unknown = source.int(0, i);
     if (typeof j !== "number" || !Number.isInteger(j) || j < 0 || j > i) {
