@@ -4,8 +4,9 @@
  * computes on float64 copies of its int32 operands, and its result is cast to int32, wrapping
  * modulo 2³² as PyTorch's int32 kernels do. A float64 sum is exact only while every partial sum
  * stays within 2⁵³, and a product of two int32 values can reach 2⁶², so the float kernels alone
- * would lose low bits before the wrap. These helpers give the wrapped result exactly, on the same
- * float kernels where the terms allow it.
+ * would lose low bits before the wrap. These helpers give an integer congruent to the exact result
+ * modulo 2³² and within 2⁵³, on the same float kernels where the terms allow it; the op's cast of
+ * its output to int32 (ToInt32, as `convertInto` does) then wraps it.
  */
 import type { FloatArray } from "@gradgraph/core";
 import { gemm, sumToInto } from "@gradgraph/core/kernels";
@@ -33,14 +34,13 @@ function halves(a: FloatArray): [Float64Array, Float64Array] {
 
 /**
  * `out = Σ x` over the axes on which `to` is 1 (as `sumToInto`), for int32 values held in
- * float64 arrays, wrapped modulo 2³². Up to 2²² terms the float sum is exact (|Σ| ≤ 2²²·2³¹ = 2⁵³);
+ * float64 arrays, modulo 2³² (see above). Up to 2²² terms the float sum is exact (|Σ| ≤ 2²²·2³¹ = 2⁵³);
  * beyond, the low and high 16-bit halves are summed apart (each sum within 2⁴⁷) and recombined.
  * `out` must be zero-filled.
  */
 export function sumToIntoInt32(x: FloatArray, from: readonly number[], out: FloatArray, to: readonly number[]): void {
   if (x.length <= EXACT / 2 ** 31) {
     sumToInto(x, from, out, to);
-    for (let i = 0; i < out.length; i++) out[i] = out[i]! | 0;
     return;
   }
   const [lo, hi] = halves(x);
@@ -51,13 +51,12 @@ export function sumToIntoInt32(x: FloatArray, from: readonly number[], out: Floa
 }
 
 /**
- * `lo + 2¹⁶·hi` modulo 2³² as int32, for integer sums `lo` and `hi` within ±2⁵³: each is first
- * reduced (`lo` modulo 2³², `hi` modulo 2¹⁶, which changes `2¹⁶·hi` by multiples of 2³²), so the
- * sum stays within 2³³ and exact.
- * (`| 0` is ToInt32: an integer modulo 2³², exact for any integer a float64 holds exactly.)
+ * `lo + 2¹⁶·hi` modulo 2³², for integer sums `lo` and `hi` within ±2⁵³: each is first reduced
+ * (`lo` modulo 2³², `hi` modulo 2¹⁶, which changes `2¹⁶·hi` by multiples of 2³²), so the sum stays
+ * within 2³³ and exact.
  */
 function combine(lo: number, hi: number): number {
-  return ((lo % TWO32) + (hi % TWO16) * TWO16) | 0;
+  return (lo % TWO32) + (hi % TWO16) * TWO16;
 }
 
 /** The largest |v| in `a` (0 when empty). */
@@ -72,7 +71,7 @@ function maxAbs(a: FloatArray): number {
 
 /**
  * `C = op(A)·op(B)` as `gemm` computes it (same arguments; the values int32, held in float64), each
- * entry wrapped modulo 2³² as int32 arithmetic does. On the float kernel when every dot product
+ * entry modulo 2³² (see above), as int32 arithmetic wraps it. On the float kernel when every dot product
  * stays within 2⁵³ (`max|A|·max|B|·K`); else on the kernel three times, with each operand split
  * into 16-bit halves (`a·b ≡ aₗbₗ + 2¹⁶(aₕbₗ + aₗbₕ)` modulo 2³², each product sum within 2⁵³
  * for K up to 2²¹); beyond that, a loop of `Math.imul`.
@@ -89,7 +88,6 @@ export function gemmInt32(
 ): void {
   if (maxAbs(A) * maxAbs(B) * K <= EXACT) {
     gemm(transA, transB, M, N, K, A, B, C);
-    for (let i = 0; i < C.length; i++) C[i] = C[i]! | 0;
     return;
   }
   if (K <= SPLIT_TERMS) {
