@@ -71,6 +71,7 @@ export function expandDims<X extends TensorLike>(x: X, axis: number): Kept<X> {
  * `flatten(x, start_dim=0, end_dim=-1)`; a 0-d tensor becomes shape [1].
  * @throws ArgumentError naming `flatten` for a non-tensor, an axis out of range, or
  *   `startAxis > endAxis`.
+ * @throws ShapeError when the merged dimension would exceed 2^53 − 1 (only an empty `x` can).
  */
 export function flatten<X extends TensorLike>(x: X, startAxis = 0, endAxis = -1): Kept<X> {
   const t = toTensor(x, "flatten", "x");
@@ -85,6 +86,13 @@ export function flatten<X extends TensorLike>(x: X, startAxis = 0, endAxis = -1)
   }
   let merged = 1;
   for (let i = s; i <= e; i++) merged *= t.shape[i]!;
+  if (!Number.isSafeInteger(merged)) {
+    // only an empty tensor gets here (a non-empty one has fewer than 2^31 elements)
+    throw new ShapeError(
+      "flatten",
+      `flatten: merging axes ${s}..${e} of shape ${fmtShape(t.shape)} gives a dimension beyond 2^53 - 1`,
+    );
+  }
   return reshape(t, [...t.shape.slice(0, s), merged, ...t.shape.slice(e + 1)]) as Kept<X>;
 }
 
@@ -94,7 +102,8 @@ export function flatten<X extends TensorLike>(x: X, startAxis = 0, endAxis = -1)
  * reshape, so the gradient sums the copies back.
  * @throws ArgumentError naming `tile` for a non-tensor, or `reps` that is not a list of
  *   non-negative integers.
- * @throws ShapeError when the result would exceed the maximum rank or size.
+ * @throws ShapeError when the result would exceed the maximum rank or size, or have a dimension
+ *   beyond 2^53 − 1 (an empty `x` tiled by a huge count).
  */
 export function tile<X extends TensorLike>(x: X, reps: readonly number[]): Kept<X> {
   const t = toTensor(x, "tile", "x");
@@ -106,8 +115,8 @@ export function tile<X extends TensorLike>(x: X, reps: readonly number[]): Kept<
   }
   for (let i = 0; i < reps.length; i++) {
     const r: unknown = reps[i];
-    if (typeof r !== "number" || !Number.isInteger(r) || r < 0) {
-      throw new ArgumentError("tile", `tile: reps[${i}] must be a non-negative integer, got ${describeValue(r)}`);
+    if (!Number.isSafeInteger(r) || (r as number) < 0) {
+      throw new ArgumentError("tile", `tile: reps[${i}] must be a non-negative safe integer, got ${describeValue(r)}`);
     }
   }
   const n = Math.max(t.rank, reps.length);
@@ -120,11 +129,17 @@ export function tile<X extends TensorLike>(x: X, reps: readonly number[]): Kept<
     );
   }
   let size = 1;
-  for (let i = 0; i < n; i++) size *= dims[i]! * r[i]!;
-  if (size > MAX_TENSOR_SIZE) {
+  let unsafeDim = false;
+  for (let i = 0; i < n; i++) {
+    const d = dims[i]! * r[i]!;
+    size *= d;
+    // an empty x tiled by a huge count still has size 0, but each dimension must be a safe integer
+    if (!Number.isSafeInteger(d)) unsafeDim = true;
+  }
+  if (size > MAX_TENSOR_SIZE || unsafeDim) {
     throw new ShapeError(
       "tile",
-      `tile: x of shape ${fmtShape(t.shape)} tiled by ${fmtShape(reps)} would have ${size} elements, more than the maximum ${MAX_TENSOR_SIZE}`,
+      `tile: x of shape ${fmtShape(t.shape)} tiled by ${fmtShape(reps)} would have ${unsafeDim ? "a dimension beyond 2^53 - 1" : `${size} elements, more than the maximum ${MAX_TENSOR_SIZE}`}`,
     );
   }
   const interleaved: number[] = [];

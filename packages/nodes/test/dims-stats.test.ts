@@ -80,7 +80,25 @@ describe("shape conveniences", () => {
       [6, 6, 6],
       [6, 6, 6],
     ]);
-    expect(() => tile(x, [1.5])).toThrow(/^tile: reps\[0\] must be a non-negative integer, got number 1.5/);
+    expect(() => tile(x, [1.5])).toThrow(/^tile: reps\[0\] must be a non-negative safe integer, got number 1.5/);
+  });
+
+  it("an empty tensor tiled or flattened to a dimension beyond 2^53 - 1 is refused naming tile / flatten", () => {
+    // the result has 0 elements, so only the dimension check stands between it and reshape's error
+    const empty = f64([]);
+    expect(tile(empty, [2 ** 52]).shape).toEqual([0]);
+    expect(() => tile(empty, [2 ** 53])).toThrow(ArgumentError);
+    expect(() => tile(empty, [2 ** 53])).toThrow(/^tile: reps\[0\] must be a non-negative safe integer/);
+    const wide = f64([]).reshape([0, 3]);
+    expect(() => tile(wide, [1, 2 ** 52])).toThrow(ShapeError);
+    expect(() => tile(wide, [1, 2 ** 52])).toThrow(/^tile: x of shape \[0, 3\] tiled by \[1, 4503599627370496\]/);
+    const flat = f64([]).reshape([0, 2 ** 26, 2 ** 26]);
+    expect(flatten(flat, 1, 2).shape).toEqual([0, 2 ** 52]);
+    const big = f64([]).reshape([0, 2 ** 40, 2 ** 40]);
+    expect(() => flatten(big, 1, 2)).toThrow(ShapeError);
+    expect(() => flatten(big, 1, 2)).toThrow(
+      /^flatten: merging axes 1\.\.2 of shape \[0, 1099511627776, 1099511627776\]/,
+    );
   });
 
   it("unstack is the inverse of stack, and split takes one -1 size", () => {
