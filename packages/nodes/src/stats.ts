@@ -219,7 +219,8 @@ function outIndex(
 export const outerOp: Op<undefined, "operands"> = defineOp({
   name: "outer",
   inputs: ["a", "b"],
-  integers: "int",
+  // two bools give bool, as PyTorch's outer (and mul) of bool tensors: a logical and
+  integers: "keep",
   check([a, b]) {
     if (a!.rank !== 1 || b!.rank !== 1) {
       throw new ShapeError(
@@ -305,7 +306,8 @@ export function std(x: TensorLike, options: VarianceOptions = {}): Tensor {
 
 /**
  * The outer product of two 1-D tensors: `out[i][j] = a[i]·b[j]` (shape [M, N]), as PyTorch's
- * `outer` and numpy's `np.outer` (which we do not flatten: both must be 1-D).
+ * `outer` and numpy's `np.outer` (which we do not flatten: both must be 1-D). Of dtype as `mul`:
+ * int32 operands give int32 (wrapped modulo 2^32), two bools give bool (`a[i] && b[j]`).
  * @throws ArgumentError naming `outer` for a non-tensor; ShapeError unless both are 1-D.
  */
 export function outer<A extends TensorLike, B extends TensorLike>(a: A, b: B): Kept<A | B> {

@@ -170,6 +170,21 @@ describe("type promotion follows PyTorch", () => {
   it("int ops stay exact and wrap as int32 arithmetic; float-only ops give float32", () => {
     expect(vals(n.add(bool([1, 1, 0]), bool([1, 0, 0])))).toEqual(["bool", [1, 1, 0]]);
     expect(vals(n.mul(bool([1, 1, 0]), bool([1, 0, 0])))).toEqual(["bool", [1, 0, 0]]);
+    // outer as mul: PyTorch's outer of two bool tensors is bool (a logical and), of bool and int int
+    expect(vals(n.outer(bool([1, 0]), bool([1, 1, 0])))).toEqual([
+      "bool",
+      [
+        [1, 1, 0],
+        [0, 0, 0],
+      ],
+    ]);
+    expect(vals(n.outer(bool([1, 0]), i32([3, -2])))).toEqual([
+      "int32",
+      [
+        [3, -2],
+        [0, 0],
+      ],
+    ]);
     expect(vals(n.sub(bool([1]), bool([1])))).toEqual(["int32", [0]]);
     expect(vals(n.add(i32([2 ** 30]), 2 ** 30))).toEqual(["int32", [-(2 ** 31)]]);
     expect(vals(n.mul(i32([2 ** 31 - 1]), i32([2 ** 31 - 1])))).toEqual(["int32", [1]]);
