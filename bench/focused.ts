@@ -11,7 +11,7 @@
 import { type OpCore, randn, type Tensor } from "@gradgraph/core";
 import { add, affine, matmul, mul, relu, sigmoid, softmaxCrossEntropy, sum, tanh } from "@gradgraph/nodes";
 import { nnWorkloads } from "./nn.js";
-import { sinkValue, timeIters, toUnit, type Workload } from "./workload.js";
+import { median, sinkValue, timeIters, toUnit, type Workload } from "./workload.js";
 
 /**
  * `NO_FUSED=matmul,affine,softmaxCrossEntropy,sigmoid,tanh,relu` runs without those ops'
@@ -118,10 +118,6 @@ for (let r = 0; r < ROUNDS; r++) {
     samples[i]!.push(toUnit(workloads[i]!, timeIters(workloads[i]!, iters[i]!), iters[i]!));
   }
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const out: Record<string, number> = {};
 workloads.forEach((w, i) => {
   out[w.id] = median(samples[i]!);

@@ -18,7 +18,7 @@ import { add, matmul, mul, sum } from "@gradgraph/nodes";
 import { MLP, nnSummary, nnWorkloads } from "./nn.js";
 import { measureStartup, STARTUP_RUNS, startupSummary } from "./startup.js";
 import { initTfjs, TF_BACKENDS, tfjsSanityCheck, tfjsTensorCount, tfjsWorkloads } from "./tfjs.js";
-import { type Impl, sinkValue, timeIters, toUnit, type Unit, type Workload } from "./workload.js";
+import { type Impl, median, sinkValue, timeIters, toUnit, type Unit, type Workload } from "./workload.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -193,13 +193,6 @@ function warmUp(w: Workload): number {
     if (ns < 5e6) iters *= 2;
   }
   return Math.max(1, Math.round((SAMPLE_MS * 1e6) / perIterNs));
-}
-
-/** The median of a non-empty list (the mean of the middle two for an even count). */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
@@ -498,7 +491,7 @@ async function main(): Promise<void> {
     `Notes: the small graph is sum(((x·c + c)·c + c)…) with ${PAIRS} mul/add pairs, x and c requiring grad; ns/node = time / ${2 * PAIRS + 1} nodes (backward runs its own ops, and its time is charged to the recorded nodes). matmul FLOPs = 2·n³; the op allocates its output, the kernel writes into a reused array.`,
     "Reference on these 2-core machines: naive triple-loop JS ≈ 0.8 GFLOP/s, blocked JS ≈ 1.9 GFLOP/s, TensorFlow.js pure-JS backend ≈ 0.8 GFLOP/s.",
     `Bar: float32 matmul at n = 512 ≥ ${BAR_GFLOPS} GFLOP/s single-threaded: ${verdict} (matmul op median ${fmt(bar.median)}, gemm kernel median ${fmt(barGemm.median)} GFLOP/s).`,
-    ...nnSummary((id) => results.find((r) => r.id === id)!.median),
+    ...nnSummary((id) => results.find((r) => r.id === id)!.samples),
     `The MLP step is forward, backward, SGD update (lr ${MLP.lr}) and the loss read back, on one fixed random batch; TensorFlow.js live tensors: ${tensorsBefore} before timing, ${tensorsAfter} after${tensorsAfter === tensorsBefore ? " (flat)" : " (GREW: a leak)"}.`,
     ...comparison(results),
     "",

@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./workload.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Timed runs of each command (after one discarded run). */
@@ -37,12 +38,6 @@ export interface StartupResult {
   /** null when python3 with numpy is unavailable (`why` says so). */
   numpy: ProcessTiming | null;
   why?: string;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function timing(command: string, samples: number[]): ProcessTiming {

@@ -81,3 +81,10 @@ export function toUnit(w: Workload, ns: number, iters: number): number {
 export function sinkValue(): number {
   return sink;
 }
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
