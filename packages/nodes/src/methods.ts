@@ -153,7 +153,7 @@ declare module "@gradgraph/core" {
     meanSquaredError(target: Tensor): Tensor;
     /** `cumsum(this, axis, options)`: running sums along `axis`. */
     cumsum<T extends AnyTensor>(this: T, axis: number, options?: { reverse?: boolean }): Kept<T>;
-    /** `variance(this, options)`: `Σ(x − mean)² / (N − correction)`. */
+    /** `variance(this, options)`: `Σ(x − mean)² / max(0, N − correction)`. */
     variance(options?: VarianceOptions): Tensor;
     /** `std(this, options)`: the square root of the variance. */
     std(options?: VarianceOptions): Tensor;

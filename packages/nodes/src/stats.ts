@@ -97,7 +97,7 @@ export interface VarianceAttrs {
   axes: number[];
   /** Keep the reduced axes with size 1. */
   keepdims: boolean;
-  /** Bessel's correction: the sum of squares is divided by `N − correction` (default 1). */
+  /** Bessel's correction: the sum of squares is divided by `max(0, N − correction)` (default 1). */
   correction: number;
 }
 
@@ -130,8 +130,18 @@ function countOver(shape: readonly number[], axes: readonly number[]): number {
 }
 
 /**
- * `variance`: `Σ(x − mean)² / (N − correction)` over the axes (N/0 gives Infinity or NaN, as
- * PyTorch); derivative `2(x − mean)/(N − correction)·gy`.
+ * The divisor of a variance over `n` elements, PyTorch's `max(0, N − correction)`: 0 (so the
+ * result is NaN or Infinity) when the correction uses up every degree of freedom, an empty
+ * reduction included, never a negative number that would give a negative variance.
+ */
+function varianceDivisor(n: number, correction: number): number {
+  return n > correction ? n - correction : 0;
+}
+
+/**
+ * `variance`: `Σ(x − mean)² / max(0, N − correction)` over the axes (as PyTorch: a divisor of 0
+ * gives Infinity, or NaN where the sum is 0, an empty reduction's included); derivative
+ * `2(x − mean)/max(0, N − correction)·gy`.
  */
 export const varianceOp: Op<VarianceAttrs> = defineOp<VarianceAttrs>({
   name: "variance",
@@ -172,7 +182,8 @@ export const varianceOp: Op<VarianceAttrs> = defineOp<VarianceAttrs>({
       const dev = xd[i]! - means[k]!;
       sq[k] = sq[k]! + dev * dev;
     }
-    for (let k = 0; k < o.length; k++) o[k] = sq[k]! / (n - correction);
+    const divisor = varianceDivisor(n, correction);
+    for (let k = 0; k < o.length; k++) o[k] = sq[k]! / divisor;
     ctx.saveInputs(0);
     return out;
   },
@@ -184,7 +195,7 @@ export const varianceOp: Op<VarianceAttrs> = defineOp<VarianceAttrs>({
     const n = countOver(x.shape, axes);
     // Σ(x − mean) = 0 over each reduction: the mean's own dependence on x drops out
     const centered = sub(x, mean(x, { axis: axes, keepdims: true }));
-    return [mul(mul(centered, 2 / (n - correction)), g)];
+    return [mul(mul(centered, 2 / varianceDivisor(n, correction)), g)];
   },
   test: {
     attrs: ([s], pick) => {
@@ -269,7 +280,7 @@ export interface VarianceOptions {
   axis?: number | readonly number[];
   /** Keep reduced axes with size 1 (default false). */
   keepdims?: boolean;
-  /** Divide by `N − correction` (default 1, Bessel's correction, as PyTorch; 0 for numpy's default). */
+  /** Divide by `max(0, N − correction)` (default 1, Bessel's correction, as PyTorch; 0 for numpy's default). */
   correction?: number;
 }
 
@@ -285,7 +296,8 @@ function varianceAttrs(fn: string, t: Tensor, options: unknown): VarianceAttrs {
 
 /**
  * The variance over `axis` (all by default), `Σ(x − mean)² / (N − correction)`, as PyTorch's
- * `var(x, dim, correction=1, keepdim)`. N − correction ≤ 0 gives Infinity or NaN, as PyTorch.
+ * `var(x, dim, correction=1, keepdim)`. N − correction ≤ 0 (an empty axis included) divides by 0,
+ * as PyTorch's `max(0, N − correction)`: Infinity, or NaN where the squares sum to 0.
  * @throws ArgumentError naming `variance` for a non-tensor, a bad axis, or a correction that is not
  *   a finite number ≥ 0.
  */

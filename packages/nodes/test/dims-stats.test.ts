@@ -160,6 +160,27 @@ describe("cumsum, variance, std, outer", () => {
     // numpy: np.var([[1, 2, 3], [4, 5, 7]], axis=1, ddof=1, keepdims=True)
     expect(v.toArray()).toEqual([[1], [2.333333333333333]]);
     expect(variance(f64([3]), {}).item()).toBeNaN(); // 0/0, as PyTorch
+  });
+
+  it("variance divides by max(0, N - correction), as PyTorch: never a negative variance", () => {
+    // N < correction: PyTorch's divisor is 0 (Infinity, or NaN for a zero sum), not N - correction
+    const x = f64([1, 2, 4]);
+    expect(variance(x, { correction: 5 }).item()).toBe(Number.POSITIVE_INFINITY);
+    expect(std(x, { correction: 3 }).item()).toBe(Number.POSITIVE_INFINITY);
+    expect(variance(f64([2, 2]), { correction: 3 }).item()).toBeNaN();
+    expect(variance(x, { correction: 2.5 }).item()).toBeCloseTo(14 / 3 / 0.5, 12);
+    // an empty axis: 0/0 with either correction, as torch.var(torch.zeros(0, 3), dim=0)
+    const empty = f64([]).reshape([0, 3]);
+    for (const correction of [0, 1]) {
+      const v = variance(empty, { axis: 0, correction });
+      expect(v.shape).toEqual([3]);
+      expect(Array.from(v.data).every(Number.isNaN)).toBe(true);
+    }
+    // the derivative divides by the same 0: not finite, never of the wrong sign
+    const w = f64([1, 2, 4]);
+    w.requiresGrad = true;
+    sum(variance(w, { correction: 4 })).backward();
+    expect(Array.from(w.grad!.data).some(Number.isFinite)).toBe(false);
     expect(() => variance(x, { correction: -1 })).toThrow(/^variance: correction must be a finite number >= 0/);
     expect(() => std(x, null as never)).toThrow(/^std: options must be an object/);
   });

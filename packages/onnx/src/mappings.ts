@@ -718,7 +718,7 @@ function clip({ b, inputs: [x] }: EmitContext, { min, max }: { min: number | nul
   return one(b.op("Clip", hi === "" ? [x!.name, lo] : [x!.name, lo, hi]), x!.dims);
 }
 
-/** variance: Σ(x − ReduceMean(x))² / (N − correction). */
+/** variance: Σ(x − ReduceMean(x))² / max(0, N − correction), as gradgraph's (and PyTorch's). */
 function variance(
   { b, inputs: [x] }: EmitContext,
   attrs: { axes: readonly number[]; keepdims: boolean; correction: number },
@@ -727,7 +727,7 @@ function variance(
   const centered = b.op("Sub", [v, b.reduce("ReduceMean", v, attrs.axes, true)]);
   const squares = b.reduce("ReduceSum", b.op("Mul", [centered, centered]), attrs.axes, attrs.keepdims);
   const n = count(x!.shape, attrs.axes);
-  return one(b.op("Div", [squares, b.scalar(n - attrs.correction, x!.dtype)]), reducedDims(x!, attrs));
+  return one(b.op("Div", [squares, b.scalar(Math.max(0, n - attrs.correction), x!.dtype)]), reducedDims(x!, attrs));
 }
 
 /** outer(a, b) = Unsqueeze(a, 1) · Unsqueeze(b, 0). */

@@ -37,6 +37,7 @@ import {
   s,
   softmaxCrossEntropy,
   sum,
+  variance,
 } from "@gradgraph/nodes";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -320,6 +321,23 @@ describe("the engine's own ops and the special forms", () => {
       { inputs: { x } },
     );
     expect(opTypes(bytes)).toEqual(["ReduceMean"]);
+  });
+
+  it("variance with a correction of N or more divides by 0 in ONNX too (Infinity, or NaN for a zero sum)", async () => {
+    const x = tensor(
+      [
+        [1, 2, 4],
+        [3, 3, 3],
+      ],
+      { requiresGrad: true, dtype: "float64" },
+    );
+    for (const correction of [3, 5]) {
+      const y = withDebugRecording(() => variance(x, { axis: 1, correction }));
+      expect(Array.from(y.data)).toEqual([Number.POSITIVE_INFINITY, Number.NaN]);
+      const bytes = toOnnx(y, { inputs: { x } });
+      expectClose((await runOrt(bytes, { x })).output, y, `correction ${correction}`);
+      expectClose(fromOnnx(bytes).run({ x }).output, y, `correction ${correction}, imported`);
+    }
   });
 
   it("softmaxCrossEntropy with class labels exports as SoftmaxCrossEntropyLoss", async () => {
