@@ -396,7 +396,29 @@ function checkIntDivisor(op: string, ctx: ForwardContext, b: Tensor): void {
 }
 
 /**
- * `floorDiv`: `floor(a / b)` elementwise with broadcasting. Piecewise constant, so its derivative
+ * Python's `a // b` for two numbers, as numpy's `floor_divide` and PyTorch's `floor_divide`
+ * compute it: from the exact remainder `r = fmod(a, b)`, `(a − r) / b`, one less where `r` and `b`
+ * differ in sign, rounded to the nearest integer. So that `floorDivide(a, b)·b + mod(a, b)` is `a`
+ * where `floor(a / b)` is not: `1 // 0.1` is 9 (0.1 is a little above a tenth), where
+ * `floor(1 / 0.1)` is 10; `-1 // ∞` is −1 and `∞ // 3` is NaN, as in all three. Division by 0
+ * gives `a / b` (±∞ or NaN); a zero quotient has the sign of `a / b`.
+ */
+function floorDivide(a: number, b: number): number {
+  if (b === 0) return a / b;
+  const r = a % b;
+  let q = (a - r) / b;
+  if (r !== 0 && r < 0 !== b < 0) q -= 1;
+  if (q === 0) {
+    const s = a / b;
+    return s < 0 || Object.is(s, -0) ? -0 : 0;
+  }
+  const f = Math.floor(q);
+  return q - f > 0.5 ? f + 1 : f;
+}
+
+/**
+ * `floorDiv`: `a // b` elementwise with broadcasting (the floor of the exact quotient: numpy's and
+ * PyTorch's `floor_divide`, consistent with `mod`). Piecewise constant, so its derivative
  * is 0 wherever it exists: no gradient flows to either input (PyTorch defines none). Listed in
  * `integralOps`, not in `ops`: there is no derivative for `checkOp` to check.
  */
@@ -411,7 +433,7 @@ export const floorDivOp: Op<undefined, "operands"> = defineOp({
     const out = ctx.alloc(shape);
     const [x, y] = spreadAll([a!, b!], shape) as [ArrayLike<number>, ArrayLike<number>];
     const o = out.data;
-    for (let i = 0; i < o.length; i++) o[i] = Math.floor(x[i]! / y[i]!);
+    for (let i = 0; i < o.length; i++) o[i] = floorDivide(x[i]!, y[i]!);
     return out;
   },
   backward() {
@@ -426,8 +448,8 @@ export const floorDivOp: Op<undefined, "operands"> = defineOp({
 });
 
 /**
- * `mod`: the floor remainder `a − floor(a / b)·b` with broadcasting, of the divisor's sign
- * (Python's `%`, PyTorch's `remainder`). Its derivative is 1 for `a` and `−floor(a / b)` for `b`.
+ * `mod`: the floor remainder `a − (a // b)·b` with broadcasting, of the divisor's sign
+ * (Python's `%`, PyTorch's `remainder`). Its derivative is 1 for `a` and `−(a // b)` for `b`.
  */
 export const modOp: Op<undefined, "operands"> = defineOp({
   name: "mod",
@@ -480,9 +502,12 @@ function awayFromJumps(a: Tensor, b: Tensor): boolean {
 }
 
 /**
- * `floor(a / b)` elementwise with numpy broadcasting (Python's `//`, PyTorch's `floor_divide`).
- * Two int32 (or bool) operands give an int32 result, computed exactly; with a float operand the
- * result is float (`floor(7.5 / 2) = 3`). Its gradient is 0.
+ * `a // b` elementwise with numpy broadcasting (Python's `//`, numpy's and PyTorch's
+ * `floor_divide`): the floor of the exact quotient, so that `floorDiv(a, b)·b + mod(a, b)` is `a`
+ * (`floorDiv(1, 0.1)` is 9, as in Python, where `Math.floor(1 / 0.1)` is 10; `floorDiv(∞, 3)` is
+ * NaN; division by 0 gives ±∞ or NaN). Two int32 (or bool) operands give an int32 result,
+ * computed exactly; with a float operand the result is float (`floorDiv(7.5, 2) = 3`). Its
+ * gradient is 0.
  * @throws ArgumentError naming `floorDiv` for integer division by zero, or an operand that is not
  *   a TensorLike; ShapeError when the shapes do not broadcast.
  */
@@ -491,7 +516,7 @@ export function floorDiv<A extends TensorLike, B extends TensorLike>(a: A, b: B)
 }
 
 /**
- * The floor remainder `a − floor(a / b)·b` elementwise with broadcasting, which has the divisor's
+ * The floor remainder `a − floorDiv(a, b)·b` elementwise with broadcasting, which has the divisor's
  * sign (Python's `%`, PyTorch's `remainder`, TensorFlow.js's `mod`): `mod(-3, 5)` is 2. Two int32
  * operands give an int32 result; differentiable in float operands (1 for `a`, `−floor(a/b)` for `b`).
  * @throws ArgumentError naming `mod` for integer division by zero, or an operand that is not a
@@ -624,15 +649,35 @@ function argOnnx(opType: "ArgMax" | "ArgMin", x: OnnxValue, attrs: ArgAttrs, b: 
 }
 
 /**
- * floor(a / b): Floor(Div) in the operands' float type; for int32 (or bool) operands, whose ONNX
- * Div truncates, in DOUBLE (exact for int32: the quotient's rounding never crosses an integer) and
- * cast back to INT32.
+ * a // b. For int32 (or bool) operands, whose ONNX Div truncates: Floor(Div) in DOUBLE (exact for
+ * int32: the quotient's rounding never crosses an integer), cast back to INT32. For floats, as the
+ * forward computes it (`floorDivide`): r = Mod(a, b, fmod 1), q = (a − r) / b, one less where r is
+ * nonzero and of the other sign than b, rounded to the nearest integer (Floor, plus 1 where the
+ * rest is above 0.5); a / b where b is 0, and where q is 0 (a zero of its sign).
  */
 function floorDivOnnx(x: OnnxValue, y: OnnxValue, b: OnnxGraphBuilder): string {
   const t = promotedOf(x, y);
-  const compute = t === "float32" || t === "float64" ? t : "float64";
-  const q = b.node("Floor", [b.node("Div", [onnxCast(b, x, compute), onnxCast(b, y, compute)])[0]!])[0]!;
-  return compute === t ? q : b.node("Cast", [q], { to: ONNX_TYPES.int32 })[0]!;
+  if (t !== "float32" && t !== "float64") {
+    const q = b.node("Floor", [b.node("Div", [onnxCast(b, x, "float64"), onnxCast(b, y, "float64")])[0]!])[0]!;
+    return b.node("Cast", [q], { to: ONNX_TYPES.int32 })[0]!;
+  }
+  const a = onnxCast(b, x, t);
+  const d = onnxCast(b, y, t);
+  const zero = b.constant([0], t, []);
+  const one = b.constant([1], t, []);
+  const r = b.node("Mod", [a, d], { fmod: 1 })[0]!;
+  const q0 = b.node("Div", [b.node("Sub", [a, r])[0]!, d])[0]!;
+  const nonzero = b.node("Not", [b.node("Equal", [r, zero])[0]!])[0]!;
+  const otherSign = b.node("Xor", [b.node("Less", [r, zero])[0]!, b.node("Less", [d, zero])[0]!])[0]!;
+  const q1 = b.node("Where", [b.node("And", [nonzero, otherSign])[0]!, b.node("Sub", [q0, one])[0]!, q0])[0]!;
+  const f = b.node("Floor", [q1])[0]!;
+  const up = b.node("Greater", [b.node("Sub", [q1, f])[0]!, b.constant([0.5], t, [])])[0]!;
+  const rounded = b.node("Where", [up, b.node("Add", [f, one])[0]!, f])[0]!;
+  // q = 0: a zero with the sign of a / b; b = 0: a / b itself (±∞ or NaN)
+  const quotient = b.node("Div", [a, d])[0]!;
+  const signedZero = b.node("Mul", [quotient, zero])[0]!;
+  const q2 = b.node("Where", [b.node("Equal", [q1, zero])[0]!, signedZero, rounded])[0]!;
+  return b.node("Where", [b.node("Equal", [d, zero])[0]!, quotient, q2])[0]!;
 }
 
 /**

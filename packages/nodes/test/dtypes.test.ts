@@ -456,6 +456,61 @@ describe("floorDiv and mod", () => {
     expect(vals(n.floorDiv(i32([2 ** 31 - 1]), 2 ** 31 - 2))).toEqual(["int32", [1]]);
   });
 
+  it("floorDiv of floats is the floor of the exact quotient, as numpy's and PyTorch's floor_divide", () => {
+    // [a, b, numpy.floor_divide(a, b)]: where floor(a / b) rounds first (1 / 0.1 is 10 in float64,
+    // but 0.1 is a little above a tenth), infinities, and zeros' signs
+    const inf = Number.POSITIVE_INFINITY;
+    const cases: [number, number, number][] = [
+      [1, 0.1, 9],
+      [0.7, 0.1, 6],
+      [-1, 0.1, -10],
+      [1, -0.1, -10],
+      [-1, inf, -1],
+      [1, -inf, -1],
+      [1, inf, 0],
+      [-2.5, inf, -1],
+      [inf, 3, Number.NaN],
+      [-inf, -2, Number.NaN],
+      [5, 0, inf],
+      [-5, 0, -inf],
+      [0, 0, Number.NaN],
+      [0, -3, -0],
+      [-0, 3, -0],
+      [-0.3, inf, -1],
+      [1e308, 1e-308, inf],
+    ];
+    const q = n.floorDiv(f64(cases.map((c) => c[0])), f64(cases.map((c) => c[1])));
+    cases.forEach(([a, b, want], i) => expect(q.data[i], `${a} // ${b}`).toBe(want));
+    // exact: k·b ≤ a < (k + 1)·b (b > 0), in BigInt over 2^-1074, for quotients of decimals
+    /** A finite double as an integer count of 2^-1074 (every double is one). */
+    const scaled = (x: number): bigint => {
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, x);
+      const hi = view.getUint32(0);
+      const e = (hi >>> 20) & 0x7ff;
+      const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+      const m = (e > 0 ? frac | (1n << 52n) : frac) << BigInt(Math.max(e, 1) - 1);
+      return hi >>> 31 ? -m : m;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -10_000, max: 10_000 }),
+        fc.integer({ min: -300, max: 300 }).filter((d) => d !== 0),
+        fc.constantFrom(1, 3, 7, 10, 100, 1000),
+        (m, d, scale) => {
+          const a = m / scale;
+          const b = d / scale;
+          const k = n.floorDiv(f64([a]), f64([b])).data[0]!;
+          expect(Number.isInteger(k)).toBe(true);
+          const rest = scaled(a) - BigInt(k) * scaled(b);
+          const B = scaled(b);
+          if (b > 0) expect(rest >= 0n && rest < B, `${a} // ${b} = ${k}`).toBe(true);
+          else expect(rest <= 0n && rest > B, `${a} // ${b} = ${k}`).toBe(true);
+        },
+      ),
+    );
+  });
+
   it("refuse integer division by zero (PyTorch's ZeroDivisionError); floats give ±inf and NaN", () => {
     expect(() => n.floorDiv(i32([1]), i32([0]))).toThrow(ArgumentError);
     expect(() => n.mod(i32([1, 2]), 0)).toThrow(/mod: integer division by zero/);
@@ -468,7 +523,7 @@ describe("floorDiv and mod", () => {
     expect(checkOp(n.floorDivOp, { numRuns: 10, dtype: "float32" }).cases).toBe(10);
   });
 
-  it("mod is differentiable: 1 for a, −floor(a/b) for b", () => {
+  it("mod is differentiable: 1 for a, −(a // b) for b", () => {
     const a = tensor([7.5, -7.5], { dtype: "float64", requiresGrad: true });
     const b = tensor([2, 2], { dtype: "float64", requiresGrad: true });
     const [ga, gb] = grad(n.sum(n.mod(a, b)), [a, b]);

@@ -166,13 +166,6 @@ export interface OnnxModel {
 /** A handler: the node's values in, its outputs out. */
 type Handler = (n: NodeCtx) => (Value | undefined)[];
 
-/** A node that ran, with the values it read: what computed an input (for Floor of a Div). */
-interface Ran {
-  readonly node: NodeProto;
-  readonly index: number;
-  readonly args: readonly (Value | undefined)[];
-}
-
 /** What a handler reads: the node's inputs and attributes. */
 class NodeCtx {
   constructor(
@@ -181,8 +174,6 @@ class NodeCtx {
     readonly args: readonly (Value | undefined)[],
     /** The model's opset (reductions take their axes as an input from 18). */
     readonly opset: number,
-    /** Per input, the node that computed it (undefined for an input, an initializer or a constant). */
-    readonly sources: readonly (Ran | undefined)[] = [],
   ) {}
 
   get where(): string {
@@ -583,16 +574,13 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const r = mod(abs(a), abs(b));
     return [where(less(a, 0), neg(r), r)];
   },
-  // floor(a / b) of a Div: floorDiv(a, b); of anything else x: floorDiv(x, 1), which is floor(x)
+  // floor(x), of a Div's rounded quotient too (ONNX's Floor(Div(1, 0.1)) is 10, where Python's
+  // 1 // 0.1, gradgraph's floorDiv, is 9): floorDiv(x, 1), with ±∞ kept (∞ // 1 is NaN)
   Floor: (n) => {
-    const src = n.sources[0];
-    if (src !== undefined && src.node.opType === "Div" && src.args.length === 2) {
-      const div = new NodeCtx(src.node, src.index, src.args, n.opset);
-      return [floorDiv(div.t(0), div.t(1))];
-    }
     const x = n.args[0];
     if (x instanceof Ints) return [x];
-    return [floorDiv(n.t(0), 1)];
+    const t = n.t(0);
+    return [where(equal(abs(t), Number.POSITIVE_INFINITY), t.detach(), floorDiv(t, 1))];
   },
   Pad: (n) => {
     let x = n.t(0);
@@ -881,7 +869,6 @@ function load(bytes: Uint8Array): OnnxModel {
           `${f}: the model has no input ${JSON.stringify(k)} (its inputs: ${inputNames.join(", ")})`,
         );
     }
-    const ran = new Map<string, Ran>();
     graph.node.forEach((node, i) => {
       const args = node.input.map((name) => {
         if (name === "") return undefined;
@@ -894,13 +881,7 @@ function load(bytes: Uint8Array): OnnxModel {
         }
         return v;
       });
-      const ctx = new NodeCtx(
-        node,
-        i,
-        args,
-        opset,
-        node.input.map((name) => ran.get(name)),
-      );
+      const ctx = new NodeCtx(node, i, args, opset);
       let outs: (Value | undefined)[];
       try {
         outs = HANDLERS[node.opType]!(ctx);
@@ -909,10 +890,7 @@ function load(bytes: Uint8Array): OnnxModel {
         throw new OnnxError(f, `${f}: ${ctx.where} failed: ${(e as Error).message}`, { cause: e });
       }
       node.output.forEach((name, k) => {
-        if (name !== "" && outs[k] !== undefined) {
-          env.set(name, outs[k]!);
-          ran.set(name, { node, index: i, args });
-        }
+        if (name !== "" && outs[k] !== undefined) env.set(name, outs[k]!);
       });
     });
     const result: Record<string, AnyTensor> = {};

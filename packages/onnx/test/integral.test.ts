@@ -278,6 +278,39 @@ describe("graphs with int32 and bool values", () => {
     expect(Array.from(gx!.data)).toEqual([0, -2, 0, 0]);
   });
 
+  it("floorDiv of floats: the floor of the exact quotient in ONNX Runtime too (1 // 0.1 = 9, -1 // inf = -1, inf // 3 = NaN)", async () => {
+    const inf = Number.POSITIVE_INFINITY;
+    const pairs = [
+      [1, 0.1],
+      [0.7, 0.1],
+      [-1, 0.1],
+      [-1, inf],
+      [1, -inf],
+      [inf, 3],
+      [5, 0],
+      [0, 0],
+      [0, -3],
+      [7.5, -2],
+      [-7.5, 2],
+      [0.3, 1],
+    ];
+    for (const dtype of ["float64", "float32"] as const) {
+      const a = tensor(
+        pairs.map((p) => p[0]!),
+        { dtype, requiresGrad: true },
+      );
+      const b = tensor(
+        pairs.map((p) => p[1]!),
+        { dtype, requiresGrad: true },
+      );
+      const q = withDebugRecording(() => floorDiv(a, b));
+      if (dtype === "float64") expect(Array.from(q.data).slice(0, 6)).toEqual([9, 6, -10, -1, -1, Number.NaN]);
+      const bytes = toOnnx(q, { inputs: { a, b } });
+      expectClose((await runOrt(bytes, { a, b })).output, q, `${dtype} in ONNX Runtime`);
+      expectClose(fromOnnx(bytes).run({ a, b }).output, q, `${dtype} imported`);
+    }
+  });
+
   it("an int32 graph: floorDiv and mod of an int32 input by negative divisors, bool outputs", async () => {
     const n = tensor([-7, -1, 0, 5, 9], { dtype: "int32" });
     const outs = withDebugRecording(() => [floorDiv(n, -2), mod(n, -3), mod(n, 4), logicalNot(n)]);
@@ -479,11 +512,43 @@ describe("fromOnnx: INT32 and BOOL tensors, and the operators of int32 and bool 
     expect(Array.from(out.m0!.data)).toEqual([2, -1, 1, -2, 0, 0]);
     expect(Array.from(out.m1!.data)).toEqual([-1, -1, 1, 1, 0, 0]);
     expect(out.m1!.dtype).toBe("int32");
-    expect(out.fq!.creator?.opName).toBe("floorDiv");
+    // Floor of a Div: the floor of the rounded quotient, as ONNX computes it
+    expect(Array.from(out.fq!.data)).toEqual(Array.from(inputs.af.data, (v, i) => Math.floor(v / d[i]!)));
     // ONNX's Div of integers truncates toward zero
     expect([out.qi!.dtype, ...out.qi!.data]).toEqual(["int32", -2, 2, 2, -2, 0, 1]);
     const ort = await runOrt(bytes, inputs);
     for (const k of ["m0", "m1", "mf", "fq", "fa", "qi"]) expectClose(ort[k], out[k]!, k);
+  });
+
+  it("Floor keeps ONNX's meaning: of a rounded Div (Floor(Div(1, 0.1)) is 10, Python's 1 // 0.1 is 9) and of ±inf", async () => {
+    const inf = Number.POSITIVE_INFINITY;
+    const bytes = model(
+      [
+        ["div", "Div", ["a", "b"], ["q"], []],
+        ["floor", "Floor", ["q"], ["fq"], []],
+        ["floor2", "Floor", ["a"], ["fa"], []],
+      ],
+      [
+        ["a", "float64", [4]],
+        ["b", "float64", [4]],
+      ],
+      [
+        ["fq", "float64", [4]],
+        ["fa", "float64", [4]],
+      ],
+    );
+    const inputs = {
+      a: tensor([1, inf, -inf, -2.5], { dtype: "float64", requiresGrad: true }),
+      b: tensor([0.1, 1, 2, 1], { dtype: "float64" }),
+    };
+    const out = fromOnnx(bytes).run(inputs);
+    expect(Array.from(out.fq!.data)).toEqual([10, inf, -inf, -3]);
+    expect(Array.from(out.fa!.data)).toEqual([1, inf, -inf, -3]);
+    const ort = await runOrt(bytes, inputs);
+    for (const k of ["fq", "fa"]) expectClose(ort[k], out[k]!, k);
+    // piecewise constant: no gradient flows through Floor, at the infinities either
+    const [g] = grad(sum(assertFloatTensor("test", "fa", out.fa)), [inputs.a], { allowUnused: true });
+    expect(g === null || g === undefined || Array.from(g.data).every((v) => v === 0)).toBe(true);
   });
 
   it("comparisons and Where of an INT64 input (integers read as int32)", async () => {
