@@ -480,7 +480,9 @@ describe("floorDiv and mod", () => {
       [1e308, 1e-308, inf],
     ];
     const q = n.floorDiv(f64(cases.map((c) => c[0])), f64(cases.map((c) => c[1])));
-    cases.forEach(([a, b, want], i) => expect(q.data[i], `${a} // ${b}`).toBe(want));
+    cases.forEach(([a, b, want], i) => {
+      expect(q.data[i], `${a} // ${b}`).toBe(want);
+    });
     // exact: k·b ≤ a < (k + 1)·b (b > 0), in BigInt over 2^-1074, for quotients of decimals
     /** A finite double as an integer count of 2^-1074 (every double is one). */
     const scaled = (x: number): bigint => {
