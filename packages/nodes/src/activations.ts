@@ -225,6 +225,9 @@ const INV_SQRT_2PI = 0.3989422804014327;
  * ~90 terms from 1.5 up). Checked against Python's math.erfc: within 1.1e-15 relative on [0, 5].
  */
 function erfcNonNegative(x: number): number {
+  // erfc(x) is below the smallest subnormal double from x ≈ 27.23 on (Python's math.erfc is 0
+  // there): 0, +∞ included, where the fraction's ∞·0 would give NaN
+  if (x > 27.25) return 0;
   if (x < 1.5) {
     let term = x;
     let sum = x;

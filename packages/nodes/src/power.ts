@@ -13,6 +13,7 @@ import {
   Tensor,
   type TensorLike,
 } from "@gradgraph/core";
+import { powC } from "@gradgraph/core/kernels";
 import { add, broadcastBinary, hasZero, mul, spread, sub } from "./arithmetic.js";
 import { fmtAttrs } from "./format.js";
 import { log } from "./unary.js";
@@ -22,7 +23,7 @@ const POW_TEST_EXPONENTS = [-2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3] as const;
 
 /** Attributes of `powScalarOp`: the constant exponent. */
 export interface PowScalarAttrs {
-  /** The exponent, any number (a negative `x` with a non-integer `p` gives NaN, as `Math.pow`). */
+  /** The exponent, any number (a negative `x` with a non-integer `p` gives NaN, as C's `pow`). */
   readonly p: number;
 }
 
@@ -49,7 +50,8 @@ export const powScalarOp: Op<PowScalarAttrs> = defineOp<PowScalarAttrs>({
         o[i] = v * v;
       }
     } else {
-      for (let i = 0; i < o.length; i++) o[i] = xd[i]! ** p;
+      // C's pow (numpy's, PyTorch's): 1 ** NaN and (±1) ** ±∞ are 1, not JavaScript's NaN
+      for (let i = 0; i < o.length; i++) o[i] = powC(xd[i]!, p);
     }
     ctx.saveInputs(0);
     return out;

@@ -27,6 +27,14 @@ describe("normalCdf and gelu", () => {
     close(values(normalCdf(f64([-10]))), [7.619853024160525e-24], 2e-14);
   });
 
+  it("at ±inf: Φ is 1 and 0, gelu(inf) is inf, as x·Φ(x) in PyTorch (the tail fraction's ∞·0 gave NaN)", () => {
+    const inf = Number.POSITIVE_INFINITY;
+    expect(values(normalCdf(f64([inf, -inf, 40, -40])))).toEqual([1, 0, 1, 0]);
+    expect(values(gelu(f64([inf, 40, 5])))).toEqual([inf, 40, 4.99999856674214]);
+    // -inf·Φ(-inf) = -inf·0, NaN in PyTorch too
+    expect(values(gelu(f64([-inf])))).toEqual([Number.NaN]);
+  });
+
   it("gelu exact and tanh forms, and the exact derivative Φ(x) + x·φ(x)", () => {
     close(values(gelu(f64([1, -2, 0.5]))), [0.8413447460685429, -0.04550026389635844, 0.34573123063700656]);
     close(values(gelu(f64([1, -2, 0.5]), "tanh")), [0.8411919906082768, -0.04540230591222494, 0.34571400982514394]);

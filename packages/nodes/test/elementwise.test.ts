@@ -108,6 +108,37 @@ describe("checkOp over the domains the declarations leave out", () => {
   });
 });
 
+describe("pow's special values are C's (numpy's power, PyTorch's pow), not JavaScript's", () => {
+  it("1 to any power and -1 to ±inf are 1 (JavaScript's ** gives NaN), for tensor and number exponents", () => {
+    const inf = Number.POSITIVE_INFINITY;
+    // [base, exponent, numpy.power(base, exponent)]
+    const cases: [number, number, number][] = [
+      [1, inf, 1],
+      [1, -inf, 1],
+      [1, Number.NaN, 1],
+      [-1, inf, 1],
+      [-1, -inf, 1],
+      [-1, Number.NaN, Number.NaN],
+      [Number.NaN, 0, 1],
+      [2, Number.NaN, Number.NaN],
+      [0.5, inf, 0],
+      [-8, 1 / 3, Number.NaN],
+      [0, -1, inf],
+    ];
+    const x = f64(cases.map((c) => c[0]));
+    const got = pow(x, f64(cases.map((c) => c[1])));
+    cases.forEach(([b, e, want], i) => {
+      expect(got.data[i], `${b} ** ${e}`).toBe(want);
+    });
+    for (const e of [inf, -inf, Number.NaN]) {
+      expect(Array.from(powScalarOp([f64([1, -1])], { p: e }).data), `[1, -1] ** ${e}`).toEqual([
+        1,
+        Number.isNaN(e) ? Number.NaN : 1,
+      ]);
+    }
+  });
+});
+
 describe("second derivatives against closed forms", () => {
   const xs = [-1.7, -0.4, 0.3, 1.1, 2.5];
 

@@ -7,10 +7,28 @@ import { apartFrom } from "./runtime/wasm-memory.js";
 import { wasmAxpy, wasmBinary } from "./runtime/wasm-ops.js";
 
 /**
- * The binary operations with a hand-written kernel: `pow` is `a ** b` (`Math.pow`); `max` and `min`
- * are `Math.max`/`Math.min` (NaN in either operand gives NaN, as numpy's `maximum`/`minimum`).
+ * The binary operations with a hand-written kernel: `pow` is C's `pow` (numpy's and PyTorch's):
+ * `a ** b` except where JavaScript's differs (see {@link powC}); `max` and `min` are
+ * `Math.max`/`Math.min` (NaN in either operand gives NaN, as numpy's `maximum`/`minimum`).
  */
 export type BinaryKind = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
+
+/**
+ * `a ** b` with the special cases of C's `pow` (IEEE 754, numpy's `power`, PyTorch's `pow`) where
+ * JavaScript's differ: 1 to any power (NaN and ±∞ included) and −1 to ±∞ are 1, where JavaScript
+ * gives NaN. Everything else is `a ** b`.
+ */
+export function powC(a: number, b: number): number {
+  const r = a ** b;
+  // the two differ only where JavaScript gives NaN
+  if (
+    Number.isNaN(r) &&
+    (a === 1 || (a === -1 && (b === Number.POSITIVE_INFINITY || b === Number.NEGATIVE_INFINITY)))
+  ) {
+    return 1;
+  }
+  return r;
+}
 
 /**
  * `out = a ⊕ b` with broadcasting; `out` has the broadcast shape `outShape` and is written fully.
@@ -105,7 +123,7 @@ function flat(
       for (let j = 0; j < n; j++) out[o + j] = a[ao + j * as]! / b[bo + j * bs]!;
       return;
     case "pow":
-      for (let j = 0; j < n; j++) out[o + j] = a[ao + j * as]! ** b[bo + j * bs]!;
+      for (let j = 0; j < n; j++) out[o + j] = powC(a[ao + j * as]!, b[bo + j * bs]!);
       return;
     case "max":
       for (let j = 0; j < n; j++) out[o + j] = Math.max(a[ao + j * as]!, b[bo + j * bs]!);

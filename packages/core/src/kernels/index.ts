@@ -5,7 +5,7 @@
  * - **gemm**: `gemm`, the matrix product (transposed operands read in place, an optional bias row
  *   added to every row of the result), into a given array or (`gemmNew`) a new one;
  * - **elementwise**: `binaryInto` (with broadcasting), `unaryInto`, `unaryGradInto` (the fused
- *   relu/sigmoid/tanh derivatives), `axpy`;
+ *   relu/sigmoid/tanh derivatives), `axpy`, and `powC` (C's `pow` on two numbers);
  * - **reductions**: `sumToInto` and `broadcastInto` (each the other's derivative), `maxToInto`,
  *   `maxMaskInto`, `argmaxMaskInto`, `logSumExpToInto`, and the softmax family along rows
  *   (`softmaxRowsInto`, `logSoftmaxRowsInto`, `softmaxProbsInto`);
@@ -32,7 +32,7 @@
  */
 export { allocArray } from "../dtype.js";
 export { broadcastInto, sumToInto } from "./broadcast.js";
-export { axpy, type BinaryKind, binaryInto } from "./elementwise.js";
+export { axpy, type BinaryKind, binaryInto, powC } from "./elementwise.js";
 export { gemm, gemmNew } from "./matmul.js";
 export { argmaxMaskInto, logSumExpToInto, maxMaskInto, maxToInto } from "./reduce.js";
 export {
