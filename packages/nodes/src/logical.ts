@@ -518,7 +518,7 @@ export function floorDiv<A extends TensorLike, B extends TensorLike>(a: A, b: B)
 /**
  * The floor remainder `a − floorDiv(a, b)·b` elementwise with broadcasting, which has the divisor's
  * sign (Python's `%`, PyTorch's `remainder`, TensorFlow.js's `mod`): `mod(-3, 5)` is 2. Two int32
- * operands give an int32 result; differentiable in float operands (1 for `a`, `−floor(a/b)` for `b`).
+ * operands give an int32 result; differentiable in float operands (1 for `a`, `−floorDiv(a, b)` for `b`).
  * @throws ArgumentError naming `mod` for integer division by zero, or an operand that is not a
  *   TensorLike; ShapeError when the shapes do not broadcast.
  */
@@ -661,15 +661,10 @@ function floorDivOnnx(x: OnnxValue, y: OnnxValue, b: OnnxGraphBuilder): string {
     const q = b.node("Floor", [b.node("Div", [onnxCast(b, x, "float64"), onnxCast(b, y, "float64")])[0]!])[0]!;
     return b.node("Cast", [q], { to: ONNX_TYPES.int32 })[0]!;
   }
-  const a = onnxCast(b, x, t);
-  const d = onnxCast(b, y, t);
-  const zero = b.constant([0], t, []);
+  const { a, d, zero, r, fix } = truncatedRemainder(x, y, t, b);
   const one = b.constant([1], t, []);
-  const r = b.node("Mod", [a, d], { fmod: 1 })[0]!;
   const q0 = b.node("Div", [b.node("Sub", [a, r])[0]!, d])[0]!;
-  const nonzero = b.node("Not", [b.node("Equal", [r, zero])[0]!])[0]!;
-  const otherSign = b.node("Xor", [b.node("Less", [r, zero])[0]!, b.node("Less", [d, zero])[0]!])[0]!;
-  const q1 = b.node("Where", [b.node("And", [nonzero, otherSign])[0]!, b.node("Sub", [q0, one])[0]!, q0])[0]!;
+  const q1 = b.node("Where", [fix, b.node("Sub", [q0, one])[0]!, q0])[0]!;
   const f = b.node("Floor", [q1])[0]!;
   const up = b.node("Greater", [b.node("Sub", [q1, f])[0]!, b.constant([0.5], t, [])])[0]!;
   const rounded = b.node("Where", [up, b.node("Add", [f, one])[0]!, f])[0]!;
@@ -691,12 +686,26 @@ function modOnnx(x: OnnxValue, y: OnnxValue, b: OnnxGraphBuilder): string {
   if (t !== "float32" && t !== "float64") {
     return b.node("Mod", [onnxCast(b, x, "int32"), onnxCast(b, y, "int32")], { fmod: 0 })[0]!;
   }
+  const { d, r, fix } = truncatedRemainder(x, y, t, b);
+  return b.node("Where", [fix, b.node("Add", [r, d])[0]!, r])[0]!;
+}
+
+/**
+ * What floorDiv's and mod's float mappings share: the operands `a` and `d` cast to `t`, C's exact
+ * remainder `r = Mod(a, d)` (`fmod` 1), and `fix`, true where `r` is nonzero and of the other sign
+ * than `d` (where the floor quotient is one less and the floor remainder `r + d`).
+ */
+function truncatedRemainder(
+  x: OnnxValue,
+  y: OnnxValue,
+  t: "float32" | "float64",
+  b: OnnxGraphBuilder,
+): { a: string; d: string; zero: string; r: string; fix: string } {
   const a = onnxCast(b, x, t);
   const d = onnxCast(b, y, t);
-  const r = b.node("Mod", [a, d], { fmod: 1 })[0]!;
   const zero = b.constant([0], t, []);
+  const r = b.node("Mod", [a, d], { fmod: 1 })[0]!;
   const nonzero = b.node("Not", [b.node("Equal", [r, zero])[0]!])[0]!;
   const otherSign = b.node("Xor", [b.node("Less", [r, zero])[0]!, b.node("Less", [d, zero])[0]!])[0]!;
-  const fix = b.node("And", [nonzero, otherSign])[0]!;
-  return b.node("Where", [fix, b.node("Add", [r, d])[0]!, r])[0]!;
+  return { a, d, zero, r, fix: b.node("And", [nonzero, otherSign])[0]! };
 }
