@@ -13,6 +13,7 @@
  *   n·2⁻⁵¹·Σ|x|); softmax family relative (16 + 4(|x| + |lse|) + 4√n) ulp (x − lse loses the
  *   ulps of |x| and |lse|, and the sums of exponentials are added in another order).
  */
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FloatArray } from "../src/dtype.js";
@@ -263,6 +264,22 @@ describe("WASM elementwise kernels match TypeScript", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("float64 exp is correctly rounded on 512 inputs that use every entry of its table", () => {
+    // x = k·ln2/128 + r for every k mod 128 (four k each) against 60-digit decimal arithmetic:
+    // a wrong table entry, or the table's rounding left uncorrected, changes results (the
+    // uncorrected table gives 126 of the 512 wrong by 1 ulp; Math.exp itself 46 here)
+    const fixture = JSON.parse(readFileSync(new URL("./fixtures/exp-f64.json", import.meta.url), "utf8")) as {
+      x: number[];
+      exp: number[];
+    };
+    const x = Float64Array.from(fixture.x);
+    expect(x.length).toBe(512);
+    const o = new Float64Array(x.length);
+    expect(withBackend("wasm", () => wasmUnary("exp", x, o))).toBe(true);
+    const wrong = fixture.exp.flatMap((e, i) => (o[i] === e ? [] : [`exp(${x[i]}) = ${o[i]}, not ${e}`]));
+    expect(wrong).toEqual([]);
   });
 
   it("special values of exp, sigmoid, tanh, relu match Math semantics exactly", () => {
