@@ -2,7 +2,8 @@
 // [rows, n] array, for f32 or f64 input, all arithmetic in f64 (f64x2 lanes; f32 input is
 // promoted), the way the TypeScript kernels compute in JavaScript doubles.
 //
-// Per row: m = max (a non-finite m is replaced by 0, as the TypeScript kernels do), s = Σ exp(x − m), lse = m + log s. `lse` (f64, one per row) is always written. `mode`:
+// Per row: m = max (a non-finite m is replaced by 0, as the TypeScript kernels do), s = Σ exp(x − m), lse = m + log s. `lse` (f64, one per row) is always written. A row holding +Infinity (and no
+// NaN) has lse +Infinity and NaN outputs throughout, as in the TypeScript kernels (PyTorch's rule). `mode`:
 //   0  y = exp(x − lse) (softmax; the difference is rounded to the input dtype first, as the
 //      TypeScript op stores log-softmax before exponentiating)
 //   1  y = x − lse (log-softmax)
@@ -77,14 +78,9 @@ import { exp64 } from "./vmath";
     const pl = lse + ((<usize>r) << 3);
     const l = load<f64>(pl) + Math.log(s);
     store<f64>(pl, l);
-    if (s == Infinity) {
-      // a row holding +Infinity (its max taken as 0): exp(x − lse) itself, 0 for every finite x
-      // (e / s would be NaN where exp(x) overflowed) and NaN for +Infinity
-      const o = r * n;
-      for (let j = 0; j < n; j++) {
-        const v = load0(f32in, x, o + j);
-        store<f64>(py + ((<usize>j) << 3), f64x2.extract_lane(exp64(f64x2.splat(v - l)), 0));
-      }
+    if (l == Infinity) {
+      // a row holding +Infinity (its max taken as 0): NaN throughout
+      for (let j = 0; j < n; j++) store<f64>(py + ((<usize>j) << 3), NaN);
       continue;
     }
     for (let j = 0; j < n; j++) {
@@ -128,7 +124,8 @@ import { exp64 } from "./vmath";
     const l = m + Math.log(s);
     store<f64>(lse + ((<usize>r) << 3), l);
     if (mode == 2) continue;
-    const vl = f64x2.splat(l);
+    // a row holding +Infinity: x − NaN, NaN throughout (mode 0 and 1 alike)
+    const vl = f64x2.splat(l == Infinity ? NaN : l);
     if (mode == 3) {
       const py = y + ((<usize>(r * n)) << 3);
       for (let j = 0; j < n2; j += 2) {

@@ -491,10 +491,12 @@ describe("WASM softmax kernel", () => {
       let s = 0;
       for (let j = 0; j < n; j++) s += Math.exp(x[r * n + j]! - m);
       lse[r] = m + Math.log(s);
+      // a row holding +Infinity: NaN throughout (PyTorch's softmax)
+      const shift = lse[r] === Number.POSITIVE_INFINITY ? Number.NaN : lse[r]!;
       for (let j = 0; j < n; j++) {
-        logp[r * n + j] = x[r * n + j]! - lse[r]!;
+        logp[r * n + j] = x[r * n + j]! - shift;
         p[r * n + j] = Math.exp(logp[r * n + j]!);
-        p64[r * n + j] = Math.exp(x[r * n + j]! - lse[r]!);
+        p64[r * n + j] = Math.exp(x[r * n + j]! - shift);
       }
     }
     return { lse, logp, p, p64, max };

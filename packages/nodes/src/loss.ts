@@ -239,6 +239,8 @@ export const softmaxCrossEntropyOp: Op<SoftmaxCrossEntropyAttrs | undefined> = d
     let normalized = true;
     for (let r = 0, i = 0; r < sd.length; r += C, i++) {
       const l = rowLse[i]!;
+      // a row holding +Infinity: log softmax is NaN throughout, and so is the loss (PyTorch)
+      if (l === Number.POSITIVE_INFINITY) total = Number.NaN;
       let mass = 0;
       for (let j = 0; j < C; j++) {
         const tv = td[r + j]!;
@@ -360,6 +362,11 @@ function denseForward(s: Tensor, t: Tensor, a: Resolved, ctx: ForwardContext): R
   const perRow = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     const l = lse[r]!;
+    // a row holding +Infinity: log softmax is NaN throughout, and so is its loss (PyTorch)
+    if (l === Number.POSITIVE_INFINITY) {
+      perRow[r] = Number.NaN;
+      continue;
+    }
     const o = r * C;
     let acc = 0;
     for (let j = 0; j < C; j++) {
@@ -551,6 +558,11 @@ export const softmaxCrossEntropyIndicesOp: Op<SoftmaxCrossEntropyIndicesAttrs> =
       const y = a.labels[r]!;
       if (y === a.ignoreIndex) continue;
       const l = lse[r]!;
+      // a row holding +Infinity: log softmax is NaN throughout, and so is its loss (PyTorch)
+      if (l === Number.POSITIVE_INFINITY) {
+        perRow[r] = Number.NaN;
+        continue;
+      }
       const o = r * C;
       let loss = -(w === null ? 1 : w[y]!) * (sd[o + y]! - l);
       if (spread !== 0) {

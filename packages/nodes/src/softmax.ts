@@ -86,7 +86,11 @@ function logSoftmaxRaw(x: FloatArray, shape: readonly number[], axis: number, ou
   logSumExpToInto(x, shape, lse, kept);
   const spread = allocArray("float64", x.length);
   broadcastInto(lse, kept, spread, shape);
-  for (let i = 0; i < x.length; i++) out[i] = x[i]! - spread[i]!;
+  // (a row holding +Infinity has lse +Infinity: NaN throughout, as the row kernels give)
+  for (let i = 0; i < x.length; i++) {
+    const l = spread[i]!;
+    out[i] = l === Number.POSITIVE_INFINITY ? Number.NaN : x[i]! - l;
+  }
 }
 
 function checkAxis(fn: string, x: Tensor, attrs: SoftmaxAttrs | undefined): void {

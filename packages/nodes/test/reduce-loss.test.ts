@@ -1,5 +1,5 @@
 /** Reductions (mean, max, logSumExp), softmax, losses and batched matmul. */
-import { grad, type Tensor, tensor, zeros } from "@gradgraph/core";
+import { grad, setKernelBackend, type Tensor, tensor, zeros } from "@gradgraph/core";
 import { checkOp } from "@gradgraph/core/testing";
 import { describe, expect, it } from "vitest";
 import {
@@ -130,6 +130,73 @@ describe("softmax", () => {
     ]);
     near(logSoftmax(tensor([0, -2000], f64)), [0, -2000]);
     expect(() => softmax(tensor(1))).toThrow(/softmax: axis -1 is out of range for a tensor of rank 0/);
+  });
+});
+
+describe("softmax family with infinities (PyTorch's values)", () => {
+  const NaN_ = Number.NaN;
+  const inf = Number.POSITIVE_INFINITY;
+  /** Same values, NaN equal to NaN. */
+  const same = (t: Tensor, expected: number[]) => expect(Array.from(t.data)).toEqual(expected);
+  it("a row holding +Infinity is NaN throughout; −Infinity entries are 0 (log −Infinity); lse +Infinity", () => {
+    for (const backend of ["js", "wasm"] as const) {
+      setKernelBackend(backend);
+      try {
+        for (const dtype of ["float32", "float64"] as const) {
+          // torch.softmax(torch.tensor([[inf, 0, 1], [0, -inf, 0], [-inf, -inf, -inf]]), -1)
+          const x = tensor(
+            [
+              [inf, 0, 1],
+              [0, -inf, 0],
+              [-inf, -inf, -inf],
+            ],
+            { dtype },
+          );
+          const r = dtype === "float32" ? Math.fround : (v: number) => v;
+          const e1 = Math.E / (1 + Math.E);
+          same(softmax(x), [NaN_, NaN_, NaN_, 0.5, 0, 0.5, NaN_, NaN_, NaN_]);
+          same(logSoftmax(x), [NaN_, NaN_, NaN_, r(-Math.LN2), -inf, r(-Math.LN2), NaN_, NaN_, NaN_]);
+          same(logSumExp(x, { axis: -1 }), [inf, r(Math.LN2), -inf]);
+          // along axis 0: the column holding +Infinity is NaN; −Infinity alone gives 0
+          same(softmax(x, 0), [NaN_, 1, r(e1), NaN_, 0, r(1 - e1), NaN_, 0, 0]);
+          // long rows (the WASM kernel's sizes): the row with +Infinity only
+          const long = Array.from({ length: 80 }, (_, i) => (i === 37 ? inf : i / 80));
+          const y = softmax(tensor([long, long.map((v) => (v === inf ? 0 : v))], { dtype }));
+          expect(y.data.slice(0, 80).every(Number.isNaN)).toBe(true);
+          expect(y.data.slice(80).some(Number.isNaN)).toBe(false);
+          // cross-entropy: NaN for the row, so the mean (torch.nn.functional.cross_entropy)
+          const s = tensor(
+            [
+              [inf, 0],
+              [1, 2],
+            ],
+            { dtype },
+          );
+          expect(softmaxCrossEntropy(s, [1, 0]).item()).toBeNaN();
+          expect(softmaxCrossEntropy(s, [0, 0]).item()).toBeNaN();
+          const none = softmaxCrossEntropy(s, [1, 0], { reduction: "none" });
+          expect(none.data[0]).toBeNaN();
+          expect(none.data[1]).toBeCloseTo(Math.log(1 + Math.E), 5);
+          // an ignored row stays out of it, as with PyTorch's ignore_index
+          expect(softmaxCrossEntropy(s, [-100, 0], { ignoreIndex: -100 }).item()).toBeCloseTo(Math.log(1 + Math.E), 5);
+          expect(
+            softmaxCrossEntropy(
+              s,
+              tensor(
+                [
+                  [0, 1],
+                  [1, 0],
+                ],
+                { dtype },
+              ),
+              { labelSmoothing: 0.1 },
+            ).item(),
+          ).toBeNaN();
+        }
+      } finally {
+        setKernelBackend("auto");
+      }
+    }
   });
 });
 

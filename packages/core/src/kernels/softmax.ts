@@ -2,7 +2,9 @@
  * The softmax family along rows (the last axis, rows of length `n`): log-softmax, softmax, and
  * softmax cross-entropy's probabilities with each row's log-sum-exp. The WebAssembly SIMD kernel
  * for large arrays, a TypeScript loop otherwise; per row m = max, lse = m + log Σ exp(x − m), with
- * a non-finite m replaced by 0.
+ * a non-finite m replaced by 0. A row holding +Infinity (and no NaN) has lse +Infinity, and its
+ * softmax, log-softmax and probabilities are NaN throughout, as in PyTorch, JAX and SciPy (x − m
+ * is NaN there, so the sum is); a NaN anywhere in a row makes the whole row NaN too.
  */
 import type { FloatArray } from "../dtype.js";
 import { scratchF64 } from "../memory.js";
@@ -51,8 +53,11 @@ export function softmaxProbsInto(x: FloatArray, n: number, probs: Float64Array):
       probs[j] = e;
       z += e;
     }
-    lse[i] = m + Math.log(z);
-    for (let j = r; j < end; j++) probs[j] = probs[j]! / z;
+    const l = m + Math.log(z);
+    lse[i] = l;
+    // (+Infinity in the row: NaN throughout, see the file comment)
+    if (l === Number.POSITIVE_INFINITY) for (let j = r; j < end; j++) probs[j] = Number.NaN;
+    else for (let j = r; j < end; j++) probs[j] = probs[j]! / z;
   }
   return lse;
 }
@@ -65,6 +70,8 @@ function logSoftmaxRowsTs(x: FloatArray, n: number, out: FloatArray): void {
     let s = 0;
     for (let j = 0; j < n; j++) s += Math.exp(x[r + j]! - m);
     const lse = m + Math.log(s);
-    for (let j = 0; j < n; j++) out[r + j] = x[r + j]! - lse;
+    // (+Infinity in the row: NaN throughout, see the file comment)
+    const shift = lse === Number.POSITIVE_INFINITY ? Number.NaN : lse;
+    for (let j = 0; j < n; j++) out[r + j] = x[r + j]! - shift;
   }
 }
