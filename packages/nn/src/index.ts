@@ -13,6 +13,7 @@ export {
   decodeSafetensors,
   type EncodeSafetensorsOptions,
   encodeSafetensors,
+  fromBfloat16Bits,
   fromFloat16Bits,
   loadParams,
   loadParamsInto,
@@ -21,6 +22,7 @@ export {
   type SafetensorsContents,
   type SafetensorsDType,
   saveParams,
+  toBfloat16Bits,
   toFloat16Bits,
   writeFileAtomic,
 } from "./io/index.js";

@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GradgraphError, shapeSize, type Tensor, tensor } from "@gradgraph/core";
+import { type AnyTensor, GradgraphError, shapeSize, type Tensor, tensor } from "@gradgraph/core";
 import fc from "fast-check";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import {
@@ -58,7 +58,7 @@ function hexHead(bytes: Uint8Array, n = 96): string {
 }
 
 /** Checks that a decoded tensor is well formed: a sane shape, and data of exactly that size. */
-function checkTensor(name: string, t: Tensor): void {
+function checkTensor(name: string, t: AnyTensor): void {
   for (const d of t.shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw new Error(`tensor ${JSON.stringify(name)} has a bad dimension ${d}`);
   }
@@ -67,7 +67,7 @@ function checkTensor(name: string, t: Tensor): void {
       `tensor ${JSON.stringify(name)} has ${t.data.length} elements for shape [${t.shape.join(", ")}] (size ${t.size})`,
     );
   }
-  if (t.dtype !== "float32" && t.dtype !== "float64")
+  if (t.dtype !== "float32" && t.dtype !== "float64" && t.dtype !== "int32" && t.dtype !== "bool")
     throw new Error(`tensor ${JSON.stringify(name)} dtype ${t.dtype}`);
   if (t.creator !== null || t.requiresGrad) throw new Error(`tensor ${JSON.stringify(name)} is not a plain leaf`);
 }
@@ -77,12 +77,12 @@ function checkTensor(name: string, t: Tensor): void {
  * (a bare TypeError, RangeError, SyntaxError, a slow case) fails the property with the input.
  * @returns the tensors when the file decoded, else null.
  */
-function decodeChecked(property: string, bytes: Uint8Array, options = {}): Map<string, Tensor> | null {
+function decodeChecked(property: string, bytes: Uint8Array, options = {}): Map<string, AnyTensor> | null {
   const c = countsFor(property);
   c.cases++;
   const started = performance.now();
   const startedCpu = cpuNow();
-  let out: Map<string, Tensor> | null = null;
+  let out: Map<string, AnyTensor> | null = null;
   try {
     out = decodeSafetensors(bytes, options);
   } catch (err) {
@@ -131,12 +131,12 @@ afterAll(() => {
 // ------------------------------------------------------------------------------------------------
 // generators
 
-const DTYPE_OPTIONS = [undefined, "F16", "F32", "F64"] as const;
+const DTYPE_OPTIONS = [undefined, "F16", "BF16", "F32", "F64"] as const;
 
-const tensorArb: fc.Arbitrary<Tensor> = fc
+const tensorArb: fc.Arbitrary<AnyTensor> = fc
   .tuple(
     fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
-    fc.constantFrom<"float32" | "float64">("float32", "float64"),
+    fc.constantFrom<"float32" | "float64" | "int32" | "bool">("float32", "float64", "int32", "bool"),
   )
   .chain(([shape, dtype]) =>
     fc
@@ -144,7 +144,19 @@ const tensorArb: fc.Arbitrary<Tensor> = fc
         minLength: shapeSize(shape),
         maxLength: shapeSize(shape),
       })
-      .map((v) => tensor(dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v), { shape, dtype })),
+      .map((v): AnyTensor => {
+        if (dtype === "int32")
+          return tensor(
+            Int32Array.from(v, (x) => (Number.isFinite(x) ? x | 0 : 7)),
+            { shape },
+          );
+        if (dtype === "bool")
+          return tensor(
+            Uint8Array.from(v, (x) => (x > 0 ? 1 : 0)),
+            { shape, dtype },
+          );
+        return tensor(dtype === "float32" ? Float32Array.from(v) : Float64Array.from(v), { shape, dtype });
+      }),
   );
 
 const nameArb = fc.oneof(
@@ -165,9 +177,9 @@ const validFileArb: fc.Arbitrary<Uint8Array> = fc
     }),
   )
   .map(([entries, dtype, metadata]) => {
-    const named = new Map<string, Tensor>();
+    const named = new Map<string, AnyTensor>();
     for (const [n, t] of entries) if (n !== "__metadata__" && !/[\uD800-\uDFFF]/u.test(n)) named.set(n, t);
-    const opts: { dtype?: "F16" | "F32" | "F64"; metadata?: Record<string, string> } = {};
+    const opts: { dtype?: "F16" | "BF16" | "F32" | "F64"; metadata?: Record<string, string> } = {};
     if (dtype !== undefined) opts.dtype = dtype;
     if (metadata !== undefined && Object.keys(metadata).every((k) => !/[\uD800-\uDFFF]/u.test(k))) {
       const m: Record<string, string> = {};

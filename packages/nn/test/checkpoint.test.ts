@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ArgumentError, type FloatArray, type Tensor, tensor } from "@gradgraph/core";
+import { ArgumentError, type Tensor, tensor } from "@gradgraph/core";
 import { shapeArb } from "@gradgraph/core/testing";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,11 +10,13 @@ import {
   DEFAULT_MAX_HEADER_BYTES,
   decodeSafetensors,
   encodeSafetensors,
+  fromBfloat16Bits,
   fromFloat16Bits,
   loadParams,
   loadParamsInto,
   parseSafetensors,
   saveParams,
+  toBfloat16Bits,
   toFloat16Bits,
 } from "../src/io/index.js";
 
@@ -85,7 +87,7 @@ function expectRejected(bytes: Uint8Array, message: RegExp, options = {}): void 
 }
 
 /** Same length and, element by element, the same value (NaN equals NaN, -0 differs from 0). */
-function expectSameValues(actual: FloatArray, expected: ArrayLike<number>): void {
+function expectSameValues(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
     if (!Object.is(actual[i], expected[i])) {
@@ -402,12 +404,156 @@ describe("encodeSafetensors / decodeSafetensors round trip", () => {
     expect(() => encodeSafetensors({ w: [1, 2] as unknown as Tensor })).toThrow(
       /encodeSafetensors: tensors\["w"\] must be a Tensor, got array\(2\)/,
     );
-    expect(() => encodeSafetensors({ x: tensor([1]) }, { dtype: "BF16" as "F16" })).toThrow(
-      /options.dtype must be "F16", "F32" or "F64", got string "BF16"/,
+    expect(() => encodeSafetensors({ x: tensor([1]) }, { dtype: "I32" as "F16" })).toThrow(
+      /options.dtype must be "F16", "BF16", "F32" or "F64", got string "I32"/,
     );
     expect(() => encodeSafetensors(null as unknown as Map<string, Tensor>)).toThrow(
       /tensors must be a plain object or a Map of named Tensors, got null/,
     );
+  });
+});
+
+describe("bfloat16 conversion", () => {
+  it("encodes known values, rounding to nearest-even from the float64 value (no double rounding)", () => {
+    const cases: [number, number][] = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3f80],
+      [-2, 0xc000],
+      [Math.PI, 0x4049], // 3.140625
+      [Number.POSITIVE_INFINITY, 0x7f80],
+      [Number.NEGATIVE_INFINITY, 0xff80],
+      [Number.NaN, 0x7fc0],
+      [3.3895313892515355e38, 0x7f7f], // the largest bfloat16
+      [3.4e38, 0x7f80], // past the halfway point to 2^128: Infinity
+      [2 ** -133, 0x0001], // the smallest subnormal
+      [1 + 2 ** -8, 0x3f80], // a tie: to even (down)
+      [1 + 3 * 2 ** -8, 0x3f82], // a tie: to even (up)
+      // float32 rounds 1 + 2^-8 + 2^-30 to the tie 1 + 2^-8; the value itself is above it: up
+      [1 + 2 ** -8 + 2 ** -30, 0x3f81],
+      [-(1 + 2 ** -8 + 2 ** -30), 0xbf81],
+      [1 + 2 ** -8 - 2 ** -30, 0x3f80],
+    ];
+    for (const [x, bits] of cases) expect([x, toBfloat16Bits(x)]).toEqual([x, bits]);
+    expect(() => toBfloat16Bits("1" as unknown as number)).toThrow(/toBfloat16Bits: x must be a number/);
+    expect(() => fromBfloat16Bits(0.5)).toThrow(/fromBfloat16Bits: bits must be an integer/);
+  });
+
+  it("round-trips all 65536 bit patterns (NaNs become 0x7fc0); decoding is float32 with those high bits", () => {
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let h = 0; h < 65536; h++) {
+      const x = fromBfloat16Bits(h);
+      u[0] = h << 16;
+      expect(Object.is(x, f[0])).toBe(true);
+      const nan = (h & 0x7f80) === 0x7f80 && (h & 0x7f) !== 0;
+      if (toBfloat16Bits(x) !== (nan ? 0x7fc0 : h)) throw new Error(`0x${h.toString(16)}`);
+    }
+  });
+
+  it("rounds any double to a nearest bfloat16 (property)", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, min: -3e38, max: 3e38 }), (x) => {
+        const y = fromBfloat16Bits(toBfloat16Bits(x));
+        // the neighbours of y: no bfloat16 is closer to x
+        const h = toBfloat16Bits(x);
+        for (const n of [h - 1, h + 1]) {
+          const z = fromBfloat16Bits(n & 0xffff);
+          if (Number.isFinite(z) && (n & 0x7fff) !== 0x7fff && Math.abs(z - x) < Math.abs(y - x)) return false;
+        }
+        return Object.is(Math.sign(y), Math.sign(x)) || y === 0;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("int32, bool and the other element types", () => {
+  it("int32 tensors are stored as I32 and bool as BOOL, whatever options.dtype, and come back exactly", () => {
+    const i = tensor(Int32Array.from([0, -1, 2147483647, -2147483648, 42, 7]), { shape: [2, 3] });
+    const b = tensor(Uint8Array.from([1, 0, 1]), { dtype: "bool" });
+    const w = tensor([1.5, -2.25], { dtype: "float32" });
+    for (const dtype of [undefined, "F16", "BF16", "F64"] as const) {
+      const bytes = encodeSafetensors({ i, b, w }, dtype === undefined ? {} : { dtype });
+      const { json } = headerOf(bytes);
+      expect((json.i as { dtype: string }).dtype).toBe("I32");
+      expect((json.b as { dtype: string }).dtype).toBe("BOOL");
+      expect((json.w as { dtype: string }).dtype).toBe(dtype ?? "F32");
+      const back = decodeSafetensors(bytes);
+      expect(back.get("i")!.dtype).toBe("int32");
+      expect(back.get("i")!.shape).toEqual([2, 3]);
+      expectSameValues(back.get("i")!.data, i.data);
+      expect(back.get("b")!.dtype).toBe("bool");
+      expectSameValues(back.get("b")!.data, [1, 0, 1]);
+      expectSameValues(back.get("w")!.data, [1.5, -2.25]);
+    }
+  });
+
+  it("reads the integer types into int32 and BOOL's non-zero bytes as true (a file built by hand)", () => {
+    const le = (n: number, v: bigint) =>
+      Array.from({ length: n }, (_, k) => Number((BigInt.asUintN(8 * n, v) >> BigInt(8 * k)) & 0xffn));
+    const parts: [string, string, number, bigint[]][] = [
+      ["i64", "I64", 8, [0n, -1n, 2147483647n, -2147483648n]],
+      ["u64", "U64", 8, [0n, 2147483647n]],
+      ["u32", "U32", 4, [5n, 2147483647n]],
+      ["i16", "I16", 2, [-32768n, 32767n]],
+      ["u16", "U16", 2, [65535n, 1n]],
+      ["i8", "I8", 1, [-128n, 127n]],
+      ["u8", "U8", 1, [255n, 0n]],
+      ["flag", "BOOL", 1, [0n, 2n, 1n, 255n]],
+      ["half", "BF16", 2, [0x3f80n, 0xc049n]],
+    ];
+    const header: Record<string, object> = {};
+    const data: number[] = [];
+    for (const [name, dtype, size, values] of parts) {
+      header[name] = entry(dtype, [values.length], data.length, data.length + size * values.length);
+      for (const v of values) data.push(...le(size, v));
+    }
+    const out = decodeSafetensors(st(header, data));
+    const values = (n: string) => Array.from(out.get(n)!.data);
+    expect(out.get("i64")!.dtype).toBe("int32");
+    expect(values("i64")).toEqual([0, -1, 2147483647, -2147483648]);
+    expect(values("u64")).toEqual([0, 2147483647]);
+    expect(values("u32")).toEqual([5, 2147483647]);
+    expect(values("i16")).toEqual([-32768, 32767]);
+    expect(values("u16")).toEqual([65535, 1]);
+    expect(values("i8")).toEqual([-128, 127]);
+    expect(values("u8")).toEqual([255, 0]);
+    expect(out.get("flag")!.dtype).toBe("bool");
+    expect(values("flag")).toEqual([0, 1, 1, 1]);
+    expect(out.get("half")!.dtype).toBe("float32");
+    expect(values("half")).toEqual([1, -3.140625]);
+  });
+
+  it("refuses a 64- or 32-bit unsigned value outside int32's range, naming the tensor, element and value", () => {
+    const le8 = (v: bigint) =>
+      Array.from({ length: 8 }, (_, k) => Number((BigInt.asUintN(64, v) >> BigInt(8 * k)) & 0xffn));
+    expectRejected(
+      st({ n: entry("I64", [2], 0, 16) }, [...le8(3n), ...le8(2147483648n)]),
+      /tensor "n" \(I64\) holds 2147483648 at element 1, outside int32's range \[-2147483648, 2147483647\]; gradgraph has no 64-bit integers/,
+    );
+    expectRejected(st({ n: entry("I64", [1], 0, 8) }, le8(-2147483649n)), /holds -2147483649 at element 0/);
+    expectRejected(st({ n: entry("I64", [1], 0, 8) }, le8(-(2n ** 63n))), /holds -9223372036854775808 at element 0/);
+    expectRejected(st({ n: entry("U64", [1], 0, 8) }, le8(2n ** 64n - 1n)), /\(U64\) holds 18446744073709551615/);
+    expectRejected(st({ n: entry("U32", [1], 0, 4) }, [0, 0, 0, 0x80]), /\(U32\) holds 2147483648 at element 0/);
+  });
+
+  it("loadParamsInto copies int32 checkpoints into int32 tensors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradgraph-int-"));
+    try {
+      const path = join(dir, "c.safetensors");
+      saveParams(path, {
+        steps: tensor(Int32Array.from([3, 4])),
+        mask: tensor(Uint8Array.from([0, 1]), { dtype: "bool" }),
+      });
+      const steps = tensor(Int32Array.from([0, 0]));
+      const mask = tensor(Uint8Array.from([1, 1]), { dtype: "bool" });
+      loadParamsInto(path, { steps, mask });
+      expect(Array.from(steps.data)).toEqual([3, 4]);
+      expect(Array.from(mask.data)).toEqual([0, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -563,8 +709,8 @@ describe("decodeSafetensors rejects malformed files", () => {
     expectRejected(st({ a: null }), /tensor "a" must be an object with dtype, shape and data_offsets, got null/);
     expectRejected(st({ a: [] }), /tensor "a" must be an object .* got array\(0\)/);
     expectRejected(
-      st({ a: entry("BF16", [1], 0, 2) }, 2),
-      /tensor "a" has unsupported dtype "BF16" \(supported: F16, F32, F64\)/,
+      st({ a: entry("F8_E4M3", [1], 0, 1) }, 1),
+      /tensor "a" has unsupported dtype "F8_E4M3" \(supported: F16, BF16, F32, F64, I32, BOOL, U8, I8, U16, I16, U32, I64, U64\)/,
     );
     expectRejected(st({ a: entry("F128", [1], 0, 16) }, 16), /tensor "a" has unknown dtype "F128"/);
     expectRejected(st({ a: entry("f32", [1], 0, 4) }, 4), /tensor "a" has unknown dtype "f32"/);

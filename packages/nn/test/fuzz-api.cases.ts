@@ -946,6 +946,24 @@ export const cases: FuzzCases = {
       if (typeof v !== "number") throw new Error(`fromFloat16Bits returned ${String(v)}`);
     },
   },
+  // --- bfloat16
+  toBfloat16Bits: {
+    argNames: ["x"],
+    arb: fc.tuple(fc.oneof(fc.double(), junkArb)),
+    call: (a) => (nn.toBfloat16Bits as AnyFn)(...a),
+    check: (v) => {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffff)
+        throw new Error(`toBfloat16Bits returned ${String(v)}`);
+    },
+  },
+  fromBfloat16Bits: {
+    argNames: ["bits"],
+    arb: fc.tuple(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer(), fc.double(), junkArb)),
+    call: (a) => (nn.fromBfloat16Bits as AnyFn)(...a),
+    check: (v) => {
+      if (typeof v !== "number") throw new Error(`fromBfloat16Bits returned ${String(v)}`);
+    },
+  },
 };
 
 /** Exports that are not fuzzed, and why. */

@@ -5,11 +5,11 @@
  * bundles for a browser, where these throw.
  */
 import {
+  type AnyTensor,
   ArgumentError,
   writeFileAtomic as coreWriteFileAtomic,
   describeValue,
   FileError,
-  type Tensor,
 } from "@gradgraph/core";
 import { nodeModules } from "./node.js";
 import {
@@ -85,7 +85,9 @@ function writeAtomic(fn: string, path: string, bytes: string | Uint8Array): void
 }
 
 /**
- * Loads every tensor of a safetensors file: `F32` → float32, `F64` → float64, `F16` → float32.
+ * Loads every tensor of a safetensors file, converting the element types as `decodeSafetensors`
+ * does (`F32` → float32, `F64` → float64, `F16` and `BF16` → float32, the integer types → int32,
+ * `BOOL` → bool).
  *
  * @param path - the checkpoint file.
  * @param options - `maxBytes` rejects a larger file before reading it; `maxHeaderBytes` caps the
@@ -95,7 +97,7 @@ function writeAtomic(fn: string, path: string, bytes: string | Uint8Array): void
  *   well-formed safetensors file (every check of `decodeSafetensors`; the message names the path).
  * @throws ArgumentError when `path` is not a non-empty string or an option is invalid.
  */
-export function loadParams(path: string, options: DecodeSafetensorsOptions = {}): Map<string, Tensor> {
+export function loadParams(path: string, options: DecodeSafetensorsOptions = {}): Map<string, AnyTensor> {
   const fn = "loadParams";
   checkPath(fn, path);
   return decodeWith(fn, readFile(fn, path, options), options, quote(path)).tensors;

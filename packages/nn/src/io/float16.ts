@@ -1,5 +1,5 @@
 /**
- * IEEE 754 binary16 ("half", safetensors `F16`) conversion.
+ * IEEE 754 binary16 ("half", safetensors `F16`) and bfloat16 (safetensors `BF16`) conversion.
  *
  * Written here rather than taken from npm: the conversion is ~40 lines, `Float16Array` is not in
  * Node 20, and the packages that polyfill it are larger than the code they would replace. The
@@ -84,4 +84,51 @@ export function float16Table(): Float32Array {
     decodeTable = t;
   }
   return decodeTable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// bfloat16 (safetensors `BF16`): the high 16 bits of a float32, 8 exponent bits and 7 fraction bits
+
+const bfScratchF32 = new Float32Array(1);
+const bfScratchU32 = new Uint32Array(bfScratchF32.buffer);
+
+/**
+ * The bfloat16 bit pattern (0..0xFFFF) of `x`, correctly rounded to nearest, ties to even (the
+ * format of Google's TPUs and of most Hugging Face checkpoints). Rounded from the float64 value
+ * directly: the float32 step in between cannot round twice, because a float32 that lands on a
+ * bfloat16 halfway point is resolved by `x` itself. Magnitudes from 2^128·(1 − 2^−9) up become
+ * ±Infinity, the sign of −0 is kept, subnormals round like normals, and every NaN becomes the
+ * canonical quiet NaN 0x7FC0.
+ * @throws ArgumentError naming `toBfloat16Bits` when `x` is not a number.
+ */
+export function toBfloat16Bits(x: number): number {
+  if (typeof x !== "number") {
+    throw new ArgumentError("toBfloat16Bits", `toBfloat16Bits: x must be a number, got ${describeValue(x)}`);
+  }
+  if (Number.isNaN(x)) return 0x7fc0;
+  bfScratchF32[0] = x;
+  const f = bfScratchF32[0]!;
+  const bits = bfScratchU32[0]!;
+  const hi = bits >>> 16;
+  const lo = bits & 0xffff;
+  // a float32 on a halfway point that is not x itself: x lies on one side of it
+  if (lo === 0x8000 && f !== x) return Math.abs(x) > Math.abs(f) ? hi + 1 : hi;
+  if (lo > 0x8000 || (lo === 0x8000 && (hi & 1) === 1)) return hi + 1; // carries into the exponent (to ∞) correctly
+  return hi;
+}
+
+/**
+ * The number whose bfloat16 bit pattern is `bits` (only the low 16 bits are used). Exact: it is
+ * the float32 with those bits on top.
+ * @throws ArgumentError naming `fromBfloat16Bits` when `bits` is not an integer.
+ */
+export function fromBfloat16Bits(bits: number): number {
+  if (typeof bits !== "number" || !Number.isInteger(bits)) {
+    throw new ArgumentError(
+      "fromBfloat16Bits",
+      `fromBfloat16Bits: bits must be an integer, got ${describeValue(bits)}`,
+    );
+  }
+  bfScratchU32[0] = (bits & 0xffff) << 16;
+  return bfScratchF32[0]!;
 }

@@ -10,9 +10,17 @@
  * used, the byte ranges must tile the data section exactly, and every problem is a
  * `CheckpointError` that names the function, the tensor or field, and the values.
  */
-import { ArgumentError, DTypeError, describeValue, GradgraphError, isTensor, MAX_RANK, Tensor } from "@gradgraph/core";
+import {
+  type AnyTensor,
+  ArgumentError,
+  describeValue,
+  GradgraphError,
+  isTensor,
+  MAX_RANK,
+  Tensor,
+} from "@gradgraph/core";
 import { isArrayOrRevoked, isInstance } from "../checks.js";
-import { float16Table, toFloat16Bits } from "./float16.js";
+import { float16Table, toBfloat16Bits, toFloat16Bits } from "./float16.js";
 
 /**
  * A checkpoint that cannot be written, read or decoded: a malformed or truncated safetensors
@@ -21,17 +29,25 @@ import { float16Table, toFloat16Bits } from "./float16.js";
  */
 export class CheckpointError extends GradgraphError {}
 
-/** The safetensors element types gradgraph reads and writes. */
-export type SafetensorsDType = "F16" | "F32" | "F64";
+/**
+ * The element types gradgraph can store a float tensor as (`EncodeSafetensorsOptions.dtype`).
+ * int32 tensors are stored as `I32` and bool tensors as `BOOL`.
+ */
+export type SafetensorsDType = "F16" | "BF16" | "F32" | "F64";
 
-/** Named tensors: a plain object (own enumerable string keys) or a `Map`. */
-export type NamedTensors = Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>;
+/** Every element type of a file gradgraph reads (see `decodeSafetensors`) or writes. */
+type FileDType = SafetensorsDType | "I32" | "BOOL" | "U8" | "I8" | "U16" | "I16" | "U32" | "I64" | "U64";
+
+/** Named tensors of any dtype: a plain object (own enumerable string keys) or a `Map`. */
+export type NamedTensors = Readonly<Record<string, AnyTensor>> | ReadonlyMap<string, AnyTensor>;
 
 /** Options of `encodeSafetensors` and `saveParams`. */
 export interface EncodeSafetensorsOptions {
   /**
-   * The element type stored for every tensor. Default: each tensor's own dtype (`float32` → `F32`,
-   * `float64` → `F64`). `F16` halves the size of float32 weights, rounding to nearest-even.
+   * The element type stored for every float tensor. Default: each tensor's own dtype (`float32` →
+   * `F32`, `float64` → `F64`). `F16` and `BF16` halve the size of float32 weights, rounding to
+   * nearest-even (`BF16` keeps float32's range, `F16` more precision). int32 and bool tensors are
+   * always stored as `I32` and `BOOL`.
    */
   dtype?: SafetensorsDType;
   /** Free-form string pairs stored as the header's `__metadata__`. */
@@ -48,8 +64,8 @@ export interface DecodeSafetensorsOptions {
 
 /** Everything a safetensors file holds. */
 export interface SafetensorsContents {
-  /** The tensors, in the order of their data in the file. F16 is widened to float32. */
-  tensors: Map<string, Tensor>;
+  /** The tensors, in the order of their data in the file (see `decodeSafetensors` for the dtypes). */
+  tensors: Map<string, AnyTensor>;
   /** The header's `__metadata__`, or `null` when the file has none. */
   metadata: Map<string, string> | null;
 }
@@ -57,23 +73,30 @@ export interface SafetensorsContents {
 /** The default cap on the JSON header: 100,000,000 bytes, as in the reference implementation. */
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
 
-const ITEM_SIZE: Readonly<Record<SafetensorsDType, number>> = { F16: 2, F32: 4, F64: 8 };
-const DTYPES: readonly string[] = ["F16", "F32", "F64"];
-/** Element types of the safetensors spec that gradgraph does not support, for clearer errors. */
-const OTHER_SPEC_DTYPES: readonly string[] = [
-  "BOOL",
-  "U8",
-  "I8",
-  "U16",
-  "I16",
-  "U32",
-  "I32",
-  "U64",
-  "I64",
-  "BF16",
-  "F8_E4M3",
-  "F8_E5M2",
-];
+const ITEM_SIZE: Readonly<Record<FileDType, number>> = {
+  F16: 2,
+  BF16: 2,
+  F32: 4,
+  F64: 8,
+  I32: 4,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  U16: 2,
+  I16: 2,
+  U32: 4,
+  I64: 8,
+  U64: 8,
+};
+/** The element types `options.dtype` accepts. */
+const FLOAT_DTYPES: readonly string[] = ["F16", "BF16", "F32", "F64"];
+/** The element types a file may hold. */
+const DTYPES: readonly string[] = Object.keys(ITEM_SIZE);
+const SUPPORTED = DTYPES.join(", ");
+/** Element types of the safetensors spec that gradgraph does not read, for clearer errors. */
+const OTHER_SPEC_DTYPES: readonly string[] = ["F8_E4M3", "F8_E5M2"];
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
 const METADATA_KEY = "__metadata__";
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // A lone surrogate (a paired one is a single code point under the `u` flag and does not match).
@@ -92,8 +115,9 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * shape `[]`; zero-size tensors take no data bytes.
  *
  * @param tensors - the tensors by name; `__metadata__` is reserved and cannot be a tensor name.
- * @param options - `dtype` to store every tensor as `F16`, `F32` or `F64` (default: each tensor's
- *   own dtype), `metadata` for the header's `__metadata__`.
+ * @param options - `dtype` to store every float tensor as `F16`, `BF16`, `F32` or `F64` (default:
+ *   each tensor's own dtype; int32 tensors are stored as `I32`, bool as `BOOL`), `metadata` for
+ *   the header's `__metadata__`.
  * @returns the file's bytes.
  * @throws ArgumentError when `tensors` is not a plain object or Map of Tensors, or an option has
  *   the wrong type.
@@ -105,8 +129,11 @@ export function encodeSafetensors(tensors: NamedTensors, options: EncodeSafetens
 }
 
 /**
- * Decodes a safetensors file into tensors: `F32` → float32, `F64` → float64, `F16` → float32
- * (exactly widened). Equivalent to `parseSafetensors(bytes, options).tensors`.
+ * Decodes a safetensors file into tensors: `F32` → float32, `F64` → float64, `F16` and `BF16` →
+ * float32 (exactly widened), `I32`, `I16`, `U16`, `I8` and `U8` → int32, `BOOL` → bool (any
+ * non-zero byte is true), and `I64`, `U64` and `U32` → int32 when every value fits (PyTorch
+ * stores integer buffers such as `num_batches_tracked` as `I64`; gradgraph has no 64-bit
+ * integers). Equivalent to `parseSafetensors(bytes, options).tensors`.
  *
  * @param bytes - the whole file (a `Buffer` works too).
  * @param options - `maxBytes` and `maxHeaderBytes` limits.
@@ -114,13 +141,15 @@ export function encodeSafetensors(tensors: NamedTensors, options: EncodeSafetens
  *   data (nothing aliases `bytes`). A header key such as `__proto__` is just a tensor name.
  * @throws CheckpointError for any malformed input: too short, a header length beyond the file or
  *   a limit, a header that is not UTF-8 JSON starting with `{` or not an object, a duplicate key,
- *   an entry that is not `{dtype, shape, data_offsets}`, an unsupported dtype, a shape that is not
+ *   an entry that is not `{dtype, shape, data_offsets}`, an unsupported dtype (`F8_E4M3`,
+ *   `F8_E5M2`, or one the spec does not know), a 64- or 32-bit unsigned integer value outside
+ *   int32's range (naming the tensor, the element and the value), a shape that is not
  *   non-negative safe integers, an element count that overflows, `data_offsets` that are not
  *   `[begin, end]` with `0 <= begin <= end` matching the byte size or that leave the data section,
  *   ranges that overlap or leave gaps or trailing bytes, `__metadata__` that is not all strings.
  * @throws ArgumentError when `bytes` is not a Uint8Array or a limit is not a non-negative number.
  */
-export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}): Map<string, Tensor> {
+export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}): Map<string, AnyTensor> {
   return decodeWith("decodeSafetensors", bytes, options, null).tensors;
 }
 
@@ -152,20 +181,14 @@ export function showShape(shape: readonly unknown[]): string {
  * @throws ArgumentError naming `fn` and `arg` for anything else, a non-string key or a non-Tensor.
  * @internal
  */
-export function namedEntries(fn: string, arg: string, tensors: unknown): [string, Tensor][] {
-  const out: [string, Tensor][] = [];
+export function namedEntries(fn: string, arg: string, tensors: unknown): [string, AnyTensor][] {
+  const out: [string, AnyTensor][] = [];
   const check = (name: unknown, value: unknown): void => {
     if (typeof name !== "string") {
       throw new ArgumentError(fn, `${fn}: ${arg} keys must be strings, got ${describeValue(name)}`);
     }
     if (!isTensor(value)) {
       throw new ArgumentError(fn, `${fn}: ${arg}[${quote(name)}] must be a Tensor, got ${describeValue(value)}`);
-    }
-    if (value.dtype === "int32" || value.dtype === "bool") {
-      throw new DTypeError(
-        fn,
-        `${fn}: ${arg}[${quote(name)}] is ${value.dtype}; safetensors files here hold float32 and float64 tensors (cast it first)`,
-      );
     }
     out.push([name, value]);
   };
@@ -217,8 +240,8 @@ function own(obj: Record<string, unknown>, key: string): unknown {
 
 interface Planned {
   name: string;
-  tensor: Tensor;
-  dtype: SafetensorsDType;
+  tensor: AnyTensor;
+  dtype: FileDType;
   begin: number;
   end: number;
 }
@@ -230,8 +253,11 @@ export function encodeWith(fn: string, arg: string, tensors: unknown, options: E
     throw new ArgumentError(fn, `${fn}: options must be an object, got ${describeValue(opts)}`);
   }
   const forced = own(opts, "dtype");
-  if (forced !== undefined && (typeof forced !== "string" || !DTYPES.includes(forced))) {
-    throw new ArgumentError(fn, `${fn}: options.dtype must be "F16", "F32" or "F64", got ${describeValue(forced)}`);
+  if (forced !== undefined && (typeof forced !== "string" || !FLOAT_DTYPES.includes(forced))) {
+    throw new ArgumentError(
+      fn,
+      `${fn}: options.dtype must be "F16", "BF16", "F32" or "F64", got ${describeValue(forced)}`,
+    );
   }
   const entries = namedEntries(fn, arg, tensors);
 
@@ -243,7 +269,12 @@ export function encodeWith(fn: string, arg: string, tensors: unknown, options: E
     if (LONE_SURROGATE.test(name)) {
       fail(fn, null, `tensor name ${quote(name)} contains a lone UTF-16 surrogate, which UTF-8 JSON cannot hold`);
     }
-    const dtype = (forced as SafetensorsDType | undefined) ?? (tensor.dtype === "float64" ? "F64" : "F32");
+    const dtype: FileDType =
+      tensor.dtype === "int32"
+        ? "I32"
+        : tensor.dtype === "bool"
+          ? "BOOL"
+          : ((forced as SafetensorsDType | undefined) ?? (tensor.dtype === "float64" ? "F64" : "F32"));
     plan.push({ name, tensor, dtype, begin: 0, end: 0 });
   }
 
@@ -313,11 +344,17 @@ export function encodeWith(fn: string, arg: string, tensors: unknown, options: E
   return out;
 }
 
-function writeData(out: Uint8Array, view: DataView, pos: number, t: Tensor, dtype: SafetensorsDType): void {
+function writeData(out: Uint8Array, view: DataView, pos: number, t: AnyTensor, dtype: FileDType): void {
   const src = t.data;
   const n = src.length;
   if (dtype === "F16") {
     for (let i = 0; i < n; i++) view.setUint16(pos + 2 * i, toFloat16Bits(src[i]!), true);
+  } else if (dtype === "BF16") {
+    for (let i = 0; i < n; i++) view.setUint16(pos + 2 * i, toBfloat16Bits(src[i]!), true);
+  } else if (dtype === "BOOL") {
+    out.set(src, pos);
+  } else if (dtype === "I32") {
+    for (let i = 0; i < n; i++) view.setInt32(pos + 4 * i, src[i]!, true);
   } else if (dtype === "F32") {
     if (LITTLE_ENDIAN && (out.byteOffset + pos) % 4 === 0)
       new Float32Array(out.buffer, out.byteOffset + pos, n).set(src);
@@ -334,7 +371,7 @@ function writeData(out: Uint8Array, view: DataView, pos: number, t: Tensor, dtyp
 
 interface Entry {
   name: string;
-  dtype: SafetensorsDType;
+  dtype: FileDType;
   shape: number[];
   count: number;
   begin: number;
@@ -449,8 +486,8 @@ export function decodeWith(
     );
   }
 
-  const tensors = new Map<string, Tensor>();
-  for (const e of entries) tensors.set(e.name, readTensor(bytes, view, dataStart, e));
+  const tensors = new Map<string, AnyTensor>();
+  for (const e of entries) tensors.set(e.name, readTensor(fn, source, bytes, view, dataStart, e));
   return { tensors, metadata };
 }
 
@@ -473,13 +510,13 @@ function parseEntry(fn: string, source: string | null, name: string, value: unkn
     fail(fn, source, `tensor ${q} must be an object with dtype, shape and data_offsets, got ${describeValue(value)}`);
   }
   const dtype = own(value, "dtype");
-  if (dtype === undefined) fail(fn, source, `tensor ${q} has no dtype (supported: F16, F32, F64)`);
+  if (dtype === undefined) fail(fn, source, `tensor ${q} has no dtype (supported: ${SUPPORTED})`);
   if (typeof dtype !== "string" || !DTYPES.includes(dtype)) {
     const got = typeof dtype === "string" ? quote(dtype) : describeValue(dtype);
     const why = typeof dtype === "string" && OTHER_SPEC_DTYPES.includes(dtype) ? "unsupported" : "unknown";
-    fail(fn, source, `tensor ${q} has ${why} dtype ${got} (supported: F16, F32, F64)`);
+    fail(fn, source, `tensor ${q} has ${why} dtype ${got} (supported: ${SUPPORTED})`);
   }
-  const itemSize = ITEM_SIZE[dtype as SafetensorsDType];
+  const itemSize = ITEM_SIZE[dtype as FileDType];
 
   const rawShape = own(value, "shape");
   if (!Array.isArray(rawShape)) {
@@ -552,32 +589,120 @@ function parseEntry(fn: string, source: string | null, name: string, value: unkn
       `tensor ${q} data_offsets [${b}, ${e}] run past the end of the ${dataLen}-byte data section (truncated file?)`,
     );
   }
-  return { name, dtype: dtype as SafetensorsDType, shape, count, begin: b, end: e };
+  return { name, dtype: dtype as FileDType, shape, count, begin: b, end: e };
 }
 
-function readTensor(bytes: Uint8Array, view: DataView, dataStart: number, e: Entry): Tensor {
+function readTensor(
+  fn: string,
+  source: string | null,
+  bytes: Uint8Array,
+  view: DataView,
+  dataStart: number,
+  e: Entry,
+): AnyTensor {
   const pos = dataStart + e.begin;
   const n = e.count;
-  if (e.dtype === "F16") {
-    const table = float16Table();
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = table[view.getUint16(pos + 2 * i, true)]!;
-    return new Tensor(out, e.shape);
+  switch (e.dtype) {
+    case "F16": {
+      const table = float16Table();
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = table[view.getUint16(pos + 2 * i, true)]!;
+      return floatTensor(out, e.shape);
+    }
+    case "BF16": {
+      // the bits of a float32 with a zero low half: exact
+      const out = new Float32Array(n);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(pos + 2 * i, true) << 16;
+      return floatTensor(out, e.shape);
+    }
+    case "BOOL": {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = bytes[pos + i]! === 0 ? 0 : 1;
+      return boolTensor(out, e.shape);
+    }
+    case "U8":
+    case "I8":
+    case "U16":
+    case "I16":
+    case "I32": {
+      const out = new Int32Array(n);
+      const get = intReader(view, e.dtype);
+      const size = ITEM_SIZE[e.dtype];
+      for (let i = 0; i < n; i++) out[i] = get(pos + size * i);
+      return intTensor(out, e.shape);
+    }
+    case "U32":
+    case "I64":
+    case "U64": {
+      const out = new Int32Array(n);
+      const wide = e.dtype !== "U32";
+      const size = ITEM_SIZE[e.dtype];
+      for (let i = 0; i < n; i++) {
+        const p = pos + size * i;
+        const lo = view.getUint32(p, true);
+        // I64: the high word must be the sign extension of the low word's bit 31; U64 and U32: no bit past 30
+        const hi = wide ? view.getUint32(p + 4, true) : 0;
+        const fits = e.dtype === "I64" ? hi === (lo >= 2 ** 31 ? 0xffffffff : 0) : hi === 0 && lo < 2 ** 31;
+        if (!fits) {
+          const value = e.dtype === "I64" ? view.getBigInt64(p, true) : wide ? view.getBigUint64(p, true) : lo;
+          fail(
+            fn,
+            source,
+            `tensor ${quote(e.name)} (${e.dtype}) holds ${value} at element ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}]; gradgraph has no 64-bit integers`,
+          );
+        }
+        out[i] = lo | 0;
+      }
+      return intTensor(out, e.shape);
+    }
+    case "F32":
+    case "F64": {
+      if (LITTLE_ENDIAN) {
+        // copy into a fresh, aligned buffer (the source may be a Buffer slice at any offset)
+        const copy = new Uint8Array(e.end - e.begin);
+        copy.set(bytes.subarray(pos, dataStart + e.end));
+        return floatTensor(e.dtype === "F32" ? new Float32Array(copy.buffer) : new Float64Array(copy.buffer), e.shape);
+      }
+      if (e.dtype === "F32") {
+        const out = new Float32Array(n);
+        for (let i = 0; i < n; i++) out[i] = view.getFloat32(pos + 4 * i, true);
+        return floatTensor(out, e.shape);
+      }
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(pos + 8 * i, true);
+      return floatTensor(out, e.shape);
+    }
   }
-  if (LITTLE_ENDIAN) {
-    // copy into a fresh, aligned buffer (the source may be a Buffer slice at any offset)
-    const copy = new Uint8Array(e.end - e.begin);
-    copy.set(bytes.subarray(pos, dataStart + e.end));
-    return new Tensor(e.dtype === "F32" ? new Float32Array(copy.buffer) : new Float64Array(copy.buffer), e.shape);
+}
+
+/** A float tensor (typed as one, whatever the caller's context). */
+function floatTensor(data: Float32Array | Float64Array, shape: number[]): Tensor {
+  return new Tensor(data, shape);
+}
+
+function intTensor(data: Int32Array, shape: number[]): Tensor<"int32"> {
+  return new Tensor(data, shape);
+}
+
+function boolTensor(data: Uint8Array, shape: number[]): Tensor<"bool"> {
+  return new Tensor(data, shape);
+}
+
+/** Reads one little-endian integer of a type that always fits int32. */
+function intReader(view: DataView, dtype: "U8" | "I8" | "U16" | "I16" | "I32"): (p: number) => number {
+  switch (dtype) {
+    case "U8":
+      return (p) => view.getUint8(p);
+    case "I8":
+      return (p) => view.getInt8(p);
+    case "U16":
+      return (p) => view.getUint16(p, true);
+    case "I16":
+      return (p) => view.getInt16(p, true);
+    case "I32":
+      return (p) => view.getInt32(p, true);
   }
-  if (e.dtype === "F32") {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = view.getFloat32(pos + 4 * i, true);
-    return new Tensor(out, e.shape);
-  }
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat64(pos + 8 * i, true);
-  return new Tensor(out, e.shape);
 }
 
 /**
