@@ -142,8 +142,8 @@ export function encodeSafetensors(tensors: NamedTensors, options: EncodeSafetens
  * @throws CheckpointError for any malformed input: too short, a header length beyond the file or
  *   a limit, a header that is not UTF-8 JSON starting with `{` or not an object, a duplicate key,
  *   an entry that is not `{dtype, shape, data_offsets}`, an unsupported dtype (`F8_E4M3`,
- *   `F8_E5M2`, or one the spec does not know), a 64- or 32-bit unsigned integer value outside
- *   int32's range (naming the tensor, the element and the value), a shape that is not
+ *   `F8_E5M2`, or one the spec does not know), an `I64`, `U64` or `U32` value outside int32's
+ *   range (naming the tensor, the element and the value), a shape that is not
  *   non-negative safe integers, an element count that overflows, `data_offsets` that are not
  *   `[begin, end]` with `0 <= begin <= end` matching the byte size or that leave the data section,
  *   ranges that overlap or leave gaps or trailing bytes, `__metadata__` that is not all strings.
