@@ -126,14 +126,6 @@ import { exp64 } from "./vmath";
     if (mode == 2) continue;
     // a row holding +Infinity: x − NaN, NaN throughout (mode 0 and 1 alike)
     const vl = f64x2.splat(l == Infinity ? NaN : l);
-    if (mode == 3) {
-      const py = y + ((<usize>(r * n)) << 3);
-      for (let j = 0; j < n2; j += 2) {
-        v128.store(py + ((<usize>j) << 3), exp64(f64x2.sub(load2(f32in, px, j), vl)));
-      }
-      if (n2 < n) store<f64>(py + ((<usize>n2) << 3), f64x2.extract_lane(exp64(f64x2.sub(load1(f32in, px, n2), vl)), 0));
-      continue;
-    }
     const py = y + ((<usize>(r * n)) << sh);
     for (let j = 0; j < n; j += 2) {
       // the last pair may run one past the row for odd n: compute both lanes, store what fits
