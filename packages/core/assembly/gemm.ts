@@ -24,6 +24,8 @@
 // stored layout (transposed or not) into zero-padded panels: A as [panel][k][MR], B as
 // [panel][k][NR]; k is blocked by ~KC, rows by MC (a multiple of MR that splits M evenly), columns
 // by NC. The k loop of the micro-kernel is a do-while, which V8 compiles far better than a for loop.
+// A small product (M·N·K ≤ SMALL_MNK, K ≤ KC: a small net's layers) skips the packing and reads
+// A and B where they are (`smallT`), summing every element in the same order.
 
 import { fma32, fma64 } from "./vmath";
 
@@ -512,6 +514,220 @@ function packA3(transA: bool, lda: i32, src: usize, kc: i32, d: usize): void {
   }
 }
 
+/**
+ * Up to this M·N·K (with K ≤ KC) a product skips the packing: `smallT` reads A and B where they
+ * are. There the packing and the edge tiles cost more than they save: the five products of a
+ * 2-10-3 net's step (M·N·K 600 to 900) took 0.32–0.43 µs each in the packed kernel and take
+ * 0.11–0.24 µs (f64, this repo's 2-core EPYC); 32³ 0.89× (f64) and 0.75× (f32) of the packed time,
+ * 40³ 0.93× and 0.78×; from 48³ on (f64) the packed kernel is faster.
+ */
+const SMALL_MNK: i64 = 65536;
+
+/** `lanes` (1 to 3) consecutive T at p into a vector, the other lanes 0 (never reads beyond them). */
+// @ts-ignore: decorator
+@inline function loadPart<T>(p: usize, lanes: i32): v128 {
+  if (sizeof<T>() == 8) return v128.load64_zero(p);
+  let v = v128.load32_zero(p);
+  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+/** Stores the first `lanes` (1 to 3) lanes of v at p. */
+// @ts-ignore: decorator
+@inline function storePart<T>(p: usize, v: v128, lanes: i32): void {
+  if (sizeof<T>() == 8) {
+    store<f64>(p, f64x2.extract_lane(v, 0));
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (lanes > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (lanes > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** `acc + a·b`, lane-wise, as the micro-kernels compute it (fused in the relaxed build). */
+// @ts-ignore: decorator
+@inline function fmaT<T>(a: v128, b: v128, acc: v128): v128 {
+  return sizeof<T>() == 8 ? fma64(a, b, acc) : fma32(a, b, acc);
+}
+
+/** One element of A as a vector of equal lanes. */
+// @ts-ignore: decorator
+@inline function splatT<T>(p: usize): v128 {
+  return sizeof<T>() == 8 ? v128.load64_splat(p) : v128.load32_splat(p);
+}
+
+/**
+ * `C = op(A)·op(B)` for a small product (K ≤ KC), without packing. Rows go four at a time (then
+ * one at a time), columns two vectors at a time (4 f64 or 8 f32), then one vector, then the last
+ * 1–3 columns: every block keeps eight (or four) independent multiply-add chains in flight, where
+ * one chain per vector would wait on the previous multiply-add at every k. Every element is summed
+ * as in the micro-kernels (from 0, k ascending, with `fma64`/`fma32`), so the results are
+ * bit-identical to the packed route's. A transposed B (stored N×K) is first copied K×N into `work`.
+ */
+// @ts-ignore: decorator
+@inline function smallT<T>(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldc: usize,
+  work: usize,
+): void {
+  const S = <usize>sizeof<T>();
+  const W = <i32>(16 / S);
+  let bp = b;
+  let bStep = <usize>ldb * S;
+  if (transB) {
+    bp = (work + 63) & ~(<usize>63);
+    for (let p = 0; p < K; p++) {
+      const dst = bp + <usize>(p * N) * S;
+      for (let j = 0; j < N; j++) store<T>(dst + <usize>j * S, load<T>(b + (<usize>j * <usize>ldb + <usize>p) * S));
+    }
+    bStep = <usize>N * S;
+  }
+  // element (i, p) of op(A) is at a + i·aRow + p·aCol
+  const aRow = transA ? S : <usize>lda * S;
+  const aCol = transA ? <usize>lda * S : S;
+  const tail = N % W;
+  const full = N - tail;
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const ai = a + <usize>i * aRow;
+    const ci = c + <usize>i * ldc;
+    let j = 0;
+    for (; j + 2 * W <= N; j += 2 * W) {
+      let c00 = f64x2.splat(0);
+      let c01 = c00;
+      let c10 = c00;
+      let c11 = c00;
+      let c20 = c00;
+      let c21 = c00;
+      let c30 = c00;
+      let c31 = c00;
+      let ap = ai;
+      let bq = bp + <usize>j * S;
+      for (let p = 0; p < K; p++) {
+        const b0 = v128.load(bq);
+        const b1 = v128.load(bq, 16);
+        let x = splatT<T>(ap);
+        c00 = fmaT<T>(x, b0, c00);
+        c01 = fmaT<T>(x, b1, c01);
+        x = splatT<T>(ap + aRow);
+        c10 = fmaT<T>(x, b0, c10);
+        c11 = fmaT<T>(x, b1, c11);
+        x = splatT<T>(ap + 2 * aRow);
+        c20 = fmaT<T>(x, b0, c20);
+        c21 = fmaT<T>(x, b1, c21);
+        x = splatT<T>(ap + 3 * aRow);
+        c30 = fmaT<T>(x, b0, c30);
+        c31 = fmaT<T>(x, b1, c31);
+        ap += aCol;
+        bq += bStep;
+      }
+      let cj = ci + <usize>j * S;
+      v128.store(cj, c00);
+      v128.store(cj, c01, 16);
+      cj += ldc;
+      v128.store(cj, c10);
+      v128.store(cj, c11, 16);
+      cj += ldc;
+      v128.store(cj, c20);
+      v128.store(cj, c21, 16);
+      cj += ldc;
+      v128.store(cj, c30);
+      v128.store(cj, c31, 16);
+    }
+    // one vector, then the last columns: four rows of one (possibly partial) vector
+    for (; j < N; j += W) {
+      const lanes = min(W, N - j);
+      let c0 = f64x2.splat(0);
+      let c1 = c0;
+      let c2 = c0;
+      let c3 = c0;
+      let ap = ai;
+      let bq = bp + <usize>j * S;
+      for (let p = 0; p < K; p++) {
+        const b0 = lanes == W ? v128.load(bq) : loadPart<T>(bq, lanes);
+        c0 = fmaT<T>(splatT<T>(ap), b0, c0);
+        c1 = fmaT<T>(splatT<T>(ap + aRow), b0, c1);
+        c2 = fmaT<T>(splatT<T>(ap + 2 * aRow), b0, c2);
+        c3 = fmaT<T>(splatT<T>(ap + 3 * aRow), b0, c3);
+        ap += aCol;
+        bq += bStep;
+      }
+      const cj = ci + <usize>j * S;
+      if (lanes == W) {
+        v128.store(cj, c0);
+        v128.store(cj + ldc, c1);
+        v128.store(cj + 2 * ldc, c2);
+        v128.store(cj + 3 * ldc, c3);
+      } else {
+        storePart<T>(cj, c0, lanes);
+        storePart<T>(cj + ldc, c1, lanes);
+        storePart<T>(cj + 2 * ldc, c2, lanes);
+        storePart<T>(cj + 3 * ldc, c3, lanes);
+      }
+    }
+  }
+  // the last 1–3 rows, one at a time, four (or fewer) vectors of columns per block
+  for (; i < M; i++) {
+    const ai = a + <usize>i * aRow;
+    const ci = c + <usize>i * ldc;
+    let j = 0;
+    for (; j + 4 * W <= N; j += 4 * W) {
+      let c0 = f64x2.splat(0);
+      let c1 = c0;
+      let c2 = c0;
+      let c3 = c0;
+      let ap = ai;
+      let bq = bp + <usize>j * S;
+      for (let p = 0; p < K; p++) {
+        const x = splatT<T>(ap);
+        c0 = fmaT<T>(x, v128.load(bq), c0);
+        c1 = fmaT<T>(x, v128.load(bq, 16), c1);
+        c2 = fmaT<T>(x, v128.load(bq, 32), c2);
+        c3 = fmaT<T>(x, v128.load(bq, 48), c3);
+        ap += aCol;
+        bq += bStep;
+      }
+      const cj = ci + <usize>j * S;
+      v128.store(cj, c0);
+      v128.store(cj, c1, 16);
+      v128.store(cj, c2, 32);
+      v128.store(cj, c3, 48);
+    }
+    for (; j < full; j += W) {
+      let c0 = f64x2.splat(0);
+      let ap = ai;
+      let bq = bp + <usize>j * S;
+      for (let p = 0; p < K; p++) {
+        c0 = fmaT<T>(splatT<T>(ap), v128.load(bq), c0);
+        ap += aCol;
+        bq += bStep;
+      }
+      v128.store(ci + <usize>j * S, c0);
+    }
+    if (tail != 0) {
+      let c0 = f64x2.splat(0);
+      let ap = ai;
+      let bq = bp + <usize>full * S;
+      for (let p = 0; p < K; p++) {
+        c0 = fmaT<T>(splatT<T>(ap), loadPart<T>(bq, tail), c0);
+        ap += aCol;
+        bq += bStep;
+      }
+      storePart<T>(ci + <usize>full * S, c0, tail);
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function gemmT<T>(
   transA: bool,
@@ -535,6 +751,10 @@ function packA3(transA: bool, lda: i32, src: usize, kc: i32, d: usize): void {
   const ldc = <usize>ldcElems * S;
   if (K <= 0) {
     for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N * S);
+    return;
+  }
+  if (K <= KC && <i64>M * <i64>N * <i64>K <= SMALL_MNK) {
+    smallT<T>(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work);
     return;
   }
   const pa = (work + 63) & ~(<usize>63);

@@ -102,6 +102,52 @@ describe("WASM gemm", () => {
     });
   }
 
+  for (const build of ["wasm-relaxed-simd", "wasm-simd"] as const) {
+    it(`${build}: a small product (M·N·K ≤ 65536, K ≤ 256, unpacked) equals the packed route's rows bit for bit`, () => {
+      // the same rows of op(A), stacked above enough extra rows that the product is too large for
+      // the small route: every element must be summed the same way on both routes (the threads
+      // rely on it: they split one product into blocks of either size)
+      try {
+        useWasmBuild(build);
+        fc.assert(
+          fc.property(
+            fc.record({
+              M: fc.integer({ min: 1, max: 40 }),
+              N: fc.integer({ min: 1, max: 40 }),
+              K: fc.integer({ min: 1, max: 40 }),
+              tA: fc.boolean(),
+              tB: fc.boolean(),
+              f32: fc.boolean(),
+              seed: fc.integer({ min: -1000, max: 1000 }),
+            }),
+            (c) => {
+              const { M, N, K, tA, tB } = c;
+              const { A, B, C } = operands(c);
+              const small = C();
+              gemm(tA, tB, M, N, K, A, B, small);
+              const M2 = M + Math.ceil(65537 / (N * K));
+              const mk = (n: number) => (c.f32 ? new Float32Array(n) : new Float64Array(n));
+              const A2 = mk(M2 * K);
+              // element (i, p) of op(A) is A[i·K + p], or A[p·M + i] when transposed
+              for (let i = 0; i < M2; i++)
+                for (let p = 0; p < K; p++) {
+                  const v = i < M ? A[tA ? p * M + i : i * K + p]! : Math.sin(i * 0.37 + p);
+                  A2[tA ? p * M2 + i : i * K + p] = v;
+                }
+              const big = mk(M2 * N);
+              gemm(tA, tB, M2, N, K, A2, B, big);
+              for (let i = 0; i < M * N; i++)
+                if (!Object.is(small[i], big[i])) expect([i, small[i]]).toEqual([i, big[i]]);
+            },
+          ),
+          { numRuns: 150 },
+        );
+      } finally {
+        useWasmBuild(undefined);
+      }
+    });
+  }
+
   it("covers multiple k blocks, row blocks and column blocks", () => {
     for (const [M, N, K] of [
       [131, 1030, 3],

@@ -96,7 +96,9 @@ function views(buf: ArrayBufferLike): void {
 export function copyIn(buf: ArrayBufferLike, off: number, src: FloatArray, n = src.length): void {
   views(buf);
   const S = src instanceof Float64Array ? 8 : 4;
-  if (n <= SMALL_COPY && off % S === 0) {
+  // a whole array goes through `set` from a few elements on (no view to make); a part of one is
+  // copied by a loop up to SMALL_COPY, which is cheaper than making the view
+  if (n <= (n === src.length ? SMALL_SET : SMALL_COPY) && off % S === 0) {
     const v = S === 8 ? viewF64 : viewF32;
     const o = off / S;
     for (let i = 0; i < n; i++) v[o + i] = src[i]!;
@@ -128,3 +130,8 @@ export function copyOut(buf: ArrayBufferLike, off: number, dst: FloatArray): voi
 
 /** Up to this many elements a copy out of memory is a loop: cheaper than the view `set` needs. */
 const SMALL_COPY = 64;
+/**
+ * Up to this many elements a whole array is copied into memory by a loop: `set` costs ~20 ns a
+ * call, a loop ~1–2 ns an element where it sees both dtypes (crossover 8–16 here).
+ */
+const SMALL_SET = 12;
