@@ -230,17 +230,65 @@ export const axisArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: junkArb },
 );
 
-/** Describes a fuzz input for failure reports (fast-check's own stringifier handles symbols etc.). */
+/** Elements of an array (or typed array) that `show` prints before abridging the rest. */
+const SHOW_HEAD = 24;
+/** Nesting depth (arrays and plain objects) that `show` prints; deeper values are abridged. */
+const SHOW_DEPTH = 6;
+
+/**
+ * Describes a fuzz input for failure reports and the watchdog (fast-check's own stringifier handles
+ * symbols etc.). Long arrays and typed arrays keep their first SHOW_HEAD elements and their length:
+ * the watchdog describes every call's input, and stringifying the inputs with 2^20-element arrays
+ * in full took most of the fuzz files' time (the string is flattened when cut to fit). Never throws:
+ * a value whose reading throws (a fake tensor's getter, a revoked proxy) is described as such.
+ */
 export function show(args: readonly unknown[]): string {
-  return fc.stringify(
-    args.map((a) =>
-      a instanceof Tensor
-        ? Array.isArray(a.shape)
-          ? `Tensor(${a.dtype} [${a.shape.join(",")}]${a.creator !== null ? `, ${a.creator.op.name}` : a.requiresGrad ? ", requiresGrad" : ""})`
-          : "Object.create(Tensor.prototype)"
-        : a,
-    ),
-  );
+  try {
+    return fc.stringify(args.map((a) => abridge(a, 0)));
+  } catch (e) {
+    return `(input not printable: ${String(e)})`;
+  }
+}
+
+/** `v` for `show`: tensors described, long arrays cut, nesting bounded (cycles end there too). */
+function abridge(v: unknown, depth: number): unknown {
+  try {
+    if (v instanceof Tensor) {
+      return Array.isArray(v.shape)
+        ? `Tensor(${v.dtype} [${v.shape.join(",")}]${v.creator !== null ? `, ${v.creator.op.name}` : v.requiresGrad ? ", requiresGrad" : ""})`
+        : "Object.create(Tensor.prototype)";
+    }
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      const t = v as unknown as { length: number; subarray(a: number, b: number): ArrayLike<number | bigint> };
+      if (t.length <= SHOW_HEAD) return v;
+      return `${v.constructor.name}(${t.length}) [${Array.from(t.subarray(0, SHOW_HEAD)).join(",")}, …]`;
+    }
+    if (Array.isArray(v)) {
+      if (depth >= SHOW_DEPTH) return `[… ${v.length} elements]`;
+      const n = Math.min(v.length, SHOW_HEAD);
+      const out = new Array<unknown>(n);
+      // an index loop: a hole stays a hole (undefined), a huge sparse array costs SHOW_HEAD reads
+      for (let i = 0; i < n; i++) if (i in v) out[i] = abridge(v[i], depth + 1);
+      if (v.length > SHOW_HEAD) out.push(`… ${v.length - SHOW_HEAD} more (length ${v.length})`);
+      return out;
+    }
+    if (typeof v === "object" && v !== null) {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return v;
+      if (depth >= SHOW_DEPTH) return "{…}";
+      const keys = Object.keys(v);
+      const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+      // defined, not assigned: an own "__proto__" key stays a key
+      const put = (k: string, value: unknown) =>
+        Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      for (const k of keys.slice(0, SHOW_HEAD)) put(k, abridge((v as Record<string, unknown>)[k], depth + 1));
+      if (keys.length > SHOW_HEAD) put("…", `${keys.length - SHOW_HEAD} more keys`);
+      return out;
+    }
+    return v;
+  } catch (e) {
+    return `(not printable: ${String(e)})`;
+  }
 }
 
 /** Checks a result is a well-formed tensor: data length equals the product of its shape. */
