@@ -545,6 +545,19 @@ const SMALL_MNK: i64 = 65536;
   if (lanes > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
+/** A vector of `lanes` (1 to W) consecutive T at p, the other lanes 0. */
+// @ts-ignore: decorator
+@inline function loadLast<T>(p: usize, lanes: i32): v128 {
+  return lanes == <i32>(16 / sizeof<T>()) ? v128.load(p) : loadPart<T>(p, lanes);
+}
+
+/** Stores the first `lanes` (1 to W) lanes of v at p. */
+// @ts-ignore: decorator
+@inline function storeLast<T>(p: usize, v: v128, lanes: i32): void {
+  if (lanes == <i32>(16 / sizeof<T>())) v128.store(p, v);
+  else storePart<T>(p, v, lanes);
+}
+
 /** `acc + a·b`, lane-wise, as the micro-kernels compute it (fused in the relaxed build). */
 // @ts-ignore: decorator
 @inline function fmaT<T>(a: v128, b: v128, acc: v128): v128 {
@@ -555,6 +568,17 @@ const SMALL_MNK: i64 = 65536;
 // @ts-ignore: decorator
 @inline function splatT<T>(p: usize): v128 {
   return sizeof<T>() == 8 ? v128.load64_splat(p) : v128.load32_splat(p);
+}
+
+/**
+ * Whether the small route suits a product it may take: always for K ≤ 64; beyond, only with B
+ * not transposed (its copy costs a strided pass) and at least four multiply-add chains (four rows,
+ * or four vectors of columns): fewer wait on each other's latency at every k, where the packed
+ * kernel's 4-row tiles keep eight going (3×7×256 f64 with B transposed took 2.5× the packed time).
+ */
+// @ts-ignore: decorator
+@inline function smallFits<T>(transB: bool, M: i32, N: i32, K: i32): bool {
+  return K <= 64 || (!transB && (M >= 4 || N >= <i32>(64 / sizeof<T>())));
 }
 
 /**
@@ -586,17 +610,21 @@ const SMALL_MNK: i64 = 65536;
   let bStep = <usize>ldb * S;
   if (transB) {
     bp = (work + 63) & ~(<usize>63);
-    for (let p = 0; p < K; p++) {
-      const dst = bp + <usize>(p * N) * S;
-      for (let j = 0; j < N; j++) store<T>(dst + <usize>j * S, load<T>(b + (<usize>j * <usize>ldb + <usize>p) * S));
+    // each stored row of B (a column of op(B)) read in order
+    const dStep = <usize>N * S;
+    for (let j = 0; j < N; j++) {
+      const src = b + <usize>j * <usize>ldb * S;
+      let dst = bp + <usize>j * S;
+      for (let p = 0; p < K; p++) {
+        store<T>(dst, load<T>(src + <usize>p * S));
+        dst += dStep;
+      }
     }
     bStep = <usize>N * S;
   }
   // element (i, p) of op(A) is at a + i·aRow + p·aCol
   const aRow = transA ? S : <usize>lda * S;
   const aCol = transA ? <usize>lda * S : S;
-  const tail = N % W;
-  const full = N - tail;
   let i = 0;
   for (; i + 4 <= M; i += 4) {
     const ai = a + <usize>i * aRow;
@@ -703,27 +731,30 @@ const SMALL_MNK: i64 = 65536;
       v128.store(cj, c2, 32);
       v128.store(cj, c3, 48);
     }
-    for (; j < full; j += W) {
+    if (j < N) {
+      // the last 1–4 vectors of the row in one k loop (up to four chains), the last one partial
+      const nv = (N - j + W - 1) / W;
+      const last = N - j - (nv - 1) * W;
       let c0 = f64x2.splat(0);
+      let c1 = c0;
+      let c2 = c0;
+      let c3 = c0;
       let ap = ai;
       let bq = bp + <usize>j * S;
       for (let p = 0; p < K; p++) {
-        c0 = fmaT<T>(splatT<T>(ap), v128.load(bq), c0);
+        const x = splatT<T>(ap);
+        c0 = fmaT<T>(x, nv == 1 ? loadLast<T>(bq, last) : v128.load(bq), c0);
+        if (nv > 1) c1 = fmaT<T>(x, nv == 2 ? loadLast<T>(bq + 16, last) : v128.load(bq, 16), c1);
+        if (nv > 2) c2 = fmaT<T>(x, nv == 3 ? loadLast<T>(bq + 32, last) : v128.load(bq, 32), c2);
+        if (nv > 3) c3 = fmaT<T>(x, loadLast<T>(bq + 48, last), c3);
         ap += aCol;
         bq += bStep;
       }
-      v128.store(ci + <usize>j * S, c0);
-    }
-    if (tail != 0) {
-      let c0 = f64x2.splat(0);
-      let ap = ai;
-      let bq = bp + <usize>full * S;
-      for (let p = 0; p < K; p++) {
-        c0 = fmaT<T>(splatT<T>(ap), loadPart<T>(bq, tail), c0);
-        ap += aCol;
-        bq += bStep;
-      }
-      storePart<T>(ci + <usize>full * S, c0, tail);
+      const cj = ci + <usize>j * S;
+      storeLast<T>(cj, c0, nv == 1 ? last : W);
+      if (nv > 1) storeLast<T>(cj + 16, c1, nv == 2 ? last : W);
+      if (nv > 2) storeLast<T>(cj + 32, c2, nv == 3 ? last : W);
+      if (nv > 3) storeLast<T>(cj + 48, c3, last);
     }
   }
 }
@@ -753,7 +784,7 @@ const SMALL_MNK: i64 = 65536;
     for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N * S);
     return;
   }
-  if (K <= KC && <i64>M * <i64>N * <i64>K <= SMALL_MNK) {
+  if (K <= KC && <i64>M * <i64>N * <i64>K <= SMALL_MNK && smallFits<T>(transB, M, N, K)) {
     smallT<T>(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, work);
     return;
   }

@@ -271,7 +271,7 @@ function filled(n: number, f64: boolean, wasm: boolean, phase: number): FloatArr
 
 describe("kernels on resident operands", () => {
   for (const backend of ["auto", "wasm", "js"] as const) {
-    it(`gemm (${backend} backend) equals the all-JS-storage product bit for bit, for every mix`, () => {
+    it(`gemm (${backend} backend) equals the all-JS-storage product bit for bit, for every mix, and writes nothing past C`, () => {
       setKernelBackend(backend);
       fc.assert(
         fc.property(gemmArb, ({ M, N, K, tA, tB, f64, where }) => {
@@ -279,9 +279,14 @@ describe("kernels on resident operands", () => {
           gemm(tA, tB, M, N, K, filled(M * K, f64, false, 1), filled(K * N, f64, false, 2), ref);
           const A = filled(M * K, f64, where[0], 1);
           const B = filled(K * N, f64, where[1], 2);
-          const C = filled(M * N, f64, where[2], 3);
+          // C is followed by four more elements of its array: a kernel that writes past the product
+          // (in place, on a resident C) changes them
+          const whole = filled(M * N + 4, f64, where[2], 3);
+          const after = Array.from(whole.subarray(M * N));
+          const C = whole.subarray(0, M * N);
           gemm(tA, tB, M, N, K, A, B, C);
           expect(Array.from(C)).toEqual(Array.from(ref));
+          expect(Array.from(whole.subarray(M * N))).toEqual(after);
         }),
         { numRuns: 60 },
       );

@@ -103,7 +103,7 @@ describe("WASM gemm", () => {
   }
 
   for (const build of ["wasm-relaxed-simd", "wasm-simd"] as const) {
-    it(`${build}: a small product (M·N·K ≤ 65536, K ≤ 256, unpacked) equals the packed route's rows bit for bit`, () => {
+    it(`${build}: a small product (M·N·K ≤ 65536, unpacked where it suits) equals the packed route's rows bit for bit`, () => {
       // the same rows of op(A), stacked above enough extra rows that the product is too large for
       // the small route: every element must be summed the same way on both routes (the threads
       // rely on it: they split one product into blocks of either size)
@@ -114,7 +114,7 @@ describe("WASM gemm", () => {
             fc.record({
               M: fc.integer({ min: 1, max: 40 }),
               N: fc.integer({ min: 1, max: 40 }),
-              K: fc.integer({ min: 1, max: 40 }),
+              K: fc.integer({ min: 1, max: 120 }),
               tA: fc.boolean(),
               tB: fc.boolean(),
               f32: fc.boolean(),
