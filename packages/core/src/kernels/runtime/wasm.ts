@@ -60,9 +60,11 @@ export interface Loaded {
 
 /**
  * Products with `M·N·K` below this stay in TypeScript under `"auto"`: below it, copying and the
- * call cost more than the faster kernel saves (crossover measured at M·N·K ≈ 512 on Zen 3, Node 20).
+ * call cost more than the faster kernel saves. Crossover measured at M·N·K ≈ 32 (2-core EPYC,
+ * Node 20; float64 2×2×2 0.95×, 4×4×2 0.72×, 4×4×4 0.59× of the TypeScript time), since small
+ * products skip the packing in WASM (it was ≈ 512 before that).
  */
-export const WASM_THRESHOLD = 512;
+export const WASM_THRESHOLD = 32;
 
 const BUILDS: readonly { name: WasmBuildName; backend: Loaded["backend"] }[] = [
   { name: "kernels-relaxed", backend: "wasm-relaxed-simd" },
