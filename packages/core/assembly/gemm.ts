@@ -704,7 +704,9 @@ const SMALL_MNK: i64 = 65536;
       }
     }
   }
-  // the last 1–3 rows, one at a time, four (or fewer) vectors of columns per block
+  // the last 1–3 rows, one at a time, four (or fewer) vectors of columns per block. (The blocks
+  // are written out per width on purpose: one loop for every width, with the widths' tests inside
+  // the k loop, made the step's 30×10·10×3-sized products 1.3–1.6× slower.)
   for (; i < M; i++) {
     const ai = a + <usize>i * aRow;
     const ci = c + <usize>i * ldc;
